@@ -89,6 +89,15 @@ func (cw *CSVWriter) Write(r *RawIncident) error {
 	return cw.w.Write(cw.row)
 }
 
+// Values returns the record's fields in the order of Columns.
+func (r *RawIncident) Values() []string {
+	out := make([]string, len(Columns))
+	for i, c := range Columns {
+		out[i] = *r.field(c)
+	}
+	return out
+}
+
 // Flush writes buffered rows and returns any write error.
 func (cw *CSVWriter) Flush() error {
 	cw.w.Flush()

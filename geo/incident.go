@@ -65,8 +65,8 @@ type Incident struct {
 	VictimKey, OffenderKey string // hex HMAC pseudonyms, "" when none given
 
 	// Filled by binning and attribution before storing.
-	Cells []uint64 // H3 cells, one per configured resolution the precision supports, coarsest first
-	Areas []int32  // ids of the areas whose polygons contain Location
+	Cell  uint64  // H3 cell at the finest resolution the precision supports; 0 when not located
+	Areas []int32 // ids of the areas whose polygons contain Location, ascending
 }
 
 // Day returns the calendar day an incident counts on in roll-ups: the first day it may

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// Config is the service's one configuration, filled from TENSIONMAP_* environment
+// variables and then from flags, which win. Secrets come from files.
+type Config struct {
+	DatabaseURL  string        // TENSIONMAP_DATABASE_URL, --database-url
+	DataDir      string        // TENSIONMAP_DATA_DIR, --data-dir: the local cluster and generated secrets
+	Listen       string        // TENSIONMAP_LISTEN, --listen
+	Resolutions  []int         // TENSIONMAP_RESOLUTIONS, --resolutions: H3 roll-up resolutions
+	Strands      []string      // TENSIONMAP_STRANDS, --strands
+	Sources      []string      // TENSIONMAP_SOURCES, --sources
+	TimeZone     string        // TENSIONMAP_TIME_ZONE, --time-zone: zone of times written without an offset
+	KeyFile      string        // TENSIONMAP_PSEUDONYM_KEY_FILE, --pseudonym-key-file
+	LogLevel     string        // TENSIONMAP_LOG_LEVEL, --log-level: debug, info, warn, error
+	LogFormat    string        // TENSIONMAP_LOG_FORMAT, --log-format: text or json
+	QueryTimeout time.Duration // TENSIONMAP_QUERY_TIMEOUT, --query-timeout: per statement, for serve
+
+	location *time.Location
+	key      []byte
+}
+
+// DefaultConfig returns the configuration with every default filled in.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:      ".data",
+		Listen:       ":8080",
+		Resolutions:  slices.Clone(geo.DefaultResolutions),
+		Strands:      slices.Clone(geo.DefaultStrands),
+		Sources:      slices.Clone(geo.DefaultSources),
+		TimeZone:     "Europe/London",
+		LogLevel:     "info",
+		LogFormat:    "text",
+		QueryTimeout: 30 * time.Second,
+	}
+}
+
+// envVars lists every environment variable the configuration reads.
+var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIONMAP_LISTEN", "TENSIONMAP_RESOLUTIONS",
+	"TENSIONMAP_STRANDS", "TENSIONMAP_SOURCES", "TENSIONMAP_TIME_ZONE", "TENSIONMAP_PSEUDONYM_KEY_FILE",
+	"TENSIONMAP_LOG_LEVEL", "TENSIONMAP_LOG_FORMAT", "TENSIONMAP_QUERY_TIMEOUT"}
+
+// LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str("TENSIONMAP_DATABASE_URL", &c.DatabaseURL)
+	str("TENSIONMAP_DATA_DIR", &c.DataDir)
+	str("TENSIONMAP_LISTEN", &c.Listen)
+	str("TENSIONMAP_TIME_ZONE", &c.TimeZone)
+	str("TENSIONMAP_PSEUDONYM_KEY_FILE", &c.KeyFile)
+	str("TENSIONMAP_LOG_LEVEL", &c.LogLevel)
+	str("TENSIONMAP_LOG_FORMAT", &c.LogFormat)
+	if v := getenv("TENSIONMAP_RESOLUTIONS"); v != "" {
+		if err := (*intList)(&c.Resolutions).Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("TENSIONMAP_RESOLUTIONS: %w", err))
+		}
+	}
+	if v := getenv("TENSIONMAP_STRANDS"); v != "" {
+		c.Strands = splitList(v)
+	}
+	if v := getenv("TENSIONMAP_SOURCES"); v != "" {
+		c.Sources = splitList(v)
+	}
+	if v := getenv("TENSIONMAP_QUERY_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TENSIONMAP_QUERY_TIMEOUT: %q is not a duration such as 30s", v))
+		}
+		c.QueryTimeout = d
+	}
+	return errors.Join(errs...)
+}
+
+// RegisterFlags adds the flags every command shares.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL (env TENSIONMAP_DATABASE_URL)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the local cluster and generated secrets (env TENSIONMAP_DATA_DIR)")
+	fs.Var((*intList)(&c.Resolutions), "resolutions", "H3 roll-up resolutions, comma-separated (env TENSIONMAP_RESOLUTIONS)")
+	fs.Var((*strList)(&c.Strands), "strands", "the strands reports may carry, comma-separated (env TENSIONMAP_STRANDS)")
+	fs.Var((*strList)(&c.Sources), "sources", "the sources reports may come from, comma-separated (env TENSIONMAP_SOURCES)")
+	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "zone of times written without an offset (env TENSIONMAP_TIME_ZONE)")
+	fs.StringVar(&c.KeyFile, "pseudonym-key-file", c.KeyFile, "file holding the key that pseudonymises victim and offender references (env TENSIONMAP_PSEUDONYM_KEY_FILE)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env TENSIONMAP_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env TENSIONMAP_LOG_FORMAT)")
+}
+
+// Validate checks the configuration and loads what it points at (time zone, key file),
+// with one message per problem.
+func (c *Config) Validate() error {
+	var errs []error
+	for _, r := range c.Resolutions {
+		if r < 0 || r > 15 {
+			errs = append(errs, fmt.Errorf("resolutions: %d is outside H3's 0 to 15", r))
+		}
+	}
+	if len(c.Resolutions) == 0 {
+		errs = append(errs, errors.New("resolutions: at least one is needed"))
+	}
+	slices.Sort(c.Resolutions)
+	c.Resolutions = slices.Compact(c.Resolutions)
+	if len(c.Strands) == 0 {
+		errs = append(errs, errors.New("strands: at least one is needed"))
+	}
+	if len(c.Strands) > 63 {
+		errs = append(errs, errors.New("strands: at most 63"))
+	}
+	if len(c.Sources) == 0 {
+		errs = append(errs, errors.New("sources: at least one is needed"))
+	}
+	for i := range c.Strands {
+		c.Strands[i] = geo.NormaliseName(c.Strands[i])
+	}
+	for i := range c.Sources {
+		c.Sources[i] = geo.NormaliseName(c.Sources[i])
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("time-zone: %q is not a zone name such as Europe/London", c.TimeZone))
+	}
+	c.location = loc
+	if c.KeyFile == "" {
+		// `tensionmap db up` writes a key beside the local cluster.
+		if p := filepath.Join(c.DataDir, "pseudonym.key"); fileExists(p) {
+			c.KeyFile = p
+		}
+	}
+	if c.KeyFile != "" {
+		b, err := os.ReadFile(c.KeyFile)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("pseudonym-key-file: %w", err))
+		case len(strings.TrimSpace(string(b))) < 32:
+			errs = append(errs, fmt.Errorf("pseudonym-key-file: %s holds fewer than 32 characters; generate one with `head -c 32 /dev/urandom | base64`", c.KeyFile))
+		default:
+			c.key = []byte(strings.TrimSpace(string(b)))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log-format: %q is not text or json", c.LogFormat))
+	}
+	if c.QueryTimeout < 0 {
+		errs = append(errs, errors.New("query-timeout: must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// needDatabase returns an error telling how to give a database when none is configured.
+func (c *Config) needDatabase() error {
+	if c.DatabaseURL == "" {
+		return errors.New("no database: set TENSIONMAP_DATABASE_URL or --database-url (`tensionmap db up` starts a local one and prints its URL)")
+	}
+	return nil
+}
+
+// Logger builds the structured logger the configuration asks for.
+func (c *Config) Logger() *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// localClusterDir is where `db up` keeps the local cluster.
+func (c *Config) localClusterDir() string { return filepath.Join(c.DataDir, "pg") }
+
+type intList []int
+
+func (l *intList) String() string {
+	parts := make([]string, len(*l))
+	for i, v := range *l {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *intList) Set(s string) error {
+	var out []int
+	for _, p := range splitList(s) {
+		if lo, hi, ok := strings.Cut(p, "-"); ok {
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := strconv.Atoi(hi)
+			if err1 != nil || err2 != nil || a > b {
+				return fmt.Errorf("%q is not a range such as 6-10", p)
+			}
+			for v := a; v <= b; v++ {
+				out = append(out, v)
+			}
+			continue
+		}
+		v, err := strconv.Atoi(p)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", p)
+		}
+		out = append(out, v)
+	}
+	*l = out
+	return nil
+}
+
+// strList is a comma-separated list flag; repeating the flag adds to the list given on
+// the command line (replacing the default).
+type strList []string
+
+func (l *strList) String() string { return strings.Join(*l, ",") }
+func (l *strList) Set(s string) error {
+	*l = splitList(s)
+	return nil
+}
+
+// multiFlag collects a repeatable flag, each value possibly comma-separated.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error {
+	*m = append(*m, splitList(s)...)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -1,0 +1,112 @@
+package geo
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
+)
+
+// DefaultResolutions are the H3 resolutions roll-ups are kept at: from about 36 km²
+// (6, a town) to 0.015 km² (10, a street block).
+var DefaultResolutions = []int{6, 7, 8, 9, 10}
+
+// DefaultPrecisionRes is the finest H3 resolution each location precision supports.
+// An exact point is binned anywhere; police.uk style street snapping moves a point up
+// to a couple of hundred metres (resolution 9 cells are about 0.1 km²); a postcode
+// centroid may sit a few hundred metres from the place (resolution 8, 0.7 km²); an
+// area centroid only supports town-scale cells (resolution 6).
+var DefaultPrecisionRes = map[Precision]int{
+	PrecisionExact:        15,
+	PrecisionStreet:       9,
+	PrecisionPostcode:     8,
+	PrecisionAreaCentroid: 6,
+}
+
+// Binner assigns incidents to H3 cells.
+type Binner struct {
+	Resolutions  []int             // ascending
+	PrecisionRes map[Precision]int // finest resolution per precision
+}
+
+// NewBinner returns a Binner for the given resolutions (DefaultResolutions when
+// empty) and precision limits (DefaultPrecisionRes when nil).
+func NewBinner(resolutions []int, precisionRes map[Precision]int) (*Binner, error) {
+	if len(resolutions) == 0 {
+		resolutions = DefaultResolutions
+	}
+	resolutions = slices.Clone(resolutions)
+	slices.Sort(resolutions)
+	resolutions = slices.Compact(resolutions)
+	for _, r := range resolutions {
+		if r < 0 || r > 15 {
+			return nil, Errorf(EINVALID, "H3 resolution %d is outside 0 to 15", r)
+		}
+	}
+	if precisionRes == nil {
+		precisionRes = DefaultPrecisionRes
+	}
+	return &Binner{Resolutions: resolutions, PrecisionRes: precisionRes}, nil
+}
+
+// Cell returns the H3 cell of a located incident at the finest resolution its
+// precision supports, or 0 when the incident has no place. Every coarser cell the
+// incident counts in is a parent of this one (see CellParent).
+func (b *Binner) Cell(in *Incident) uint64 {
+	if !in.Precision.Located() {
+		return 0
+	}
+	res, ok := b.PrecisionRes[in.Precision]
+	if !ok {
+		return 0
+	}
+	return uint64(h3.LatLngToCell(h3.NewLatLng(in.Location.Lat, in.Location.Lon), res))
+}
+
+// Resolutions of a finest cell: those of the binner's resolutions at or below its own.
+func (b *Binner) CellResolutions(cell uint64) []int {
+	if cell == 0 {
+		return nil
+	}
+	r := CellRes(cell)
+	i := 0
+	for i < len(b.Resolutions) && b.Resolutions[i] <= r {
+		i++
+	}
+	return b.Resolutions[:i]
+}
+
+// CellRes returns the resolution of an H3 cell index.
+func CellRes(cell uint64) int { return int(cell>>52) & 15 }
+
+// CellParent returns the parent of an H3 cell at a coarser or equal resolution, by the
+// same bit arithmetic as the database's h3_parent function: set the resolution field
+// and mark every digit finer than it unused (7).
+func CellParent(cell uint64, res int) uint64 {
+	cell = cell&^(uint64(15)<<52) | uint64(res)<<52
+	return cell | (uint64(1)<<(3*(15-res)) - 1)
+}
+
+// CellString formats an H3 cell index as its usual 15-hex-digit string.
+func CellString(cell uint64) string { return fmt.Sprintf("%x", cell) }
+
+// ParseCell parses an H3 cell string and checks that it is a valid cell.
+func ParseCell(s string) (uint64, error) {
+	var c h3.Cell
+	if err := c.UnmarshalText([]byte(s)); err != nil || !c.IsValid() {
+		return 0, Errorf(EINVALID, "%q is not an H3 cell", s)
+	}
+	return uint64(c), nil
+}
+
+// CellPolygon returns the hexagon (or pentagon) of an H3 cell as a closed WGS84 ring.
+func CellPolygon(cell uint64) orb.Polygon {
+	b := h3.Cell(cell).Boundary()
+	ring := make(orb.Ring, 0, len(b)+1)
+	for _, ll := range b {
+		ring = append(ring, orb.Point{ll.Lng, ll.Lat})
+	}
+	ring = append(ring, ring[0])
+	return orb.Polygon{ring}
+}

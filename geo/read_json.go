@@ -1,0 +1,293 @@
+package geo
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// maxJSONRecord bounds one NDJSON line or one JSON record, so that a runaway record
+// cannot exhaust memory.
+const maxJSONRecord = 1 << 20
+
+// jsonFields maps the keys of a JSON object to project columns.
+type jsonFields struct {
+	byKey map[string]string
+}
+
+func newJSONFields(mapping map[string]string) jsonFields {
+	byKey := map[string]string{}
+	for _, c := range Columns {
+		byKey[c] = c
+	}
+	for field, key := range mapping {
+		if byKey[key] == key {
+			delete(byKey, key)
+		}
+		byKey[key] = field
+	}
+	return jsonFields{byKey: byKey}
+}
+
+// fill copies the values of a JSON object into raw. Strings, numbers and booleans
+// are kept as text, arrays of them joined with ';' (strands may be an array).
+func (jf jsonFields) fill(raw *RawIncident, obj map[string]any) *RowError {
+	for k, v := range obj {
+		field := jf.byKey[strings.ToLower(strings.TrimSpace(k))]
+		if field == "" {
+			continue
+		}
+		s, err := jsonText(v)
+		if err != nil {
+			return &RowError{Line: raw.Line, Index: raw.Index, Field: field, Reason: err.Error()}
+		}
+		*raw.field(field) = s
+	}
+	return nil
+}
+
+func jsonText(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return x, nil
+	case json.Number:
+		return x.String(), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			if _, ok := e.([]any); ok {
+				return "", errors.New("is a nested array")
+			}
+			if _, ok := e.(map[string]any); ok {
+				return "", errors.New("is an array of objects; want text")
+			}
+			s, _ := jsonText(e)
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, ";"), nil
+	case map[string]any:
+		return "", errors.New("is an object; want text or a number")
+	}
+	return "", fmt.Errorf("has an unexpected JSON type %T", v)
+}
+
+func decodeObject(data []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var obj map[string]any
+	if err := d.Decode(&obj); err != nil {
+		return nil, jsonReason(err)
+	}
+	if obj == nil {
+		return nil, errors.New("is null; want a JSON object")
+	}
+	if d.More() {
+		return nil, errors.New("has more than one JSON value")
+	}
+	return obj, nil
+}
+
+func jsonReason(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fmt.Errorf("is a JSON %s; want an object", te.Value)
+	case errors.As(err, &se):
+		return fmt.Errorf("malformed JSON: %v", se)
+	}
+	return fmt.Errorf("malformed JSON: %v", err)
+}
+
+// ndjsonReader reads one JSON object a line; blank lines are passed over.
+type ndjsonReader struct {
+	r      *bufio.Reader
+	fields jsonFields
+	line   int
+	index  int
+}
+
+func newNDJSONReader(r *bufio.Reader, mapping map[string]string) *ndjsonReader {
+	return &ndjsonReader{r: r, fields: newJSONFields(mapping)}
+}
+
+func (nr *ndjsonReader) Next() (*RawIncident, error) {
+	for {
+		data, tooLong, err := readLine(nr.r, maxJSONRecord)
+		if err == io.EOF && len(data) == 0 && !tooLong {
+			return nil, io.EOF
+		} else if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("geo: reading NDJSON: %w", err)
+		}
+		nr.line++
+		data = bytes.TrimSpace(data)
+		if len(data) == 0 && !tooLong {
+			continue
+		}
+		index := nr.index
+		nr.index++
+		if tooLong {
+			return nil, &RowError{Line: nr.line, Index: index, Reason: fmt.Sprintf("longer than %d bytes", maxJSONRecord)}
+		}
+		obj, err := decodeObject(data)
+		if err != nil {
+			return nil, &RowError{Line: nr.line, Index: index, Reason: "record " + err.Error()}
+		}
+		raw := &RawIncident{Line: nr.line, Index: index}
+		if rerr := nr.fields.fill(raw, obj); rerr != nil {
+			return nil, rerr
+		}
+		return raw, nil
+	}
+}
+
+// readLine reads one line without its line ending. A line longer than max is read to
+// its end and dropped, and tooLong is set.
+func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > max+2 {
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return bytes.TrimRight(buf, "\r\n"), tooLong, err
+	}
+}
+
+// lineTracker counts the lines of what a JSON decoder has consumed, keeping only the
+// newlines the decoder has read ahead but not yet passed.
+type lineTracker struct {
+	r    io.Reader
+	read int64
+	nl   []int64
+	line int
+}
+
+func (t *lineTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\n' {
+			t.nl = append(t.nl, t.read+int64(i))
+		}
+	}
+	t.read += int64(n)
+	return n, err
+}
+
+// lineAt returns the 1-based line of a byte offset; offsets must not decrease.
+func (t *lineTracker) lineAt(off int64) int {
+	i := 0
+	for i < len(t.nl) && t.nl[i] < off {
+		i++
+	}
+	t.line += i
+	t.nl = t.nl[i:]
+	return t.line + 1
+}
+
+// streamDecoder walks one large JSON document value by value.
+type streamDecoder struct {
+	dec   *json.Decoder
+	lines *lineTracker
+}
+
+func newStreamDecoder(r io.Reader) *streamDecoder {
+	lt := &lineTracker{r: r}
+	dec := json.NewDecoder(lt)
+	dec.UseNumber()
+	return &streamDecoder{dec: dec, lines: lt}
+}
+
+// fatal wraps a decoding error that ends the input, with the line it happened on.
+func (sd *streamDecoder) fatal(err error) error {
+	return Errorf(EINVALID, "line %d: %v", sd.lines.lineAt(sd.dec.InputOffset()), jsonReason(err))
+}
+
+// delim reads the next token and checks it is the delimiter want.
+func (sd *streamDecoder) delim(want json.Delim, what string) error {
+	tok, err := sd.dec.Token()
+	if err != nil {
+		return sd.fatal(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return Errorf(EINVALID, "line %d: want %s, found %v", sd.lines.lineAt(sd.dec.InputOffset()), what, tok)
+	}
+	return nil
+}
+
+// value reads the next value whole and returns it with the line it starts on.
+func (sd *streamDecoder) value() (json.RawMessage, int, error) {
+	var raw json.RawMessage
+	if err := sd.dec.Decode(&raw); err != nil {
+		return nil, 0, sd.fatal(err)
+	}
+	start := sd.dec.InputOffset() - int64(len(raw))
+	if len(raw) > maxJSONRecord {
+		return nil, sd.lines.lineAt(start), nil
+	}
+	return raw, sd.lines.lineAt(start), nil
+}
+
+// jsonArrayReader reads a JSON array of objects, one at a time.
+type jsonArrayReader struct {
+	sd     *streamDecoder
+	fields jsonFields
+	index  int
+	done   bool
+}
+
+func newJSONArrayReader(r io.Reader, mapping map[string]string) (*jsonArrayReader, error) {
+	sd := newStreamDecoder(r)
+	if err := sd.delim('[', "a JSON array of incidents"); err != nil {
+		return nil, err
+	}
+	return &jsonArrayReader{sd: sd, fields: newJSONFields(mapping)}, nil
+}
+
+func (jr *jsonArrayReader) Next() (*RawIncident, error) {
+	if jr.done {
+		return nil, io.EOF
+	}
+	if !jr.sd.dec.More() {
+		jr.done = true
+		if err := jr.sd.delim(']', "the end of the array"); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	data, line, err := jr.sd.value()
+	if err != nil {
+		jr.done = true
+		return nil, err
+	}
+	index := jr.index
+	jr.index++
+	if data == nil {
+		return nil, &RowError{Line: line, Index: index, Reason: fmt.Sprintf("longer than %d bytes", maxJSONRecord)}
+	}
+	obj, err := decodeObject(data)
+	if err != nil {
+		return nil, &RowError{Line: line, Index: index, Reason: "record " + err.Error()}
+	}
+	raw := &RawIncident{Line: line, Index: index}
+	if rerr := jr.fields.fill(raw, obj); rerr != nil {
+		return nil, rerr
+	}
+	return raw, nil
+}

@@ -1,0 +1,228 @@
+package postgis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// AreaImport reports what ImportAreas did.
+type AreaImport struct {
+	Inserted     int   `json:"inserted"`
+	Updated      int   `json:"updated"`
+	MadeValid    int   `json:"made_valid"`   // polygons that were invalid (self-intersecting, say) and were repaired
+	Reattributed int64 `json:"reattributed"` // incidents whose areas changed
+}
+
+// ImportAreas inserts areas, or replaces the level, name and geometry of those whose
+// code is already stored, then re-attributes every incident the change can touch and
+// rebuilds the area roll-ups, all in one transaction. It waits for running ingests to
+// finish, since they attribute incidents to the areas as they were when they started.
+func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, error) {
+	var res AreaImport
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", areasLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE area_stage (level text, code text, name text, wkb bytea) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		rows := make([][]any, len(areas))
+		for i, a := range areas {
+			b, err := wkb.Marshal(a.Geometry)
+			if err != nil {
+				return fmt.Errorf("area %s: %w", a.Code, err)
+			}
+			rows[i] = []any{a.Level, a.Code, a.Name, b}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"area_stage"}, []string{"level", "code", "name", "wkb"}, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		// The extent of the new geometries and the ids of the areas being replaced bound
+		// the incidents whose attribution can change.
+		err := tx.QueryRow(ctx, `
+			WITH g AS (SELECT code, ST_GeomFromWKB(wkb, 4326) AS geom FROM area_stage)
+			SELECT count(*) FILTER (WHERE NOT ST_IsValid(geom)) FROM g`).Scan(&res.MadeValid)
+		if err != nil {
+			return err
+		}
+		var oldIDs []int32
+		if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(a.id), '{}') FROM areas a JOIN area_stage s USING (code)`).Scan(&oldIDs); err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `
+			WITH up AS (
+				INSERT INTO areas (level, code, name, geom)
+				SELECT level, code, name, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromWKB(wkb, 4326)), 3))
+				FROM area_stage
+				ON CONFLICT (code) DO UPDATE SET level = excluded.level, name = excluded.name, geom = excluded.geom, updated_at = now()
+				RETURNING (xmax = 0) AS inserted)
+			SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`).Scan(&res.Inserted, &res.Updated)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			WITH ext AS (SELECT ST_Extent(ST_GeomFromWKB(wkb, 4326))::geometry AS box FROM area_stage),
+			sub AS (
+				SELECT i.id, coalesce(array_agg(a.id ORDER BY a.id) FILTER (WHERE a.id IS NOT NULL), '{}') AS ids
+				FROM incidents i CROSS JOIN ext
+				LEFT JOIN areas a ON ST_Intersects(a.geom, i.location)
+				WHERE i.location IS NOT NULL AND (i.location && ST_SetSRID(ext.box, 4326) OR i.areas && $1::integer[])
+				GROUP BY i.id)
+			UPDATE incidents i SET areas = sub.ids FROM sub WHERE i.id = sub.id AND i.areas <> sub.ids`, oldIDs)
+		if err != nil {
+			return fmt.Errorf("re-attributing incidents: %w", err)
+		}
+		res.Reattributed = tag.RowsAffected()
+		if err := rebuildAreaCounts(ctx, tx); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("postgis: importing areas: %w", err)
+	}
+	return res, nil
+}
+
+func rebuildAreaCounts(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, "TRUNCATE area_counts"); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO area_counts (area_id, day, kind, source_id, strands, n)
+		SELECT area_id, occurred_from, kind, source_id, strands, count(*)
+		FROM incidents CROSS JOIN unnest(areas) AS area_id
+		GROUP BY 1, 2, 3, 4, 5`)
+	if err != nil {
+		return fmt.Errorf("rebuilding area roll-ups: %w", err)
+	}
+	return nil
+}
+
+// PopulationImport reports what SetPopulation did.
+type PopulationImport struct {
+	Matched   int      `json:"matched"`   // areas given a population
+	Unmatched int      `json:"unmatched"` // codes in the file with no stored area
+	Examples  []string `json:"unmatched_examples,omitempty"`
+	Missing   int      `json:"areas_without_population"` // stored areas still without one
+}
+
+// SetPopulation sets the population of every stored area whose code is in pop.
+func (db *DB) SetPopulation(ctx context.Context, pop map[string]int) (PopulationImport, error) {
+	var res PopulationImport
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE pop_stage (code text PRIMARY KEY, population integer) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		rows := make([][]any, 0, len(pop))
+		for code, n := range pop {
+			rows = append(rows, []any{code, int32(n)})
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pop_stage"}, []string{"code", "population"}, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE areas a SET population = p.population, updated_at = now()
+			FROM pop_stage p WHERE a.code = p.code`)
+		if err != nil {
+			return err
+		}
+		res.Matched = int(tag.RowsAffected())
+		res.Unmatched = len(pop) - res.Matched
+		rs, _ := tx.Query(ctx, `SELECT p.code FROM pop_stage p LEFT JOIN areas a USING (code) WHERE a.id IS NULL ORDER BY p.code LIMIT 5`)
+		if res.Examples, err = pgx.CollectRows(rs, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM areas WHERE population IS NULL`).Scan(&res.Missing); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("postgis: setting populations: %w", err)
+	}
+	return res, nil
+}
+
+// LoadAreas returns every stored area with its geometry, for attribution at ingest.
+func (db *DB) LoadAreas(ctx context.Context) ([]geo.Area, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, level, code, name, ST_AsBinary(geom), coalesce(population, 0) FROM areas ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: loading areas: %w", err)
+	}
+	defer rows.Close()
+	var out []geo.Area
+	for rows.Next() {
+		var a geo.Area
+		var b []byte
+		if err := rows.Scan(&a.ID, &a.Level, &a.Code, &a.Name, &b, &a.Population); err != nil {
+			return nil, fmt.Errorf("postgis: loading areas: %w", err)
+		}
+		g, err := wkb.Unmarshal(b)
+		if err != nil {
+			return nil, fmt.Errorf("postgis: area %s geometry: %w", a.Code, err)
+		}
+		mp, ok := g.(orb.MultiPolygon)
+		if !ok {
+			return nil, fmt.Errorf("postgis: area %s geometry is a %s", a.Code, g.GeoJSONType())
+		}
+		a.Geometry = mp
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// RebuildRollups recomputes every roll-up from the incidents, at the given
+// resolutions, and records those as the roll-up resolutions. Ingests wait for it.
+func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
+	res := make([]int16, len(resolutions))
+	for i, r := range resolutions {
+		res[i] = int16(r)
+	}
+	js, _ := json.Marshal(resolutions)
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", areasLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "LOCK TABLE incidents IN SHARE MODE"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "TRUNCATE cell_counts, day_counts"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO cell_counts (res, cell, day, kind, source_id, strands, n)
+			SELECT r, h3_parent(cell, r), occurred_from, kind, source_id, strands, count(*)
+			FROM incidents CROSS JOIN unnest($1::smallint[]) AS r
+			WHERE cell IS NOT NULL AND r <= h3_res(cell)
+			GROUP BY 1, 2, 3, 4, 5, 6`, res); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO day_counts (day, kind, source_id, strands, n, located)
+			SELECT occurred_from, kind, source_id, strands, count(*), count(cell)
+			FROM incidents GROUP BY 1, 2, 3, 4`); err != nil {
+			return err
+		}
+		if err := rebuildAreaCounts(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ('rollup_resolutions', $1)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, js); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "SELECT nextval('data_version')")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgis: rebuilding roll-ups: %w", err)
+	}
+	return nil
+}

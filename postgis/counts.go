@@ -1,0 +1,166 @@
+package postgis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// filterArgs turns a filter into the bound values of the roll-up predicates below:
+// $from, $to (NULL = open), the strands mask (0 = all), kinds and sources (NULL = all).
+func (v *Vocab) filterArgs(f geo.Filter) (from, to any, mask int64, kinds, sources any, err error) {
+	if !f.From.IsZero() {
+		from = f.From
+	}
+	if !f.To.IsZero() {
+		to = f.To
+	}
+	for _, s := range f.Strands {
+		b, ok := v.StrandBit[geo.NormaliseName(s)]
+		if !ok {
+			return nil, nil, 0, nil, nil, geo.Errorf(geo.EINVALID, "unknown strand %q", s)
+		}
+		mask |= 1 << b
+	}
+	if len(f.Kinds) > 0 {
+		ks := make([]int16, len(f.Kinds))
+		for i, k := range f.Kinds {
+			ks[i] = kindCode(k)
+		}
+		kinds = ks
+	}
+	if len(f.Sources) > 0 {
+		ids, err := v.SourceIDs(f.Sources)
+		if err != nil {
+			return nil, nil, 0, nil, nil, err
+		}
+		sources = ids
+	}
+	return from, to, mask, kinds, sources, nil
+}
+
+// rollupWhere returns the filter predicate over a roll-up table, its five values
+// (those of filterArgs) bound from $first on.
+func rollupWhere(first int) string {
+	return fmt.Sprintf(`($%[1]d::date IS NULL OR day >= $%[1]d) AND ($%[2]d::date IS NULL OR day <= $%[2]d)
+	AND ($%[3]d::bigint = 0 OR strands & $%[3]d <> 0)
+	AND ($%[4]d::smallint[] IS NULL OR kind = ANY($%[4]d)) AND ($%[5]d::smallint[] IS NULL OR source_id = ANY($%[5]d))`,
+		first, first+1, first+2, first+3, first+4)
+}
+
+// CellCounts returns the count of every cell at resolution res with incidents that
+// match the filter, from the roll-ups, in cell order.
+func (db *DB) CellCounts(ctx context.Context, v *Vocab, res int, f geo.Filter) ([]geo.CellCount, error) {
+	from, to, mask, kinds, sources, err := v.filterArgs(f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT cell, kind, strands, sum(n)::bigint FROM cell_counts
+		WHERE res = $1 AND `+rollupWhere(2)+`
+		GROUP BY cell, kind, strands ORDER BY cell`, res, from, to, mask, kinds, sources)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell counts: %w", err)
+	}
+	defer rows.Close()
+	var out []geo.CellCount
+	for rows.Next() {
+		var cell, strands, n int64
+		var kind int16
+		if err := rows.Scan(&cell, &kind, &strands, &n); err != nil {
+			return nil, fmt.Errorf("postgis: cell counts: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].Cell != uint64(cell) {
+			out = append(out, geo.CellCount{Cell: uint64(cell), ByStrand: map[string]int{}})
+		}
+		c := &out[len(out)-1]
+		c.Count += int(n)
+		if kind == 0 {
+			c.Crimes += int(n)
+		} else {
+			c.Incidents += int(n)
+		}
+		for _, s := range v.StrandNames(strands) {
+			c.ByStrand[s] += int(n)
+		}
+	}
+	return out, rows.Err()
+}
+
+// Totals counts every incident matching the filter, located or not, from the day
+// roll-ups; located is the part with a place.
+func (db *DB) Totals(ctx context.Context, v *Vocab, f geo.Filter) (total, located int64, err error) {
+	from, to, mask, kinds, sources, err := v.filterArgs(f)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = db.Pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0)::bigint, coalesce(sum(located), 0)::bigint FROM day_counts
+		WHERE `+rollupWhere(1), from, to, mask, kinds, sources).Scan(&total, &located)
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgis: totals: %w", err)
+	}
+	return total, located, nil
+}
+
+// DateSpan returns the first and last day with incidents; zero times when there are none.
+func (db *DB) DateSpan(ctx context.Context) (first, last time.Time, err error) {
+	var f, l *time.Time
+	if err := db.Pool.QueryRow(ctx, `SELECT min(day), max(day) FROM day_counts`).Scan(&f, &l); err != nil {
+		return first, last, fmt.Errorf("postgis: date span: %w", err)
+	}
+	if f != nil {
+		first, last = *f, *l
+	}
+	return first, last, nil
+}
+
+// Stats summarise what the database holds, from the roll-ups and small tables.
+func (db *DB) Stats(ctx context.Context) (geo.Stats, error) {
+	s := geo.Stats{AreasByLevel: map[string]int{}}
+	var first, last, lastIngest *time.Time
+	err := db.Pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0)::bigint, coalesce(sum(located), 0)::bigint, min(day), max(day),
+		(SELECT max(finished_at) FROM ingest_runs WHERE status = 'done') FROM day_counts`).Scan(&s.Incidents, &s.Located, &first, &last, &lastIngest)
+	if err != nil {
+		return s, fmt.Errorf("postgis: stats: %w", err)
+	}
+	if first != nil {
+		s.FirstDay, s.LastDay = *first, *last
+	}
+	if lastIngest != nil {
+		s.LastIngest = *lastIngest
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT level, count(*) FROM areas GROUP BY level ORDER BY level`)
+	if err != nil {
+		return s, fmt.Errorf("postgis: stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var level string
+		var n int
+		if err := rows.Scan(&level, &n); err != nil {
+			return s, err
+		}
+		s.AreasByLevel[level] = n
+	}
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
+	if s.Resolutions, err = db.Resolutions(ctx); err != nil {
+		return s, err
+	}
+	s.DataVersion, err = db.DataVersion(ctx)
+	return s, err
+}
+
+// Ready returns nil when the database answers and every migration is applied.
+func (db *DB) Ready(ctx context.Context) error {
+	pending, err := db.Pending(ctx)
+	if err != nil {
+		return geo.Errorf(geo.EUNAVAILABLE, "database unreachable")
+	}
+	if len(pending) > 0 {
+		return geo.Errorf(geo.EUNAVAILABLE, "migrations %v not applied", pending)
+	}
+	return nil
+}

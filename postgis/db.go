@@ -1,0 +1,84 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// DB is a pool of connections to the service's database.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// Options tune Open.
+type Options struct {
+	MaxConns         int32         // 0 = pgx default (max(4, cores))
+	StatementTimeout time.Duration // per statement, 0 = none
+	AppName          string
+}
+
+// Open connects to the database at url and checks that it answers.
+func Open(ctx context.Context, url string, o Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, geo.Errorf(geo.EINVALID, "database URL: %v", err)
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	app := o.AppName
+	if app == "" {
+		app = "tensionmap"
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = app
+	if o.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(o.StatementTimeout.Milliseconds())
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: connecting: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgis: connecting to %s: %w", redact(cfg.ConnConfig), err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() { db.Pool.Close() }
+
+func redact(c *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// Unavailable reports whether err means the database cannot be reached right now
+// (down, restarting, out of connections, a timeout), as opposed to a bad request.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "08", "53", "57": // connection exception, insufficient resources, operator intervention
+			return true
+		}
+		return false
+	}
+	return pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err) || isConnectError(err)
+}
+
+func isConnectError(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
+}
