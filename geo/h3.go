@@ -64,7 +64,54 @@ func (b *Binner) Cell(in *Incident) uint64 {
 	return uint64(h3.LatLngToCell(h3.NewLatLng(in.Location.Lat, in.Location.Lon), res))
 }
 
-// Resolutions of a finest cell: those of the binner's resolutions at or below its own.
+// CellCache remembers the cells of places seen before: police.uk and postcode
+// locations are snapped to a limited set of points, and an H3 lookup costs about a
+// microsecond. It is not safe for concurrent use; give each goroutine its own.
+type CellCache struct {
+	m map[cellCacheKey]uint64
+}
+
+type cellCacheKey struct {
+	lat, lon float64
+	res      int
+}
+
+// maxCellCache bounds a CellCache; it is emptied when full.
+const maxCellCache = 1 << 17
+
+// CachedCell is Cell, looking the place up in c first.
+func (b *Binner) CachedCell(c *CellCache, in *Incident) uint64 {
+	if !in.Precision.Located() {
+		return 0
+	}
+	res, ok := b.PrecisionRes[in.Precision]
+	if !ok {
+		return 0
+	}
+	k := cellCacheKey{in.Location.Lat, in.Location.Lon, res}
+	if cell, ok := c.m[k]; ok {
+		return cell
+	}
+	if c.m == nil || len(c.m) >= maxCellCache {
+		c.m = make(map[cellCacheKey]uint64, 1024)
+	}
+	cell := uint64(h3.LatLngToCell(h3.NewLatLng(in.Location.Lat, in.Location.Lon), res))
+	c.m[k] = cell
+	return cell
+}
+
+// RollupCell returns the cell an incident counts in at the finest roll-up resolution
+// its own cell supports (the parent at the finest configured resolution not finer
+// than the cell's), or 0 when the cell is coarser than every configured resolution.
+func (b *Binner) RollupCell(cell uint64) uint64 {
+	rs := b.CellResolutions(cell)
+	if len(rs) == 0 {
+		return 0
+	}
+	return CellParent(cell, rs[len(rs)-1])
+}
+
+// CellResolutions returns the binner's resolutions at or below a cell's own.
 func (b *Binner) CellResolutions(cell uint64) []int {
 	if cell == 0 {
 		return nil

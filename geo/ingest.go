@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -21,6 +23,9 @@ type IngestOptions struct {
 	Binner    *Binner
 	Areas     *AreaIndex // attribution; nil attributes nothing
 	BatchSize int        // incidents a transaction; DefaultBatchSize when 0
+	// Writers is how many batches may be stored at once (the BatchWriter must then be
+	// safe for concurrent use); 1 when 0.
+	Writers int
 
 	// Progress, when set, is called after every stored batch.
 	Progress func(Summary)
@@ -30,7 +35,7 @@ type IngestOptions struct {
 }
 
 // DefaultBatchSize is the number of incidents stored in one transaction.
-const DefaultBatchSize = 10000
+const DefaultBatchSize = 20000
 
 // Summary counts what an ingest did.
 type Summary struct {
@@ -124,31 +129,47 @@ func Ingest(ctx context.Context, r Reader, w BatchWriter, o IngestOptions) (Summ
 		})
 	}()
 
-	var sum Summary
-	var writeErr error
-	for b := range batches {
-		if writeErr != nil {
-			continue // drain so the producer can finish
-		}
-		sum.Add(b.counts)
-		if len(b.incidents) == 0 {
-			continue
-		}
-		n, err := w.WriteBatch(ctx, b.incidents)
-		if err != nil {
-			writeErr = err
-			cancel()
-			continue
-		}
-		sum.Inserted += n
-		sum.Duplicates += len(b.incidents) - n
-		sum.Batches++
-		if o.Progress != nil {
-			s := sum
-			s.Elapsed = time.Since(start)
-			o.Progress(s)
-		}
+	writers := max(o.Writers, 1)
+	var (
+		mu       sync.Mutex
+		sum      Summary
+		writeErr error
+		wg       sync.WaitGroup
+	)
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				mu.Lock()
+				failed := writeErr != nil
+				sum.Add(b.counts)
+				mu.Unlock()
+				if failed || len(b.incidents) == 0 {
+					continue // drain so the producer can finish
+				}
+				n, err := w.WriteBatch(ctx, b.incidents)
+				mu.Lock()
+				if err != nil {
+					if writeErr == nil {
+						writeErr = err
+					}
+					cancel()
+				} else {
+					sum.Inserted += n
+					sum.Duplicates += len(b.incidents) - n
+					sum.Batches++
+					if o.Progress != nil {
+						s := sum
+						s.Elapsed = time.Since(start)
+						o.Progress(s)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	err := <-prodErr
 	sum.Elapsed = time.Since(start)
 	if writeErr != nil {
@@ -160,10 +181,84 @@ func Ingest(ctx context.Context, r Reader, w BatchWriter, o IngestOptions) (Summ
 	return sum, ctx.Err()
 }
 
-// produce reads, validates, bins and attributes records into batches of size and
-// hands each to emit with the counts of what was read for it. On a fatal error the
-// records read before it are still emitted: nothing good is lost.
+// chunkSize is how many records a validation worker takes at a time.
+const chunkSize = 512
+
+// item is one record as read: the record, or why it could not be read.
+type item struct {
+	raw *RawIncident
+	err *RowError
+}
+
+// chunk is a run of records read in order, and what validation made of them.
+type chunk struct {
+	seq       int
+	items     []item
+	incidents []*Incident // the valid ones, in order
+	rejects   []item      // the rejected ones, in order, with their reasons
+	unlocated int
+	fatal     error // ends the input after this chunk's records
+}
+
+// produce reads records, has them validated, binned and attributed by parallel
+// workers, and hands batches of size to emit in input order, with the counts of
+// what was read for each. On a fatal error the records read before it are still
+// emitted: nothing good is lost.
 func produce(ctx context.Context, r Reader, o IngestOptions, size int, emit func([]*Incident, Summary) bool) error {
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	todo := make(chan *chunk, workers)
+	done := make(chan *chunk, workers)
+
+	// One reader: records come off the input in order.
+	go func() {
+		defer close(todo)
+		for seq := 0; ; seq++ {
+			c := &chunk{seq: seq, items: make([]item, 0, chunkSize)}
+			for len(c.items) < chunkSize {
+				raw, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				var rowErr *RowError
+				if errors.As(err, &rowErr) {
+					c.items = append(c.items, item{err: rowErr})
+					continue
+				} else if err != nil {
+					c.fatal = err
+					break
+				}
+				c.items = append(c.items, item{raw: raw})
+			}
+			last := len(c.items) < chunkSize || c.fatal != nil
+			select {
+			case todo <- c:
+			case <-readCtx.Done():
+				return
+			}
+			if last {
+				return
+			}
+		}
+	}()
+
+	// Workers validate, bin and attribute chunks in any order.
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var cache CellCache
+			for c := range todo {
+				o.process(c, &cache)
+				done <- c
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	// The assembler puts chunks back in order and cuts batches.
 	var counts Summary
 	cur := make([]*Incident, 0, size)
 	skippedSoFar := 0
@@ -174,56 +269,49 @@ func produce(ctx context.Context, r Reader, o IngestOptions, size int, emit func
 		cur, counts = make([]*Incident, 0, size), Summary{}
 		return ok
 	}
-	reject := func(raw *RawIncident, e *RowError) error {
-		counts.reject(e)
-		if o.OnReject != nil {
-			return o.OnReject(raw, e)
+	pending := map[int]*chunk{}
+	next := 0
+	var fatal error
+	for c := range done {
+		pending[c.seq] = c
+		for pending[next] != nil && fatal == nil {
+			c := pending[next]
+			delete(pending, next)
+			next++
+			counts.Read += len(c.items)
+			counts.Unlocated += c.unlocated
+			for _, rej := range c.rejects {
+				counts.reject(rej.err)
+				if o.OnReject != nil && fatal == nil {
+					if err := o.OnReject(rej.raw, rej.err); err != nil {
+						fatal = err
+					}
+				}
+			}
+			for _, in := range c.incidents {
+				cur = append(cur, in)
+				if len(cur) == size && !flush() {
+					fatal = ctx.Err()
+				}
+			}
+			if c.fatal != nil && fatal == nil {
+				fatal = c.fatal
+			}
 		}
-		return nil
-	}
-	for {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		raw, err := r.Next()
-		if err == io.EOF {
+		if fatal != nil {
 			break
 		}
-		var rowErr *RowError
-		if err != nil && !errors.As(err, &rowErr) {
-			flush()
-			return err
-		}
-		counts.Read++
-		if rowErr != nil {
-			if err := reject(nil, rowErr); err != nil {
-				flush()
-				return err
+	}
+	if fatal != nil {
+		// Let the reader and workers finish before returning.
+		go func() {
+			for range done {
 			}
-			continue
-		}
-		in, err := o.Validator.Validate(raw)
-		if errors.As(err, &rowErr) {
-			if err := reject(raw, rowErr); err != nil {
-				flush()
-				return err
-			}
-			continue
-		} else if err != nil {
-			counts.Read--
+		}()
+		if ctx.Err() == nil {
 			flush()
-			return err
 		}
-		in.Cell = o.Binner.Cell(in)
-		if in.Cell == 0 {
-			counts.Unlocated++
-		} else if o.Areas != nil {
-			in.Areas = o.Areas.Containing(nil, in.Location)
-		}
-		cur = append(cur, in)
-		if len(cur) == size && !flush() {
-			return ctx.Err()
-		}
+		return fatal
 	}
 	if w, ok := r.(Warner); ok {
 		counts.Warnings = slices.Clone(w.Warnings())
@@ -232,6 +320,34 @@ func produce(ctx context.Context, r Reader, o IngestOptions, size int, emit func
 		return ctx.Err()
 	}
 	return nil
+}
+
+// process validates, bins and attributes one chunk's records.
+func (o *IngestOptions) process(c *chunk, cache *CellCache) {
+	for _, it := range c.items {
+		if it.err != nil {
+			c.rejects = append(c.rejects, it)
+			continue
+		}
+		in, err := o.Validator.Validate(it.raw)
+		var rowErr *RowError
+		if errors.As(err, &rowErr) {
+			c.rejects = append(c.rejects, item{raw: it.raw, err: rowErr})
+			continue
+		} else if err != nil {
+			// Fatal (no key): the records before this one still count.
+			c.items = c.items[:len(c.incidents)+len(c.rejects)]
+			c.fatal = err
+			return
+		}
+		in.Cell = o.Binner.CachedCell(cache, in)
+		if in.Cell == 0 {
+			c.unlocated++
+		} else if o.Areas != nil {
+			in.Areas = o.Areas.Containing(nil, in.Location)
+		}
+		c.incidents = append(c.incidents, in)
+	}
 }
 
 func skipped(r Reader) int {

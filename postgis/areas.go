@@ -71,16 +71,27 @@ func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, er
 			sub AS (
 				SELECT i.id, coalesce(array_agg(a.id ORDER BY a.id) FILTER (WHERE a.id IS NOT NULL), '{}') AS ids
 				FROM incidents i CROSS JOIN ext
-				LEFT JOIN areas a ON ST_Intersects(a.geom, i.location)
-				WHERE i.location IS NOT NULL AND (i.location && ST_SetSRID(ext.box, 4326) OR i.areas && $1::integer[])
+				LEFT JOIN areas a ON ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326))
+				WHERE i.lon IS NOT NULL AND (ST_Intersects(ST_SetSRID(ext.box, 4326), ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326)) OR i.areas && $1::integer[])
 				GROUP BY i.id)
 			UPDATE incidents i SET areas = sub.ids FROM sub WHERE i.id = sub.id AND i.areas <> sub.ids`, oldIDs)
 		if err != nil {
 			return fmt.Errorf("re-attributing incidents: %w", err)
 		}
 		res.Reattributed = tag.RowsAffected()
-		if err := rebuildAreaCounts(ctx, tx); err != nil {
-			return err
+		if res.Reattributed > 0 {
+			var resolutions []int
+			var stored []byte
+			err := tx.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'rollup_resolutions'`).Scan(&stored)
+			if err != nil {
+				return fmt.Errorf("roll-up resolutions: %w", err)
+			}
+			if err := json.Unmarshal(stored, &resolutions); err != nil {
+				return err
+			}
+			if err := rebuildRollups(ctx, tx, resolutions); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
 		return err
@@ -89,21 +100,6 @@ func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, er
 		return res, fmt.Errorf("postgis: importing areas: %w", err)
 	}
 	return res, nil
-}
-
-func rebuildAreaCounts(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, "TRUNCATE area_counts"); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO area_counts (area_id, day, kind, source_id, strands, n)
-		SELECT area_id, occurred_from, kind, source_id, strands, count(*)
-		FROM incidents CROSS JOIN unnest(areas) AS area_id
-		GROUP BY 1, 2, 3, 4, 5`)
-	if err != nil {
-		return fmt.Errorf("rebuilding area roll-ups: %w", err)
-	}
-	return nil
 }
 
 // PopulationImport reports what SetPopulation did.
@@ -182,10 +178,6 @@ func (db *DB) LoadAreas(ctx context.Context) ([]geo.Area, error) {
 // RebuildRollups recomputes every roll-up from the incidents, at the given
 // resolutions, and records those as the roll-up resolutions. Ingests wait for it.
 func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
-	res := make([]int16, len(resolutions))
-	for i, r := range resolutions {
-		res[i] = int16(r)
-	}
 	js, _ := json.Marshal(resolutions)
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", areasLock); err != nil {
@@ -194,24 +186,7 @@ func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 		if _, err := tx.Exec(ctx, "LOCK TABLE incidents IN SHARE MODE"); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "TRUNCATE cell_counts, day_counts"); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO cell_counts (res, cell, day, kind, source_id, strands, n)
-			SELECT r, h3_parent(cell, r), occurred_from, kind, source_id, strands, count(*)
-			FROM incidents CROSS JOIN unnest($1::smallint[]) AS r
-			WHERE cell IS NOT NULL AND r <= h3_res(cell)
-			GROUP BY 1, 2, 3, 4, 5, 6`, res); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO day_counts (day, kind, source_id, strands, n, located)
-			SELECT occurred_from, kind, source_id, strands, count(*), count(cell)
-			FROM incidents GROUP BY 1, 2, 3, 4`); err != nil {
-			return err
-		}
-		if err := rebuildAreaCounts(ctx, tx); err != nil {
+		if err := rebuildRollups(ctx, tx, resolutions); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO settings (key, value) VALUES ('rollup_resolutions', $1)
@@ -223,6 +198,41 @@ func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 	})
 	if err != nil {
 		return fmt.Errorf("postgis: rebuilding roll-ups: %w", err)
+	}
+	return nil
+}
+
+// rebuildRollups recomputes cell_counts and day_counts from incidents. An incident's
+// roll-up cell is the parent at the finest resolution not finer than its own cell, as
+// geo.Binner.RollupCell has it.
+func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
+	res := make([]int16, len(resolutions))
+	for i, r := range resolutions {
+		res[i] = int16(r)
+	}
+	steps := []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO area_sets (areas) SELECT DISTINCT areas FROM incidents ON CONFLICT (areas) DO NOTHING`, nil},
+		{`TRUNCATE cell_counts, day_counts`, nil},
+		{`CREATE TEMP TABLE rollup_source ON COMMIT DROP AS
+			SELECT occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, areas,
+				h3_parent(cell, (SELECT max(x) FROM unnest($1::smallint[]) x WHERE x <= h3_res(cell))) AS cell
+			FROM incidents`, []any{res}},
+		{`INSERT INTO cell_counts (day, cell, area_set, class, n)
+			SELECT r.day, coalesce(r.cell, 0), s.id, r.class, count(*)
+			FROM rollup_source r JOIN area_sets s ON s.areas = r.areas
+			WHERE r.cell IS NOT NULL OR r.areas <> '{}'
+			GROUP BY 1, 2, 3, 4`, nil},
+		{`INSERT INTO day_counts (day, class, n, located)
+			SELECT day, class, count(*), count(cell) FROM rollup_source GROUP BY 1, 2`, nil},
+		{`DROP TABLE rollup_source`, nil},
+	}
+	for _, st := range steps {
+		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+			return fmt.Errorf("rebuilding roll-ups: %w", err)
+		}
 	}
 	return nil
 }

@@ -45,8 +45,9 @@ func (v *Vocab) filterArgs(f geo.Filter) (from, to any, mask int64, kinds, sourc
 // (those of filterArgs) bound from $first on.
 func rollupWhere(first int) string {
 	return fmt.Sprintf(`($%[1]d::date IS NULL OR day >= $%[1]d) AND ($%[2]d::date IS NULL OR day <= $%[2]d)
-	AND ($%[3]d::bigint = 0 OR strands & $%[3]d <> 0)
-	AND ($%[4]d::smallint[] IS NULL OR kind = ANY($%[4]d)) AND ($%[5]d::smallint[] IS NULL OR source_id = ANY($%[5]d))`,
+	AND ($%[3]d::bigint = 0 OR class & $%[3]d <> 0)
+	AND ($%[4]d::smallint[] IS NULL OR class_kind(class) = ANY($%[4]d))
+	AND ($%[5]d::smallint[] IS NULL OR class_source(class) = ANY($%[5]d))`,
 		first, first+1, first+2, first+3, first+4)
 }
 
@@ -57,20 +58,20 @@ func (db *DB) CellCounts(ctx context.Context, v *Vocab, res int, f geo.Filter) (
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT cell, kind, strands, sum(n)::bigint FROM cell_counts
-		WHERE res = $1 AND `+rollupWhere(2)+`
-		GROUP BY cell, kind, strands ORDER BY cell`, res, from, to, mask, kinds, sources)
+	rows, err := db.Pool.Query(ctx, `SELECT h3_parent(cell, $1) AS c, class, sum(n)::bigint FROM cell_counts
+		WHERE cell <> 0 AND h3_res(cell) >= $1 AND `+rollupWhere(2)+`
+		GROUP BY 1, 2 ORDER BY 1`, res, from, to, mask, kinds, sources)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cell counts: %w", err)
 	}
 	defer rows.Close()
 	var out []geo.CellCount
 	for rows.Next() {
-		var cell, strands, n int64
-		var kind int16
-		if err := rows.Scan(&cell, &kind, &strands, &n); err != nil {
+		var cell, class, n int64
+		if err := rows.Scan(&cell, &class, &n); err != nil {
 			return nil, fmt.Errorf("postgis: cell counts: %w", err)
 		}
+		kind, _, strands := unpackClass(class)
 		if len(out) == 0 || out[len(out)-1].Cell != uint64(cell) {
 			out = append(out, geo.CellCount{Cell: uint64(cell), ByStrand: map[string]int{}})
 		}

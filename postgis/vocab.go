@@ -30,6 +30,21 @@ func (v *Vocab) Mask(strands []string) int64 {
 	return m
 }
 
+// Class packs an incident's kind, source and strands into the class of its roll-up
+// rows: strands in bits 0-47, source id in bits 48-61, kind in bit 62.
+func (v *Vocab) Class(in *geo.Incident) int64 {
+	return packClass(kindCode(in.Kind), v.SourceID[in.Source], v.Mask(in.Strands))
+}
+
+func packClass(kind, source int16, strands int64) int64 {
+	return int64(kind)<<62 | int64(source)<<48 | strands
+}
+
+// unpackClass is the inverse of packClass.
+func unpackClass(class int64) (kind, source int16, strands int64) {
+	return int16(class >> 62 & 1), int16(class >> 48 & 16383), class & (1<<48 - 1)
+}
+
 // StrandNames returns the names of the strands in a bitmask, in bit order.
 func (v *Vocab) StrandNames(mask int64) []string {
 	var out []string

@@ -1,7 +1,109 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/geo/synth"
+)
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
-	return usageError("not yet")
+	var o synth.Options
+	var end, out string
+	var load, ifEmpty bool
+	fs := newFlagSet(env, "demo", "demo [--rows N --years N --seed S --end YYYY-MM-DD] [--out DIR] [--load [--if-empty]]")
+	fs.IntVar(&o.Rows, "rows", 50000, "number of incidents, from a thousand to ten million")
+	fs.IntVar(&o.Years, "years", 5, "years of incidents, ending on --end")
+	fs.Int64Var(&o.Seed, "seed", 1, "random seed: the same seed and options give the same data")
+	fs.StringVar(&end, "end", "", "last day of the data (default: today)")
+	fs.StringVar(&out, "out", "", "write incidents.csv.gz, areas.geojson, population.csv, trigger-events.csv and truth.json here")
+	fs.BoolVar(&load, "load", false, "load the areas, populations and incidents straight into the database")
+	fs.BoolVar(&ifEmpty, "if-empty", false, "with --load: do nothing when the database already holds incidents")
+	if err := parse(env, fs, args); err != nil {
+		return err
+	}
+	if out == "" && !load {
+		return usageError("say where the demo goes: --out DIR, --load, or both")
+	}
+	if end != "" {
+		t, err := time.Parse(time.DateOnly, end)
+		if err != nil {
+			return usageError("--end %q: want a day such as 2024-03-31", end)
+		}
+		o.End = t
+	}
+	g, err := synth.New(o)
+	if err != nil {
+		return usageError("%s", userMessage(err))
+	}
+	if out != "" {
+		start := time.Now()
+		files, err := synth.WriteDir(out, g)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "wrote %d incidents, %d areas, %d trigger events and %d spikes to %s in %s\n",
+			files.Rows, len(g.Areas()), len(g.Events()), len(g.Spikes()), out, time.Since(start).Round(time.Millisecond))
+	}
+	if !load {
+		return nil
+	}
+	cfg := &env.Config
+	db, err := openDB(ctx, cfg, 4)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if ifEmpty {
+		st, err := db.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Incidents > 0 {
+			fmt.Fprintf(env.Stdout, "the database already holds %d incidents: demo not loaded\n", st.Incidents)
+			return nil
+		}
+	}
+	if len(cfg.key) == 0 {
+		return fmt.Errorf("the demo carries victim and offender references, and no pseudonymisation key is configured: set TENSIONMAP_PSEUDONYM_KEY_FILE (`tensionmap db up` creates one)")
+	}
+	start := time.Now()
+	var areas []geo.Area
+	pop := map[string]int{}
+	for _, a := range g.Areas() {
+		areas = append(areas, geo.Area{Level: a.Level, Code: a.Code, Name: a.Name, Geometry: orb.MultiPolygon{a.Polygon}})
+		pop[a.Code] = a.Population
+	}
+	if _, err := db.ImportAreas(ctx, areas); err != nil {
+		return err
+	}
+	if _, err := db.SetPopulation(ctx, pop); err != nil {
+		return err
+	}
+	ing, err := newIngester(ctx, db, cfg)
+	if err != nil {
+		return err
+	}
+	defer ing.Close()
+	v, err := geo.NewValidator(geo.ValidatorOptions{Strands: cfg.Strands, Sources: cfg.Sources, Key: cfg.key, Location: cfg.location,
+		Now: func() time.Time { return g.Options().End.Add(36 * time.Hour) }})
+	if err != nil {
+		return err
+	}
+	counter := &countingReader{}
+	prog := newProgress(env.Stderr, "auto", "demo", -1, counter, cfg.Logger())
+	sum, err := ing.Ingest(ctx, "demo", "", fmt.Sprintf("demo seed %d rows %d years %d", o.Seed, o.Rows, o.Years), g.Reader(), v, 0, prog.update, nil)
+	prog.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "loaded the demo: %d areas; %s (%.0f incidents/s); %s in all\n",
+		len(areas), sum, float64(sum.Read)/sum.Elapsed.Seconds(), time.Since(start).Round(time.Millisecond))
+	if sum.Rejected > 0 {
+		return fmt.Errorf("%d demo records were rejected: %v", sum.Rejected, sum.Examples)
+	}
+	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +35,7 @@ type ingestFlags struct {
 	jsonOut      bool
 	allowRejects bool
 	progress     string
+	cpuProfile   string
 }
 
 func runIngest(ctx context.Context, env *Env, args []string) error {
@@ -51,9 +54,23 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON")
 	fs.BoolVar(&f.allowRejects, "allow-rejects", false, "exit 0 even when records were rejected")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, log lines otherwise), bar, log or none")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the ingest to this file (for diagnosis)")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	// Ingest allocates many short-lived records: trade memory for less collection.
+	debug.SetGCPercent(400)
 	files := fs.Args()
 	if len(files) == 0 {
 		return usageError("name at least one file to ingest (- for standard input)")
@@ -197,7 +214,7 @@ func newIngester(ctx context.Context, db *postgis.DB, cfg *Config) (*ingester, e
 	if err != nil {
 		return nil, err
 	}
-	w, err := db.NewIncidentWriter(ctx, vocab, cfg.Resolutions, 0)
+	w, err := db.NewIncidentWriter(ctx, vocab, binner)
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +233,7 @@ func (ing *ingester) Ingest(ctx context.Context, origin, actor, input string, r 
 	ing.writer.SetRun(runID)
 	sum, err := geo.Ingest(ctx, r, ing.writer, geo.IngestOptions{
 		Validator: v, Binner: ing.binner, Areas: ing.areas, BatchSize: batchSize, Progress: progress, OnReject: onReject,
+		Writers: 2,
 	})
 	if ferr := ing.db.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
 		err = ferr

@@ -8,15 +8,15 @@ CREATE TABLE settings (
     value jsonb NOT NULL
 );
 
--- Strands and sources get a small stable id each; a strand's id is its bit in the
--- strands bitmask of incidents and roll-ups.
+-- Strands and sources get a small stable id each. A strand's id is its bit in the
+-- strands bitmask of incidents and roll-ups (48 strands at most).
 CREATE TABLE strands (
-    id   smallint PRIMARY KEY CHECK (id BETWEEN 0 AND 62),
+    id   smallint PRIMARY KEY CHECK (id BETWEEN 0 AND 47),
     name text NOT NULL UNIQUE
 );
 
 CREATE TABLE sources (
-    id   smallint PRIMARY KEY CHECK (id >= 0),
+    id   smallint PRIMARY KEY CHECK (id BETWEEN 0 AND 16383),
     name text NOT NULL UNIQUE
 );
 
@@ -32,33 +32,36 @@ CREATE TABLE ingest_runs (
     summary     jsonb
 );
 
--- Incidents. Raw victim and offender references are never stored: only their keyed
--- HMACs. kind: 0 crime, 1 incident. cell is the H3 cell at the finest resolution the
--- location's precision supports; every roll-up cell is one of its parents. There are
--- no foreign keys and few indexes on purpose: ingest validates in Go and is
--- measured against a plain COPY.
+-- Incidents, addressed by (source, source_ref). Raw victim and offender references
+-- are never stored: only their keyed HMACs. kind: 0 crime, 1 incident; strands: a
+-- bitmask of strands ids; lon/lat: WGS84 (the view incidents_geom gives them as a
+-- PostGIS point); cell: the H3 cell at the finest resolution the location's
+-- precision supports; areas: ids of the areas containing the place; run_id: the
+-- ingest run that stored it (when, by whom, from what). The table has no foreign
+-- keys, no CHECK constraints and one index on purpose: every value is validated in Go
+-- before it gets here, and ingest is measured against a plain COPY.
 CREATE TABLE incidents (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id            bigint GENERATED ALWAYS AS IDENTITY (CACHE 1000),
     source_id     smallint NOT NULL,
     source_ref    text NOT NULL,
-    kind          smallint NOT NULL CHECK (kind IN (0, 1)),
-    strands       bigint NOT NULL CHECK (strands <> 0),
-    offence       text NOT NULL DEFAULT '',
+    kind          smallint NOT NULL,
+    strands       bigint NOT NULL,
+    offence       text NOT NULL,
     occurred_from date NOT NULL,
-    occurred_to   date NOT NULL CHECK (occurred_to >= occurred_from),
+    occurred_to   date NOT NULL,
     reported_at   timestamptz,
-    precision     text NOT NULL CHECK (precision IN ('exact', 'street', 'postcode', 'area_centroid', 'online', 'none')),
-    location      geometry(Point, 4326),
+    precision     text NOT NULL,
+    lon           double precision,
+    lat           double precision,
     cell          bigint,
-    areas         integer[] NOT NULL DEFAULT '{}',
+    areas         integer[] NOT NULL,
     victim_key    text,
     offender_key  text,
     run_id        bigint,
-    ingested_at   timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (source_id, source_ref)
+    PRIMARY KEY (source_id, source_ref)
 );
 
--- H3 index arithmetic, so that roll-ups at every resolution come from one stored cell.
+-- H3 index arithmetic, so that every resolution comes from one stored cell.
 CREATE FUNCTION h3_res(cell bigint) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN ((cell >> 52) & 15)::integer;
@@ -67,29 +70,20 @@ CREATE FUNCTION h3_parent(cell bigint, res integer) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN ((cell & ~(15::bigint << 52)) | (res::bigint << 52)) | ((1::bigint << (3 * (15 - res))) - 1);
 
--- Roll-ups. Each counts incidents by day, kind, source and the exact set of strands
--- (a bitmask), so that any filter counts an incident of several strands once.
-CREATE TABLE cell_counts (
-    res       smallint NOT NULL,
-    cell      bigint   NOT NULL,
-    day       date     NOT NULL,
-    kind      smallint NOT NULL,
-    source_id smallint NOT NULL,
-    strands   bigint   NOT NULL,
-    n         integer  NOT NULL,
-    PRIMARY KEY (res, cell, day, kind, source_id, strands)
-);
+-- A roll-up row counts incidents of one class: a kind, a source and an exact set of
+-- strands, packed into one bigint (strands in bits 0-47, source in 48-61, kind in
+-- 62), so that any filter counts an incident of several strands once.
+CREATE FUNCTION class_kind(class bigint) RETURNS smallint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((class >> 62) & 1)::smallint;
 
--- All incidents, located or not (online reports count in totals).
-CREATE TABLE day_counts (
-    day       date     NOT NULL,
-    kind      smallint NOT NULL,
-    source_id smallint NOT NULL,
-    strands   bigint   NOT NULL,
-    n         integer  NOT NULL,
-    located   integer  NOT NULL,
-    PRIMARY KEY (day, kind, source_id, strands)
-);
+CREATE FUNCTION class_source(class bigint) RETURNS smallint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((class >> 48) & 16383)::smallint;
+
+CREATE FUNCTION class_strands(class bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN class & 281474976710655;
 
 CREATE TABLE areas (
     id         integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -103,15 +97,57 @@ CREATE TABLE areas (
 CREATE INDEX areas_geom ON areas USING gist (geom);
 CREATE INDEX areas_level ON areas (level);
 
-CREATE TABLE area_counts (
-    area_id   integer  NOT NULL,
-    day       date     NOT NULL,
-    kind      smallint NOT NULL,
-    source_id smallint NOT NULL,
-    strands   bigint   NOT NULL,
-    n         integer  NOT NULL,
-    PRIMARY KEY (area_id, day, kind, source_id, strands)
+-- Each distinct set of areas incidents fall in (an lsoa and its ward, say) once.
+-- Set 0 is no area.
+CREATE TABLE area_sets (
+    id    integer GENERATED BY DEFAULT AS IDENTITY (START 1) PRIMARY KEY,
+    areas integer[] NOT NULL UNIQUE
 );
+INSERT INTO area_sets (id, areas) VALUES (0, '{}');
+
+-- The roll-up: one row a (day, cell, set of areas, class), counting incidents.
+-- cell is the incident's cell at the finest roll-up resolution its precision
+-- supports (0 for a place too coarse for every roll-up resolution); every coarser
+-- roll-up resolution is its parent, so one row serves all of them: a count at
+-- resolution r sums the rows with h3_res(cell) >= r grouped by h3_parent(cell, r),
+-- as the view cell_counts_by_res spells out. The set of areas makes the same rows
+-- answer every area of every level (the view area_counts). Unlocated incidents are
+-- counted in day_counts only.
+CREATE TABLE cell_counts (
+    day      date    NOT NULL,
+    cell     bigint  NOT NULL,
+    area_set integer NOT NULL,
+    class    bigint  NOT NULL,
+    n        integer NOT NULL,
+    PRIMARY KEY (day, cell, area_set, class)
+);
+
+-- All incidents, located or not (online reports count in totals).
+CREATE TABLE day_counts (
+    day     date    NOT NULL,
+    class   bigint  NOT NULL,
+    n       integer NOT NULL,
+    located integer NOT NULL,
+    PRIMARY KEY (day, class)
+);
+
+CREATE VIEW area_counts AS
+SELECT c.day, a.area_id, c.class, sum(c.n)::integer AS n
+FROM cell_counts c
+JOIN area_sets s ON s.id = c.area_set
+CROSS JOIN unnest(s.areas) AS a(area_id)
+GROUP BY 1, 2, 3;
+
+CREATE VIEW cell_counts_by_res AS
+SELECT r.res, h3_parent(c.cell, r.res) AS cell, c.day,
+       class_kind(c.class) AS kind, class_source(c.class) AS source_id, class_strands(c.class) AS strands, c.n
+FROM cell_counts c
+JOIN (SELECT jsonb_array_elements_text(value)::integer AS res FROM settings WHERE key = 'rollup_resolutions') r
+  ON c.cell <> 0 AND r.res <= h3_res(c.cell);
+
+CREATE VIEW incidents_geom AS
+SELECT i.*, ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geometry(Point, 4326) AS geom
+FROM incidents i WHERE lon IS NOT NULL;
 
 -- Bumped after every change to counts, so caches keyed by it never serve stale data.
 CREATE SEQUENCE data_version;
