@@ -237,8 +237,12 @@ func (v *Validator) Validate(r *RawIncident) (*Incident, error) {
 		return bad("occurred", "%s is in the future", in.OccurredFrom.Format(time.DateOnly))
 	}
 	if in.OccurredTo.After(today) {
-		// A month still in progress ends today, not at the month's end.
+		// A month still in progress ends today, not at the month's end; a span that
+		// starts tomorrow (within the day of slack) ends on its first day.
 		in.OccurredTo = today
+		if in.OccurredTo.Before(in.OccurredFrom) {
+			in.OccurredTo = in.OccurredFrom
+		}
 	}
 	if s := strings.TrimSpace(r.ReportedAt); s != "" {
 		t, err := v.parseTime(s)
