@@ -211,11 +211,11 @@ func (v *Validator) Validate(r *RawIncident) (*Incident, error) {
 		}
 		in.OccurredFrom, in.OccurredTo = from, to
 	case strings.TrimSpace(r.OccurredFrom) != "":
-		from, _, err := v.parseSpan(r.OccurredFrom)
+		// Without occurred_to, a month in occurred_from spans the month, as in occurred.
+		from, to, err := v.parseSpan(r.OccurredFrom)
 		if err != nil {
 			return bad("occurred_from", "%v", err)
 		}
-		to := from
 		if strings.TrimSpace(r.OccurredTo) != "" {
 			_, t, err := v.parseSpan(r.OccurredTo)
 			if err != nil {
