@@ -71,19 +71,32 @@ func NewReader(r io.Reader, o ReaderOptions) (Reader, error) {
 			return nil, err
 		}
 	}
+	// Each constructor returns a typed pointer; a nil one must not become a non-nil
+	// Reader, so the error is checked here.
+	var rd Reader
 	switch format {
 	case FormatCSV:
-		return newCSVReader(br, mapping)
+		rd, err = nilIfErr(newCSVReader(br, mapping))
 	case FormatPoliceUK:
-		return newPoliceUKReader(br, o.CrimeTypes)
+		rd, err = nilIfErr(newPoliceUKReader(br, o.CrimeTypes))
 	case FormatGeoJSON:
-		return newGeoJSONReader(br, mapping)
+		rd, err = nilIfErr(newGeoJSONReader(br, mapping))
 	case FormatNDJSON:
-		return newNDJSONReader(br, mapping), nil
+		rd = newNDJSONReader(br, mapping)
 	case FormatJSON:
-		return newJSONArrayReader(br, mapping)
+		rd, err = nilIfErr(newJSONArrayReader(br, mapping))
+	default:
+		panic("unreachable")
 	}
-	panic("unreachable")
+	return rd, err
+}
+
+// nilIfErr returns r as a Reader, or a nil Reader when err is set.
+func nilIfErr[R Reader](r R, err error) (Reader, error) {
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // ReaderFormat returns the format of a reader NewReader made, "" for any other.
