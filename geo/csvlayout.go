@@ -30,6 +30,22 @@ var Columns = []string{
 	"reported_at", "lat", "lon", "easting", "northing", "precision", "victim_ref", "offender_ref",
 }
 
+// columnsByName maps the lower-cased names of input columns (or JSON keys) to the
+// project columns they hold: each project column under its own name unless the
+// mapping names another column for it, and each mapped column to its field.
+func columnsByName(mapping map[string]string) map[string]string {
+	byName := make(map[string]string, len(Columns)+len(mapping))
+	for _, c := range Columns {
+		if _, mapped := mapping[c]; !mapped {
+			byName[c] = c
+		}
+	}
+	for field, col := range mapping {
+		byName[col] = field
+	}
+	return byName
+}
+
 // field returns a pointer to the RawIncident field of a column name, or nil.
 func (r *RawIncident) field(column string) *string {
 	switch column {

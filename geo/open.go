@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -132,7 +133,10 @@ func FormatFromName(name string) string {
 
 func normaliseMapping(m map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(m))
-	for field, col := range m {
+	fields := slices.Sorted(maps.Keys(m)) // so that the error for a bad mapping is always the same
+	byCol := map[string]string{}
+	for _, field := range fields {
+		col := m[field]
 		f := strings.ToLower(strings.TrimSpace(field))
 		if !slices.Contains(Columns, f) {
 			return nil, Errorf(EINVALID, "mapping names %q, which is not a field (want one of %s)", field, strings.Join(Columns, ", "))
@@ -140,7 +144,15 @@ func normaliseMapping(m map[string]string) (map[string]string, error) {
 		if strings.TrimSpace(col) == "" {
 			return nil, Errorf(EINVALID, "mapping for %q names no column", field)
 		}
-		out[f] = strings.ToLower(strings.TrimSpace(col))
+		c := strings.ToLower(strings.TrimSpace(col))
+		if prev, dup := byCol[c]; dup && prev != f {
+			return nil, Errorf(EINVALID, "mapping names column %q for both %s and %s", col, prev, f)
+		}
+		if _, dup := out[f]; dup {
+			return nil, Errorf(EINVALID, "mapping names field %s twice", f)
+		}
+		byCol[c] = f
+		out[f] = c
 	}
 	return out, nil
 }

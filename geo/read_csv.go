@@ -29,17 +29,7 @@ func newCSVReader(in io.Reader, mapping map[string]string) (*csvReader, error) {
 	} else if err != nil {
 		return nil, Errorf(EINVALID, "line 1: reading the header: %v", csvErrReason(err))
 	}
-	byName := map[string]string{} // input column -> project column
-	for _, c := range Columns {
-		byName[c] = c
-	}
-	for field, col := range mapping {
-		if byName[col] == col {
-			// A mapped column replaces the project column of the same name.
-			delete(byName, col)
-		}
-		byName[col] = field
-	}
+	byName := columnsByName(mapping) // input column -> project column
 	cr := &csvReader{r: r, width: len(header), cols: make([]string, len(header))}
 	var unused []string
 	seen := map[string]bool{}
@@ -59,8 +49,8 @@ func newCSVReader(in io.Reader, mapping map[string]string) (*csvReader, error) {
 	if len(seen) == 0 {
 		return nil, Errorf(EINVALID, "line 1: no known column in the header (want some of %s, or a --map for each field)", strings.Join(Columns, ", "))
 	}
-	for field, col := range mapping {
-		if !seen[field] {
+	for _, field := range Columns {
+		if col, ok := mapping[field]; ok && !seen[field] {
 			return nil, Errorf(EINVALID, "line 1: the mapping names column %q for %s, but the header has no such column", col, field)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,32 +22,35 @@ type jsonFields struct {
 }
 
 func newJSONFields(mapping map[string]string) jsonFields {
-	byKey := map[string]string{}
-	for _, c := range Columns {
-		byKey[c] = c
-	}
-	for field, key := range mapping {
-		if byKey[key] == key {
-			delete(byKey, key)
-		}
-		byKey[key] = field
-	}
-	return jsonFields{byKey: byKey}
+	return jsonFields{byKey: columnsByName(mapping)}
 }
 
 // fill copies the values of a JSON object into raw. Strings, numbers and booleans
-// are kept as text, arrays of them joined with ';' (strands may be an array).
+// are kept as text, arrays of them joined with ';' (strands may be an array). Keys
+// are taken in sorted order, so that the error reported for a record with several
+// bad values is always the same, and two keys for one field (differing in case, say)
+// are an error rather than a toss-up.
 func (jf jsonFields) fill(raw *RawIncident, obj map[string]any) *RowError {
-	for k, v := range obj {
-		field := jf.byKey[strings.ToLower(strings.TrimSpace(k))]
-		if field == "" {
-			continue
+	type keyField struct{ key, field string }
+	var buf [16]keyField // room for every column without allocating
+	matched := buf[:0]
+	for k := range obj {
+		if field := jf.byKey[strings.ToLower(strings.TrimSpace(k))]; field != "" {
+			matched = append(matched, keyField{k, field})
 		}
-		s, err := jsonText(v)
+	}
+	slices.SortFunc(matched, func(a, b keyField) int { return strings.Compare(a.key, b.key) })
+	for i, m := range matched {
+		for _, prev := range matched[:i] {
+			if prev.field == m.field {
+				return &RowError{Line: raw.Line, Index: raw.Index, Field: m.field, Reason: fmt.Sprintf("given twice, as %q and %q", prev.key, m.key)}
+			}
+		}
+		s, err := jsonText(obj[m.key])
 		if err != nil {
-			return &RowError{Line: raw.Line, Index: raw.Index, Field: field, Reason: err.Error()}
+			return &RowError{Line: raw.Line, Index: raw.Index, Field: m.field, Reason: err.Error()}
 		}
-		*raw.field(field) = s
+		*raw.field(m.field) = s
 	}
 	return nil
 }
