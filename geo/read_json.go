@@ -218,9 +218,26 @@ func newStreamDecoder(r io.Reader) *streamDecoder {
 	return &streamDecoder{dec: dec, lines: lt}
 }
 
-// fatal wraps a decoding error that ends the input, with the line it happened on.
+// fatal wraps a decoding error that ends the input, with the line of the value the
+// decoder stopped in.
 func (sd *streamDecoder) fatal(err error) error {
-	return Errorf(EINVALID, "line %d: %v", sd.lines.lineAt(sd.dec.InputOffset()), jsonReason(err))
+	return Errorf(EINVALID, "line %d: %v", sd.lines.lineAt(sd.valueOffset()), jsonReason(err))
+}
+
+// valueOffset returns the offset of the next value: the decoder's own offset stays
+// at the end of the previous value, before the comma and the line break that lead
+// to this one, so a value that fails would be blamed on the line before it.
+func (sd *streamDecoder) valueOffset() int64 {
+	off := sd.dec.InputOffset()
+	br, ok := sd.dec.Buffered().(io.ByteReader)
+	for ok {
+		c, err := br.ReadByte()
+		if err != nil || (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != ',') {
+			break
+		}
+		off++
+	}
+	return off
 }
 
 // delim reads the next token and checks it is the delimiter want.
