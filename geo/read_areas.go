@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -67,11 +68,19 @@ func ReadAreas(r io.Reader, o AreaReadOptions) (*AreaFile, error) {
 			Properties map[string]any  `json:"properties"`
 			Geometry   json.RawMessage `json:"geometry"`
 		}
-		if err := json.Unmarshal(data, &f); err != nil {
+		// Numbers stay as written: a numeric code such as a beat number must not pass
+		// through a float (jsonText takes no float64, and large ones would round).
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&f); err != nil {
 			bad("", "feature %v", jsonReason(err))
 			continue
 		}
-		code, _ := jsonText(f.Properties[o.CodeField])
+		code, err := jsonText(f.Properties[o.CodeField])
+		if err != nil {
+			bad(o.CodeField, "%v", err)
+			continue
+		}
 		code = strings.TrimSpace(code)
 		if code == "" {
 			bad(o.CodeField, "no code")
