@@ -195,9 +195,13 @@ func parsePolygons(raw json.RawMessage, bng bool) (orb.MultiPolygon, error) {
 				}
 				x, y := pos[0], pos[1]
 				if bng {
+					// Far off the grid the conversion returns nonsense or NaN.
+					if !(x >= 0 && x <= 700000 && y >= 0 && y <= 1300000) {
+						return nil, fmt.Errorf("position %v is outside the British National Grid (eastings 0 to 700000, northings 0 to 1300000)", pos[:2])
+					}
 					y, x = BNGToWGS84(x, y)
 				}
-				if y < -90 || y > 90 || x < -180 || x > 180 {
+				if !(y >= -90 && y <= 90 && x >= -180 && x <= 180) {
 					return nil, fmt.Errorf("position %v is outside WGS84 longitude and latitude (is the file in another projection? British National Grid files must say so in their crs)", pos[:2])
 				}
 				rg[i] = orb.Point{x, y}
