@@ -45,19 +45,26 @@ func (gr *geojsonReader) advance() error {
 			gr.inFeat = true
 			return nil
 		case "type":
-			var typ string
-			if err := gr.sd.dec.Decode(&typ); err != nil {
+			// Read as raw JSON first, so that a type that is not a string is reported
+			// as a wrong type rather than as a JSON value of the wrong kind.
+			var raw json.RawMessage
+			if err := gr.sd.dec.Decode(&raw); err != nil {
 				return gr.sd.fatal(err)
 			}
-			if typ != "FeatureCollection" {
-				return Errorf(EINVALID, "line %d: GeoJSON type is %q; want FeatureCollection", gr.sd.lines.lineAt(gr.sd.dec.InputOffset()), typ)
+			var typ string
+			if json.Unmarshal(raw, &typ) != nil || typ != "FeatureCollection" {
+				return Errorf(EINVALID, "line %d: GeoJSON type is %s; want FeatureCollection", gr.sd.lines.lineAt(gr.sd.dec.InputOffset()), raw)
 			}
 		case "crs":
+			var raw json.RawMessage
+			if err := gr.sd.dec.Decode(&raw); err != nil {
+				return gr.sd.fatal(err)
+			}
 			var crs struct {
 				Properties struct{ Name string } `json:"properties"`
 			}
-			if err := gr.sd.dec.Decode(&crs); err != nil {
-				return gr.sd.fatal(err)
+			if json.Unmarshal(raw, &crs) != nil {
+				return Errorf(EINVALID, "line %d: GeoJSON crs is not a named crs such as {\"type\": \"name\", \"properties\": {\"name\": \"EPSG:27700\"}}", gr.sd.lines.lineAt(gr.sd.dec.InputOffset()))
 			}
 			name := crs.Properties.Name
 			switch {
