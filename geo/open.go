@@ -3,7 +3,9 @@ package geo
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -168,7 +170,7 @@ func decompress(r io.Reader) (*bufio.Reader, error) {
 		if err != nil {
 			return nil, Errorf(EINVALID, "reading gzip: %v", err)
 		}
-		br = bufio.NewReaderSize(zr, 64<<10)
+		br = bufio.NewReaderSize(gzipErrReader{zr}, 64<<10)
 	}
 	if head, _ := br.Peek(3); bytes.Equal(head, bom) {
 		br.Discard(3)
@@ -204,4 +206,20 @@ func sniff(br *bufio.Reader) (string, error) {
 		return FormatPoliceUK, nil
 	}
 	return FormatCSV, nil
+}
+
+// gzipErrReader reports damaged or truncated gzip data as invalid input: it is the
+// file's fault, and the user needs to see why it failed. Errors of the underlying
+// reader pass through unchanged.
+type gzipErrReader struct{ r io.Reader }
+
+func (g gzipErrReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		var ce flate.CorruptInputError
+		if err == io.ErrUnexpectedEOF || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &ce) {
+			err = Errorf(EINVALID, "reading gzip: %v", err)
+		}
+	}
+	return n, err
 }
