@@ -44,6 +44,7 @@ type Validator struct {
 	sources  map[string]bool
 	key      []byte
 	layouts  []string
+	custom   bool // layouts begins with configured ones
 	loc      *time.Location
 	now      func() time.Time
 	defaults Defaults
@@ -66,7 +67,7 @@ func NewValidator(o ValidatorOptions) (*Validator, error) {
 	v := &Validator{
 		strands: map[string]bool{}, sources: map[string]bool{},
 		key: o.Key, layouts: append(slices.Clone(o.DateLayouts), builtinLayouts...),
-		loc: o.Location, now: o.Now, defaults: o.Defaults,
+		custom: len(o.DateLayouts) > 0, loc: o.Location, now: o.Now, defaults: o.Defaults,
 	}
 	if v.loc == nil {
 		v.loc = time.UTC
@@ -429,8 +430,13 @@ var builtinLayouts = []string{
 // span of days it covers.
 func (v *Validator) parseSpan(s string) (time.Time, time.Time, error) {
 	s = strings.TrimSpace(s)
-	if d, ok := isoDay(s); ok {
-		return d, d, nil
+	// The ISO day fast path stands for the built-in DateOnly layout, which configured
+	// layouts come before (a configured YYYY-DD-MM must win); parseTime still reads
+	// ISO days after them.
+	if !v.custom {
+		if d, ok := isoDay(s); ok {
+			return d, d, nil
+		}
 	}
 	for _, layout := range []string{"2006-01", "01/2006"} {
 		if t, err := time.Parse(layout, s); err == nil {
