@@ -175,6 +175,12 @@ func (w *IncidentWriter) writeOnce(ctx context.Context, batch []*geo.Incident) (
 		return 0, err
 	}
 	data := enc.finish()
+	// Area sets are registered before the transaction takes its connection: a writer
+	// must never wait for a second connection while holding one.
+	sets, err := w.areaSets(ctx, batch)
+	if err != nil {
+		return 0, err
+	}
 	conn, err := w.db.Pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
@@ -194,19 +200,26 @@ func (w *IncidentWriter) writeOnce(ctx context.Context, batch []*geo.Incident) (
 			})
 			if err == nil {
 				inserted = batch
-				return w.addCounts(ctx, tx, inserted)
+				return w.addCounts(ctx, tx, inserted, sets)
 			}
 			if !isUniqueViolation(err) {
 				return err
 			}
 		}
-		var err error
-		inserted, err = w.insertSkippingStored(ctx, tx, batch, data)
+		fresh, err := w.insertSkippingStored(ctx, tx, batch, data)
 		if err != nil {
 			return err
 		}
+		var freshSets []int32
+		inserted = inserted[:0]
+		for i, in := range batch {
+			if fresh[i] {
+				inserted = append(inserted, in)
+				freshSets = append(freshSets, sets[i])
+			}
+		}
 		w.conflictPath.Store(len(inserted) < len(batch))
-		return w.addCounts(ctx, tx, inserted)
+		return w.addCounts(ctx, tx, inserted, freshSets)
 	})
 	if err != nil {
 		return 0, err
@@ -269,8 +282,8 @@ func isUniqueViolation(err error) bool {
 }
 
 // insertSkippingStored stages the batch and inserts the incidents not yet stored,
-// returning them.
-func (w *IncidentWriter) insertSkippingStored(ctx context.Context, tx pgx.Tx, batch []*geo.Incident, data []byte) ([]*geo.Incident, error) {
+// returning which of the batch they are.
+func (w *IncidentWriter) insertSkippingStored(ctx context.Context, tx pgx.Tx, batch []*geo.Incident, data []byte) ([]bool, error) {
 	_, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
 		source_id smallint, source_ref text, kind smallint, strands bigint, offence text,
 		occurred_from date, occurred_to date, reported_at timestamptz, precision text,
@@ -303,11 +316,9 @@ func (w *IncidentWriter) insertSkippingStored(ctx context.Context, tx pgx.Tx, ba
 	if err != nil {
 		return nil, err
 	}
-	var out []*geo.Incident
-	for _, in := range batch {
-		if fresh[key{w.vocab.SourceID[in.Source], in.SourceRef}] {
-			out = append(out, in)
-		}
+	out := make([]bool, len(batch))
+	for i, in := range batch {
+		out[i] = fresh[key{w.vocab.SourceID[in.Source], in.SourceRef}]
 	}
 	return out, nil
 }
@@ -315,13 +326,9 @@ func (w *IncidentWriter) insertSkippingStored(ctx context.Context, tx pgx.Tx, ba
 // addCounts adds the inserted incidents to the roll-ups. The deltas are summed here
 // and upserted in key order, so that concurrent writers take row locks in the same
 // order, in one round trip.
-func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*geo.Incident) error {
+func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*geo.Incident, sets []int32) error {
 	if len(inserted) == 0 {
 		return nil
-	}
-	sets, err := w.areaSets(ctx, inserted)
-	if err != nil {
-		return err
 	}
 	cells, days := w.deltas(inserted, sets)
 	b := &pgx.Batch{}

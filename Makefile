@@ -1,0 +1,62 @@
+# tensionmap: `make run` sets everything up and serves the demo; `make test` runs every test.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN       := bin/tensionmap
+GO        ?= go
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+DATA_DIR  ?= .data
+PG_PORT   ?= 55432
+DEMO_ROWS ?= 50000
+DEMO_YEARS ?= 5
+LISTEN    ?= :8080
+BENCH_ROWS ?= 1000000
+
+export TENSIONMAP_DATA_DIR := $(DATA_DIR)
+
+.PHONY: help build run db-up db-stop migrate demo test test-go vet fuzz bench reference clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build the binary at bin/tensionmap
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tensionmap
+
+db-up: build ## install PostGIS if missing and start the local cluster under .data/pg
+	@$(BIN) db up --port $(PG_PORT) > /dev/null
+
+db-stop: build ## stop the local cluster
+	$(BIN) db stop --port $(PG_PORT)
+
+run: build ## set up everything, load the demo data and serve it on http://localhost:8080
+	@url=$$($(BIN) db up --port $(PG_PORT)) && export TENSIONMAP_DATABASE_URL="$$url" && \
+	$(BIN) migrate && \
+	$(BIN) demo --load --if-empty --rows $(DEMO_ROWS) --years $(DEMO_YEARS) && \
+	exec $(BIN) serve --listen $(LISTEN)
+
+test: vet test-go ## vet and run every test: unit, integration (real PostGIS), end to end
+
+vet: ## go vet and gofmt
+	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
+	if [ -n "$$fmt" ]; then echo "gofmt would change: $$fmt"; exit 1; fi
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -count=1 -timeout 30m ./...
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@for t in $$($(GO) test -list 'Fuzz.*' ./geo/ | grep ^Fuzz); do \
+		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} ./geo/ || exit 1; done
+
+bench: build ## run the benchmarks and print the ratio tables
+	$(GO) test -run '^$$' -bench . -benchmem ./geo/... ./postgis/...
+	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench ingest --rows $(BENCH_ROWS)
+
+reference: ## regenerate the reference values in testdata/ (installs PROJ if missing)
+	scripts/bng-reference.sh
+
+clean: ## remove build output (the local cluster in .data/ stays; `make db-stop` stops it)
+	rm -rf bin test-output

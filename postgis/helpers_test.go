@@ -1,0 +1,124 @@
+package postgis_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/geo/synth"
+	"github.com/tensionmap/tensionmap/postgis"
+	"github.com/tensionmap/tensionmap/postgis/pgtest"
+)
+
+// testEnd is the last day of the synthetic data the tests load.
+var testEnd = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+
+// openDB returns a migrated database of the test's own.
+func openDB(tb testing.TB) *postgis.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := postgis.Open(ctx, pgtest.NewDatabase(tb), postgis.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(db.Close)
+	if _, err := db.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+// pipeline is the ingest as the command line wires it.
+type pipeline struct {
+	db        *postgis.DB
+	vocab     *postgis.Vocab
+	binner    *geo.Binner
+	validator *geo.Validator
+}
+
+func newPipeline(tb testing.TB, db *postgis.DB, defaults geo.Defaults) *pipeline {
+	tb.Helper()
+	ctx := context.Background()
+	vocab, err := db.EnsureVocab(ctx, geo.DefaultStrands, geo.DefaultSources)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.EnsureResolutions(ctx, geo.DefaultResolutions); err != nil {
+		tb.Fatal(err)
+	}
+	binner, err := geo.NewBinner(nil, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := geo.NewValidator(geo.ValidatorOptions{Key: []byte("test key of at least thirty-two bytes"), Defaults: defaults,
+		Now: func() time.Time { return testEnd.Add(24 * time.Hour) }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &pipeline{db: db, vocab: vocab, binner: binner, validator: v}
+}
+
+// ingest loads r through the whole pipeline, attributing to the stored areas.
+func (p *pipeline) ingest(ctx context.Context, tb testing.TB, r geo.Reader, batchSize int) (geo.Summary, error) {
+	tb.Helper()
+	areas, err := p.db.LoadAreas(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w, err := p.db.NewIncidentWriter(ctx, p.vocab, p.binner)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer w.Close()
+	run, err := p.db.StartRun(ctx, "test", tb.Name(), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w.SetRun(run)
+	sum, err := geo.Ingest(ctx, r, w, geo.IngestOptions{Validator: p.validator, Binner: p.binner,
+		Areas: geo.NewAreaIndex(areas), BatchSize: batchSize, Writers: 2})
+	if ferr := p.db.FinishRun(context.Background(), run, sum, err); ferr != nil {
+		tb.Fatal(ferr)
+	}
+	return sum, err
+}
+
+// demo returns a small synthetic town.
+func demo(tb testing.TB, rows int) *synth.Generator {
+	tb.Helper()
+	g, err := synth.New(synth.Options{Seed: 7, Rows: rows, Years: 2, End: testEnd})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
+}
+
+// importDemoAreas stores the generator's areas and populations.
+func importDemoAreas(tb testing.TB, db *postgis.DB, g *synth.Generator) []geo.Area {
+	tb.Helper()
+	ctx := context.Background()
+	var areas []geo.Area
+	pop := map[string]int{}
+	for _, a := range g.Areas() {
+		areas = append(areas, geo.Area{Level: a.Level, Code: a.Code, Name: a.Name, Geometry: orb.MultiPolygon{a.Polygon}})
+		pop[a.Code] = a.Population
+	}
+	if _, err := db.ImportAreas(ctx, areas); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := db.SetPopulation(ctx, pop); err != nil {
+		tb.Fatal(err)
+	}
+	return areas
+}
+
+func count(tb testing.TB, db *postgis.DB, sql string, args ...any) int64 {
+	tb.Helper()
+	var n int64
+	if err := db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
