@@ -168,10 +168,10 @@ func TestRejectedRowsAndReasons(t *testing.T) {
 	csv := strings.Join([]string{
 		"source,source_ref,kind,strands,occurred,lat,lon,precision",
 		"police,A1,crime,race,2025-03-01,52.04,-0.76,exact",
-		"police,A2,crime,race,2025-03-01,91.5,-0.76,exact",   // lat out of range
-		"police,A3,crime,astrology,2025-03-01,52.04,-0.76,",   // unknown strand
-		"police,A4,crime,religion,2031-01-01,52.04,-0.76,",    // future
-		"police,A5,burglary,race,2025-03-01,52.04,-0.76,",     // kind
+		"police,A2,crime,race,2025-03-01,91.5,-0.76,exact",     // lat out of range
+		"police,A3,crime,astrology,2025-03-01,52.04,-0.76,",    // unknown strand
+		"police,A4,crime,religion,2031-01-01,52.04,-0.76,",     // future
+		"police,A5,burglary,race,2025-03-01,52.04,-0.76,",      // kind
 		"police,A6,incident,race;religion,2025-03-02,,,online", // online: kept
 		`police,A7,crime,"race,disability",2025-03-02,52.041,-0.761,street`,
 		"police,A8,crime,race,2025-03-01,52.04", // too few fields
