@@ -58,6 +58,7 @@ func commands() []command {
 		{"demo", "generate the synthetic demo data, and load it", runDemo},
 		{"rollups", "rebuild the roll-up counts from the incidents", runRollups},
 		{"db", "start, stop or locate the local PostgreSQL cluster", runDB},
+		{"bench", "measure ingest against a plain COPY, as a ratio", runBench},
 		{"version", "print the version", func(_ context.Context, env *Env, _ []string) error {
 			fmt.Fprintln(env.Stdout, version)
 			return nil
