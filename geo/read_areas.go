@@ -178,6 +178,9 @@ func parsePolygons(raw json.RawMessage, bng bool) (orb.MultiPolygon, error) {
 	default:
 		return nil, fmt.Errorf("is a %s; an area is a Polygon or MultiPolygon", g.Type)
 	}
+	if len(mp) == 0 {
+		return nil, errors.New("multipolygon has no polygons")
+	}
 	out := make(orb.MultiPolygon, 0, len(mp))
 	for pi, p := range mp {
 		if len(p) == 0 {
