@@ -228,14 +228,18 @@ func (v *Validator) Validate(r *RawIncident) (*Incident, error) {
 	default:
 		return bad("occurred", "required: a date, a month or a date range")
 	}
+	fromField := "occurred" // the field the first day came from, to blame
+	if strings.TrimSpace(r.Occurred) == "" {
+		fromField = "occurred_from"
+	}
 	if in.OccurredFrom.Before(earliest) {
-		return bad("occurred", "%s is before 1900", in.OccurredFrom.Format(time.DateOnly))
+		return bad(fromField, "%s is before 1900", in.OccurredFrom.Format(time.DateOnly))
 	}
 	if in.OccurredTo.Before(in.OccurredFrom) {
 		return bad("occurred_to", "%s is before occurred_from %s", in.OccurredTo.Format(time.DateOnly), in.OccurredFrom.Format(time.DateOnly))
 	}
 	if in.OccurredFrom.After(latest) {
-		return bad("occurred", "%s is in the future", in.OccurredFrom.Format(time.DateOnly))
+		return bad(fromField, "%s is in the future", in.OccurredFrom.Format(time.DateOnly))
 	}
 	if in.OccurredTo.After(today) {
 		// A month still in progress ends today, not at the month's end; a span that
