@@ -191,12 +191,10 @@ func sniff(br *bufio.Reader) (string, error) {
 	case trimmed[0] == '[':
 		return FormatJSON, nil
 	case trimmed[0] == '{':
-		// A FeatureCollection names its type near the start; NDJSON is one object a line.
+		// NDJSON is one whole object a line; an object that goes on past its first
+		// line, or a one-line FeatureCollection, is a GeoJSON document.
 		firstLine, _, _ := bytes.Cut(trimmed, []byte("\n"))
-		if bytes.Contains(head, []byte(`"FeatureCollection"`)) && !bytes.HasSuffix(bytes.TrimSpace(firstLine), []byte("}")) {
-			return FormatGeoJSON, nil
-		}
-		if bytes.Contains(firstLine, []byte(`"FeatureCollection"`)) {
+		if !bytes.HasSuffix(bytes.TrimSpace(firstLine), []byte("}")) || bytes.Contains(firstLine, []byte(`"FeatureCollection"`)) {
 			return FormatGeoJSON, nil
 		}
 		return FormatNDJSON, nil

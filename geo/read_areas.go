@@ -188,8 +188,8 @@ func parsePolygons(raw json.RawMessage, bng bool) (orb.MultiPolygon, error) {
 		}
 		poly := make(orb.Polygon, 0, len(p))
 		for ri, ring := range p {
-			if len(ring) < 4 {
-				return nil, fmt.Errorf("polygon %d ring %d has %d positions; a ring needs at least 4", pi+1, ri+1, len(ring))
+			if len(ring) < 3 {
+				return nil, fmt.Errorf("polygon %d ring %d has %d positions; a ring needs at least 3 corners", pi+1, ri+1, len(ring))
 			}
 			rg := make(orb.Ring, len(ring))
 			for i, pos := range ring {
@@ -209,8 +209,11 @@ func parsePolygons(raw json.RawMessage, bng bool) (orb.MultiPolygon, error) {
 				}
 				rg[i] = orb.Point{x, y}
 			}
-			if !rg.Closed() {
+			if rg[0] != rg[len(rg)-1] {
 				rg = append(rg, rg[0])
+			}
+			if len(rg) < 4 {
+				return nil, fmt.Errorf("polygon %d ring %d has %d positions; a closed ring needs at least 4", pi+1, ri+1, len(ring))
 			}
 			poly = append(poly, rg)
 		}
