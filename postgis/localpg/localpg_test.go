@@ -289,7 +289,7 @@ func TestNotPostmaster(t *testing.T) {
 	}
 }
 
-func TestUnreachableDir(t *testing.T) {
+func TestDirMadeReachable(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("only a root process runs the cluster as another user")
 	}
@@ -297,8 +297,20 @@ func TestUnreachableDir(t *testing.T) {
 	if err := os.Mkdir(private, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Ensure(ctxFor(t), Options{Dir: filepath.Join(private, "pg"), Port: freePort(t)})
-	if err == nil || !strings.Contains(err.Error(), "not traversable") || !strings.Contains(err.Error(), private) {
-		t.Fatalf("Ensure under a directory postgres cannot enter: %v; want an error naming %s", err, private)
+	var log strings.Builder
+	o := Options{Dir: filepath.Join(private, "pg"), Port: freePort(t), Log: &log}
+	if _, err := Ensure(ctxFor(t), o); err != nil {
+		t.Fatalf("Ensure under a 0700 directory: %v", err)
+	}
+	t.Cleanup(func() { Stop(context.Background(), o) })
+	fi, err := os.Stat(private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o701 {
+		t.Errorf("mode of %s is %v, want 0701 (traversable, not listable)", private, got)
+	}
+	if !strings.Contains(log.String(), "made "+private+" traversable") {
+		t.Errorf("the log does not say what changed:\n%s", log.String())
 	}
 }

@@ -67,14 +67,15 @@ func runnerFor(c *cluster) (*runner, error) {
 
 // prepareDirs creates Dir, Dir/run and Dir/log. As root it also makes sure
 // the cluster user can reach Dir (every directory above it must be
-// traversable by that user) and gives it Dir, Dir/run and Dir/log.
+// traversable by that user, so one that is not gets o+x, say a 0700
+// checkout made by mktemp -d) and gives it Dir, Dir/run and Dir/log.
 func prepareDirs(c *cluster) (*runner, error) {
 	r, err := runnerFor(c)
 	if err != nil {
 		return nil, err
 	}
 	if r.user != "" {
-		if err := r.checkReachable(c.dir); err != nil {
+		if err := r.ensureReachable(c, c.dir); err != nil {
 			return nil, err
 		}
 	}
@@ -113,17 +114,24 @@ func mkdirAll(dir string) error {
 	return nil
 }
 
-// checkReachable fails, naming the directory, if a directory above dir
-// cannot be traversed by the runner's user.
-func (r *runner) checkReachable(dir string) error {
+// ensureReachable makes every directory above dir traversable by the
+// runner's user, adding execute permission for others (traversal only, not
+// listing) where it is missing, and fails naming a directory it cannot fix.
+func (r *runner) ensureReachable(c *cluster, dir string) error {
 	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
 		if err != nil {
 			return fmt.Errorf("localpg: %w", err)
 		}
 		if !r.canTraverse(fi) {
-			return fmt.Errorf("localpg: directory %s (mode %v) is not traversable by the %s user, which must reach %s; run chmod o+x %s, or choose a Dir elsewhere",
-				d, fi.Mode().Perm(), r.user, dir, d)
+			if err := os.Chmod(d, fi.Mode().Perm()|0o001); err != nil {
+				return fmt.Errorf("localpg: directory %s (mode %v) is not traversable by the %s user, which must reach %s, and making it so failed: %v; run chmod o+x %s, or choose a Dir elsewhere",
+					d, fi.Mode().Perm(), r.user, dir, err, d)
+			}
+			c.logf("made %s traversable (o+x) for the %s user, which runs PostgreSQL", d, r.user)
+			if fi, err = os.Stat(d); err != nil || !r.canTraverse(fi) {
+				return fmt.Errorf("localpg: directory %s is still not traversable by the %s user; run chmod o+x %s, or choose a Dir elsewhere", d, r.user, d)
+			}
 		}
 		if d == filepath.Dir(d) {
 			return nil
