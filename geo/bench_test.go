@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
 )
@@ -29,9 +28,9 @@ func benchCSV(b *testing.B, rows int) ([]byte, []geo.Area) {
 	if err := w.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	var areas []geo.Area
-	for i, a := range g.Areas() {
-		areas = append(areas, geo.Area{ID: int32(i + 1), Level: a.Level, Code: a.Code, Geometry: orb.MultiPolygon{a.Polygon}})
+	areas := g.GeoAreas()
+	for i := range areas {
+		areas[i].ID = int32(i + 1)
 	}
 	return buf.Bytes(), areas
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
 	"github.com/tensionmap/tensionmap/postgis"
@@ -99,16 +98,11 @@ func demo(tb testing.TB, rows int) *synth.Generator {
 func importDemoAreas(tb testing.TB, db *postgis.DB, g *synth.Generator) []geo.Area {
 	tb.Helper()
 	ctx := context.Background()
-	var areas []geo.Area
-	pop := map[string]int{}
-	for _, a := range g.Areas() {
-		areas = append(areas, geo.Area{Level: a.Level, Code: a.Code, Name: a.Name, Geometry: orb.MultiPolygon{a.Polygon}})
-		pop[a.Code] = a.Population
-	}
+	areas := g.GeoAreas()
 	if _, err := db.ImportAreas(ctx, areas); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := db.SetPopulation(ctx, pop); err != nil {
+	if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
 		tb.Fatal(err)
 	}
 	return areas

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -41,17 +42,15 @@ func runAreasImport(ctx context.Context, env *Env, args []string) error {
 		return usageError("--level and --code-field are required")
 	}
 	start := time.Now()
-	f, err := os.Open(fs.Arg(0))
+	file, err := readInput(env, fs.Arg(0), func(r io.Reader) (*geo.AreaFile, []*geo.RowError, error) {
+		f, err := geo.ReadAreas(r, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, f.Rejected, nil
+	})
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	file, err := geo.ReadAreas(f, o)
-	if err != nil {
-		return fmt.Errorf("%s: %s", fs.Arg(0), userMessage(err))
-	}
-	for _, e := range file.Rejected {
-		fmt.Fprintf(env.Stderr, "%s: rejected: %v\n", fs.Arg(0), e)
 	}
 	db, err := openDB(ctx, &env.Config, 2)
 	if err != nil {
@@ -62,13 +61,42 @@ func runAreasImport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		return json.NewEncoder(env.Stdout).Encode(map[string]any{"read": len(file.Areas) + len(file.Rejected), "rejected": len(file.Rejected), "result": res})
+	return reportImport(env, asJSON, len(file.Areas), file.Rejected, res, fmt.Sprintf(
+		"%s: %d %s areas: %d new, %d updated, %d rejected, %d repaired (invalid polygons made valid); %d incidents re-attributed; took %s",
+		fs.Arg(0), len(file.Areas), o.Level, res.Inserted, res.Updated, len(file.Rejected), res.MadeValid, res.Reattributed, time.Since(start).Round(time.Millisecond)))
+}
+
+// readInput opens a file, reads it whole with read, and prints each record read
+// rejected, with its line and reason.
+func readInput[T any](env *Env, path string, read func(io.Reader) (T, []*geo.RowError, error)) (T, error) {
+	var zero T
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, err
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d %s areas: %d new, %d updated, %d rejected, %d repaired (invalid polygons made valid); %d incidents re-attributed; took %s\n",
-		fs.Arg(0), len(file.Areas), o.Level, res.Inserted, res.Updated, len(file.Rejected), res.MadeValid, res.Reattributed, time.Since(start).Round(time.Millisecond))
-	if len(file.Rejected) > 0 {
-		return &exitError{code: 3, err: fmt.Errorf("%d features rejected", len(file.Rejected))}
+	defer f.Close()
+	v, rejected, err := read(f)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %s", path, userMessage(err))
+	}
+	for _, e := range rejected {
+		fmt.Fprintf(env.Stderr, "%s: rejected: %v\n", path, e)
+	}
+	return v, nil
+}
+
+// reportImport prints an import's outcome, as text or JSON, and exits 3 when
+// records were rejected.
+func reportImport(env *Env, asJSON bool, accepted int, rejected []*geo.RowError, result any, text string) error {
+	if asJSON {
+		if err := json.NewEncoder(env.Stdout).Encode(map[string]any{"read": accepted + len(rejected), "rejected": len(rejected), "result": result}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(env.Stdout, text)
+	}
+	if len(rejected) > 0 {
+		return &exitError{code: 3, err: fmt.Errorf("%d records rejected", len(rejected))}
 	}
 	return nil
 }
@@ -89,17 +117,15 @@ func runAreasPopulation(ctx context.Context, env *Env, args []string) error {
 	if o.CodeField == "" || o.PopulationField == "" {
 		return usageError("--code-field and --population-field are required")
 	}
-	f, err := os.Open(fs.Arg(0))
+	file, err := readInput(env, fs.Arg(0), func(r io.Reader) (*geo.PopulationFile, []*geo.RowError, error) {
+		f, err := geo.ReadPopulation(r, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, f.Rejected, nil
+	})
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	file, err := geo.ReadPopulation(f, o)
-	if err != nil {
-		return fmt.Errorf("%s: %s", fs.Arg(0), userMessage(err))
-	}
-	for _, e := range file.Rejected {
-		fmt.Fprintf(env.Stderr, "%s: rejected: %v\n", fs.Arg(0), e)
 	}
 	db, err := openDB(ctx, &env.Config, 2)
 	if err != nil {
@@ -110,13 +136,7 @@ func runAreasPopulation(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		return json.NewEncoder(env.Stdout).Encode(map[string]any{"read": len(file.Population) + len(file.Rejected), "rejected": len(file.Rejected), "result": res})
-	}
-	fmt.Fprintf(env.Stdout, "%s: %d populations read, %d rejected; %d areas updated; %d codes have no imported area (e.g. %v); %d areas still without a population\n",
-		fs.Arg(0), len(file.Population), len(file.Rejected), res.Matched, res.Unmatched, res.Examples, res.Missing)
-	if len(file.Rejected) > 0 {
-		return &exitError{code: 3, err: fmt.Errorf("%d rows rejected", len(file.Rejected))}
-	}
-	return nil
+	return reportImport(env, asJSON, len(file.Population), file.Rejected, res, fmt.Sprintf(
+		"%s: %d populations read, %d rejected; %d areas updated; %d codes have no imported area (e.g. %v); %d areas still without a population",
+		fs.Arg(0), len(file.Population), len(file.Rejected), res.Matched, res.Unmatched, res.Examples, res.Missing))
 }

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
 	"github.com/tensionmap/tensionmap/postgis"
@@ -65,11 +64,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	var areas []geo.Area
-	for _, a := range g.Areas() {
-		areas = append(areas, geo.Area{Level: a.Level, Code: a.Code, Name: a.Name, Geometry: orb.MultiPolygon{a.Polygon}})
-	}
-	if _, err := db.ImportAreas(ctx, areas); err != nil {
+	if _, err := db.ImportAreas(ctx, g.GeoAreas()); err != nil {
 		return err
 	}
 	key := cfg.key

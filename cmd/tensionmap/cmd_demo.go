@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
 )
@@ -71,16 +70,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("the demo carries victim and offender references, and no pseudonymisation key is configured: set TENSIONMAP_PSEUDONYM_KEY_FILE (`tensionmap db up` creates one)")
 	}
 	start := time.Now()
-	var areas []geo.Area
-	pop := map[string]int{}
-	for _, a := range g.Areas() {
-		areas = append(areas, geo.Area{Level: a.Level, Code: a.Code, Name: a.Name, Geometry: orb.MultiPolygon{a.Polygon}})
-		pop[a.Code] = a.Population
-	}
+	areas := g.GeoAreas()
 	if _, err := db.ImportAreas(ctx, areas); err != nil {
 		return err
 	}
-	if _, err := db.SetPopulation(ctx, pop); err != nil {
+	if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
 		return err
 	}
 	ing, err := newIngester(ctx, db, cfg)

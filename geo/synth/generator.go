@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
 )
 
@@ -178,4 +179,22 @@ func (g *Generator) formatRef(r uint64) string {
 	year := g.plan.start.Year() + int(r>>48&0x1fff)
 	seq := int(r & (1<<48 - 1))
 	return fmt.Sprintf("%s:%s-%d-%06d", src.name, src.prefix, year, seq)
+}
+
+// GeoAreas returns the areas of both levels as geo.Areas, to store or index.
+func (g *Generator) GeoAreas() []geo.Area {
+	var out []geo.Area
+	for _, a := range g.Areas() {
+		out = append(out, geo.Area{Level: a.Level, Code: a.Code, Name: a.Name, Geometry: orb.MultiPolygon{a.Polygon}, Population: a.Population})
+	}
+	return out
+}
+
+// Populations returns the population of every area by code.
+func (g *Generator) Populations() map[string]int {
+	out := map[string]int{}
+	for _, a := range g.Areas() {
+		out[a.Code] = a.Population
+	}
+	return out
 }
