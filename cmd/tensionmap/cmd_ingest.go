@@ -31,6 +31,7 @@ type ingestFlags struct {
 	dateFormats  multiFlag
 	crimeTypes   multiFlag
 	batchSize    int
+	writers      int
 	rejectFile   string
 	jsonOut      bool
 	allowRejects bool
@@ -50,6 +51,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&f.dateFormats, "date-format", "a date format of the input, e.g. DD/MM/YYYY HH:mm (repeatable)")
 	fs.Var(&f.crimeTypes, "crime-type", "police.uk: load only rows of this crime type (repeatable)")
 	fs.IntVar(&f.batchSize, "batch-size", geo.DefaultBatchSize, "incidents stored per transaction")
+	fs.IntVar(&f.writers, "writers", 2, "batches stored at once, each on a connection of its own")
 	fs.StringVar(&f.rejectFile, "reject-file", "", "write each rejected record, with its line, field and reason, to this CSV file")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON")
 	fs.BoolVar(&f.allowRejects, "allow-rejects", false, "exit 0 even when records were rejected")
@@ -96,7 +98,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		layouts = append(layouts, l)
 	}
 	logger := cfg.Logger()
-	db, err := openDB(ctx, cfg, 4)
+	db, err := openDB(ctx, cfg, int32(max(f.writers, 1)+3))
 	if err != nil {
 		return err
 	}
@@ -106,6 +108,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer ing.Close()
+	ing.writers = max(f.writers, 1)
 
 	var rejects *rejectWriter
 	if f.rejectFile != "" {
@@ -186,11 +189,12 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 
 // ingester ties the pipeline to the database for one or more inputs.
 type ingester struct {
-	db     *postgis.DB
-	binner *geo.Binner
-	areas  *geo.AreaIndex
-	writer *postgis.IncidentWriter
-	cfg    *Config
+	db      *postgis.DB
+	binner  *geo.Binner
+	areas   *geo.AreaIndex
+	writer  *postgis.IncidentWriter
+	cfg     *Config
+	writers int
 }
 
 func newIngester(ctx context.Context, db *postgis.DB, cfg *Config) (*ingester, error) {
@@ -218,7 +222,7 @@ func newIngester(ctx context.Context, db *postgis.DB, cfg *Config) (*ingester, e
 	if err != nil {
 		return nil, err
 	}
-	return &ingester{db: db, binner: binner, areas: geo.NewAreaIndex(areas), writer: w, cfg: cfg}, nil
+	return &ingester{db: db, binner: binner, areas: geo.NewAreaIndex(areas), writer: w, cfg: cfg, writers: 2}, nil
 }
 
 func (ing *ingester) Close() { ing.writer.Close() }
@@ -233,7 +237,7 @@ func (ing *ingester) Ingest(ctx context.Context, origin, actor, input string, r 
 	ing.writer.SetRun(runID)
 	sum, err := geo.Ingest(ctx, r, ing.writer, geo.IngestOptions{
 		Validator: v, Binner: ing.binner, Areas: ing.areas, BatchSize: batchSize, Progress: progress, OnReject: onReject,
-		Writers: 2,
+		Writers: ing.writers,
 	})
 	if ferr := ing.db.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
 		err = ferr
