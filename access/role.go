@@ -1,0 +1,55 @@
+package access
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// Role is what a user or token may see and do.
+type Role string
+
+// The roles of the design: police see incident-level data in their areas, council
+// see counts, alerts and assessments, strategic see aggregates with small counts
+// suppressed, partners only push reports for their own source, admins run the service
+// and see data as police do.
+const (
+	Police    Role = "police"
+	Council   Role = "council"
+	Strategic Role = "strategic"
+	Partner   Role = "partner"
+	Admin     Role = "admin"
+)
+
+// Roles lists every role.
+var Roles = []Role{Police, Council, Strategic, Partner, Admin}
+
+// ParseRole returns the role named s, or an EINVALID error listing the roles.
+func ParseRole(s string) (Role, error) {
+	r := Role(strings.ToLower(strings.TrimSpace(s)))
+	if !slices.Contains(Roles, r) {
+		return "", geo.Errorf(geo.EINVALID, "%q is not a role: want one of police, council, strategic, partner, admin", s)
+	}
+	return r, nil
+}
+
+// SeesIncidents reports whether the role may read incident-level data (subject to a
+// police user's areas).
+func (r Role) SeesIncidents() bool { return r == Police || r == Admin }
+
+// SeesSmallCounts reports whether the role sees counts below the suppression
+// threshold as they are.
+func (r Role) SeesSmallCounts() bool { return r == Police || r == Admin || r == Council }
+
+// Role groups for route policies.
+var (
+	// Everyone signed in, partners excepted: they only push reports.
+	Readers = []Role{Police, Council, Strategic, Admin}
+	// Those who see incident-level data.
+	IncidentReaders = []Role{Police, Admin}
+	// Administrators only.
+	Admins = []Role{Admin}
+	// Partners and administrators may push reports.
+	Intake = []Role{Partner, Admin}
+)
