@@ -7,10 +7,10 @@ import (
 
 // Limiter slows brute-force sign-in: it counts failures per key (an address, a
 // username) in a sliding window and refuses further attempts for that key once the
-// count reaches the limit, until the oldest failure leaves the window. It is per
-// process: behind several replicas each counts its own.
+// count reaches the limit, until enough failures leave the window for the count to
+// fall below it again. It is per process: behind several replicas each counts its own.
 type Limiter struct {
-	Max    int           // failures allowed in the window
+	Max    int           // failures allowed in the window (below 1 counts as 1)
 	Window time.Duration // length of the window
 	mu     sync.Mutex
 	fails  map[string][]time.Time
@@ -28,8 +28,11 @@ func (l *Limiter) Allow(now time.Time, keys ...string) (bool, time.Duration) {
 	var wait time.Duration
 	for _, k := range keys {
 		f := l.prune(k, now)
-		if len(f) >= l.Max {
-			wait = max(wait, f[0].Add(l.Window).Sub(now))
+		if n := max(l.Max, 1); len(f) >= n {
+			// Concurrent attempts, each allowed before any failed, can leave more
+			// failures than Max: the key may try again once all but Max-1 of them
+			// have left the window, not as soon as the oldest has.
+			wait = max(wait, f[len(f)-n].Add(l.Window).Sub(now))
 		}
 	}
 	return wait == 0, wait
