@@ -1,7 +1,10 @@
 package geo
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,4 +49,68 @@ type CellCount struct {
 	Crimes    int
 	Incidents int
 	ByStrand  map[string]int
+}
+
+// AreaCount is the number of incidents in one area for a filter, with its split by
+// kind, strand and source.
+type AreaCount struct {
+	Area      Area // without geometry
+	Count     int
+	Crimes    int
+	Incidents int
+	ByStrand  map[string]int
+	BySource  map[string]int
+}
+
+// Bound is a WGS84 box, [west, south] to [east, north], in degrees.
+type Bound struct {
+	West, South, East, North float64
+}
+
+// Contains reports whether the box holds a position (edges included).
+func (b Bound) Contains(p LatLon) bool {
+	return p.Lon >= b.West && p.Lon <= b.East && p.Lat >= b.South && p.Lat <= b.North
+}
+
+// IncidentQuery selects incident records for reading, newest first, a page at a time.
+type IncidentQuery struct {
+	Filter
+	BBox  *Bound
+	Areas []string // codes: incidents in any of these areas
+	// Scope limits the answer to incidents in any of these areas (a police team's),
+	// whatever else the query asks; nil means no limit.
+	Scope []string
+	// After continues a listing after the record with this cursor (see
+	// StoredIncident.Cursor); "" starts at the newest.
+	After string
+	Limit int
+}
+
+// StoredIncident is an incident as read back: its id and the codes of its areas.
+type StoredIncident struct {
+	ID int64
+	Incident
+	AreaCodes []string
+}
+
+// Cursor returns the position of a record in a newest-first listing.
+func (s *StoredIncident) Cursor() string {
+	return fmt.Sprintf("%s.%d", s.OccurredFrom.Format(time.DateOnly), s.ID)
+}
+
+// ParseCursor splits a cursor made by Cursor.
+func ParseCursor(c string) (time.Time, int64, error) {
+	d, id, ok := strings.Cut(c, ".")
+	if !ok {
+		return time.Time{}, 0, Errorf(EINVALID, "after: %q is not a cursor from a previous page", c)
+	}
+	day, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return time.Time{}, 0, Errorf(EINVALID, "after: %q is not a cursor from a previous page", c)
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, 0, Errorf(EINVALID, "after: %q is not a cursor from a previous page", c)
+	}
+	return day, n, nil
 }

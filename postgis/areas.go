@@ -236,3 +236,13 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	}
 	return nil
 }
+
+// AreasVersion returns a string that changes whenever the stored areas change.
+func (db *DB) AreasVersion(ctx context.Context) (string, error) {
+	var v string
+	err := db.Pool.QueryRow(ctx, `SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') || '/' || coalesce(max(id), 0) FROM areas`).Scan(&v)
+	if err != nil {
+		return "", fmt.Errorf("postgis: areas version: %w", err)
+	}
+	return v, nil
+}

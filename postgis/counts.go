@@ -53,7 +53,11 @@ func rollupWhere(first int) string {
 
 // CellCounts returns the count of every cell at resolution res with incidents that
 // match the filter, from the roll-ups, in cell order.
-func (db *DB) CellCounts(ctx context.Context, v *Vocab, res int, f geo.Filter) ([]geo.CellCount, error) {
+func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+	v, err := db.Vocab(ctx)
+	if err != nil {
+		return nil, err
+	}
 	from, to, mask, kinds, sources, err := v.filterArgs(f)
 	if err != nil {
 		return nil, err
@@ -91,7 +95,11 @@ func (db *DB) CellCounts(ctx context.Context, v *Vocab, res int, f geo.Filter) (
 
 // Totals counts every incident matching the filter, located or not, from the day
 // roll-ups; located is the part with a place.
-func (db *DB) Totals(ctx context.Context, v *Vocab, f geo.Filter) (total, located int64, err error) {
+func (db *DB) Totals(ctx context.Context, f geo.Filter) (total, located int64, err error) {
+	v, err := db.Vocab(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
 	from, to, mask, kinds, sources, err := v.filterArgs(f)
 	if err != nil {
 		return 0, 0, err

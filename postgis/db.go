@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,31 @@ import (
 // DB is a pool of connections to the service's database.
 type DB struct {
 	Pool *pgxpool.Pool
+
+	vocabMu sync.Mutex
+	vocab   *Vocab // cached; strands and sources only ever gain entries
+}
+
+// Vocab returns the stored strands and sources, loading them once.
+func (db *DB) Vocab(ctx context.Context) (*Vocab, error) {
+	db.vocabMu.Lock()
+	defer db.vocabMu.Unlock()
+	if db.vocab != nil {
+		return db.vocab, nil
+	}
+	v, err := db.LoadVocab(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.vocab = v
+	return v, nil
+}
+
+// forgetVocab drops the cached vocabulary after it changed.
+func (db *DB) forgetVocab() {
+	db.vocabMu.Lock()
+	db.vocab = nil
+	db.vocabMu.Unlock()
 }
 
 // Options tune Open.
@@ -26,6 +52,10 @@ type Options struct {
 
 // Open connects to the database at url and checks that it answers.
 func Open(ctx context.Context, url string, o Options) (*DB, error) {
+	return open(ctx, url, o, true)
+}
+
+func open(ctx context.Context, url string, o Options, ping bool) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, geo.Errorf(geo.EINVALID, "database URL: %v", err)
@@ -44,6 +74,9 @@ func Open(ctx context.Context, url string, o Options) (*DB, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: connecting: %w", err)
+	}
+	if !ping {
+		return &DB{Pool: pool}, nil
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -311,7 +311,7 @@ func TestCellCountsFilters(t *testing.T) {
 	for _, f := range filters {
 		for _, res := range []int{6, 8, 10} {
 			t.Run(fmt.Sprintf("%+v/res%d", f, res), func(t *testing.T) {
-				got, err := db.CellCounts(ctx, vocab, res, f)
+				got, err := db.CellCounts(ctx, res, f)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -331,7 +331,7 @@ func TestCellCountsFilters(t *testing.T) {
 			})
 		}
 	}
-	if _, err := db.CellCounts(ctx, vocab, 8, geo.Filter{Strands: []string{"astrology"}}); geo.ErrorCode(err) != geo.EINVALID {
+	if _, err := db.CellCounts(ctx, 8, geo.Filter{Strands: []string{"astrology"}}); geo.ErrorCode(err) != geo.EINVALID {
 		t.Errorf("unknown strand: got %v, want EINVALID", err)
 	}
 }

@@ -95,7 +95,8 @@ func (db *DB) EnsureVocab(ctx context.Context, strands, sources []string) (*Voca
 	if err != nil {
 		return nil, fmt.Errorf("postgis: registering strands and sources: %w", err)
 	}
-	return db.LoadVocab(ctx)
+	db.forgetVocab()
+	return db.Vocab(ctx)
 }
 
 // LoadVocab reads the stored strands and sources.

@@ -2,65 +2,185 @@ package web
 
 import (
 	"context"
-	"embed"
 	"encoding/json"
-	"errors"
+	"embed"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
+//go:embed static
+var staticFS embed.FS
+
 // Store is what the web layer needs of the database.
 type Store interface {
+	access.Store
 	// Ready returns nil when the database answers and its schema is current.
 	Ready(ctx context.Context) error
 	// Stats summarise the data held.
 	Stats(ctx context.Context) (geo.Stats, error)
+	Resolutions(ctx context.Context) ([]int, error)
+	CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error)
+	AreaLevels(ctx context.Context) ([]string, error)
+	AreaCounts(ctx context.Context, level string, f geo.Filter) ([]geo.AreaCount, error)
+	AreaCount(ctx context.Context, code string, f geo.Filter) (geo.AreaCount, error)
+	Incidents(ctx context.Context, q geo.IncidentQuery) ([]geo.StoredIncident, error)
 }
 
-// Options configure the server.
+// Ingester runs the ingest pipeline over one input for the partner intake API.
+type Ingester interface {
+	// Ingest validates, bins and stores the records of r, each rejected one handed
+	// to onReject, and returns the summary. actor names who sent them.
+	Ingest(ctx context.Context, r geo.Reader, defaults geo.Defaults, actor string, onReject func(*geo.RowError)) (geo.Summary, error)
+}
+
+// Options configure the server. Zero values take the defaults noted.
 type Options struct {
 	Version string
+	Strands []string // configured strands, for validating filters
+	Sources []string
+
+	SuppressBelow int // strategic: counts 1..k-1 are suppressed; 3 when 0
+	RoundTo       int // strategic: shown counts are rounded to a multiple of this; 5 when 0, 1 to disable
+
+	SessionTTL    time.Duration // a session's life without activity; 8h when 0
+	SecureCookies bool          // set the Secure attribute on cookies
+	CORSOrigins   []string      // origins allowed to call the API from a browser; none when empty
+	TrustProxy    bool          // take the client address from X-Forwarded-For / X-Real-IP
+
+	MaxBody        int64         // request bodies; 1 MiB when 0
+	MaxIntakeBody  int64         // partner intake; 32 MiB when 0
+	RequestTimeout time.Duration // per request; 30s when 0
+	IntakeTimeout  time.Duration // partner intake; 5m when 0
+
+	SignInMax    int           // failed sign-ins allowed per address and per username in SignInWindow; 5 when 0
+	SignInWindow time.Duration // 15m when 0
+
+	// Unavailable reports whether an error means the database cannot be reached
+	// (answered with 503).
+	Unavailable func(error) bool
+	Now         func() time.Time
 }
 
-// Server routes requests to handlers.
+func (o *Options) defaults() {
+	if o.SuppressBelow == 0 {
+		o.SuppressBelow = 3
+	}
+	if o.RoundTo == 0 {
+		o.RoundTo = 5
+	}
+	if o.SessionTTL == 0 {
+		o.SessionTTL = 8 * time.Hour
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = 1 << 20
+	}
+	if o.MaxIntakeBody == 0 {
+		o.MaxIntakeBody = 32 << 20
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = 30 * time.Second
+	}
+	if o.IntakeTimeout == 0 {
+		o.IntakeTimeout = 5 * time.Minute
+	}
+	if o.SignInMax == 0 {
+		o.SignInMax = 5
+	}
+	if o.SignInWindow == 0 {
+		o.SignInWindow = 15 * time.Minute
+	}
+	if o.Unavailable == nil {
+		o.Unavailable = func(error) bool { return false }
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Server routes requests to handlers, each under a policy naming the roles that may
+// call it.
 type Server struct {
-	opts   Options
-	store  Store
-	log    *slog.Logger
-	pages  *template.Template
-	router chi.Router
+	opts     Options
+	store    Store
+	ingester Ingester
+	log      *slog.Logger
+	pages    *template.Template
+	router   chi.Router
+	policies map[string]policy // by "METHOD pattern"
+	limiter  *access.Limiter
+	metrics  *metrics
+	gatherer prometheus.Gatherer
 }
 
-// New returns a server over store.
-func New(opts Options, store Store, log *slog.Logger) *Server {
+// New returns a server over store. reg receives the server's metrics and is what
+// /metrics serves; nil for none.
+func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *prometheus.Registry) *Server {
+	opts.defaults()
 	s := &Server{
-		opts:  opts,
-		store: store,
-		log:   log,
-		pages: template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
+		opts:     opts,
+		store:    store,
+		ingester: ingester,
+		log:      log,
+		pages:    template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
+		policies: map[string]policy{},
+		limiter:  access.NewLimiter(opts.SignInMax, opts.SignInWindow),
+		metrics:  newMetrics(reg),
+	}
+	if reg != nil {
+		s.gatherer = reg
 	}
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.RealIP, s.accessLog, middleware.Recoverer)
-	r.Get("/healthz", s.handleHealthz)
-	r.Get("/readyz", s.handleReadyz)
-	r.Get("/", s.handleStatus)
+	r.Use(middleware.RequestID)
+	if opts.TrustProxy {
+		r.Use(middleware.RealIP)
+	}
+	r.Use(s.accessLog, s.recoverer, s.securityHeaders, s.cors)
+	r.Use(middleware.Compress(5, "application/json", "text/html", "text/css", "application/javascript", "image/svg+xml"))
+	r.Use(s.authenticate)
+	r.NotFound(s.handleNotFound)
+	r.MethodNotAllowed(s.handleMethodNotAllowed)
 	s.router = r
+	s.routes()
 	return s
 }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
+// Router returns the chi router, for walking the routes in tests.
+func (s *Server) Router() chi.Routes { return s.router }
+
+func (s *Server) staticFiles() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+}
+
 var templateFuncs = template.FuncMap{
+	// dict builds a map from key, value pairs, for passing data to a sub-template.
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			k, _ := kv[i].(string)
+			m[k] = kv[i+1]
+		}
+		return m
+	},
+	"json": func(v any) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	},
 	"day": func(t time.Time) string {
 		if t.IsZero() {
 			return "–"
@@ -73,55 +193,4 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.Local().Format("2 Jan 2006 15:04")
 	},
-}
-
-// accessLog logs one structured line a request.
-func (s *Server) accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", ww.Status()),
-			slog.Int("bytes", ww.BytesWritten()), slog.Duration("took", time.Since(start)),
-			slog.String("request_id", middleware.GetReqID(r.Context())))
-	})
-}
-
-// writeJSON writes v as JSON with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-// statusOf maps an error code to its HTTP status, in one place.
-func statusOf(err error) int {
-	switch geo.ErrorCode(err) {
-	case geo.EINVALID:
-		return http.StatusBadRequest
-	case geo.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case geo.EFORBIDDEN:
-		return http.StatusForbidden
-	case geo.ENOTFOUND:
-		return http.StatusNotFound
-	case geo.ECONFLICT:
-		return http.StatusConflict
-	case geo.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return http.StatusGatewayTimeout
-	}
-	return http.StatusInternalServerError
-}
-
-// writeError answers with an error as JSON, logging internal errors in full.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(err)
-	if status >= 500 {
-		s.log.Error("request failed", "path", r.URL.Path, "err", err, "request_id", middleware.GetReqID(r.Context()))
-	}
-	writeJSON(w, status, map[string]string{"error": geo.ErrorCode(err), "message": geo.ErrorMessage(err)})
 }

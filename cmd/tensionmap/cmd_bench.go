@@ -79,7 +79,6 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer ing.Close()
 
 	open := func() (geo.Reader, func(), error) {
 		f, err := os.Open(files.Incidents)
@@ -93,6 +92,10 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		}
 		return r, func() { f.Close() }, nil
 	}
+	areas, err := ing.areaIndex(ctx)
+	if err != nil {
+		return err
+	}
 	var parse, pipeline, baseline []time.Duration
 	for run := 0; run < runs; run++ {
 		// The pipeline without the database: read, validate, bin, attribute.
@@ -101,7 +104,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		start := time.Now()
-		if _, err := geo.Ingest(ctx, r, discard{}, geo.IngestOptions{Validator: validator, Binner: ing.binner, Areas: ing.areas}); err != nil {
+		if _, err := geo.Ingest(ctx, r, discard{}, geo.IngestOptions{Validator: validator, Binner: ing.binner, Areas: areas}); err != nil {
 			closeIn()
 			return err
 		}
@@ -115,7 +118,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		sum, err := ing.Ingest(ctx, "bench", "", filepath.Base(files.Incidents), r, validator, 0, nil, nil)
+		sum, err := ing.run(ctx, "bench", "", filepath.Base(files.Incidents), r, validator, 0, nil, nil)
 		closeIn()
 		if err != nil {
 			return err

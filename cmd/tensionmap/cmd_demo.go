@@ -81,7 +81,6 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer ing.Close()
 	v, err := geo.NewValidator(geo.ValidatorOptions{Strands: cfg.Strands, Sources: cfg.Sources, Key: cfg.key, Location: cfg.location,
 		Now: func() time.Time { return g.Options().End.Add(36 * time.Hour) }})
 	if err != nil {
@@ -89,7 +88,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	counter := &countingReader{}
 	prog := newProgress(env.Stderr, "auto", "demo", -1, counter, cfg.Logger())
-	sum, err := ing.Ingest(ctx, "demo", "", fmt.Sprintf("demo seed %d rows %d years %d", o.Seed, o.Rows, o.Years), g.Reader(), v, 0, prog.update, nil)
+	sum, err := ing.run(ctx, "demo", "", fmt.Sprintf("demo seed %d rows %d years %d", o.Seed, o.Rows, o.Years), g.Reader(), v, 0, prog.update, nil)
 	prog.done()
 	if err != nil {
 		return err

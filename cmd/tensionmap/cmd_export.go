@@ -74,11 +74,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if !containsInt(stored, res) {
 		return usageError("--res %d: the roll-ups are kept at resolutions %v", res, stored)
 	}
-	vocab, err := db.LoadVocab(ctx)
-	if err != nil {
-		return err
-	}
-	counts, err := db.CellCounts(ctx, vocab, res, f)
+	counts, err := db.CellCounts(ctx, res, f)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
-	"github.com/tensionmap/tensionmap/postgis"
 )
 
 // ingestFlags are the options of `tensionmap ingest`.
@@ -107,7 +106,6 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer ing.Close()
 	ing.writers = max(f.writers, 1)
 
 	var rejects *rejectWriter
@@ -161,7 +159,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		if rejects != nil {
 			onReject = func(raw *geo.RawIncident, e *geo.RowError) error { return rejects.Write(name, raw, e) }
 		}
-		sum, err := ing.Ingest(ctx, "cli", os.Getenv("USER"), name, r, v, f.batchSize, prog.update, onReject)
+		sum, err := ing.run(ctx, "cli", os.Getenv("USER"), name, r, v, f.batchSize, prog.update, onReject)
 		prog.done()
 		closeIn()
 		total.Add(sum)
@@ -185,64 +183,6 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: 3, err: fmt.Errorf("%d records rejected (%s; --allow-rejects to exit 0)", total.Rejected, hint)}
 	}
 	return nil
-}
-
-// ingester ties the pipeline to the database for one or more inputs.
-type ingester struct {
-	db      *postgis.DB
-	binner  *geo.Binner
-	areas   *geo.AreaIndex
-	writer  *postgis.IncidentWriter
-	cfg     *Config
-	writers int
-}
-
-func newIngester(ctx context.Context, db *postgis.DB, cfg *Config) (*ingester, error) {
-	if pending, err := db.Pending(ctx); err != nil {
-		return nil, err
-	} else if len(pending) > 0 {
-		return nil, fmt.Errorf("the database schema is not up to date (migrations %v pending): run `tensionmap migrate`", pending)
-	}
-	vocab, err := db.EnsureVocab(ctx, cfg.Strands, cfg.Sources)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.EnsureResolutions(ctx, cfg.Resolutions); err != nil {
-		return nil, err
-	}
-	binner, err := geo.NewBinner(cfg.Resolutions, nil)
-	if err != nil {
-		return nil, err
-	}
-	areas, err := db.LoadAreas(ctx)
-	if err != nil {
-		return nil, err
-	}
-	w, err := db.NewIncidentWriter(ctx, vocab, binner)
-	if err != nil {
-		return nil, err
-	}
-	return &ingester{db: db, binner: binner, areas: geo.NewAreaIndex(areas), writer: w, cfg: cfg, writers: 2}, nil
-}
-
-func (ing *ingester) Close() { ing.writer.Close() }
-
-// Ingest loads one input as one recorded ingest run.
-func (ing *ingester) Ingest(ctx context.Context, origin, actor, input string, r geo.Reader, v *geo.Validator, batchSize int,
-	progress func(geo.Summary), onReject func(*geo.RawIncident, *geo.RowError) error) (geo.Summary, error) {
-	runID, err := ing.db.StartRun(ctx, origin, actor, []string{input})
-	if err != nil {
-		return geo.Summary{}, err
-	}
-	ing.writer.SetRun(runID)
-	sum, err := geo.Ingest(ctx, r, ing.writer, geo.IngestOptions{
-		Validator: v, Binner: ing.binner, Areas: ing.areas, BatchSize: batchSize, Progress: progress, OnReject: onReject,
-		Writers: ing.writers,
-	})
-	if ferr := ing.db.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
-		err = ferr
-	}
-	return sum, err
 }
 
 type fileResult struct {

@@ -7,8 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/postgis"
 	"github.com/tensionmap/tensionmap/web"
 )
@@ -22,34 +26,60 @@ type serveCmd struct {
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
+	c := &env.Config
 	fs := newFlagSet(env, "serve", "serve [flags]")
-	fs.StringVar(&env.Config.Listen, "listen", env.Config.Listen, "address to listen on (env TENSIONMAP_LISTEN)")
-	fs.DurationVar(&env.Config.QueryTimeout, "query-timeout", env.Config.QueryTimeout, "longest a database statement may run (env TENSIONMAP_QUERY_TIMEOUT)")
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on (env TENSIONMAP_LISTEN)")
+	fs.DurationVar(&c.QueryTimeout, "query-timeout", c.QueryTimeout, "longest a database statement may run (env TENSIONMAP_QUERY_TIMEOUT)")
+	fs.IntVar(&c.SuppressBelow, "suppress-below", c.SuppressBelow, "strategic users see no count below this (env TENSIONMAP_SUPPRESS_BELOW)")
+	fs.IntVar(&c.RoundTo, "strategic-rounding", c.RoundTo, "strategic counts are rounded to a multiple of this; 1 turns it off (env TENSIONMAP_STRATEGIC_ROUNDING)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark cookies Secure: HTTPS or localhost only (env TENSIONMAP_SECURE_COOKIES)")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "a session's life without activity (env TENSIONMAP_SESSION_TTL)")
+	fs.Var((*strList)(&c.CORSOrigins), "cors-origins", "origins whose pages may call the API, comma-separated; none by default (env TENSIONMAP_CORS_ORIGINS)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take client addresses from X-Forwarded-For: only behind a proxy that sets it (env TENSIONMAP_TRUST_PROXY)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "database connections (env TENSIONMAP_DB_MAX_CONNS)")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
-	if err := env.Config.needDatabase(); err != nil {
+	if err := c.needDatabase(); err != nil {
 		return err
 	}
-	s := &serveCmd{cfg: env.Config, log: env.Config.Logger(), onReady: func(addr string) {
+	s := &serveCmd{cfg: *c, log: c.Logger(), onReady: func(addr string) {
 		fmt.Fprintf(env.Stdout, "tensionmap %s listening on http://%s\n", version, displayAddr(addr))
 	}}
 	return s.Run(ctx)
 }
 
-// Run migrates the database, serves until ctx ends, then shuts down gracefully.
+// Run serves until ctx ends, then shuts down gracefully. The server starts whether
+// or not the database is up: it migrates as soon as it can, answers 503 meanwhile,
+// and rides out database restarts the same way.
 func (s *serveCmd) Run(ctx context.Context) error {
-	db, err := postgis.Open(ctx, s.cfg.DatabaseURL, postgis.Options{StatementTimeout: s.cfg.QueryTimeout, AppName: "tensionmap serve"})
+	db, err := postgis.OpenLazy(s.cfg.DatabaseURL, postgis.Options{StatementTimeout: s.cfg.QueryTimeout,
+		AppName: "tensionmap serve", MaxConns: int32(s.cfg.DBMaxConns)})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if applied, err := db.Migrate(ctx); err != nil {
-		return err
-	} else if len(applied) > 0 {
-		s.log.Info("applied migrations", "versions", applied)
+	if len(s.cfg.key) == 0 {
+		s.log.Warn("no pseudonymisation key: intake records with victim or offender references will be refused (set TENSIONMAP_PSEUDONYM_KEY_FILE)")
 	}
-	handler := web.New(web.Options{Version: version}, db, s.log)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ing := &lazyIngester{db: db, cfg: &s.cfg}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.migrate(ctx, db)
+	}()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), poolCollector(db))
+	handler := web.New(web.Options{
+		Version: version, Strands: s.cfg.Strands, Sources: s.cfg.Sources,
+		SuppressBelow: s.cfg.SuppressBelow, RoundTo: s.cfg.RoundTo,
+		SessionTTL: s.cfg.SessionTTL, SecureCookies: s.cfg.SecureCookies, CORSOrigins: s.cfg.CORSOrigins, TrustProxy: s.cfg.TrustProxy,
+		Unavailable: postgis.Unavailable,
+	}, db, ing, s.log, reg)
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.cfg.Listen, err)
@@ -58,8 +88,9 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // partner uploads
-		WriteTimeout:      5 * time.Minute,
+		WriteTimeout:      6 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
@@ -70,19 +101,106 @@ func (s *serveCmd) Run(ctx context.Context) error {
 	}
 	select {
 	case err := <-errc:
+		cancel()
+		wg.Wait()
 		return err
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
+	shutCtx, stop := context.WithTimeout(context.Background(), 15*time.Second)
+	defer stop()
+	err = srv.Shutdown(shutCtx)
+	cancel()
+	wg.Wait()
+	if err != nil {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// migrate applies the migrations as soon as the database answers, retrying with a
+// growing pause.
+func (s *serveCmd) migrate(ctx context.Context, db *postgis.DB) {
+	pause := 500 * time.Millisecond
+	for {
+		applied, err := db.Migrate(ctx)
+		if err == nil {
+			if len(applied) > 0 {
+				s.log.Info("applied migrations", "versions", applied)
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("database not ready; retrying", "err", err, "in", pause)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(pause*2, 10*time.Second)
+	}
+}
+
+// lazyIngester sets the ingest up on first use, once the database is there.
+type lazyIngester struct {
+	db  *postgis.DB
+	cfg *Config
+	mu  sync.Mutex
+	ing *ingester
+}
+
+func (l *lazyIngester) Ingest(ctx context.Context, r geo.Reader, defaults geo.Defaults, actor string, onReject func(*geo.RowError)) (geo.Summary, error) {
+	l.mu.Lock()
+	if l.ing == nil {
+		ing, err := newIngester(ctx, l.db, l.cfg)
+		if err != nil {
+			l.mu.Unlock()
+			if postgis.Unavailable(err) {
+				return geo.Summary{}, err
+			}
+			return geo.Summary{}, geo.Errorf(geo.EUNAVAILABLE, "the intake is not ready: %v", err)
+		}
+		l.ing = ing
+	}
+	ing := l.ing
+	l.mu.Unlock()
+	return ing.Ingest(ctx, r, defaults, actor, onReject)
+}
+
+// poolCollector exports the database pool's state.
+func poolCollector(db *postgis.DB) prometheus.Collector {
+	return &dbPoolCollector{db: db,
+		acquired: prometheus.NewDesc("tensionmap_db_pool_acquired_connections", "Connections in use.", nil, nil),
+		idle:     prometheus.NewDesc("tensionmap_db_pool_idle_connections", "Idle connections.", nil, nil),
+		total:    prometheus.NewDesc("tensionmap_db_pool_total_connections", "Open connections.", nil, nil),
+		max:      prometheus.NewDesc("tensionmap_db_pool_max_connections", "Most connections the pool opens.", nil, nil),
+		waits:    prometheus.NewDesc("tensionmap_db_pool_acquire_waits_total", "Acquisitions that had to wait for a connection.", nil, nil),
+	}
+}
+
+type dbPoolCollector struct {
+	db                                *postgis.DB
+	acquired, idle, total, max, waits *prometheus.Desc
+}
+
+func (c *dbPoolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.acquired, c.idle, c.total, c.max, c.waits} {
+		ch <- d
+	}
+}
+
+func (c *dbPoolCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.db.Pool.Stat()
+	ch <- prometheus.MustNewConstMetric(c.acquired, prometheus.GaugeValue, float64(st.AcquiredConns()))
+	ch <- prometheus.MustNewConstMetric(c.idle, prometheus.GaugeValue, float64(st.IdleConns()))
+	ch <- prometheus.MustNewConstMetric(c.total, prometheus.GaugeValue, float64(st.TotalConns()))
+	ch <- prometheus.MustNewConstMetric(c.max, prometheus.GaugeValue, float64(st.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(st.EmptyAcquireCount()))
 }
 
 // displayAddr turns ":8080" or "[::]:8080" into "localhost:8080" for people to click.

@@ -30,6 +30,15 @@ type Config struct {
 	LogFormat    string        // TENSIONMAP_LOG_FORMAT, --log-format: text or json
 	QueryTimeout time.Duration // TENSIONMAP_QUERY_TIMEOUT, --query-timeout: per statement, for serve
 
+	// serve only
+	SuppressBelow int           // TENSIONMAP_SUPPRESS_BELOW: strategic users see no count from 1 to this minus 1
+	RoundTo       int           // TENSIONMAP_STRATEGIC_ROUNDING: strategic counts are rounded to a multiple of this (1: off)
+	SecureCookies bool          // TENSIONMAP_SECURE_COOKIES: mark cookies Secure (needs HTTPS, or localhost)
+	SessionTTL    time.Duration // TENSIONMAP_SESSION_TTL: a session's life without activity
+	CORSOrigins   []string      // TENSIONMAP_CORS_ORIGINS: origins whose pages may call the API
+	TrustProxy    bool          // TENSIONMAP_TRUST_PROXY: take client addresses from X-Forwarded-For
+	DBMaxConns    int           // TENSIONMAP_DB_MAX_CONNS: database connections of the server
+
 	location *time.Location
 	key      []byte
 }
@@ -45,14 +54,21 @@ func DefaultConfig() Config {
 		TimeZone:     "Europe/London",
 		LogLevel:     "info",
 		LogFormat:    "text",
-		QueryTimeout: 30 * time.Second,
+		QueryTimeout:  30 * time.Second,
+		SuppressBelow: 3,
+		RoundTo:       5,
+		SecureCookies: true,
+		SessionTTL:    8 * time.Hour,
+		DBMaxConns:    20,
 	}
 }
 
 // envVars lists every environment variable the configuration reads.
 var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIONMAP_LISTEN", "TENSIONMAP_RESOLUTIONS",
 	"TENSIONMAP_STRANDS", "TENSIONMAP_SOURCES", "TENSIONMAP_TIME_ZONE", "TENSIONMAP_PSEUDONYM_KEY_FILE",
-	"TENSIONMAP_LOG_LEVEL", "TENSIONMAP_LOG_FORMAT", "TENSIONMAP_QUERY_TIMEOUT"}
+	"TENSIONMAP_LOG_LEVEL", "TENSIONMAP_LOG_FORMAT", "TENSIONMAP_QUERY_TIMEOUT", "TENSIONMAP_DATABASE_URL_FILE",
+	"TENSIONMAP_LISTEN", "TENSIONMAP_SUPPRESS_BELOW", "TENSIONMAP_STRATEGIC_ROUNDING", "TENSIONMAP_SECURE_COOKIES",
+	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
 func (c *Config) LoadEnv(getenv func(string) string) error {
@@ -80,12 +96,46 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	if v := getenv("TENSIONMAP_SOURCES"); v != "" {
 		c.Sources = splitList(v)
 	}
-	if v := getenv("TENSIONMAP_QUERY_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
+	if v := getenv("TENSIONMAP_DATABASE_URL_FILE"); v != "" {
+		b, err := os.ReadFile(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("TENSIONMAP_QUERY_TIMEOUT: %q is not a duration such as 30s", v))
+			errs = append(errs, fmt.Errorf("TENSIONMAP_DATABASE_URL_FILE: %w", err))
+		} else {
+			c.DatabaseURL = strings.TrimSpace(string(b))
 		}
-		c.QueryTimeout = d
+	}
+	durations := map[string]*time.Duration{"TENSIONMAP_QUERY_TIMEOUT": &c.QueryTimeout, "TENSIONMAP_SESSION_TTL": &c.SessionTTL}
+	for name, dst := range durations {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 30s or 8h", name, v))
+			}
+			*dst = d
+		}
+	}
+	ints := map[string]*int{"TENSIONMAP_SUPPRESS_BELOW": &c.SuppressBelow, "TENSIONMAP_STRATEGIC_ROUNDING": &c.RoundTo, "TENSIONMAP_DB_MAX_CONNS": &c.DBMaxConns}
+	for name, dst := range ints {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a whole number", name, v))
+			}
+			*dst = n
+		}
+	}
+	bools := map[string]*bool{"TENSIONMAP_SECURE_COOKIES": &c.SecureCookies, "TENSIONMAP_TRUST_PROXY": &c.TrustProxy}
+	for name, dst := range bools {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, v))
+			}
+			*dst = b
+		}
+	}
+	if v := getenv("TENSIONMAP_CORS_ORIGINS"); v != "" {
+		c.CORSOrigins = splitList(v)
 	}
 	return errors.Join(errs...)
 }
@@ -166,6 +216,23 @@ func (c *Config) Validate() error {
 	}
 	if c.QueryTimeout < 0 {
 		errs = append(errs, errors.New("query-timeout: must not be negative"))
+	}
+	if c.SuppressBelow < 1 {
+		errs = append(errs, errors.New("suppress-below: at least 1 (1 suppresses nothing)"))
+	}
+	if c.RoundTo < 1 {
+		errs = append(errs, errors.New("strategic rounding: at least 1 (1 rounds nothing)"))
+	}
+	if c.SessionTTL < time.Minute {
+		errs = append(errs, errors.New("session-ttl: at least a minute"))
+	}
+	if c.DBMaxConns < 4 {
+		errs = append(errs, errors.New("db-max-conns: at least 4"))
+	}
+	for _, o := range c.CORSOrigins {
+		if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {
+			errs = append(errs, fmt.Errorf("cors-origins: %q is not an origin such as https://example.org", o))
+		}
 	}
 	return errors.Join(errs...)
 }

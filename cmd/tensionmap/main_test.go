@@ -362,7 +362,18 @@ func TestServe(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ready"`, "/": "Reports held"} {
+	// Wait for the migrations the server applies in the background.
+	for i := 0; i < 100; i++ {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"ready"`, "/": "Sign in"} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,195 @@
+package web
+
+import (
+	"math"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/uber/h3-go/v4"
+)
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.opts.Version})
+	return nil
+}
+
+// handleReadyz answers 200 when the database is reachable and migrated, 503 otherwise.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.Ready(r.Context()); err != nil {
+		reason := geo.ErrorMessage(err)
+		if geo.ErrorCode(err) == geo.EINTERNAL {
+			reason = "database unreachable"
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+// countJSON is one count as the API gives it: null and suppressed when withheld.
+type countJSON struct {
+	Count      *int            `json:"count"`
+	Suppressed bool            `json:"suppressed,omitempty"`
+	Crimes     *int            `json:"crimes"`
+	Incidents  *int            `json:"incidents"`
+	ByStrand   map[string]*int `json:"by_strand"`
+}
+
+func (s *Server) countJSON(d disclosure, count, crimes, incidents int, byStrand map[string]int) countJSON {
+	c := countJSON{Count: d.count(count), Crimes: d.count(crimes), Incidents: d.count(incidents), ByStrand: d.counts(byStrand, s.opts.Strands)}
+	c.Suppressed = c.Count == nil
+	return c
+}
+
+type cellJSON struct {
+	Cell string  `json:"cell"`
+	Lat  float64 `json:"lat"`
+	Lon  float64 `json:"lon"`
+	countJSON
+}
+
+// handleCells answers GET /api/v1/cells: per-cell counts at a resolution for a box,
+// a period and filters.
+func (s *Server) handleCells(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), append([]string{"res", "bbox"}, filterParams...)...)
+	res := q.intIn("res", -1, 0, 15)
+	box := q.bbox("bbox")
+	f := q.filter(s.opts.Strands, s.opts.Sources)
+	if err := q.err(); err != nil {
+		return err
+	}
+	stored, err := s.store.Resolutions(r.Context())
+	if err != nil {
+		return err
+	}
+	if res < 0 {
+		if len(stored) == 0 {
+			return geo.Errorf(geo.ENOTFOUND, "no incidents are stored yet")
+		}
+		res = stored[len(stored)-1]
+	} else if !slices.Contains(stored, res) {
+		return geo.Errorf(geo.EINVALID, "res: counts are kept at resolutions %v", stored)
+	}
+	counts, err := s.store.CellCounts(r.Context(), res, f)
+	if err != nil {
+		return err
+	}
+	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	out := make([]cellJSON, 0, len(counts))
+	for _, c := range counts {
+		ll := h3.Cell(c.Cell).LatLng()
+		if box != nil && !box.Contains(geo.LatLon{Lat: ll.Lat, Lon: ll.Lng}) {
+			continue
+		}
+		out = append(out, cellJSON{Cell: geo.CellString(c.Cell), Lat: round6(ll.Lat), Lon: round6(ll.Lng),
+			countJSON: s.countJSON(d, c.Count, c.Crimes, c.Incidents, c.ByStrand)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"resolution": res, "filter": filterJSON(f), "cells": out})
+	return nil
+}
+
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+func filterJSON(f geo.Filter) map[string]any {
+	m := map[string]any{}
+	if !f.From.IsZero() {
+		m["from"] = f.From.Format(time.DateOnly)
+	}
+	if !f.To.IsZero() {
+		m["to"] = f.To.Format(time.DateOnly)
+	}
+	if len(f.Strands) > 0 {
+		m["strand"] = f.Strands
+	}
+	if len(f.Kinds) > 0 {
+		m["kind"] = f.Kinds
+	}
+	if len(f.Sources) > 0 {
+		m["source"] = f.Sources
+	}
+	return m
+}
+
+type areaJSON struct {
+	Code        string          `json:"code"`
+	Name        string          `json:"name"`
+	Level       string          `json:"level"`
+	Population  *int            `json:"population"`
+	RatePer1000 *float64        `json:"rate_per_1000"`
+	BySource    map[string]*int `json:"by_source,omitempty"`
+	countJSON
+}
+
+func (s *Server) areaJSON(d disclosure, a geo.AreaCount, sources bool) areaJSON {
+	out := areaJSON{Code: a.Area.Code, Name: a.Area.Name, Level: a.Area.Level,
+		countJSON: s.countJSON(d, a.Count, a.Crimes, a.Incidents, a.ByStrand)}
+	if a.Area.Population > 0 {
+		p := a.Area.Population
+		out.Population = &p
+	}
+	out.RatePer1000 = d.rate(out.Count, a.Area.Population)
+	if sources {
+		out.BySource = d.counts(a.BySource, s.opts.Sources)
+	}
+	return out
+}
+
+// handleAreas answers GET /api/v1/areas: every area of a level with its count, rate
+// per 1,000 population and split by strand.
+func (s *Server) handleAreas(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), append([]string{"level"}, filterParams...)...)
+	level := q.single("level")
+	f := q.filter(s.opts.Strands, s.opts.Sources)
+	if err := q.err(); err != nil {
+		return err
+	}
+	levels, err := s.store.AreaLevels(r.Context())
+	if err != nil {
+		return err
+	}
+	if level == "" {
+		if len(levels) == 0 {
+			writeJSON(w, http.StatusOK, map[string]any{"levels": []string{}, "areas": []areaJSON{}})
+			return nil
+		}
+		level = levels[0]
+	} else if !slices.Contains(levels, level) {
+		return geo.Errorf(geo.EINVALID, "level: %q is not an imported level (%v)", level, levels)
+	}
+	counts, err := s.store.AreaCounts(r.Context(), level, f)
+	if err != nil {
+		return err
+	}
+	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	out := make([]areaJSON, len(counts))
+	for i, a := range counts {
+		out[i] = s.areaJSON(d, a, false)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"level": level, "levels": levels, "filter": filterJSON(f), "areas": out})
+	return nil
+}
+
+// handleArea answers GET /api/v1/areas/{code}.
+func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), filterParams...)
+	f := q.filter(s.opts.Strands, s.opts.Sources)
+	if err := q.err(); err != nil {
+		return err
+	}
+	code := chi.URLParam(r, "code")
+	if len(code) > 100 {
+		return geo.Errorf(geo.EINVALID, "code: too long")
+	}
+	a, err := s.store.AreaCount(r.Context(), code, f)
+	if err != nil {
+		return err
+	}
+	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	writeJSON(w, http.StatusOK, map[string]any{"filter": filterJSON(f), "area": s.areaJSON(d, a, true)})
+	return nil
+}

@@ -1,0 +1,247 @@
+package web
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// maxListedRejections bounds the rejections an intake answer lists one by one; the
+// counts cover them all.
+const maxListedRejections = 10000
+
+type rejectionJSON struct {
+	Index  int    `json:"index"`
+	Line   int    `json:"line"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// handleIntake answers POST /api/v1/incidents: a JSON array or NDJSON of incidents
+// in the project's schema, through the same validation and idempotent ingest as the
+// command line. A partner token writes its own source only.
+func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
+	who := access.PrincipalFrom(r.Context())
+	if who.Role == access.Partner && who.Source == "" {
+		return geo.Errorf(geo.EFORBIDDEN, "a partner pushes reports with an API token bound to its source")
+	}
+	format := geo.FormatAuto
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		switch {
+		case err != nil:
+			return geo.Errorf(geo.EINVALID, "Content-Type %q is not a media type", ct)
+		case mt == "application/json":
+			format = geo.FormatJSON
+		case mt == "application/x-ndjson" || mt == "application/ndjson" || mt == "application/jsonl":
+			format = geo.FormatNDJSON
+		default:
+			return geo.Errorf(geo.EINVALID, "Content-Type %s is not accepted: send application/json (an array) or application/x-ndjson", mt)
+		}
+	}
+	rd, err := geo.NewReader(r.Body, geo.ReaderOptions{Format: format})
+	if err != nil {
+		return err
+	}
+	if f := geo.ReaderFormat(rd); f != geo.FormatJSON && f != geo.FormatNDJSON {
+		return geo.Errorf(geo.EINVALID, "the body is not a JSON array or NDJSON of incidents")
+	}
+	var rd2 geo.Reader = rd
+	if who.Source != "" {
+		rd2 = &sourceGuard{Reader: rd, source: geo.NormaliseName(who.Source)}
+	}
+	var rejections []rejectionJSON
+	onReject := func(e *geo.RowError) {
+		if len(rejections) < maxListedRejections {
+			rejections = append(rejections, rejectionJSON{Index: e.Index, Line: e.Line, Field: e.Field, Reason: e.Reason})
+		}
+	}
+	sum, err := s.ingester.Ingest(r.Context(), rd2, geo.Defaults{Source: who.Source}, who.Actor(), onReject)
+	s.metrics.ingested.WithLabelValues("inserted").Add(float64(sum.Inserted))
+	s.metrics.ingested.WithLabelValues("duplicate").Add(float64(sum.Duplicates))
+	s.metrics.ingested.WithLabelValues("rejected").Add(float64(sum.Rejected))
+	if sum.Read > 0 || err == nil {
+		s.audit(r, "incidents.ingest", map[string]any{"read": sum.Read, "inserted": sum.Inserted, "duplicates": sum.Duplicates,
+			"rejected": sum.Rejected, "source": who.Source, "failed": err != nil}, int64(sum.Inserted))
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		if errors.Is(err, geo.ErrNoKey) {
+			return geo.Errorf(geo.EUNAVAILABLE, "%s", geo.ErrorMessage(err))
+		}
+		if geo.ErrorCode(err) == geo.EINVALID {
+			// A malformed body ends the input; what came before it is stored.
+			writeJSON(w, http.StatusBadRequest, intakeJSON(sum, rejections, geo.ErrorMessage(err)))
+			return nil
+		}
+		return err
+	}
+	if rejections == nil {
+		rejections = []rejectionJSON{}
+	}
+	writeJSON(w, http.StatusOK, intakeJSON(sum, rejections, ""))
+	return nil
+}
+
+func intakeJSON(sum geo.Summary, rejections []rejectionJSON, errMsg string) map[string]any {
+	out := map[string]any{"read": sum.Read, "inserted": sum.Inserted, "duplicates": sum.Duplicates,
+		"rejected": sum.Rejected, "unlocated": sum.Unlocated, "rejections": rejections}
+	if errMsg != "" {
+		out["error"] = geo.EINVALID
+		out["message"] = errMsg + " (the records before it were processed)"
+	}
+	return out
+}
+
+// sourceGuard rejects records naming another source than a token's own.
+type sourceGuard struct {
+	geo.Reader
+	source string
+}
+
+func (g *sourceGuard) Next() (*geo.RawIncident, error) {
+	raw, err := g.Reader.Next()
+	if err != nil || raw.Source == "" || geo.NormaliseName(raw.Source) == g.source {
+		return raw, err
+	}
+	return nil, &geo.RowError{Line: raw.Line, Index: raw.Index, Field: "source",
+		Reason: "this token may only write source " + g.source}
+}
+
+// incidentJSON is one incident as the API gives it.
+type incidentJSON struct {
+	ID           int64    `json:"id"`
+	Source       string   `json:"source"`
+	SourceRef    string   `json:"source_ref"`
+	Kind         geo.Kind `json:"kind"`
+	Strands      []string `json:"strands"`
+	Offence      string   `json:"offence"`
+	OccurredFrom string   `json:"occurred_from"`
+	OccurredTo   string   `json:"occurred_to"`
+	ReportedAt   *string  `json:"reported_at"`
+	Precision    string   `json:"precision"`
+	Lat          *float64 `json:"lat"`
+	Lon          *float64 `json:"lon"`
+	Cell         string   `json:"cell,omitempty"`
+	Areas        []string `json:"areas"`
+	VictimKey    string   `json:"victim_key,omitempty"`
+	OffenderKey  string   `json:"offender_key,omitempty"`
+}
+
+// maxIncidentSpan is the longest period one incident listing may cover.
+const maxIncidentSpan = 366 * 24 * time.Hour
+
+// handleIncidents answers GET /api/v1/incidents: incident records, newest first, a
+// page at a time, for police (in their areas) and admins. Every call is audited.
+func (s *Server) handleIncidents(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), append([]string{"bbox", "area", "limit", "after"}, filterParams...)...)
+	f := q.filter(s.opts.Strands, s.opts.Sources)
+	box := q.bbox("bbox")
+	areas := q.list("area")
+	limit := q.intIn("limit", 100, 1, 1000)
+	after := q.single("after")
+	if after != "" {
+		if _, _, err := geo.ParseCursor(after); err != nil {
+			q.fail("after", "not a cursor from a previous page")
+		}
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	today := s.opts.Now().UTC().Truncate(24 * time.Hour)
+	if f.To.IsZero() {
+		f.To = today
+	}
+	if f.From.IsZero() {
+		f.From = f.To.AddDate(0, 0, -27)
+	}
+	if f.To.Sub(f.From) > maxIncidentSpan {
+		return geo.Errorf(geo.EINVALID, "from, to: a listing covers at most 366 days")
+	}
+	who := access.PrincipalFrom(r.Context())
+	iq := geo.IncidentQuery{Filter: f, BBox: box, Areas: areas, After: after, Limit: limit + 1}
+	if who.Scoped() {
+		iq.Scope = who.Areas
+	}
+	rows, err := s.store.Incidents(r.Context(), iq)
+	if err != nil {
+		return err
+	}
+	var next any
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].Cursor()
+	}
+	out := make([]incidentJSON, len(rows))
+	for i, in := range rows {
+		out[i] = toIncidentJSON(in)
+	}
+	params := map[string]any{"filter": filterJSON(f), "limit": limit}
+	if box != nil {
+		params["bbox"] = box
+	}
+	if len(areas) > 0 {
+		params["area"] = areas
+	}
+	if after != "" {
+		params["after"] = after
+	}
+	if iq.Scope != nil {
+		params["scope"] = iq.Scope
+	}
+	if err := s.auditErr(r, "incidents.read", params, int64(len(out))); err != nil {
+		// An incident-level read that cannot be audited is not answered.
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"filter": filterJSON(f), "incidents": out, "next": next})
+	return nil
+}
+
+func toIncidentJSON(in geo.StoredIncident) incidentJSON {
+	j := incidentJSON{ID: in.ID, Source: in.Source, SourceRef: in.SourceRef, Kind: in.Kind, Strands: in.Strands,
+		Offence: in.Offence, OccurredFrom: in.OccurredFrom.Format(time.DateOnly), OccurredTo: in.OccurredTo.Format(time.DateOnly),
+		Precision: string(in.Precision), Areas: in.AreaCodes, VictimKey: in.VictimKey, OffenderKey: in.OffenderKey}
+	if j.Strands == nil {
+		j.Strands = []string{}
+	}
+	if j.Areas == nil {
+		j.Areas = []string{}
+	}
+	if !in.ReportedAt.IsZero() {
+		t := in.ReportedAt.UTC().Format(time.RFC3339)
+		j.ReportedAt = &t
+	}
+	if in.Precision.Located() {
+		lat, lon := in.Location.Lat, in.Location.Lon
+		j.Lat, j.Lon = &lat, &lon
+	}
+	if in.Cell != 0 {
+		j.Cell = geo.CellString(in.Cell)
+	}
+	return j
+}
+
+// audit appends an entry for the request to the audit log, logging a failure.
+func (s *Server) audit(r *http.Request, action string, params map[string]any, rows int64) {
+	if err := s.auditErr(r, action, params, rows); err != nil {
+		s.log.Error("audit", "action", action, "err", err)
+	}
+}
+
+func (s *Server) auditErr(r *http.Request, action string, params map[string]any, rows int64) error {
+	who := access.PrincipalFrom(r.Context())
+	e := &access.AuditEntry{At: s.opts.Now(), Actor: who.Actor(), Action: action, Route: r.Method + " " + r.URL.Path,
+		Params: params, Rows: rows, IP: clientIP(r), RequestID: middleware.GetReqID(r.Context())}
+	if who != nil {
+		e.Role = who.Role
+	}
+	return s.store.Audit(r.Context(), e)
+}

@@ -1,0 +1,87 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// statusOf maps an error to its HTTP status, in one place.
+func (s *Server) statusOf(err error) int {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errTooManyRequests):
+		return http.StatusTooManyRequests
+	}
+	switch geo.ErrorCode(err) {
+	case geo.EINVALID:
+		return http.StatusBadRequest
+	case geo.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case geo.EFORBIDDEN:
+		return http.StatusForbidden
+	case geo.ENOTFOUND:
+		return http.StatusNotFound
+	case geo.ECONFLICT:
+		return http.StatusConflict
+	case geo.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	if s.opts.Unavailable(err) {
+		return http.StatusServiceUnavailable
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+var errTooManyRequests = geo.Errorf("too_many_requests", "too many attempts: wait and try again")
+
+// fail answers with an error: JSON for the API, a page for people. Only internal
+// errors are logged in full; users see "internal error".
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := s.statusOf(err)
+	code, msg := geo.ErrorCode(err), geo.ErrorMessage(err)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		code, msg = geo.EINVALID, "the request body is too large"
+	case status == http.StatusServiceUnavailable:
+		code, msg = geo.EUNAVAILABLE, "the database is unavailable; try again shortly"
+		w.Header().Set("Retry-After", "5")
+	case status == http.StatusGatewayTimeout:
+		code, msg = "timeout", "the request took too long"
+	case status >= 500:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err, "request_id", middleware.GetReqID(r.Context()))
+	}
+	if isAPI(r) || wantsJSON(r) {
+		writeJSON(w, status, map[string]string{"error": code, "message": msg})
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	s.render(w, r, "error.html", map[string]any{"Status": status, "Title": http.StatusText(status), "Message": msg})
+}
+
+func wantsJSON(r *http.Request) bool {
+	return r.Header.Get("Accept") == "application/json"
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, geo.Errorf(geo.ENOTFOUND, "no such page"))
+}
+
+func (s *Server) handleMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET, POST")
+	if isAPI(r) {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method_not_allowed", "message": r.Method + " is not allowed here"})
+		return
+	}
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+}

@@ -1,0 +1,231 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// accessLog logs one structured line a request and counts it in the metrics, by
+// route pattern so that ids in paths do not explode the label space.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		took := time.Since(start)
+		pattern := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			pattern = rc.RoutePattern()
+		}
+		s.metrics.observe(r.Method, pattern, ww.Status(), took)
+		who := "-"
+		if p := access.PrincipalFrom(r.Context()); p != nil {
+			who = p.Actor()
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", pattern),
+			slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()), slog.Duration("took", took),
+			slog.String("who", who), slog.String("ip", clientIP(r)), slog.String("request_id", middleware.GetReqID(r.Context())))
+	})
+}
+
+// recoverer turns a panic into a 500 and a logged stack, so no request brings the
+// server down.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "value", fmt.Sprint(v), "path", r.URL.Path, "stack", string(debug.Stack()),
+					"request_id", middleware.GetReqID(r.Context()))
+				s.fail(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// contentSecurityPolicy allows scripts, styles and connections from the service
+// itself only: no inline script, no CDN.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'"
+
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+		if s.opts.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors answers browsers calling the API from the configured origins; with none
+// configured it adds nothing and the browser's same-origin policy stands.
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || !strings.HasPrefix(r.URL.Path, "/api/") || !slices.Contains(s.opts.CORSOrigins, origin) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Vary", "Origin")
+		h.Set("Access-Control-Allow-Credentials", "true")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sessionCookie is the name of the session cookie.
+const sessionCookie = "tm_session"
+
+// authenticate puts the caller's principal in the request's context: from an
+// Authorization: Bearer token, else from the session cookie. A bad token is refused
+// at once; a stale cookie is cleared. It never refuses a request for lack of
+// credentials: route policies do.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		now := s.opts.Now()
+		if h := r.Header.Get("Authorization"); h != "" {
+			scheme, tok, _ := strings.Cut(h, " ")
+			if !strings.EqualFold(scheme, "Bearer") {
+				s.fail(w, r, geo.Errorf(geo.EUNAUTHORIZED, "the Authorization header must be Bearer <token>"))
+				return
+			}
+			t, err := s.tokenPrincipal(r, strings.TrimSpace(tok), now)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, t)))
+			return
+		}
+		c, err := r.Cookie(sessionCookie)
+		if err != nil || c.Value == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		hash := access.HashSecret(c.Value)
+		sess, u, err := s.store.SessionUser(ctx, hash, now)
+		if err != nil {
+			if geo.ErrorCode(err) == geo.ENOTFOUND {
+				s.clearSessionCookie(w)
+				next.ServeHTTP(w, r)
+				return
+			}
+			s.fail(w, r, err)
+			return
+		}
+		// Slide the expiry at most once a minute, not on every request.
+		if now.Sub(sess.LastSeen) > time.Minute {
+			if err := s.store.TouchSession(ctx, hash, now, now.Add(s.opts.SessionTTL)); err != nil {
+				s.log.Warn("touching a session", "err", err)
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, access.FromUser(u))))
+	})
+}
+
+func (s *Server) tokenPrincipal(r *http.Request, tok string, now time.Time) (*access.Principal, error) {
+	id, secret, err := access.ParseToken(tok)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.store.TokenByID(r.Context(), id)
+	if geo.ErrorCode(err) == geo.ENOTFOUND {
+		return nil, geo.Errorf(geo.EUNAUTHORIZED, "unknown API token")
+	} else if err != nil {
+		return nil, err
+	}
+	if !access.SecretMatches(secret, t.Hash) {
+		return nil, geo.Errorf(geo.EUNAUTHORIZED, "unknown API token")
+	}
+	if !t.RevokedAt.IsZero() {
+		return nil, geo.Errorf(geo.EUNAUTHORIZED, "this API token was revoked")
+	}
+	if !t.Live(now) {
+		return nil, geo.Errorf(geo.EUNAUTHORIZED, "this API token expired")
+	}
+	if now.Sub(t.LastUsed) > time.Minute {
+		if err := s.store.TouchToken(r.Context(), t.ID, now); err != nil {
+			s.log.Warn("touching a token", "err", err)
+		}
+	}
+	return access.FromToken(t), nil
+}
+
+func (s *Server) setSessionCookie(w http.ResponseWriter, value string) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true,
+		Secure: s.opts.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: int(s.opts.SessionTTL.Seconds())})
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true,
+		Secure: s.opts.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// clientIP is the request's client address (the proxy's, unless TrustProxy let
+// RealIP rewrite it).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// writeJSON writes v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+// render writes a page. The data map gets the principal and the version.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Who"] = access.PrincipalFrom(r.Context())
+	data["Version"] = s.opts.Version
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.pages.ExecuteTemplate(w, name, data); err != nil {
+		s.log.Error("rendering a page", "page", name, "err", err)
+	}
+}

@@ -1,0 +1,164 @@
+package web
+
+import (
+	"net/http"
+)
+
+// obj is a JSON object of the OpenAPI document.
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func param(name, in, desc string, schema obj, required bool) obj {
+	return obj{"name": name, "in": in, "description": desc, "schema": schema, "required": required}
+}
+
+var (
+	str     = obj{"type": "string"}
+	integer = obj{"type": "integer"}
+	day     = obj{"type": "string", "format": "date"}
+	strs    = obj{"type": "array", "items": str}
+	count   = obj{"type": "integer", "nullable": true, "description": "null when withheld: strategic users see no count from 1 to k-1, and others rounded"}
+)
+
+// filterParameters are the parameters of every count.
+func filterParameters() []any {
+	return []any{
+		param("from", "query", "first day (inclusive)", day, false),
+		param("to", "query", "last day (inclusive)", day, false),
+		param("strand", "query", "any of these strands (repeat or comma-separate)", strs, false),
+		param("kind", "query", "crime or incident", strs, false),
+		param("source", "query", "any of these sources", strs, false),
+	}
+}
+
+func jsonResponse(desc string, schema obj) obj {
+	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
+}
+
+func errorResponses(codes ...string) obj {
+	out := obj{}
+	texts := map[string]string{"400": "invalid parameters or body", "401": "no or bad credentials", "403": "the role may not do this",
+		"404": "not found", "409": "conflict", "413": "body too large", "503": "database unavailable"}
+	for _, c := range codes {
+		out[c] = jsonResponse(texts[c], ref("Error"))
+	}
+	return out
+}
+
+func merge(a, b obj) obj {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+// openAPI returns the OpenAPI 3 description of /api/v1. A test checks its paths
+// against the routes the router knows.
+func (s *Server) openAPI() obj {
+	countProps := obj{"count": count, "suppressed": obj{"type": "boolean"}, "crimes": count, "incidents": count,
+		"by_strand": obj{"type": "object", "additionalProperties": count}}
+	incidentInput := obj{"type": "object", "required": []string{"source_ref"}, "properties": obj{
+		"source": str, "source_ref": str, "kind": obj{"type": "string", "enum": []string{"crime", "incident"}},
+		"strands": obj{"oneOf": []any{str, strs}}, "offence": str, "occurred": str, "occurred_from": str, "occurred_to": str,
+		"reported_at": str, "lat": obj{"type": "number"}, "lon": obj{"type": "number"}, "easting": obj{"type": "number"},
+		"northing": obj{"type": "number"}, "precision": obj{"type": "string", "enum": []string{"exact", "street", "postcode", "area_centroid", "online", "none"}},
+		"victim_ref": obj{"type": "string", "description": "pseudonymised at ingest; never stored"},
+		"offender_ref": obj{"type": "string", "description": "pseudonymised at ingest; never stored"},
+	}}
+	schemas := obj{
+		"Error": obj{"type": "object", "properties": obj{"error": str, "message": str}},
+		"Cell":  obj{"type": "object", "properties": merge(obj{"cell": str, "lat": obj{"type": "number"}, "lon": obj{"type": "number"}}, countProps)},
+		"Area": obj{"type": "object", "properties": merge(obj{"code": str, "name": str, "level": str,
+			"population": obj{"type": "integer", "nullable": true}, "rate_per_1000": obj{"type": "number", "nullable": true},
+			"by_source": obj{"type": "object", "additionalProperties": count}}, countProps)},
+		"Incident": obj{"type": "object", "properties": obj{"id": integer, "source": str, "source_ref": str, "kind": str, "strands": strs,
+			"offence": str, "occurred_from": day, "occurred_to": day, "reported_at": obj{"type": "string", "format": "date-time", "nullable": true},
+			"precision": str, "lat": obj{"type": "number", "nullable": true}, "lon": obj{"type": "number", "nullable": true},
+			"cell": str, "areas": strs, "victim_key": str, "offender_key": str}},
+		"IncidentInput": incidentInput,
+		"IntakeResult": obj{"type": "object", "properties": obj{"read": integer, "inserted": integer, "duplicates": integer,
+			"rejected": integer, "unlocated": integer, "rejections": obj{"type": "array", "items": obj{"type": "object",
+				"properties": obj{"index": integer, "line": integer, "field": str, "reason": str}}}}},
+		"User": obj{"type": "object", "properties": obj{"username": str, "name": str, "role": str, "areas": strs, "disabled": obj{"type": "boolean"},
+			"created_at": obj{"type": "string", "format": "date-time"}, "last_sign_in": obj{"type": "string", "format": "date-time", "nullable": true}}},
+		"Token": obj{"type": "object", "properties": obj{"id": integer, "name": str, "role": str, "source": str, "areas": strs, "created_by": str,
+			"created_at": obj{"type": "string", "format": "date-time"}, "expires_at": obj{"type": "string", "nullable": true},
+			"revoked_at": obj{"type": "string", "nullable": true}, "last_used": obj{"type": "string", "nullable": true}}},
+		"AuditEntry": obj{"type": "object", "properties": obj{"id": integer, "at": obj{"type": "string", "format": "date-time"}, "actor": str,
+			"role": str, "action": str, "route": str, "params": obj{"type": "object"}, "rows": integer, "ip": str, "request_id": str}},
+	}
+	array := func(item string) obj { return obj{"type": "array", "items": ref(item)} }
+	paths := obj{
+		"/api/v1/openapi.json": obj{"get": obj{"summary": "This description", "responses": obj{"200": obj{"description": "OpenAPI 3 document"}}}},
+		"/api/v1/me": obj{"get": obj{"summary": "Who the caller is",
+			"responses": merge(obj{"200": jsonResponse("the caller", obj{"type": "object", "properties": obj{"name": str, "role": str, "areas": strs}})}, errorResponses("401"))}},
+		"/api/v1/incidents": obj{
+			"post": obj{"summary": "Partner intake: push reports in the project's schema (partner: own source only)",
+				"requestBody": obj{"required": true, "content": obj{
+					"application/json":     obj{"schema": obj{"type": "array", "items": ref("IncidentInput")}},
+					"application/x-ndjson": obj{"schema": ref("IncidentInput")}}},
+				"responses": merge(obj{"200": jsonResponse("what was stored and each rejected record", ref("IntakeResult"))}, errorResponses("400", "401", "403", "413", "503"))},
+			"get": obj{"summary": "Incident records, newest first, a page at a time (police in their areas, admin); audited",
+				"parameters": append(filterParameters(),
+					param("bbox", "query", "west,south,east,north in degrees", str, false),
+					param("area", "query", "area codes", strs, false),
+					param("limit", "query", "records a page, 1 to 1000", integer, false),
+					param("after", "query", "the next cursor of the previous page", str, false)),
+				"responses": merge(obj{"200": jsonResponse("a page", obj{"type": "object", "properties": obj{"incidents": array("Incident"), "next": obj{"type": "string", "nullable": true}}})},
+					errorResponses("400", "401", "403", "503"))},
+		},
+		"/api/v1/cells": obj{"get": obj{"summary": "Per-cell counts at an H3 resolution",
+			"parameters": append(filterParameters(), param("res", "query", "H3 resolution (a roll-up resolution)", integer, false),
+				param("bbox", "query", "west,south,east,north in degrees", str, false)),
+			"responses": merge(obj{"200": jsonResponse("cells", obj{"type": "object", "properties": obj{"resolution": integer, "cells": array("Cell")}})},
+				errorResponses("400", "401", "403", "503"))}},
+		"/api/v1/areas": obj{"get": obj{"summary": "Areas of a level with counts, rates per 1,000 and split by strand",
+			"parameters": append(filterParameters(), param("level", "query", "area level, e.g. lsoa", str, false)),
+			"responses": merge(obj{"200": jsonResponse("areas", obj{"type": "object", "properties": obj{"level": str, "levels": strs, "areas": array("Area")}})},
+				errorResponses("400", "401", "403", "503"))}},
+		"/api/v1/areas/{code}": obj{"get": obj{"summary": "One area with counts by strand and source",
+			"parameters": append(filterParameters(), param("code", "path", "area code", str, true)),
+			"responses": merge(obj{"200": jsonResponse("the area", obj{"type": "object", "properties": obj{"area": ref("Area")}})},
+				errorResponses("400", "401", "403", "404", "503"))}},
+		"/api/v1/users": obj{
+			"get": obj{"summary": "Users (admin)", "responses": merge(obj{"200": jsonResponse("users", obj{"type": "object", "properties": obj{"users": array("User")}})}, errorResponses("401", "403"))},
+			"post": obj{"summary": "Create a user (admin); a generated password is returned once",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "required": []string{"username", "role"},
+					"properties": obj{"username": str, "name": str, "role": str, "areas": strs, "password": str}}}}},
+				"responses": merge(obj{"201": jsonResponse("the user", obj{"type": "object", "properties": obj{"user": ref("User"), "password": str}})}, errorResponses("400", "401", "403", "409"))},
+		},
+		"/api/v1/users/{username}": obj{"patch": obj{"summary": "Change a user (admin): name, role, areas, disabled, reset_password",
+			"parameters": []any{param("username", "path", "", str, true)},
+			"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object",
+				"properties": obj{"name": str, "role": str, "areas": strs, "disabled": obj{"type": "boolean"}, "reset_password": obj{"type": "boolean"}}}}}},
+			"responses": merge(obj{"200": jsonResponse("the user", obj{"type": "object", "properties": obj{"user": ref("User"), "password": str}})}, errorResponses("400", "401", "403", "404"))}},
+		"/api/v1/tokens": obj{
+			"get": obj{"summary": "API tokens (admin); never their secrets", "responses": merge(obj{"200": jsonResponse("tokens", obj{"type": "object", "properties": obj{"tokens": array("Token")}})}, errorResponses("401", "403"))},
+			"post": obj{"summary": "Create a token (admin); the token is returned once",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "required": []string{"name", "role"},
+					"properties": obj{"name": str, "role": str, "source": str, "areas": strs, "expires_in": obj{"type": "string", "example": "90d"}}}}}},
+				"responses": merge(obj{"201": jsonResponse("the token", obj{"type": "object", "properties": obj{"token": str, "details": ref("Token")}})}, errorResponses("400", "401", "403"))},
+		},
+		"/api/v1/tokens/{id}": obj{"delete": obj{"summary": "Revoke a token (admin)", "parameters": []any{param("id", "path", "", integer, true)},
+			"responses": merge(obj{"204": obj{"description": "revoked"}}, errorResponses("400", "401", "403", "404"))}},
+		"/api/v1/audit": obj{"get": obj{"summary": "The audit log, newest first (admin)",
+			"parameters": []any{param("since", "query", "", day, false), param("until", "query", "", day, false), param("actor", "query", "", str, false),
+				param("action", "query", "", str, false), param("limit", "query", "", integer, false)},
+			"responses": merge(obj{"200": jsonResponse("entries", obj{"type": "object", "properties": obj{"entries": array("AuditEntry")}})}, errorResponses("400", "401", "403"))}},
+	}
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{"title": "tensionmap API", "version": s.opts.Version,
+			"description": "Hate crime and hate incident counts, incident records and the partner intake. Every route checks the caller's role; counts for strategic users withhold small numbers."},
+		"servers":    []any{obj{"url": "/"}},
+		"security":   []any{obj{"bearer": []string{}}, obj{"session": []string{}}},
+		"paths":      paths,
+		"components": obj{"schemas": schemas, "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}, "session": obj{"type": "apiKey", "in": "cookie", "name": sessionCookie}}},
+	}
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, s.openAPI())
+	return nil
+}

@@ -1,0 +1,259 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+func (s *Server) handleSignInPage(w http.ResponseWriter, r *http.Request) error {
+	if access.PrincipalFrom(r.Context()) != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return nil
+	}
+	s.render(w, r, "signin.html", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
+	return nil
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/"
+	}
+	return u.RequestURI()
+}
+
+// handleSignIn checks a username and password and starts a session. Failures are
+// counted per client address and per username; past the limit the answer is 429
+// until the oldest failure leaves the window.
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return geo.Errorf(geo.EINVALID, "the sign-in form could not be read")
+	}
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	next := safeNext(r.PostForm.Get("next"))
+	now := s.opts.Now()
+	keys := []string{"ip:" + clientIP(r), "user:" + strings.ToLower(username)}
+	if ok, wait := s.limiter.Allow(now, keys...); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		s.audit(r, "signin.throttled", map[string]any{"username": username}, 0)
+		w.WriteHeader(http.StatusTooManyRequests)
+		s.render(w, r, "signin.html", map[string]any{"Next": next, "Username": username,
+			"Problem": "Too many failed attempts. Wait " + wait.Round(time.Second).String() + " and try again."})
+		return nil
+	}
+	u, err := s.store.UserByUsername(r.Context(), username)
+	switch {
+	case geo.ErrorCode(err) == geo.ENOTFOUND:
+		access.VerifyNoUser(password)
+	case err != nil:
+		return err
+	}
+	if u == nil || u.Disabled || !access.VerifyPassword(u.PasswordHash, password) {
+		s.limiter.Fail(now, keys...)
+		s.audit(r, "signin.failed", map[string]any{"username": username}, 0)
+		w.WriteHeader(http.StatusUnauthorized)
+		s.render(w, r, "signin.html", map[string]any{"Next": next, "Username": username,
+			"Problem": "That username and password do not match an active account."})
+		return nil
+	}
+	s.limiter.Succeed("user:" + strings.ToLower(username))
+	id, hash := access.NewSessionID()
+	sess := &access.Session{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.opts.SessionTTL), LastSeen: now,
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 200)}
+	if err := s.store.CreateSession(r.Context(), sess); err != nil {
+		return err
+	}
+	if err := s.store.RecordSignIn(r.Context(), u.ID, now); err != nil {
+		s.log.Warn("recording a sign-in", "err", err)
+	}
+	s.setSessionCookie(w, id)
+	s.audit(r.WithContext(access.WithPrincipal(r.Context(), access.FromUser(u))), "signin", nil, 0)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := s.store.DeleteSession(r.Context(), access.HashSecret(c.Value)); err != nil {
+			return err
+		}
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	data := map[string]any{}
+	who := access.PrincipalFrom(r.Context())
+	if who.Role != access.Partner {
+		if err := s.store.Ready(r.Context()); err != nil {
+			data["Problem"] = geo.ErrorMessage(err)
+		} else if st, err := s.store.Stats(r.Context()); err != nil {
+			return err
+		} else {
+			d := s.disclosureFor(who)
+			data["Stats"] = st
+			data["Reports"] = d.count(int(st.Incidents))
+			data["Located"] = d.count(int(st.Located))
+		}
+	}
+	s.render(w, r, "home.html", data)
+	return nil
+}
+
+func (s *Server) handleUsersPage(w http.ResponseWriter, r *http.Request) error {
+	return s.usersPage(w, r, nil)
+}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, data map[string]any) error {
+	users, err := s.store.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Users"] = users
+	data["Roles"] = access.Roles
+	s.render(w, r, "users.html", data)
+	return nil
+}
+
+// handleUsersForm serves the forms of the users page: add, change role and areas,
+// disable or enable, reset the password.
+func (s *Server) handleUsersForm(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return geo.Errorf(geo.EINVALID, "the form could not be read")
+	}
+	f := r.PostForm
+	areas := splitCodes(f.Get("areas"))
+	var msg, password string
+	var err error
+	switch f.Get("action") {
+	case "add":
+		var u *access.User
+		u, password, err = s.createUser(r, newUser{Username: f.Get("username"), Name: f.Get("name"), Role: f.Get("role"), Areas: areas})
+		if err == nil {
+			msg = "Added " + u.Username + "."
+		}
+	case "update":
+		role := f.Get("role")
+		_, _, err = s.updateUser(r, f.Get("username"), userChange{Role: &role, Areas: &areas})
+		msg = "Saved " + f.Get("username") + "."
+	case "disable", "enable":
+		disabled := f.Get("action") == "disable"
+		_, _, err = s.updateUser(r, f.Get("username"), userChange{Disabled: &disabled})
+		msg = strings.ToUpper(f.Get("action")[:1]) + f.Get("action")[1:] + "d " + f.Get("username") + "."
+	case "reset":
+		_, password, err = s.updateUser(r, f.Get("username"), userChange{ResetPassword: true})
+		msg = "Reset the password of " + f.Get("username") + "."
+	default:
+		err = geo.Errorf(geo.EINVALID, "unknown action")
+	}
+	data := map[string]any{}
+	if err != nil {
+		if s.statusOf(err) >= 500 {
+			return err
+		}
+		w.WriteHeader(s.statusOf(err))
+		data["Problem"] = geo.ErrorMessage(err)
+	} else {
+		data["Message"] = msg
+		if password != "" {
+			data["Password"] = password
+			data["PasswordFor"] = f.Get("username")
+		}
+	}
+	return s.usersPage(w, r, data)
+}
+
+func splitCodes(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' }) {
+		out = append(out, strings.TrimSpace(p))
+	}
+	return out
+}
+
+func (s *Server) handleTokensPage(w http.ResponseWriter, r *http.Request) error {
+	return s.tokensPage(w, r, nil)
+}
+
+func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, data map[string]any) error {
+	ts, err := s.store.Tokens(r.Context())
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Tokens"] = ts
+	data["Roles"] = access.Roles
+	data["Sources"] = s.opts.Sources
+	data["Now"] = s.opts.Now()
+	s.render(w, r, "tokens.html", data)
+	return nil
+}
+
+// handleTokensForm creates or revokes a token; a new token is shown once.
+func (s *Server) handleTokensForm(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return geo.Errorf(geo.EINVALID, "the form could not be read")
+	}
+	f := r.PostForm
+	data := map[string]any{}
+	var err error
+	switch f.Get("action") {
+	case "create":
+		var t *access.Token
+		var secret string
+		t, secret, err = s.createToken(r, newToken{Name: f.Get("name"), Role: f.Get("role"), Source: f.Get("source"), ExpiresIn: f.Get("expires")})
+		if err == nil {
+			data["Secret"], data["Message"] = secret, "Created token "+strconv.FormatInt(t.ID, 10)+". Copy it now: it is not shown again."
+		}
+	case "revoke":
+		err = s.revokeToken(r, f.Get("id"))
+		data["Message"] = "Revoked token " + f.Get("id") + "."
+	default:
+		err = geo.Errorf(geo.EINVALID, "unknown action")
+	}
+	if err != nil {
+		if s.statusOf(err) >= 500 {
+			return err
+		}
+		w.WriteHeader(s.statusOf(err))
+		delete(data, "Message")
+		data["Problem"] = geo.ErrorMessage(err)
+	}
+	return s.tokensPage(w, r, data)
+}
+
+func (s *Server) handleAuditPage(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), "actor", "action")
+	f := access.AuditFilter{Actor: q.single("actor"), Action: q.single("action"), Limit: 500}
+	if err := q.err(); err != nil {
+		return err
+	}
+	entries, err := s.store.AuditLog(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, "audit.html", map[string]any{"Entries": entries, "Filter": f})
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,58 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tensionmap/tensionmap/access"
+)
+
+// routes registers every route with its policy.
+func (s *Server) routes() {
+	// Operations.
+	s.handle("GET", "/healthz", public, s.handleHealthz)
+	s.handle("GET", "/readyz", public, s.handleReadyz)
+	s.handle("GET", "/metrics", allow(access.Admin), s.handleMetrics)
+	s.handle("GET", "/static/*", public, func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		s.staticFiles().ServeHTTP(w, r)
+		return nil
+	})
+
+	// Pages.
+	s.handle("GET", "/signin", public, s.handleSignInPage)
+	s.handle("POST", "/signin", public, s.handleSignIn, withBody(16<<10))
+	s.handle("POST", "/signout", anyRole, s.handleSignOut, withBody(16<<10))
+	s.handle("GET", "/", anyRole, s.handleHome)
+	s.handle("GET", "/admin/users", allow(access.Admins...), s.handleUsersPage)
+	s.handle("POST", "/admin/users", allow(access.Admins...), s.handleUsersForm, withBody(64<<10))
+	s.handle("GET", "/admin/tokens", allow(access.Admins...), s.handleTokensPage)
+	s.handle("POST", "/admin/tokens", allow(access.Admins...), s.handleTokensForm, withBody(64<<10))
+	s.handle("GET", "/admin/audit", allow(access.Admins...), s.handleAuditPage)
+
+	// API.
+	s.handle("GET", "/api/v1/openapi.json", anyRole, s.handleOpenAPI)
+	s.handle("GET", "/api/v1/me", anyRole, s.handleMe)
+	s.handle("POST", "/api/v1/incidents", allow(access.Intake...), s.handleIntake,
+		withBody(s.opts.MaxIntakeBody), withTimeout(s.opts.IntakeTimeout))
+	s.handle("GET", "/api/v1/incidents", allow(access.IncidentReaders...), s.handleIncidents)
+	s.handle("GET", "/api/v1/cells", allow(access.Readers...), s.handleCells)
+	s.handle("GET", "/api/v1/areas", allow(access.Readers...), s.handleAreas)
+	s.handle("GET", "/api/v1/areas/{code}", allow(access.Readers...), s.handleArea)
+	s.handle("GET", "/api/v1/users", allow(access.Admins...), s.handleListUsers)
+	s.handle("POST", "/api/v1/users", allow(access.Admins...), s.handleCreateUser)
+	s.handle("PATCH", "/api/v1/users/{username}", allow(access.Admins...), s.handleUpdateUser)
+	s.handle("GET", "/api/v1/tokens", allow(access.Admins...), s.handleListTokens)
+	s.handle("POST", "/api/v1/tokens", allow(access.Admins...), s.handleCreateToken)
+	s.handle("DELETE", "/api/v1/tokens/{id}", allow(access.Admins...), s.handleRevokeToken)
+	s.handle("GET", "/api/v1/audit", allow(access.Admins...), s.handleAudit)
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {
+	if s.gatherer == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	return nil
+}
