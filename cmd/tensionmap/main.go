@@ -59,6 +59,9 @@ func commands() []command {
 		{"rollups", "rebuild the roll-up counts from the incidents", runRollups},
 		{"db", "start, stop or locate the local PostgreSQL cluster", runDB},
 		{"bench", "measure ingest against a plain COPY, as a ratio", runBench},
+		{"users", "add, list, disable or enable accounts, reset passwords, set roles", runUsers},
+		{"tokens", "create, list and revoke API tokens", runTokens},
+		{"audit", "list the audit log, newest first", runAudit},
 		{"version", "print the version", func(_ context.Context, env *Env, _ []string) error {
 			fmt.Fprintln(env.Stdout, version)
 			return nil
