@@ -63,7 +63,7 @@ func (s *Server) openAPI() obj {
 		"strands": obj{"oneOf": []any{str, strs}}, "offence": str, "occurred": str, "occurred_from": str, "occurred_to": str,
 		"reported_at": str, "lat": obj{"type": "number"}, "lon": obj{"type": "number"}, "easting": obj{"type": "number"},
 		"northing": obj{"type": "number"}, "precision": obj{"type": "string", "enum": []string{"exact", "street", "postcode", "area_centroid", "online", "none"}},
-		"victim_ref": obj{"type": "string", "description": "pseudonymised at ingest; never stored"},
+		"victim_ref":   obj{"type": "string", "description": "pseudonymised at ingest; never stored"},
 		"offender_ref": obj{"type": "string", "description": "pseudonymised at ingest; never stored"},
 	}}
 	schemas := obj{

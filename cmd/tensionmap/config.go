@@ -46,14 +46,14 @@ type Config struct {
 // DefaultConfig returns the configuration with every default filled in.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:      ".data",
-		Listen:       ":8080",
-		Resolutions:  slices.Clone(geo.DefaultResolutions),
-		Strands:      slices.Clone(geo.DefaultStrands),
-		Sources:      slices.Clone(geo.DefaultSources),
-		TimeZone:     "Europe/London",
-		LogLevel:     "info",
-		LogFormat:    "text",
+		DataDir:       ".data",
+		Listen:        ":8080",
+		Resolutions:   slices.Clone(geo.DefaultResolutions),
+		Strands:       slices.Clone(geo.DefaultStrands),
+		Sources:       slices.Clone(geo.DefaultSources),
+		TimeZone:      "Europe/London",
+		LogLevel:      "info",
+		LogFormat:     "text",
 		QueryTimeout:  30 * time.Second,
 		SuppressBelow: 3,
 		RoundTo:       5,
