@@ -35,6 +35,7 @@ run: build ## set up everything, load the demo data and serve it on http://local
 	@url=$$($(BIN) db up --port $(PG_PORT)) && export TENSIONMAP_DATABASE_URL="$$url" && \
 	$(BIN) migrate && \
 	$(BIN) demo --load --if-empty --rows $(DEMO_ROWS) --years $(DEMO_YEARS) && \
+	$(BIN) users demo && \
 	exec $(BIN) serve --listen $(LISTEN)
 
 test: vet test-go ## vet and run every test: unit, integration (real PostGIS), end to end

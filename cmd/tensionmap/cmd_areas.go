@@ -61,6 +61,10 @@ func runAreasImport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := recordAudit(ctx, db, env, "areas.import", map[string]any{"input": fs.Arg(0), "level": o.Level,
+		"inserted": res.Inserted, "updated": res.Updated, "reattributed": res.Reattributed}); err != nil {
+		return err
+	}
 	return reportImport(env, asJSON, len(file.Areas), file.Rejected, res, fmt.Sprintf(
 		"%s: %d %s areas: %d new, %d updated, %d rejected, %d repaired (invalid polygons made valid); %d incidents re-attributed; took %s",
 		fs.Arg(0), len(file.Areas), o.Level, res.Inserted, res.Updated, len(file.Rejected), res.MadeValid, res.Reattributed, time.Since(start).Round(time.Millisecond)))
@@ -134,6 +138,9 @@ func runAreasPopulation(ctx context.Context, env *Env, args []string) error {
 	defer db.Close()
 	res, err := db.SetPopulation(ctx, file.Population)
 	if err != nil {
+		return err
+	}
+	if err := recordAudit(ctx, db, env, "areas.population", map[string]any{"input": fs.Arg(0), "matched": res.Matched}); err != nil {
 		return err
 	}
 	return reportImport(env, asJSON, len(file.Population), file.Rejected, res, fmt.Sprintf(

@@ -90,6 +90,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	prog := newProgress(env.Stderr, "auto", "demo", -1, counter, cfg.Logger())
 	sum, err := ing.run(ctx, "demo", "", fmt.Sprintf("demo seed %d rows %d years %d", o.Seed, o.Rows, o.Years), g.Reader(), v, 0, prog.update, nil)
 	prog.done()
+	if aerr := recordAudit(context.WithoutCancel(ctx), db, env, "demo.load", map[string]any{"rows": o.Rows, "years": o.Years,
+		"seed": o.Seed, "inserted": sum.Inserted, "failed": err != nil}); aerr != nil && err == nil {
+		err = aerr
+	}
 	if err != nil {
 		return err
 	}

@@ -159,10 +159,14 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		if rejects != nil {
 			onReject = func(raw *geo.RawIncident, e *geo.RowError) error { return rejects.Write(name, raw, e) }
 		}
-		sum, err := ing.run(ctx, "cli", os.Getenv("USER"), name, r, v, f.batchSize, prog.update, onReject)
+		sum, err := ing.run(ctx, "cli", cliActor(env), name, r, v, f.batchSize, prog.update, onReject)
 		prog.done()
 		closeIn()
 		total.Add(sum)
+		if aerr := recordAudit(context.WithoutCancel(ctx), db, env, "ingest", map[string]any{"input": name, "format": geo.ReaderFormat(r),
+			"read": sum.Read, "inserted": sum.Inserted, "duplicates": sum.Duplicates, "rejected": sum.Rejected, "failed": err != nil}); aerr != nil && err == nil {
+			err = aerr
+		}
 		results = append(results, fileResult{File: name, Summary: sum})
 		if err != nil {
 			printSummary(env.Stdout, results, total, f.jsonOut)

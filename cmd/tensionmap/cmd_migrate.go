@@ -57,6 +57,9 @@ func runRollups(ctx context.Context, env *Env, args []string) error {
 	if err := db.RebuildRollups(ctx, env.Config.Resolutions); err != nil {
 		return err
 	}
+	if err := recordAudit(ctx, db, env, "rollups.rebuild", map[string]any{"resolutions": env.Config.Resolutions}); err != nil {
+		return err
+	}
 	fmt.Fprintf(env.Stdout, "rebuilt the roll-ups at resolutions %v in %s\n", env.Config.Resolutions, time.Since(start).Round(time.Millisecond))
 	return nil
 }
