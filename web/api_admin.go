@@ -35,6 +35,9 @@ func decodeJSON(r *http.Request, v any) error {
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r.URL.Query()).err(); err != nil {
+		return err
+	}
 	who := access.PrincipalFrom(r.Context())
 	out := map[string]any{"name": who.Name, "role": who.Role, "areas": nonNil(who.Areas)}
 	if who.TokenID != 0 {

@@ -159,6 +159,9 @@ func (s *Server) openAPI() obj {
 }
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r.URL.Query()).err(); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, s.openAPI())
 	return nil
 }
