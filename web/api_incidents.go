@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"io"
 	"mime"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -44,8 +46,12 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 			return geo.Errorf(geo.EINVALID, "Content-Type %s is not accepted: send application/json (an array) or application/x-ndjson", mt)
 		}
 	}
-	rd, err := geo.NewReader(r.Body, geo.ReaderOptions{Format: format})
+	body := &limitedBody{Reader: r.Body}
+	rd, err := geo.NewReader(body, geo.ReaderOptions{Format: format})
 	if err != nil {
+		if tooBig := body.tooBig.Load(); tooBig != nil {
+			return tooBig
+		}
 		return err
 	}
 	if f := geo.ReaderFormat(rd); f != geo.FormatJSON && f != geo.FormatNDJSON {
@@ -74,6 +80,10 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &tooBig) {
 			return err
 		}
+		if tooBig := body.tooBig.Load(); tooBig != nil {
+			// The JSON array reader reports a read error as malformed JSON.
+			return tooBig
+		}
 		if errors.Is(err, geo.ErrNoKey) {
 			return geo.Errorf(geo.EUNAVAILABLE, "%s", geo.ErrorMessage(err))
 		}
@@ -84,14 +94,30 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if rejections == nil {
-		rejections = []rejectionJSON{}
-	}
 	writeJSON(w, http.StatusOK, intakeJSON(sum, rejections, ""))
 	return nil
 }
 
+// limitedBody notes when a request body passed its limit, whatever a reader above
+// it makes of the error.
+type limitedBody struct {
+	io.Reader
+	tooBig atomic.Pointer[http.MaxBytesError]
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.Reader.Read(p)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		b.tooBig.Store(tooBig)
+	}
+	return n, err
+}
+
 func intakeJSON(sum geo.Summary, rejections []rejectionJSON, errMsg string) map[string]any {
+	if rejections == nil {
+		rejections = []rejectionJSON{}
+	}
 	out := map[string]any{"read": sum.Read, "inserted": sum.Inserted, "duplicates": sum.Duplicates,
 		"rejected": sum.Rejected, "unlocated": sum.Unlocated, "rejections": rejections}
 	if errMsg != "" {
