@@ -14,3 +14,5 @@ fi
 
 go test ./tension -count=1 -run '^TestEARSReferenceInputs$' -args -write-ears-inputs
 Rscript scripts/reference/ears.R
+go test ./tension -count=1 -run '^TestGiStarReferenceInputs$' -args -write-gistar-inputs
+Rscript scripts/reference/gistar.R
