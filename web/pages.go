@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,8 +34,8 @@ func safeNext(next string) string {
 // counted per client address and per username; past the limit the answer is 429
 // until the oldest failure leaves the window.
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return geo.Errorf(geo.EINVALID, "the sign-in form could not be read")
+	if err := parseForm(r, "the sign-in form"); err != nil {
+		return err
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
@@ -131,8 +132,8 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, data map[stri
 // handleUsersForm serves the forms of the users page: add, change role and areas,
 // disable or enable, reset the password.
 func (s *Server) handleUsersForm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return geo.Errorf(geo.EINVALID, "the form could not be read")
+	if err := parseForm(r, "the form"); err != nil {
+		return err
 	}
 	f := r.PostForm
 	areas := splitCodes(f.Get("areas"))
@@ -206,8 +207,8 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, data map[str
 
 // handleTokensForm creates or revokes a token; a new token is shown once.
 func (s *Server) handleTokensForm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return geo.Errorf(geo.EINVALID, "the form could not be read")
+	if err := parseForm(r, "the form"); err != nil {
+		return err
 	}
 	f := r.PostForm
 	data := map[string]any{}
@@ -248,6 +249,19 @@ func (s *Server) handleAuditPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.render(w, r, "audit.html", map[string]any{"Entries": entries, "Filter": f})
+	return nil
+}
+
+// parseForm reads a posted form: a body past the route's limit is answered 413,
+// anything else unreadable 400.
+func parseForm(r *http.Request, what string) error {
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return geo.Errorf(geo.EINVALID, "%s could not be read", what)
+	}
 	return nil
 }
 
