@@ -16,3 +16,5 @@ go test ./tension -count=1 -run '^TestEARSReferenceInputs$' -args -write-ears-in
 Rscript scripts/reference/ears.R
 go test ./tension -count=1 -run '^TestGiStarReferenceInputs$' -args -write-gistar-inputs
 Rscript scripts/reference/gistar.R
+go test ./tension -count=1 -run '^TestMannKendallReferenceInputs$' -args -write-mannkendall-inputs
+Rscript scripts/reference/mannkendall.R

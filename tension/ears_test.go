@@ -129,15 +129,15 @@ func earsRefSeries() map[string][]float64 {
 		"weekly3":      gen(140, func(t int) float64 { return 3 * (1 + 0.8*math.Sin(2*math.Pi*float64(t)/7)) }),
 		"trend":        gen(100, func(t int) float64 { return 1 + 0.1*float64(t) }),
 		"busy40":       gen(90, func(int) float64 { return 40 }),
-		"outbreak2":    gen(120, func(t int) float64 { return 2 + 10*float64(b2i(t >= 60 && t < 66)) }),
-		"zeroburst":    gen(80, func(t int) float64 { return 4 * float64(b2i(t >= 50 && t < 53)) }),
+		"outbreak2":    gen(120, func(t int) float64 { return 2 + 10*float64(earsB2I(t >= 60 && t < 66)) }),
+		"zeroburst":    gen(80, func(t int) float64 { return 4 * float64(earsB2I(t >= 50 && t < 53)) }),
 		"overdisp":     gen(120, func(int) float64 { return r.ExpFloat64() * 3 }),
-		"mostlyzero":   gen(200, func(t int) float64 { return 0.05 + 3*float64(b2i(t%47 == 0)) }),
+		"mostlyzero":   gen(200, func(t int) float64 { return 0.05 + 3*float64(earsB2I(t%47 == 0)) }),
 		"halfday":      gen(60, func(int) float64 { return 0.5 }),
 		"flat2":        make([]float64, 40),
-		"spikesparse":  gen(100, func(t int) float64 { return 0.2 + 6*float64(b2i(t == 70 || t == 71)) }),
+		"spikesparse":  gen(100, func(t int) float64 { return 0.2 + 6*float64(earsB2I(t == 70 || t == 71)) }),
 		"fractional":   nil,
-		"stepchange10": gen(120, func(t int) float64 { return 10 + 15*float64(b2i(t >= 80)) }),
+		"stepchange10": gen(120, func(t int) float64 { return 10 + 15*float64(earsB2I(t >= 80)) }),
 	}
 	for i := range series["flat2"] {
 		series["flat2"][i] = 2
@@ -152,7 +152,7 @@ func earsRefSeries() map[string][]float64 {
 	return series
 }
 
-func b2i(b bool) int {
+func earsB2I(b bool) int {
 	if b {
 		return 1
 	}
