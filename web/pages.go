@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tensionmap/tensionmap/access"
@@ -40,8 +43,15 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
 	next := safeNext(r.PostForm.Get("next"))
-	now := s.opts.Now()
 	keys := []string{"ip:" + clientIP(r), "user:" + strings.ToLower(username)}
+	// One attempt at a time for an address or a username: otherwise a burst of
+	// concurrent guesses all pass the limiter before the first of them has failed.
+	leave, err := s.signIns.enter(r.Context(), keys)
+	if err != nil {
+		return errTooManyRequests
+	}
+	defer leave()
+	now := s.opts.Now()
 	if ok, wait := s.limiter.Allow(now, keys...); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.audit(r, "signin.throttled", map[string]any{"username": username}, 0)
@@ -263,6 +273,62 @@ func parseForm(r *http.Request, what string) error {
 		return geo.Errorf(geo.EINVALID, "%s could not be read", what)
 	}
 	return nil
+}
+
+// keyedGate lets one holder at a time have each key.
+type keyedGate struct {
+	mu    sync.Mutex
+	slots map[string]*gateSlot
+}
+
+type gateSlot struct {
+	held  chan struct{} // holds a value while the key is held
+	users int           // holders and waiters, so that an idle slot is dropped
+}
+
+// enter waits until none of keys is held, holding each as it comes free, and
+// returns the function that lets them all go; or the context's error, holding none.
+func (g *keyedGate) enter(ctx context.Context, keys []string) (func(), error) {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys))) // one order: no deadlock
+	var held []string
+	leave := func() {
+		for _, k := range held {
+			<-g.slot(k, 0).held
+			g.slot(k, -1)
+		}
+	}
+	for _, k := range keys {
+		sl := g.slot(k, 1)
+		select {
+		case sl.held <- struct{}{}:
+			held = append(held, k)
+		case <-ctx.Done():
+			g.slot(k, -1)
+			leave()
+			return nil, ctx.Err()
+		}
+	}
+	return leave, nil
+}
+
+// slot returns the slot of a key, adding delta to its users and dropping it when
+// none are left.
+func (g *keyedGate) slot(k string, delta int) *gateSlot {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.slots == nil {
+		g.slots = map[string]*gateSlot{}
+	}
+	sl := g.slots[k]
+	if sl == nil {
+		sl = &gateSlot{held: make(chan struct{}, 1)}
+		g.slots[k] = sl
+	}
+	sl.users += delta
+	if sl.users == 0 {
+		delete(g.slots, k)
+	}
+	return sl
 }
 
 func truncate(s string, n int) string {

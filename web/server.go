@@ -120,6 +120,7 @@ type Server struct {
 	router   chi.Router
 	policies map[string]policy // by "METHOD pattern"
 	limiter  *access.Limiter
+	signIns  keyedGate // one sign-in attempt at a time per limiter key
 	metrics  *metrics
 	gatherer prometheus.Gatherer
 }
