@@ -1,6 +1,7 @@
 package tension
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -15,31 +16,26 @@ import (
 // most q. NaN p-values stay NaN and do not count in m, as in R.
 func BenjaminiHochberg(p []float64) []float64 {
 	out := make([]float64, len(p))
-	order := make([]int, 0, len(p))
+	type fdrRanked struct {
+		p float64
+		i int
+	}
+	ranked := make([]fdrRanked, 0, len(p))
 	for i, v := range p {
 		if math.IsNaN(v) {
 			out[i] = v
 			continue
 		}
-		order = append(order, i)
+		ranked = append(ranked, fdrRanked{v, i})
 	}
-	// Largest first, as R's order(p, decreasing = TRUE); tied p-values end up with
-	// the same adjusted value whatever their order.
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case p[a] > p[b]:
-			return -1
-		case p[a] < p[b]:
-			return 1
-		}
-		return 0
-	})
-	m := float64(len(order))
+	// Ascending; tied p-values end up with the same adjusted value whatever their
+	// order, so the sort need not be stable.
+	slices.SortFunc(ranked, func(a, b fdrRanked) int { return cmp.Compare(a.p, b.p) })
+	m := float64(len(ranked))
 	run := math.Inf(1)
-	for k, i := range order {
-		rank := float64(len(order) - k)
-		run = math.Min(run, m/rank*p[i])
-		out[i] = math.Min(1, run)
+	for k := len(ranked) - 1; k >= 0; k-- {
+		run = math.Min(run, m/float64(k+1)*ranked[k].p)
+		out[ranked[k].i] = math.Min(1, run)
 	}
 	return out
 }
