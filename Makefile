@@ -56,8 +56,9 @@ bench: build ## run the benchmarks and print the ratio tables
 	$(GO) test -run '^$$' -bench . -benchmem ./geo/... ./postgis/...
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench ingest --rows $(BENCH_ROWS)
 
-reference: ## regenerate the reference values in testdata/ (installs PROJ if missing)
+reference: ## regenerate the reference values in testdata/ with PROJ and R (installs them if missing)
 	scripts/bng-reference.sh
+	scripts/r-reference.sh
 
 clean: ## remove build output (the local cluster in .data/ stays; `make db-stop` stops it)
 	rm -rf bin test-output
