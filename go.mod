@@ -11,6 +11,7 @@ require (
 	github.com/uber/h3-go/v4 v4.1.0
 	golang.org/x/crypto v0.58.0
 	golang.org/x/term v0.47.0
+	gonum.org/v1/gonum v0.17.0
 )
 
 require (

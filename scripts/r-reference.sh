@@ -18,3 +18,5 @@ go test ./tension -count=1 -run '^TestGiStarReferenceInputs$' -args -write-gista
 Rscript scripts/reference/gistar.R
 go test ./tension -count=1 -run '^TestMannKendallReferenceInputs$' -args -write-mannkendall-inputs
 Rscript scripts/reference/mannkendall.R
+go test ./tension -count=1 -run '^TestKnoxReferenceInputs$' -args -write-knox-inputs
+Rscript scripts/reference/knox.R
