@@ -66,9 +66,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, status, map[string]string{"error": code, "message": msg})
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	s.render(w, r, "error.html", map[string]any{"Status": status, "Title": http.StatusText(status), "Message": msg})
+	s.renderStatus(w, r, status, "error.html", map[string]any{"Status": status, "Title": http.StatusText(status), "Message": msg})
 }
 
 func wantsJSON(r *http.Request) bool {

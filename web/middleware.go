@@ -214,17 +214,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// render writes a page. The data map gets the principal and the version.
+// render writes a page with status 200. The data map gets the principal and the
+// version.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	s.renderStatus(w, r, http.StatusOK, name, data)
+}
+
+// renderStatus writes a page with a status. The headers are set before the status
+// is written: after it they would be dropped.
+func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) {
 	if data == nil {
 		data = map[string]any{}
 	}
 	data["Who"] = access.PrincipalFrom(r.Context())
 	data["Version"] = s.opts.Version
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
 	if err := s.pages.ExecuteTemplate(w, name, data); err != nil {
 		s.log.Error("rendering a page", "page", name, "err", err)
 	}

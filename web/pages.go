@@ -55,8 +55,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	if ok, wait := s.limiter.Allow(now, keys...); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		s.audit(r, "signin.throttled", map[string]any{"username": username}, 0)
-		w.WriteHeader(http.StatusTooManyRequests)
-		s.render(w, r, "signin.html", map[string]any{"Next": next, "Username": username,
+		s.renderStatus(w, r, http.StatusTooManyRequests, "signin.html", map[string]any{"Next": next, "Username": username,
 			"Problem": "Too many failed attempts. Wait " + wait.Round(time.Second).String() + " and try again."})
 		return nil
 	}
@@ -70,8 +69,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	if u == nil || u.Disabled || !access.VerifyPassword(u.PasswordHash, password) {
 		s.limiter.Fail(now, keys...)
 		s.audit(r, "signin.failed", map[string]any{"username": username}, 0)
-		w.WriteHeader(http.StatusUnauthorized)
-		s.render(w, r, "signin.html", map[string]any{"Next": next, "Username": username,
+		s.renderStatus(w, r, http.StatusUnauthorized, "signin.html", map[string]any{"Next": next, "Username": username,
 			"Problem": "That username and password do not match an active account."})
 		return nil
 	}
@@ -122,10 +120,10 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleUsersPage(w http.ResponseWriter, r *http.Request) error {
-	return s.usersPage(w, r, nil)
+	return s.usersPage(w, r, http.StatusOK, nil)
 }
 
-func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, data map[string]any) error {
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, status int, data map[string]any) error {
 	users, err := s.store.Users(r.Context())
 	if err != nil {
 		return err
@@ -135,7 +133,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, data map[stri
 	}
 	data["Users"] = users
 	data["Roles"] = access.Roles
-	s.render(w, r, "users.html", data)
+	s.renderStatus(w, r, status, "users.html", data)
 	return nil
 }
 
@@ -171,11 +169,11 @@ func (s *Server) handleUsersForm(w http.ResponseWriter, r *http.Request) error {
 		err = geo.Errorf(geo.EINVALID, "unknown action")
 	}
 	data := map[string]any{}
+	status := http.StatusOK
 	if err != nil {
-		if s.statusOf(err) >= 500 {
+		if status = s.statusOf(err); status >= 500 {
 			return err
 		}
-		w.WriteHeader(s.statusOf(err))
 		data["Problem"] = geo.ErrorMessage(err)
 	} else {
 		data["Message"] = msg
@@ -184,7 +182,7 @@ func (s *Server) handleUsersForm(w http.ResponseWriter, r *http.Request) error {
 			data["PasswordFor"] = f.Get("username")
 		}
 	}
-	return s.usersPage(w, r, data)
+	return s.usersPage(w, r, status, data)
 }
 
 func splitCodes(s string) []string {
@@ -196,10 +194,10 @@ func splitCodes(s string) []string {
 }
 
 func (s *Server) handleTokensPage(w http.ResponseWriter, r *http.Request) error {
-	return s.tokensPage(w, r, nil)
+	return s.tokensPage(w, r, http.StatusOK, nil)
 }
 
-func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, data map[string]any) error {
+func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, status int, data map[string]any) error {
 	ts, err := s.store.Tokens(r.Context())
 	if err != nil {
 		return err
@@ -211,7 +209,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, data map[str
 	data["Roles"] = access.Roles
 	data["Sources"] = s.opts.Sources
 	data["Now"] = s.opts.Now()
-	s.render(w, r, "tokens.html", data)
+	s.renderStatus(w, r, status, "tokens.html", data)
 	return nil
 }
 
@@ -237,15 +235,15 @@ func (s *Server) handleTokensForm(w http.ResponseWriter, r *http.Request) error 
 	default:
 		err = geo.Errorf(geo.EINVALID, "unknown action")
 	}
+	status := http.StatusOK
 	if err != nil {
-		if s.statusOf(err) >= 500 {
+		if status = s.statusOf(err); status >= 500 {
 			return err
 		}
-		w.WriteHeader(s.statusOf(err))
 		delete(data, "Message")
 		data["Problem"] = geo.ErrorMessage(err)
 	}
-	return s.tokensPage(w, r, data)
+	return s.tokensPage(w, r, status, data)
 }
 
 func (s *Server) handleAuditPage(w http.ResponseWriter, r *http.Request) error {
