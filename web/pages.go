@@ -66,7 +66,9 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if u == nil || u.Disabled || !access.VerifyPassword(u.PasswordHash, password) {
+	// A disabled account's password is checked all the same, so that the answer takes
+	// as long as any other failure and does not tell that the account exists.
+	if u == nil || !access.VerifyPassword(u.PasswordHash, password) || u.Disabled {
 		s.limiter.Fail(now, keys...)
 		s.audit(r, "signin.failed", map[string]any{"username": username}, 0)
 		s.renderStatus(w, r, http.StatusUnauthorized, "signin.html", map[string]any{"Next": next, "Username": username,
