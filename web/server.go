@@ -143,7 +143,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		s.gatherer = reg
 	}
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID)
+	r.Use(middleware.RequestID, middleware.GetHead)
 	if opts.TrustProxy {
 		r.Use(middleware.RealIP)
 	}
