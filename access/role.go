@@ -1,6 +1,7 @@
 package access
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -53,3 +54,24 @@ var (
 	// Partners and administrators may push reports.
 	Intake = []Role{Partner, Admin}
 )
+
+// usernamePattern is what a username may be: up to 64 letters, digits and . _ @ -,
+// starting with a letter or digit.
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// CheckUsername returns an EINVALID error when a username is not acceptable.
+func CheckUsername(u string) error {
+	if !usernamePattern.MatchString(u) {
+		return geo.Errorf(geo.EINVALID, "%q is not a username: use up to 64 letters, digits and . _ @ -, starting with a letter or digit", u)
+	}
+	return nil
+}
+
+// CheckScope returns an EINVALID error when areas are given to a role other than
+// police: only a neighbourhood team is scoped to the areas it covers.
+func CheckScope(r Role, areas []string) error {
+	if len(areas) > 0 && r != Police {
+		return geo.Errorf(geo.EINVALID, "areas apply to the police role only (the areas a neighbourhood team covers), not to %s", r)
+	}
+	return nil
+}

@@ -106,11 +106,11 @@ func (s *Server) createUser(r *http.Request, in newUser) (*access.User, string, 
 		return nil, "", err
 	}
 	username := strings.TrimSpace(in.Username)
-	if err := checkUsername(username); err != nil {
+	if err := access.CheckUsername(username); err != nil {
 		return nil, "", err
 	}
-	if len(in.Areas) > 0 && role != access.Police {
-		return nil, "", geo.Errorf(geo.EINVALID, "areas: only police users are scoped to areas")
+	if err := access.CheckScope(role, in.Areas); err != nil {
+		return nil, "", err
 	}
 	generated := ""
 	pw := in.Password
@@ -130,18 +130,6 @@ func (s *Server) createUser(r *http.Request, in newUser) (*access.User, string, 
 	}
 	s.audit(r, "users.create", map[string]any{"username": u.Username, "role": u.Role, "areas": nonNil(u.Areas)}, 1)
 	return u, generated, nil
-}
-
-func checkUsername(u string) error {
-	if u == "" || len(u) > 100 {
-		return geo.Errorf(geo.EINVALID, "username: 1 to 100 characters")
-	}
-	for _, c := range u {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-@", c)) {
-			return geo.Errorf(geo.EINVALID, "username: letters, digits and . _ - @ only")
-		}
-	}
-	return nil
 }
 
 func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) error {
@@ -202,8 +190,8 @@ func (s *Server) updateUser(r *http.Request, username string, c userChange) (*ac
 		changed["areas"] = nonNil(u.Areas)
 		endSessions = true
 	}
-	if len(u.Areas) > 0 && u.Role != access.Police {
-		return nil, "", geo.Errorf(geo.EINVALID, "areas: only police users are scoped to areas")
+	if err := access.CheckScope(u.Role, u.Areas); err != nil {
+		return nil, "", err
 	}
 	if c.Disabled != nil {
 		if who := access.PrincipalFrom(r.Context()); *c.Disabled && who.UserID == u.ID {

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -65,7 +64,6 @@ func runUsers(ctx context.Context, env *Env, args []string) error {
 	return usageError("unknown users command %q", sub)
 }
 
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // usernameArg returns the single positional argument, a username.
 func usernameArg(fs *flag.FlagSet) (string, error) {
@@ -73,8 +71,8 @@ func usernameArg(fs *flag.FlagSet) (string, error) {
 		return "", usageError("name one user")
 	}
 	name := fs.Arg(0)
-	if !usernamePattern.MatchString(name) {
-		return "", usageError("%q is not a username: use up to 64 letters, digits and . _ @ -, starting with a letter or digit", name)
+	if err := access.CheckUsername(name); err != nil {
+		return "", usageError("%s", userMessage(err))
 	}
 	return name, nil
 }
@@ -94,8 +92,8 @@ func checkAreaCodes(ctx context.Context, db *postgis.DB, env *Env, role access.R
 	if len(areas) == 0 {
 		return nil
 	}
-	if role != access.Police {
-		return usageError("--areas applies to the police role only (the areas a neighbourhood team covers), not to %s", role)
+	if err := access.CheckScope(role, areas); err != nil {
+		return usageError("--areas: %s", userMessage(err))
 	}
 	missing, err := db.AreaCodesExist(ctx, areas)
 	if err != nil {
@@ -167,8 +165,8 @@ func runUsersAdd(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	codes := parseAreaCodes(areas)
-	if len(codes) > 0 && r != access.Police {
-		return usageError("--areas applies to the police role only (the areas a neighbourhood team covers), not to %s", r)
+	if err := access.CheckScope(r, codes); err != nil {
+		return usageError("--areas: %s", userMessage(err))
 	}
 	pw, generated, err := passwordFor(env, fromStdin)
 	if err != nil {
