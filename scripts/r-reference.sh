@@ -20,3 +20,5 @@ go test ./tension -count=1 -run '^TestMannKendallReferenceInputs$' -args -write-
 Rscript scripts/reference/mannkendall.R
 go test ./tension -count=1 -run '^TestKnoxReferenceInputs$' -args -write-knox-inputs
 Rscript scripts/reference/knox.R
+go test ./tension -count=1 -run '^TestFarringtonReferenceInputs$' -args -write-farrington-inputs
+Rscript scripts/reference/farrington.R
