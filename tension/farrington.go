@@ -537,7 +537,7 @@ func (ws *farrWork) irls(f *farrFit, prior []float64, trend bool) {
 				wsq[i] = 0
 				continue
 			}
-			me := farrLinkinv(eta[i])
+			me := mu[i] // mu.eta(eta) is linkinv(eta) for the log link
 			z := eta[i] + (y-mu[i])/me
 			w := pw * me * me / mu[i]
 			wsq[i] = w
@@ -614,7 +614,7 @@ func (ws *farrWork) irls(f *farrFit, prior []float64, trend bool) {
 			continue
 		}
 		nOK++
-		res := (y - mu[i]) / farrLinkinv(eta[i])
+		res := (y - mu[i]) / mu[i] // working residual (y - mu) / mu.eta(eta)
 		chi2 += wsq[i] * res * res
 		chi2Omega += pw * res * res
 	}
