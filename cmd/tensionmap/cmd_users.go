@@ -64,7 +64,6 @@ func runUsers(ctx context.Context, env *Env, args []string) error {
 	return usageError("unknown users command %q", sub)
 }
 
-
 // usernameArg returns the single positional argument, a username.
 func usernameArg(fs *flag.FlagSet) (string, error) {
 	if fs.NArg() != 1 {
