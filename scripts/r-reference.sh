@@ -22,3 +22,5 @@ go test ./tension -count=1 -run '^TestKnoxReferenceInputs$' -args -write-knox-in
 Rscript scripts/reference/knox.R
 go test ./tension -count=1 -run '^TestFarringtonReferenceInputs$' -args -write-farrington-inputs
 Rscript scripts/reference/farrington.R
+go test ./tension -count=1 -run '^TestUpliftReferenceInputs$' -args -write-uplift-inputs
+Rscript scripts/reference/uplift.R
