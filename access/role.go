@@ -53,6 +53,9 @@ var (
 	Admins = []Role{Admin}
 	// Partners and administrators may push reports.
 	Intake = []Role{Partner, Admin}
+	// Those who act on alerts and see near-repeat risk zones, which trace recent
+	// incidents' places: police, council, admin; strategic users only read alerts.
+	AlertHandlers = []Role{Police, Council, Admin}
 )
 
 // usernamePattern is what a username may be: up to 64 letters, digits and . _ @ -,

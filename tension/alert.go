@@ -277,3 +277,58 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// AlertFilter selects alerts for a listing; zero fields match all.
+type AlertFilter struct {
+	Status []string
+	Method []string
+	Level  []string
+	Since  time.Time // last seen on or after
+	Limit  int
+}
+
+// AlertEvent is one entry of an alert's history.
+type AlertEvent struct {
+	At     time.Time      `json:"at"`
+	Actor  string         `json:"actor"`
+	Action string         `json:"action"` // opened, updated, acknowledged, dismissed, reraised, assessment_opened
+	RunID  int64          `json:"run_id,omitempty"`
+	Detail map[string]any `json:"detail,omitempty"`
+}
+
+// StoredAlert is an alert as read back, with its identity in the engine's runs.
+type StoredAlert struct {
+	Alert
+	FirstRunID, LastRunID int64
+	AssessmentID          int64 // 0 when none
+	UpdatedAt             time.Time
+	Events                []AlertEvent // filled by single reads
+}
+
+// CanMove reports whether a person may move an alert from one status to another:
+// acknowledge a new one, dismiss a new or acknowledged one (with a reason). The
+// engine alone raises a dismissed alert again; opening an assessment is the
+// assessment workflow's.
+func CanMove(from, to string) bool {
+	switch to {
+	case StatusAcknowledged:
+		return from == StatusNew
+	case StatusDismissed:
+		return from == StatusNew || from == StatusAcknowledged
+	}
+	return false
+}
+
+// RunRecord records one run of the engine.
+type RunRecord struct {
+	ID         int64          `json:"id"`
+	AsOf       time.Time      `json:"as_of"`
+	Trigger    string         `json:"trigger"`
+	StartedAt  time.Time      `json:"started_at"`
+	FinishedAt time.Time      `json:"finished_at"`
+	Duration   time.Duration  `json:"duration_ns"`
+	Status     string         `json:"status"`
+	Params     map[string]any `json:"params"`
+	Counts     map[string]int `json:"counts"`
+	Error      string         `json:"error,omitempty"`
+}

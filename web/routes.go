@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/tension"
 )
 
 // routes registers every route with its policy.
@@ -46,6 +47,13 @@ func (s *Server) routes() {
 	s.handle("POST", "/api/v1/tokens", allow(access.Admins...), s.handleCreateToken)
 	s.handle("DELETE", "/api/v1/tokens/{id}", allow(access.Admins...), s.handleRevokeToken)
 	s.handle("GET", "/api/v1/audit", allow(access.Admins...), s.handleAudit)
+	s.handle("GET", "/api/v1/alerts", allow(access.Readers...), s.handleAlerts)
+	s.handle("GET", "/api/v1/alerts/{id}", allow(access.Readers...), s.handleAlert)
+	s.handle("POST", "/api/v1/alerts/{id}/acknowledge", allow(access.AlertHandlers...), s.handleAlertMove(tension.StatusAcknowledged), withBody(16<<10))
+	s.handle("POST", "/api/v1/alerts/{id}/dismiss", allow(access.AlertHandlers...), s.handleAlertMove(tension.StatusDismissed), withBody(16<<10))
+	s.handle("GET", "/api/v1/hotspots", allow(access.Readers...), s.handleHotspots)
+	s.handle("GET", "/api/v1/near-repeat", allow(access.AlertHandlers...), s.handleNearRepeat)
+	s.handle("GET", "/api/v1/runs", allow(access.Readers...), s.handleRuns)
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {

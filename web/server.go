@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/tension"
 )
 
 //go:embed templates/*.html
@@ -36,6 +37,14 @@ type Store interface {
 	AreaCounts(ctx context.Context, level string, f geo.Filter) ([]geo.AreaCount, error)
 	AreaCount(ctx context.Context, code string, f geo.Filter) (geo.AreaCount, error)
 	Incidents(ctx context.Context, q geo.IncidentQuery) ([]geo.StoredIncident, error)
+
+	// The tension engine's results.
+	Alerts(ctx context.Context, f tension.AlertFilter) ([]tension.StoredAlert, error)
+	Alert(ctx context.Context, id int64) (*tension.StoredAlert, error)
+	MoveAlert(ctx context.Context, id int64, to, reason, actor string) (*tension.StoredAlert, error)
+	Hotspots(ctx context.Context, res int) (from, to time.Time, runID int64, hotspots []tension.Hotspot, err error)
+	NearRepeat(ctx context.Context) (*tension.NearRepeatReport, int64, error)
+	EngineRuns(ctx context.Context, limit int) ([]tension.RunRecord, error)
 }
 
 // Ingester runs the ingest pipeline over one input for the partner intake API.
@@ -70,6 +79,9 @@ type Options struct {
 	// Unavailable reports whether an error means the database cannot be reached
 	// (answered with 503).
 	Unavailable func(error) bool
+	// AfterIngest, when set, is called after the intake stored new incidents (the
+	// tension engine runs again soon).
+	AfterIngest func()
 	Now         func() time.Time
 }
 

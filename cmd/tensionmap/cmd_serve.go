@@ -65,11 +65,19 @@ func (s *serveCmd) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ing := &lazyIngester{db: db, cfg: &s.cfg}
+	migrated := make(chan struct{})
+	sched := &scheduler{db: db, cfg: &s.cfg, log: s.log, debounce: 5 * time.Minute, kick: make(chan struct{}, 1)}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		s.migrate(ctx, db)
+		if s.migrate(ctx, db) {
+			close(migrated)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		sched.loop(ctx, migrated)
 	}()
 
 	reg := prometheus.NewRegistry()
@@ -79,6 +87,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		SuppressBelow: s.cfg.SuppressBelow, RoundTo: s.cfg.RoundTo,
 		SessionTTL: s.cfg.SessionTTL, SecureCookies: s.cfg.SecureCookies, CORSOrigins: s.cfg.CORSOrigins, TrustProxy: s.cfg.TrustProxy,
 		Unavailable: postgis.Unavailable,
+		AfterIngest: sched.Kick,
 	}, db, ing, s.log, reg)
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
@@ -122,8 +131,8 @@ func (s *serveCmd) Run(ctx context.Context) error {
 }
 
 // migrate applies the migrations as soon as the database answers, retrying with a
-// growing pause.
-func (s *serveCmd) migrate(ctx context.Context, db *postgis.DB) {
+// growing pause; it reports whether it did before ctx ended.
+func (s *serveCmd) migrate(ctx context.Context, db *postgis.DB) bool {
 	pause := 500 * time.Millisecond
 	for {
 		applied, err := db.Migrate(ctx)
@@ -131,15 +140,15 @@ func (s *serveCmd) migrate(ctx context.Context, db *postgis.DB) {
 			if len(applied) > 0 {
 				s.log.Info("applied migrations", "versions", applied)
 			}
-			return
+			return true
 		}
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		s.log.Warn("database not ready; retrying", "err", err, "in", pause)
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(pause):
 		}
 		pause = min(pause*2, 10*time.Second)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/tension"
 )
 
 // Config is the service's one configuration, filled from TENSIONMAP_* environment
@@ -39,8 +40,18 @@ type Config struct {
 	TrustProxy    bool          // TENSIONMAP_TRUST_PROXY: take client addresses from X-Forwarded-For
 	DBMaxConns    int           // TENSIONMAP_DB_MAX_CONNS: database connections of the server
 
+	// the tension engine
+	EngineAt          string        // TENSIONMAP_ENGINE_AT: local time of the daily run, "HH:MM", or "off"
+	EngineAfterIngest bool          // TENSIONMAP_ENGINE_AFTER_INGEST: run again when new data arrived
+	TensionScale      []string      // TENSIONMAP_TENSION_SCALE: the ordered tension levels
+	TensionRules      string        // TENSIONMAP_TENSION_RULES: rules suggesting a level (see tension.ParseRules)
+	DraftLevel        string        // TENSIONMAP_DRAFT_LEVEL: alerts at or above it open an assessment draft
+	AlertGap          time.Duration // TENSIONMAP_ALERT_GAP: a finding this soon after an alert's last sighting updates it
+	ScanReplicates    int           // TENSIONMAP_SCAN_REPLICATES: Monte Carlo replicates of the scan and near-repeat tests
+
 	location *time.Location
 	key      []byte
+	rules    []tension.Rule
 }
 
 // DefaultConfig returns the configuration with every default filled in.
@@ -60,6 +71,14 @@ func DefaultConfig() Config {
 		SecureCookies: true,
 		SessionTTL:    8 * time.Hour,
 		DBMaxConns:    20,
+
+		EngineAt:          "02:00",
+		EngineAfterIngest: true,
+		TensionScale:      slices.Clone(tension.DefaultScale),
+		TensionRules:      tension.DefaultRules,
+		DraftLevel:        "high",
+		AlertGap:          14 * 24 * time.Hour,
+		ScanReplicates:    999,
 	}
 }
 
@@ -68,7 +87,9 @@ var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIO
 	"TENSIONMAP_STRANDS", "TENSIONMAP_SOURCES", "TENSIONMAP_TIME_ZONE", "TENSIONMAP_PSEUDONYM_KEY_FILE",
 	"TENSIONMAP_LOG_LEVEL", "TENSIONMAP_LOG_FORMAT", "TENSIONMAP_QUERY_TIMEOUT", "TENSIONMAP_DATABASE_URL_FILE",
 	"TENSIONMAP_LISTEN", "TENSIONMAP_SUPPRESS_BELOW", "TENSIONMAP_STRATEGIC_ROUNDING", "TENSIONMAP_SECURE_COOKIES",
-	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS"}
+	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS",
+	"TENSIONMAP_ENGINE_AT", "TENSIONMAP_ENGINE_AFTER_INGEST", "TENSIONMAP_TENSION_SCALE", "TENSIONMAP_TENSION_RULES",
+	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
 func (c *Config) LoadEnv(getenv func(string) string) error {
@@ -104,7 +125,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			c.DatabaseURL = strings.TrimSpace(string(b))
 		}
 	}
-	durations := map[string]*time.Duration{"TENSIONMAP_QUERY_TIMEOUT": &c.QueryTimeout, "TENSIONMAP_SESSION_TTL": &c.SessionTTL}
+	str("TENSIONMAP_ENGINE_AT", &c.EngineAt)
+	str("TENSIONMAP_TENSION_RULES", &c.TensionRules)
+	str("TENSIONMAP_DRAFT_LEVEL", &c.DraftLevel)
+	if v := getenv("TENSIONMAP_TENSION_SCALE"); v != "" {
+		c.TensionScale = splitList(v)
+	}
+	durations := map[string]*time.Duration{"TENSIONMAP_QUERY_TIMEOUT": &c.QueryTimeout, "TENSIONMAP_SESSION_TTL": &c.SessionTTL, "TENSIONMAP_ALERT_GAP": &c.AlertGap}
 	for name, dst := range durations {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
@@ -114,7 +141,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			*dst = d
 		}
 	}
-	ints := map[string]*int{"TENSIONMAP_SUPPRESS_BELOW": &c.SuppressBelow, "TENSIONMAP_STRATEGIC_ROUNDING": &c.RoundTo, "TENSIONMAP_DB_MAX_CONNS": &c.DBMaxConns}
+	ints := map[string]*int{"TENSIONMAP_SUPPRESS_BELOW": &c.SuppressBelow, "TENSIONMAP_STRATEGIC_ROUNDING": &c.RoundTo, "TENSIONMAP_DB_MAX_CONNS": &c.DBMaxConns,
+		"TENSIONMAP_SCAN_REPLICATES": &c.ScanReplicates}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -124,7 +152,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			*dst = n
 		}
 	}
-	bools := map[string]*bool{"TENSIONMAP_SECURE_COOKIES": &c.SecureCookies, "TENSIONMAP_TRUST_PROXY": &c.TrustProxy}
+	bools := map[string]*bool{"TENSIONMAP_SECURE_COOKIES": &c.SecureCookies, "TENSIONMAP_TRUST_PROXY": &c.TrustProxy, "TENSIONMAP_ENGINE_AFTER_INGEST": &c.EngineAfterIngest}
 	for name, dst := range bools {
 		if v := getenv(name); v != "" {
 			b, err := strconv.ParseBool(v)
@@ -228,6 +256,25 @@ func (c *Config) Validate() error {
 	}
 	if c.DBMaxConns < 4 {
 		errs = append(errs, errors.New("db-max-conns: at least 4"))
+	}
+	if c.EngineAt != "off" {
+		if _, err := time.Parse("15:04", c.EngineAt); err != nil {
+			errs = append(errs, fmt.Errorf("engine-at: %q is not a time such as 02:00, or off", c.EngineAt))
+		}
+	}
+	rules, err := tension.ParseRules(c.TensionRules, c.TensionScale)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.rules = rules
+	if tension.Scale(c.TensionScale).Rank(c.DraftLevel) < 0 && c.DraftLevel != "off" {
+		errs = append(errs, fmt.Errorf("draft-level: %q is not a level of the scale %v, or off", c.DraftLevel, c.TensionScale))
+	}
+	if c.AlertGap < 24*time.Hour {
+		errs = append(errs, errors.New("alert-gap: at least a day"))
+	}
+	if c.ScanReplicates < 9 || c.ScanReplicates > 99999 {
+		errs = append(errs, errors.New("scan-replicates: from 9 to 99999 (999 is usual)"))
 	}
 	for _, o := range c.CORSOrigins {
 		if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {

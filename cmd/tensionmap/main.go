@@ -59,6 +59,7 @@ func commands() []command {
 		{"rollups", "rebuild the roll-up counts from the incidents", runRollups},
 		{"db", "start, stop or locate the local PostgreSQL cluster", runDB},
 		{"bench", "measure ingest against a plain COPY, as a ratio", runBench},
+		{"scan", "run the tension engine once (every detector) and store its alerts", runScan},
 		{"users", "add, list, disable or enable accounts, reset passwords, set roles", runUsers},
 		{"tokens", "create, list and revoke API tokens", runTokens},
 		{"audit", "list the audit log, newest first", runAudit},

@@ -1,0 +1,734 @@
+package tension
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/uber/h3-go/v4"
+)
+
+// EngineOptions configure a run of every detector. DefaultEngineOptions gives the
+// values the service runs with.
+type EngineOptions struct {
+	// Strands are analysed each on their own, besides all strands together.
+	Strands []string
+	// AreaLevels are the area levels analysed; empty means every imported level.
+	AreaLevels []string
+
+	// Farrington runs weekly over every area and strand, and over the H3 cells at
+	// FarringtonRes (0 skips cells). B shrinks to the history available, down to
+	// FarringtonMinYears; series with less are skipped.
+	Farrington         FarringtonOptions
+	FarringtonRes      int
+	FarringtonMinYears int
+	// FarringtonFDR: an alarm stands only when its p-value, adjusted with
+	// Benjamini-Hochberg over every series of the run, is at most this; the engine
+	// watches thousands of series a week, and their chance alarms would swamp the
+	// real ones. 1 keeps every alarm.
+	FarringtonFDR float64
+
+	// EARS runs daily, citywide for all strands and each strand, and for every area
+	// of EARSLevel (the level with the fewest areas when empty) for all strands.
+	EARS      []EARSMethod
+	EARSSigma float64 // minimum sigma, for sparse series
+	EARSLevel string
+
+	// Scan is the prospective space-time permutation scan over cells at ScanRes and
+	// the ScanDays days up to the analysis day; clusters with p at most ScanAlpha
+	// become findings.
+	Scan      ScanOptions
+	ScanRes   int
+	ScanDays  int
+	ScanAlpha float64
+
+	// Hotspots: Gi* over the HotspotRecentDays days up to the analysis day, and the
+	// emerging hot spot analysis over HotspotWeeks weeks, at HotspotRes.
+	HotspotRes        int
+	HotspotWeeks      int
+	HotspotRecentDays int
+	HotspotK          int
+
+	// Near repeat: the table over located incidents of the NearRepeatDays days up to
+	// the analysis day (the NearRepeatMaxEvents latest), its risk extent at
+	// NearRepeatAlpha, and the risk zones at NearRepeatZoneRes.
+	NearRepeat          NearRepeatOptions
+	NearRepeatDays      int
+	NearRepeatMaxEvents int
+	NearRepeatAlpha     float64
+	NearRepeatZoneRes   int
+
+	// Uplift is measured for trigger events of the UpliftLookback days up to the
+	// analysis day; a rise with p at most UpliftAlpha and at least UpliftMinCount
+	// incidents becomes a finding.
+	Uplift         UpliftOptions
+	UpliftLookback int
+	UpliftAlpha    float64
+	UpliftMinCount int
+}
+
+// DefaultEngineOptions returns the service's settings: the Noufaily parameters for
+// Farrington with a 1% upper bound (the engine watches hundreds of series a week),
+// EARS C2 with a floor on sigma, a scan over resolution-8 cells (about 0.7 km²) in
+// disks of up to 3 rings and windows of up to 7 days over half a year, alarming at
+// a recurrence interval of 100 days, hotspots at resolution 8, near repeats over a
+// year, and uplift over the 4 weeks after each trigger event.
+func DefaultEngineOptions() EngineOptions {
+	f := FarringtonNoufaily()
+	f.Alpha = 0.01
+	scan := DefaultScanOptions()
+	return EngineOptions{
+		Farrington: f, FarringtonRes: 7, FarringtonMinYears: 2, FarringtonFDR: 0.05,
+		EARS: []EARSMethod{EARSC2}, EARSSigma: DefaultEARSMinSigma,
+		Scan: scan, ScanRes: 8, ScanDays: 182, ScanAlpha: 0.01,
+		HotspotRes: 8, HotspotWeeks: 52, HotspotRecentDays: 28, HotspotK: 1,
+		NearRepeat: DefaultNearRepeatOptions(), NearRepeatDays: 365, NearRepeatMaxEvents: 20000,
+		NearRepeatAlpha: 0.05, NearRepeatZoneRes: 9,
+		Uplift: DefaultUpliftOptions(), UpliftLookback: 28, UpliftAlpha: 0.01, UpliftMinCount: 5,
+	}
+}
+
+// Hotspot is the hot spot verdict on one cell.
+type Hotspot struct {
+	Cell       uint64   `json:"cell"`
+	Count      int      `json:"count"` // incidents over the recent period
+	Z          float64  `json:"z"`     // Gi* over the recent period
+	P          float64  `json:"p"`     // FDR-adjusted
+	Confidence int      `json:"confidence"`
+	Category   Category `json:"category"` // emerging hot spot category over the weeks
+	TrendZ     float64  `json:"trend_z"`
+	TrendP     float64  `json:"trend_p"`
+}
+
+// NearRepeatReport is the near-repeat analysis of a run.
+type NearRepeatReport struct {
+	From, To time.Time       `json:"-"`
+	Table    NearRepeatTable `json:"table"`
+	Risk     *NearRepeatRisk `json:"risk"` // nil: no raised risk
+	ZoneRes  int             `json:"zone_res"`
+	Zones    []RiskCell      `json:"zones"`
+}
+
+// EventUplift is the uplift measured after one trigger event, citywide and per strand.
+type EventUplift struct {
+	Event   TriggerEvent   `json:"event"`
+	Results []UpliftResult `json:"results"` // Name "" is all strands
+}
+
+// Report is what a run of the engine found.
+type Report struct {
+	AsOf        time.Time
+	Findings    []Finding
+	HotspotRes  int
+	HotspotFrom time.Time
+	HotspotTo   time.Time
+	Hotspots    []Hotspot
+	NearRepeat  *NearRepeatReport
+	Uplifts     []EventUplift
+	Counts      map[string]int
+	Seconds     map[string]float64
+}
+
+// Run runs every detector over the counts of src up to asOf (a day), and returns the
+// findings and analyses. A detector whose data are too few is skipped and counted.
+func Run(ctx context.Context, src Source, asOf time.Time, o EngineOptions) (*Report, error) {
+	asOf = dayOf(asOf)
+	r := &Report{AsOf: asOf, Counts: map[string]int{}, Seconds: map[string]float64{}}
+	steps := []struct {
+		name string
+		run  func(context.Context, Source, *Report, EngineOptions) error
+	}{
+		{"farrington", runFarrington},
+		{"ears", runEARS},
+		{"scan", runScan},
+		{"hotspots", runHotspots},
+		{"near_repeat", runNearRepeat},
+		{"uplift", runUplift},
+	}
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		if err := s.run(ctx, src, r, o); err != nil {
+			return nil, fmt.Errorf("tension: %s: %w", s.name, err)
+		}
+		r.Seconds[s.name] = time.Since(start).Seconds()
+	}
+	r.Counts["findings"] = len(r.Findings)
+	return r, nil
+}
+
+func dayOf(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// epochDay numbers a day on a fixed calendar.
+func epochDay(t time.Time) int { return int(dayOf(t).Unix() / 86400) }
+
+func fromEpochDay(d int) time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// weekly sums a daily series into weeks ending on its last day, dropping the oldest
+// partial week: week i of the result covers days len-7(n-i)..len-7(n-i)+6.
+func weekly(daily []float64) []float64 {
+	n := len(daily) / 7
+	out := make([]float64, n)
+	off := len(daily) - 7*n
+	for i := range out {
+		for _, v := range daily[off+7*i : off+7*i+7] {
+			out[i] += v
+		}
+	}
+	return out
+}
+
+// strandKeys returns the strands analysed: all, then each.
+func strandKeys(o EngineOptions) []string { return append([]string{AllStrands}, o.Strands...) }
+
+func strandList(s string) []string {
+	if s == AllStrands {
+		return nil
+	}
+	return []string{s}
+}
+
+func strandKey(s string) string {
+	if s == AllStrands {
+		return "all"
+	}
+	return s
+}
+
+// farrSeries is one weekly series Farrington watches.
+type farrSeries struct {
+	place, level, area string
+	cell               uint64
+	strand             string
+	weeks              []float64
+}
+
+func runFarrington(ctx context.Context, src Source, r *Report, o EngineOptions) error {
+	years := o.Farrington.B
+	weeks := o.Farrington.Freq*years + o.Farrington.W + 1
+	from := r.AsOf.AddDate(0, 0, -7*weeks+1)
+	var all []farrSeries
+	levels, err := levelsOf(ctx, src, o)
+	if err != nil {
+		return err
+	}
+	for _, level := range levels {
+		areas, s, err := src.AreaDays(ctx, level, from, r.AsOf)
+		if err != nil {
+			return err
+		}
+		for _, strand := range strandKeys(o) {
+			rows := s.Counts[strand]
+			for i, a := range areas {
+				if rows == nil {
+					continue
+				}
+				all = append(all, farrSeries{place: "area:" + a.Code, level: level, area: a.Code, strand: strand, weeks: weekly(rows[i])})
+			}
+		}
+	}
+	if o.FarringtonRes > 0 {
+		cells, s, err := src.CellDays(ctx, o.FarringtonRes, from, r.AsOf)
+		if err != nil {
+			return err
+		}
+		for _, strand := range strandKeys(o) {
+			rows := s.Counts[strand]
+			for i, c := range cells {
+				if rows == nil {
+					continue
+				}
+				all = append(all, farrSeries{place: "h3:" + geo.CellString(c), level: fmt.Sprintf("h3_%d", o.FarringtonRes), cell: c, strand: strand, weeks: weekly(rows[i])})
+			}
+		}
+	}
+	// Trim leading weeks before the first data anywhere: they are before the data
+	// began, not weeks without incidents.
+	first := firstDataWeek(all)
+	results := make([]farrOutcome, len(all))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				results[i] = farringtonOne(all[i], first, o)
+			}
+		}()
+	}
+	for i := range all {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The false discovery rate over every series evaluated.
+	var ps []float64
+	var idx []int
+	for i, res := range results {
+		if res.skipped {
+			r.Counts["farrington_skipped"]++
+			continue
+		}
+		r.Counts["farrington_series"]++
+		p := res.result.PValue
+		if math.IsNaN(p) || res.result.Reason != "" {
+			p = 1
+		}
+		ps = append(ps, p)
+		idx = append(idx, i)
+	}
+	adj := BenjaminiHochberg(ps)
+	// One finding a place: the strands that rose there together.
+	byPlace := map[string][]int{}
+	var places []string
+	for j, i := range idx {
+		res := results[i]
+		if !res.result.Alarm {
+			continue
+		}
+		r.Counts["farrington_raw_alarms"]++
+		if !(adj[j] <= o.FarringtonFDR) {
+			continue
+		}
+		place := all[i].place
+		if _, ok := byPlace[place]; !ok {
+			places = append(places, place)
+		}
+		byPlace[place] = append(byPlace[place], i)
+	}
+	for _, place := range places {
+		r.Findings = append(r.Findings, farringtonFinding(all, results, byPlace[place], r.AsOf))
+		r.Counts["farrington_alarms"]++
+	}
+	return nil
+}
+
+// farrOutcome is Farrington's verdict on the last week of one series.
+type farrOutcome struct {
+	result  FarringtonResult
+	weeks   []float64
+	opts    FarringtonOptions
+	skipped bool
+}
+
+// farringtonFinding makes one finding of the alarms of a place: the strands that
+// rose (none listed when only all strands together did), with the figures of the
+// most significant of them.
+func farringtonFinding(all []farrSeries, results []farrOutcome, members []int, asOf time.Time) Finding {
+	best := members[0]
+	var strands []string
+	for _, i := range members {
+		if results[i].result.PValue < results[best].result.PValue {
+			best = i
+		}
+		if all[i].strand != AllStrands {
+			strands = append(strands, all[i].strand)
+		}
+	}
+	s, res, out := all[best], results[best].result, results[best]
+	t := len(out.weeks) - 1
+	f := Finding{Method: MethodFarrington, Key: s.place, AreaLevel: s.level, Strands: strands,
+		WindowFrom: asOf.AddDate(0, 0, -6), WindowTo: asOf, Observed: out.weeks[t], Expected: res.Expected, Upper: res.Upper,
+		P: res.PValue, Recurrence: math.NaN(), Score: res.Score, Detail: fmt.Sprintf("Farrington-flexible, %d years of baseline", out.opts.B)}
+	if s.area != "" {
+		f.Areas = []string{s.area}
+	}
+	if s.cell != 0 {
+		f.Cells = []uint64{s.cell}
+	}
+	// The evidence: the last year of weeks against what the model expected.
+	lo := max(FarringtonFirstWeek(out.opts), t-51)
+	if rs, err := FarringtonRange(out.weeks, lo, t, out.opts); err == nil {
+		for i, w := range rs {
+			day := asOf.AddDate(0, 0, -7*(t-lo-i))
+			f.Series = append(f.Series, Point{Day: day, Observed: out.weeks[lo+i], Expected: finite(w.Expected), Upper: finite(w.Upper), Alarm: w.Alarm})
+		}
+	}
+	return f
+}
+
+func firstDataWeek(all []farrSeries) int {
+	first := math.MaxInt
+	for _, s := range all {
+		for i, v := range s.weeks {
+			if v > 0 {
+				first = min(first, i)
+				break
+			}
+		}
+	}
+	if first == math.MaxInt {
+		return 0
+	}
+	return first
+}
+
+// farringtonOne evaluates the last week of one series, B shrunk to its history.
+func farringtonOne(s farrSeries, first int, o EngineOptions) farrOutcome {
+	weeks := s.weeks[first:]
+	t := len(weeks) - 1
+	fo := o.Farrington
+	for fo.B > o.FarringtonMinYears && t < FarringtonFirstWeek(fo) {
+		fo.B--
+	}
+	if t < FarringtonFirstWeek(fo) {
+		return farrOutcome{skipped: true}
+	}
+	res, err := Farrington(weeks, t, fo)
+	if err != nil {
+		return farrOutcome{skipped: true}
+	}
+	return farrOutcome{result: res, weeks: weeks, opts: fo}
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+func levelsOf(ctx context.Context, src Source, o EngineOptions) ([]string, error) {
+	if len(o.AreaLevels) > 0 {
+		return o.AreaLevels, nil
+	}
+	return src.AreaLevels(ctx)
+}
+
+// earsHistory is how many days of history EARS reads: its baseline and lags, and four
+// weeks of evidence.
+const earsHistory = 7 + 4 + 28
+
+func runEARS(ctx context.Context, src Source, r *Report, o EngineOptions) error {
+	from := r.AsOf.AddDate(0, 0, -earsHistory+1)
+	city, err := src.CityDays(ctx, from, r.AsOf)
+	if err != nil {
+		return err
+	}
+	type series struct {
+		key, level, area, strand string
+		daily                    []float64
+	}
+	var all []series
+	for _, strand := range strandKeys(o) {
+		if rows := city.Counts[strand]; rows != nil {
+			all = append(all, series{key: "city:" + strandKey(strand), strand: strand, daily: rows[0]})
+		}
+	}
+	level := o.EARSLevel
+	if level == "" {
+		level, err = coarsestLevel(ctx, src, o, r.AsOf)
+		if err != nil {
+			return err
+		}
+	}
+	if level != "" {
+		areas, s, err := src.AreaDays(ctx, level, from, r.AsOf)
+		if err != nil {
+			return err
+		}
+		for i, a := range areas {
+			all = append(all, series{key: "area:" + a.Code + ":all", level: level, area: a.Code, daily: s.Counts[AllStrands][i]})
+		}
+	}
+	for _, m := range o.EARS {
+		eo := DefaultEARSOptions(m)
+		eo.MinSigma = o.EARSSigma
+		name := map[EARSMethod]string{EARSC1: "C1", EARSC2: "C2", EARSC3: "C3"}[m]
+		for _, s := range all {
+			t := len(s.daily) - 1
+			lo := max(t-27, 0)
+			if first, err := eo.FirstDay(); err == nil {
+				lo = max(lo, first)
+			}
+			res, err := EARS(s.daily, lo, t+1, eo)
+			if err != nil || len(res) == 0 {
+				r.Counts["ears_skipped"]++
+				continue
+			}
+			r.Counts["ears_series"]++
+			last := res[len(res)-1]
+			if !last.Alarm {
+				continue
+			}
+			p := math.NaN()
+			if m != EARSC3 {
+				p = 1 - normalCDF(last.Statistic)
+			}
+			f := Finding{Method: MethodEARS, Key: s.key + ":" + name, AreaLevel: s.level, Strands: strandList(s.strand),
+				WindowFrom: r.AsOf, WindowTo: r.AsOf, Observed: last.Observed, Expected: last.Expected, Upper: last.UpperBound,
+				P: p, Recurrence: math.NaN(), Score: last.Statistic, Detail: "EARS " + name}
+			if s.area != "" {
+				f.Areas = []string{s.area}
+			}
+			for _, d := range res {
+				f.Series = append(f.Series, Point{Day: r.AsOf.AddDate(0, 0, d.Day-t), Observed: d.Observed, Expected: d.Expected, Upper: finite(d.UpperBound), Alarm: d.Alarm})
+			}
+			r.Findings = append(r.Findings, f)
+			r.Counts["ears_alarms"]++
+		}
+	}
+	return nil
+}
+
+func normalCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
+
+// coarsestLevel is the imported level with the fewest areas ("" when none).
+func coarsestLevel(ctx context.Context, src Source, o EngineOptions, asOf time.Time) (string, error) {
+	levels, err := levelsOf(ctx, src, o)
+	if err != nil || len(levels) == 0 {
+		return "", err
+	}
+	best, bestN := "", math.MaxInt
+	for _, l := range levels {
+		areas, _, err := src.AreaDays(ctx, l, asOf, asOf)
+		if err != nil {
+			return "", err
+		}
+		if len(areas) > 0 && len(areas) < bestN {
+			best, bestN = l, len(areas)
+		}
+	}
+	return best, nil
+}
+
+func runScan(ctx context.Context, src Source, r *Report, o EngineOptions) error {
+	if o.ScanRes <= 0 {
+		return nil
+	}
+	from := r.AsOf.AddDate(0, 0, -o.ScanDays+1)
+	cells, s, err := src.CellDays(ctx, o.ScanRes, from, r.AsOf)
+	if err != nil {
+		return err
+	}
+	rows := s.Counts[AllStrands]
+	base := epochDay(from)
+	var cases []ScanCase
+	for i, c := range cells {
+		for d, v := range rows[i] {
+			if v > 0 {
+				cases = append(cases, ScanCase{Cell: c, Day: base + d, Count: int(v)})
+			}
+		}
+	}
+	r.Counts["scan_cases"] = len(cases)
+	if len(cases) < 2 {
+		return nil
+	}
+	res, err := Scan(cases, epochDay(r.AsOf), o.Scan)
+	if err != nil {
+		return err
+	}
+	r.Counts["scan_zones"] = res.Zones
+	for _, c := range res.Clusters {
+		if !(c.P <= o.ScanAlpha) {
+			continue
+		}
+		r.Findings = append(r.Findings, Finding{Method: MethodScan, Key: "cluster", Cells: c.Cells,
+			WindowFrom: fromEpochDay(c.FirstDay), WindowTo: fromEpochDay(c.LastDay), Observed: float64(c.Observed), Expected: c.Expected,
+			P: c.P, Recurrence: c.RecurrenceDays, Score: c.LLR,
+			Detail: fmt.Sprintf("space-time permutation scan: %d cells within %d rings of %s over %d days", len(c.Cells), c.Radius, geo.CellString(c.Center), c.LastDay-c.FirstDay+1)})
+		r.Counts["scan_clusters"]++
+	}
+	return nil
+}
+
+func runHotspots(ctx context.Context, src Source, r *Report, o EngineOptions) error {
+	if o.HotspotRes <= 0 {
+		return nil
+	}
+	from := r.AsOf.AddDate(0, 0, -7*o.HotspotWeeks+1)
+	cells, s, err := src.CellDays(ctx, o.HotspotRes, from, r.AsOf)
+	if err != nil {
+		return err
+	}
+	r.HotspotRes, r.HotspotFrom, r.HotspotTo = o.HotspotRes, from, r.AsOf
+	if len(cells) == 0 {
+		return nil
+	}
+	k := max(o.HotspotK, 1)
+	// The study area: the cells with incidents and their neighbours, which count 0.
+	index := map[uint64]int{}
+	area := slices.Clone(cells)
+	for i, c := range cells {
+		index[c] = i
+	}
+	for _, c := range cells {
+		for _, n := range h3.Cell(c).GridDisk(k) {
+			if _, ok := index[uint64(n)]; !ok {
+				index[uint64(n)] = len(area)
+				area = append(area, uint64(n))
+			}
+		}
+	}
+	rows := s.Counts[AllStrands]
+	steps := o.HotspotWeeks
+	counts := make([]float64, len(area)*steps)
+	recent := make([]float64, len(area))
+	days := s.Days()
+	for i := range cells {
+		w := weekly(rows[i])
+		for t := 0; t < steps && t < len(w); t++ {
+			counts[t*len(area)+i] = w[len(w)-steps+t]
+		}
+		for d := max(days-o.HotspotRecentDays, 0); d < days; d++ {
+			recent[i] += rows[i][d]
+		}
+	}
+	patterns, err := EmergingHotspots(HotspotCube{Cells: area, Steps: steps, Counts: counts, K: k})
+	if err != nil {
+		return err
+	}
+	z, err := GiStar(area, recent, k)
+	if err != nil {
+		return err
+	}
+	bins, adj := HotspotBins(z)
+	conf := map[int]int{3: 99, 2: 95, 1: 90, 0: 0, -1: -90, -2: -95, -3: -99}
+	for i, c := range area {
+		h := Hotspot{Cell: c, Count: int(recent[i]), Z: z[i], P: adj[i], Confidence: conf[bins[i]],
+			Category: patterns[i].Category, TrendZ: patterns[i].TrendZ, TrendP: patterns[i].TrendP}
+		if math.IsNaN(h.Z) {
+			h.Z, h.P = 0, 1
+		}
+		r.Hotspots = append(r.Hotspots, h)
+		if h.Confidence > 0 {
+			r.Counts["hotspot_cells"]++
+		}
+		if patterns[i].Category != CategoryNoPattern {
+			r.Counts["emerging_patterns"]++
+		}
+	}
+	sort.Slice(r.Hotspots, func(i, j int) bool { return r.Hotspots[i].Cell < r.Hotspots[j].Cell })
+	r.Counts["hotspot_study_cells"] = len(area)
+	return nil
+}
+
+func runNearRepeat(ctx context.Context, src Source, r *Report, o EngineOptions) error {
+	if o.NearRepeatDays <= 0 {
+		return nil
+	}
+	from := r.AsOf.AddDate(0, 0, -o.NearRepeatDays+1)
+	located, err := src.LocatedIncidents(ctx, from, r.AsOf)
+	if err != nil {
+		return err
+	}
+	if len(located) > o.NearRepeatMaxEvents && o.NearRepeatMaxEvents > 0 {
+		sort.Slice(located, func(i, j int) bool { return located[i].Day.After(located[j].Day) })
+		located = located[:o.NearRepeatMaxEvents]
+	}
+	r.Counts["near_repeat_events"] = len(located)
+	if len(located) < 10 {
+		return nil
+	}
+	// A local equirectangular projection: exact enough for the few hundred metres
+	// near repeats are about.
+	lat0 := 0.0
+	for _, l := range located {
+		lat0 += l.At.Lat
+	}
+	lat0 /= float64(len(located))
+	kx := geo.EarthRadius * math.Pi / 180 * math.Cos(lat0*math.Pi/180)
+	ky := geo.EarthRadius * math.Pi / 180
+	events := make([]KnoxEvent, len(located))
+	recent := make([]NearRepeatIncident, len(located))
+	for i, l := range located {
+		events[i] = KnoxEvent{X: l.At.Lon * kx, Y: l.At.Lat * ky, Day: epochDay(l.Day)}
+		recent[i] = NearRepeatIncident{At: l.At, Day: epochDay(l.Day)}
+	}
+	table, err := NearRepeat(events, o.NearRepeat)
+	if err != nil {
+		return err
+	}
+	rep := &NearRepeatReport{From: from, To: r.AsOf, Table: table, ZoneRes: o.NearRepeatZoneRes}
+	if risk, ok := table.Risk(o.NearRepeatAlpha); ok {
+		rep.Risk = &risk
+		zones, err := NearRepeatZones(recent, epochDay(r.AsOf), risk, o.NearRepeatZoneRes)
+		if err != nil {
+			return err
+		}
+		rep.Zones = zones
+		r.Counts["near_repeat_zone_cells"] = len(zones)
+	}
+	r.NearRepeat = rep
+	return nil
+}
+
+func runUplift(ctx context.Context, src Source, r *Report, o EngineOptions) error {
+	events, err := src.TriggerEvents(ctx, r.AsOf.AddDate(0, 0, -o.UpliftLookback), r.AsOf)
+	if err != nil || len(events) == 0 {
+		return err
+	}
+	uo := o.Uplift
+	if uo.YearLag == 0 {
+		uo = DefaultUpliftOptions()
+	}
+	earliest := events[0].Day.AddDate(0, 0, -uo.YearLag-uo.PriorDays-1)
+	city, err := src.CityDays(ctx, earliest, r.AsOf)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		strands := e.Strands
+		if len(strands) == 0 {
+			strands = o.Strands
+		}
+		var series []UpliftSeries
+		for _, s := range append([]string{AllStrands}, strands...) {
+			if rows := city.Counts[s]; rows != nil {
+				series = append(series, UpliftSeries{Name: s, Daily: rows[0]})
+			}
+		}
+		eventDay := int(dayOf(e.Day).Sub(city.From).Hours() / 24)
+		results, err := UpliftAll(series, eventDay, uo)
+		if err != nil {
+			return err
+		}
+		r.Uplifts = append(r.Uplifts, EventUplift{Event: e, Results: results})
+		r.Counts["uplift_events"]++
+		for _, res := range results {
+			if f := upliftFinding(e, res, city.From, o); f != nil {
+				r.Findings = append(r.Findings, *f)
+				r.Counts["uplift_alarms"]++
+			}
+		}
+	}
+	return nil
+}
+
+// upliftFinding reports the longest window after an event that rose significantly
+// against the weeks before it, or failing those against a year earlier.
+func upliftFinding(e TriggerEvent, res UpliftResult, start time.Time, o EngineOptions) *Finding {
+	for i := len(res.Windows) - 1; i >= 0; i-- {
+		w := res.Windows[i]
+		for _, c := range []UpliftComparison{w.Prior, w.LastYear} {
+			if !c.Available || !(c.P <= o.UpliftAlpha) || w.Observed < o.UpliftMinCount {
+				continue
+			}
+			return &Finding{Method: MethodUplift, Key: fmt.Sprintf("event:%d:%s", e.ID, strandKey(res.Name)), Strands: strandList(res.Name),
+				WindowFrom: start.AddDate(0, 0, w.FirstDay), WindowTo: start.AddDate(0, 0, w.LastDay),
+				Observed: float64(w.Observed), Expected: c.Expected, P: c.P, Recurrence: math.NaN(), Score: c.Ratio,
+				Detail: fmt.Sprintf("%d days after %s (%s), against %d to %d", w.Days, e.Description, e.Scope,
+					c.FirstDay-w.FirstDay, c.LastDay-w.FirstDay)}
+		}
+	}
+	return nil
+}

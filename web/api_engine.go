@@ -1,0 +1,285 @@
+package web
+
+import (
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/tension"
+	"github.com/uber/h3-go/v4"
+)
+
+// pointJSON is one step of an alert's evidence series.
+type pointJSON struct {
+	Day      string   `json:"day"`
+	Observed *int     `json:"observed"`
+	Expected float64  `json:"expected"`
+	Upper    *float64 `json:"upper,omitempty"`
+	Alarm    bool     `json:"alarm,omitempty"`
+}
+
+type alertJSON struct {
+	ID             int64                `json:"id"`
+	Method         string               `json:"method"`
+	Detail         string               `json:"detail"`
+	Status         string               `json:"status"`
+	StatusReason   string               `json:"status_reason,omitempty"`
+	TensionLevel   string               `json:"tension_level"`
+	FirstSeen      string               `json:"first_seen"`
+	LastSeen       string               `json:"last_seen"`
+	WindowFrom     string               `json:"window_from"`
+	WindowTo       string               `json:"window_to"`
+	AreaLevel      string               `json:"area_level,omitempty"`
+	Areas          []string             `json:"areas"`
+	Cells          []string             `json:"cells"`
+	Strands        []string             `json:"strands"`
+	Observed       *int                 `json:"observed"`
+	Suppressed     bool                 `json:"suppressed,omitempty"`
+	Expected       float64              `json:"expected"`
+	Upper          *float64             `json:"upper"`
+	Ratio          *float64             `json:"ratio"`
+	PValue         *float64             `json:"p_value"`
+	RecurrenceDays *float64             `json:"recurrence_days"`
+	AssessmentID   *int64               `json:"assessment_id"`
+	Series         []pointJSON          `json:"series,omitempty"`
+	Events         []tension.AlertEvent `json:"events,omitempty"`
+}
+
+func optFloat(v float64, digits int) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	p := math.Pow(10, float64(digits))
+	r := math.Round(v*p) / p
+	return &r
+}
+
+func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool) alertJSON {
+	obs := d.count(int(math.Round(a.Observed)))
+	j := alertJSON{ID: a.ID, Method: a.Method, Detail: a.Detail, Status: a.Status, StatusReason: a.StatusReason, TensionLevel: a.TensionLevel,
+		FirstSeen: a.FirstSeen.Format(time.DateOnly), LastSeen: a.LastSeen.Format(time.DateOnly),
+		WindowFrom: a.WindowFrom.Format(time.DateOnly), WindowTo: a.WindowTo.Format(time.DateOnly),
+		AreaLevel: a.AreaLevel, Areas: nonNil(a.Areas), Strands: nonNil(a.Strands), Cells: []string{},
+		Observed: obs, Suppressed: obs == nil, Expected: math.Round(a.Expected*100) / 100,
+		Upper: optFloat(a.Upper, 2), PValue: optFloat(a.P, 6), RecurrenceDays: optFloat(a.Recurrence, 1)}
+	if obs != nil {
+		j.Ratio = optFloat(float64(*obs)/a.Expected, 2)
+	}
+	if a.Upper == 0 {
+		j.Upper = nil
+	}
+	for _, c := range a.Cells {
+		j.Cells = append(j.Cells, geo.CellString(c))
+	}
+	if a.AssessmentID != 0 {
+		id := a.AssessmentID
+		j.AssessmentID = &id
+	}
+	if full {
+		for _, p := range a.Series {
+			pj := pointJSON{Day: p.Day.Format(time.DateOnly), Observed: d.count(int(math.Round(p.Observed))), Expected: math.Round(p.Expected*100) / 100, Alarm: p.Alarm}
+			if p.Upper > 0 {
+				pj.Upper = optFloat(p.Upper, 2)
+			}
+			j.Series = append(j.Series, pj)
+		}
+		j.Events = a.Events
+	}
+	return j
+}
+
+// handleAlerts answers GET /api/v1/alerts: the engine's alerts, the most recently
+// seen first.
+func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), "status", "method", "level", "since", "limit")
+	f := tension.AlertFilter{Status: q.list("status"), Method: q.list("method"), Level: q.list("level"), Since: q.day("since"),
+		Limit: q.intIn("limit", 200, 1, 1000)}
+	for _, st := range f.Status {
+		if !slices.Contains([]string{tension.StatusNew, tension.StatusAcknowledged, tension.StatusAssessmentOpened, tension.StatusDismissed}, st) {
+			q.fail("status", "%q is not new, acknowledged, assessment_opened or dismissed", st)
+		}
+	}
+	for _, m := range f.Method {
+		if !slices.Contains([]string{tension.MethodFarrington, tension.MethodEARS, tension.MethodScan, tension.MethodUplift}, m) {
+			q.fail("method", "%q is not farrington, ears, scan or uplift", m)
+		}
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	alerts, err := s.store.Alerts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	out := make([]alertJSON, len(alerts))
+	for i := range alerts {
+		out[i] = s.alertJSON(d, &alerts[i], false)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
+	return nil
+}
+
+func alertID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, geo.Errorf(geo.EINVALID, "id: %q is not an alert id", chi.URLParam(r, "id"))
+	}
+	return id, nil
+}
+
+// handleAlert answers GET /api/v1/alerts/{id}: an alert with its evidence series and
+// its history.
+func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r.URL.Query()).err(); err != nil {
+		return err
+	}
+	id, err := alertID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.store.Alert(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alert": s.alertJSON(s.disclosureFor(access.PrincipalFrom(r.Context())), a, true)})
+	return nil
+}
+
+// handleAlertMove answers POST /api/v1/alerts/{id}/acknowledge and …/dismiss; a
+// dismissal needs a reason.
+func (s *Server) handleAlertMove(to string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := alertID(r)
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Reason string `json:"reason"`
+		}
+		if r.ContentLength != 0 {
+			if err := decodeJSON(r, &body); err != nil {
+				return err
+			}
+		}
+		body.Reason = strings.TrimSpace(body.Reason)
+		if to == tension.StatusDismissed && body.Reason == "" {
+			return geo.Errorf(geo.EINVALID, "reason: say why the alert is dismissed")
+		}
+		if len(body.Reason) > 2000 {
+			return geo.Errorf(geo.EINVALID, "reason: at most 2000 characters")
+		}
+		who := access.PrincipalFrom(r.Context())
+		a, err := s.store.MoveAlert(r.Context(), id, to, body.Reason, who.Actor())
+		if err != nil {
+			return err
+		}
+		action := map[string]string{tension.StatusAcknowledged: "alerts.acknowledge", tension.StatusDismissed: "alerts.dismiss"}[to]
+		s.audit(r, action, map[string]any{"id": id, "reason": body.Reason}, 1)
+		writeJSON(w, http.StatusOK, map[string]any{"alert": s.alertJSON(s.disclosureFor(who), a, true)})
+		return nil
+	}
+}
+
+type hotspotJSON struct {
+	Cell       string           `json:"cell"`
+	Lat        float64          `json:"lat"`
+	Lon        float64          `json:"lon"`
+	Count      *int             `json:"count"`
+	Z          float64          `json:"z"`
+	P          float64          `json:"p"`
+	Confidence int              `json:"confidence"`
+	Category   tension.Category `json:"category"`
+	TrendZ     *float64         `json:"trend_z"`
+	TrendP     *float64         `json:"trend_p"`
+}
+
+// handleHotspots answers GET /api/v1/hotspots: the latest Gi* and emerging hot spot
+// category of every cell of the study area.
+func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), "res", "bbox", "significant")
+	res := q.intIn("res", 8, 0, 15)
+	box := q.bbox("bbox")
+	sig := q.single("significant")
+	if sig != "" && sig != "true" && sig != "false" {
+		q.fail("significant", "want true or false")
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	from, to, runID, hs, err := s.store.Hotspots(r.Context(), res)
+	if err != nil {
+		return err
+	}
+	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	out := []hotspotJSON{}
+	for _, h := range hs {
+		if sig == "true" && h.Confidence == 0 && h.Category == tension.CategoryNoPattern {
+			continue
+		}
+		ll := h3.Cell(h.Cell).LatLng()
+		if box != nil && !box.Contains(geo.LatLon{Lat: ll.Lat, Lon: ll.Lng}) {
+			continue
+		}
+		out = append(out, hotspotJSON{Cell: geo.CellString(h.Cell), Lat: round6(ll.Lat), Lon: round6(ll.Lng), Count: d.count(h.Count),
+			Z: math.Round(h.Z*1000) / 1000, P: h.P, Confidence: h.Confidence, Category: h.Category,
+			TrendZ: optFloat(h.TrendZ, 3), TrendP: optFloat(h.TrendP, 6)})
+	}
+	answer := map[string]any{"resolution": res, "run_id": runID, "hotspots": out}
+	if runID != 0 {
+		answer["period"] = map[string]string{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly)}
+	}
+	writeJSON(w, http.StatusOK, answer)
+	return nil
+}
+
+// handleNearRepeat answers GET /api/v1/near-repeat: the latest Knox table in the
+// Near Repeat Calculator's layout, the risk extent and today's risk-zone cells.
+func (s *Server) handleNearRepeat(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r.URL.Query()).err(); err != nil {
+		return err
+	}
+	nr, runID, err := s.store.NearRepeat(r.Context())
+	if err != nil {
+		return err
+	}
+	t := nr.Table
+	rows := []map[string]any{}
+	for i := range t.Observed {
+		for j := range t.Observed[i] {
+			rows = append(rows, map[string]any{"distance": t.DistanceLabel(i), "time": t.DayLabel(j), "observed": t.Observed[i][j],
+				"expected": math.Round(t.Expected[i][j]*100) / 100, "ratio": optFloat(t.Ratio[i][j], 2), "p": t.P[i][j]})
+		}
+	}
+	zones := make([]map[string]any, len(nr.Zones))
+	for i, z := range nr.Zones {
+		zones[i] = map[string]any{"cell": geo.CellString(z.Cell), "until": time.Unix(int64(z.Until)*86400, 0).UTC().Format(time.DateOnly), "incidents": z.Incidents}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run_id": runID, "events": t.Events, "replicates": t.Replicates,
+		"distances_m": t.Distances, "days": t.Days, "table": rows, "risk": nr.Risk, "zone_res": nr.ZoneRes, "zones": zones})
+	return nil
+}
+
+// handleRuns answers GET /api/v1/runs: the engine's latest runs.
+func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), "limit")
+	limit := q.intIn("limit", 50, 1, 500)
+	if err := q.err(); err != nil {
+		return err
+	}
+	runs, err := s.store.EngineRuns(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	if runs == nil {
+		runs = []tension.RunRecord{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+	return nil
+}
