@@ -13,7 +13,7 @@ package tension
 //
 // as described in M. Salmon, D. Schumacher and M. Höhle (2016), "Monitoring count
 // time series in R: aberration detection in public health surveillance", Journal
-// of Statistical Software 70(10), section 3.1.
+// of Statistical Software 70(10).
 //
 // For the week t0 being evaluated, the baseline is made of the weeks t0-w..t0+w
 // of each of the b previous years (and, when noPeriods > 1, of every week in
@@ -23,19 +23,47 @@ package tension
 // (starting values y+0.1, the log link's mu >= machine epsilon, convergence when the
 // relative change of the deviance is below 1e-8, at most 25 iterations), so that
 // the same fit is reached after the same number of iterations. The baseline weeks
-// are then down-weighted by their Anscombe residuals (Farrington 1996, section 3.4)
-// and the model refitted; the trend is kept only when it is significant, when there
-// are at least three years and when the prediction does not exceed the largest
-// baseline count (Farrington 1996, section 3.5). The upper bound is a quantile of
-// the predictive distribution of the current count: a normal one on the 2/3-power
-// scale (Farrington 1996, eq. 3-5) or a negative binomial one with the fitted mean
-// and dispersion (Noufaily 2013, section 3.4).
+// are then down-weighted by their Anscombe residuals and the model refitted; the
+// trend is kept only when it is significant, when there are at least three years
+// and when the prediction does not exceed the largest baseline count (Farrington
+// et al. 1996). The upper bound is a quantile of the predictive distribution of the
+// current count: a normal one on the 2/3-power scale with a delta-method variance
+// (Farrington et al. 1996) or a negative binomial one with the fitted mean and
+// dispersion (Noufaily et al. 2013).
 //
 // The design matrix is parametrised with one indicator per seasonal level (instead
 // of R's intercept and treatment contrasts) and a centred, scaled time: the same
 // column space, so the same IRLS iterates, fitted values, hat values, standard
 // errors of prediction and t statistic of the trend, computed from small normal
 // equations in O(n) per iteration instead of a QR decomposition.
+//
+// What surveillance 1.20 does and this code reproduces, though the papers say
+// otherwise:
+//
+//   - The standard error of the prediction and the trend's t test use the
+//     dispersion summary.glm estimates, not phi = max(1, dispersion):
+//     algo.farrington.glm passes phi inside predict.glm's newdata, where it is
+//     ignored.
+//   - After reweighting, fitGLM.flexible replaces the model's working weights by
+//     the prior weights omega, so that dispersion becomes
+//     sum(omega (y-mu)^2 / mu^2) / (n-p) instead of sum(omega (y-mu)^2 / mu) / (n-p),
+//     about phi / mu: with large counts the original method's trend test keeps
+//     trends that are not there and its delta bound is narrow; with small counts
+//     the bound is wide, and muan's bound on a nearly empty series can be absurd
+//     (1e20 cases or more), so it never alarms.
+//   - For nbPlugin and muan the alarm is (y - log mu)/(U - log mu) > 1 rather than
+//     y > U; the two differ only when U < log mu.
+//
+// One difference is left: when the baseline is all zeros but in one seasonal level
+// the trend's coefficient is zero up to rounding and its p-value 1 up to rounding;
+// with TrendThreshold 1 (Noufaily) R keeps or drops that trend by the sign of the
+// noise, here the p-value is 1 and the trend dropped. Both bounds are then near 0.
+//
+// Left out: the population offset (populationOffset), dates (epochAsDate: weeks
+// are positions in the series, the reference weeks exactly Freq apart) and missing
+// counts (R drops NA weeks from the baseline; here a NaN is an error). Where R
+// stops with an error or reports NA, Farrington returns an error (invalid options,
+// too short a history) or a result whose Reason says why.
 
 import (
 	"errors"
@@ -95,7 +123,7 @@ type FarringtonOptions struct {
 	// NoPeriods is the number of levels of the seasonal factor (control$noPeriods):
 	// 1 uses only the windows, as in Farrington (1996); more uses every week of the
 	// past B years, the weeks between windows split into NoPeriods-1 blocks
-	// (Noufaily 2013, section 3.3). NoPeriods-1 may not exceed Freq-2W-1.
+	// (Noufaily et al. 2013). NoPeriods-1 may not exceed Freq-2W-1.
 	NoPeriods int
 	// Reweight down-weights baseline weeks with large Anscombe residuals and
 	// refits (control$reweight).
@@ -126,7 +154,7 @@ type FarringtonOptions struct {
 	PowerTrans string
 	// Limit54Cases and Limit54Weeks: no alarm when fewer than Limit54Cases cases
 	// were counted in the last Limit54Weeks weeks, the current one included
-	// (control$limit54 = c(5, 4), Farrington 1996 section 3.8).
+	// (control$limit54 = c(5, 4), Farrington et al. 1996 section 3.8).
 	Limit54Cases, Limit54Weeks int
 	// Freq is the number of weeks in a year (the sts frequency): 52.
 	Freq int
@@ -134,7 +162,7 @@ type FarringtonOptions struct {
 
 // FarringtonOriginal returns the parameters of the original method of Farrington
 // et al. (1996) as the surveillance package sets them for farringtonFlexible (its
-// vignette "monitoringCounts", con.farrington, and Salmon et al. 2016, section 3.1):
+// vignette "monitoringCounts", con.farrington, and Salmon et al. 2016):
 // b=4, w=3, noPeriods=1, reweighting with weightsThreshold=1,
 // pastWeeksNotIncluded=3, trend kept when significant at 0.05, alpha=0.05,
 // thresholdMethod "delta" with the 2/3 power, limit54 = c(5, 4), freq=52.
@@ -716,9 +744,9 @@ func (ws *farrWork) fitFlexible(slot int, trend bool, o *FarringtonOptions) (*fa
 	if !o.Reweight {
 		return f, phi
 	}
-	// Anscombe residuals of the Poisson (Farrington 1996, section 3.4; McCullagh
-	// and Nelder 1989, p. 38): 3/2 (y^(2/3) mu^(-1/6) - mu^(1/2)) / sqrt(phi (1-h)),
-	// h the hat values of the fit (surveillance:::anscombe.residuals).
+	// Anscombe residuals of the Poisson (Farrington et al. 1996; McCullagh and
+	// Nelder 1989): 3/2 (y^(2/3) mu^(-1/6) - mu^(1/2)) /
+	// sqrt(phi (1-h)), h the hat values of the fit (surveillance:::anscombe.residuals).
 	d := &ws.d
 	n := len(d.y)
 	ws.omega = farrGrow(ws.omega, n)
@@ -818,9 +846,9 @@ func (ws *farrWork) evaluate(counts []float64, t int, o *FarringtonOptions) Farr
 	var rScore float64 // R's score, on which it decides the alarm
 	zq := distuv.UnitNormal.Quantile(1 - o.Alpha)
 	if o.ThresholdMethod == FarringtonDelta {
-		// surveillance:::algo.farrington.threshold.farrington: Farrington 1996,
-		// section 3.6: on the scale y^e, the prediction error has variance
-		// e^2 mu^(2e-1) tau with tau = phi + var(mu hat)/mu (delta method).
+		// surveillance:::algo.farrington.threshold.farrington (Farrington et al.
+		// 1996): on the scale y^e the prediction error is taken as normal with
+		// variance e^2 mu^(2e-1) tau, tau = phi + var(mu hat)/mu (delta method).
 		mu0 := farrLinkinv(eta0)
 		seFit := seEta0 * farrLinkinv(eta0)
 		tau := phi + seFit*seFit/mu0
@@ -843,9 +871,9 @@ func (ws *farrWork) evaluate(counts []float64, t int, o *FarringtonOptions) Farr
 		res.PValue = distuv.Normal{Mu: me, Sigma: se}.Survival(math.Pow(y, e))
 		rScore = (y - mu0) / (up - mu0)
 	} else {
-		// surveillance:::algo.farrington.threshold.noufaily: Noufaily 2013,
-		// section 3.4: negative binomial with mean mu0 and variance phi mu0, i.e.
-		// size mu0/(phi-1) and prob 1/phi.
+		// surveillance:::algo.farrington.threshold.noufaily (Noufaily et al. 2013):
+		// negative binomial with mean mu0 and variance phi mu0, i.e. size
+		// mu0/(phi-1) and prob 1/phi.
 		mq := math.Exp(eta0)
 		if o.ThresholdMethod == FarringtonMuan {
 			mq = math.Exp(eta0 + zq*seEta0)
