@@ -648,3 +648,48 @@ func TestFarringtonQuantiles(t *testing.T) {
 		}
 	}
 }
+
+// TestFarringtonRobust runs odd options and odd series (monthly, wide windows, the
+// most seasonal levels allowed, no reweighting, counts from 0 to millions) and
+// checks that every evaluated week gets finite, non-negative numbers or a reason.
+func TestFarringtonRobust(t *testing.T) {
+	r := rand.New(rand.NewPCG(42, 7))
+	methods := []string{FarringtonDelta, FarringtonNBPlugin, FarringtonMuan}
+	powers := []string{FarringtonPowerTwoThirds, FarringtonPowerHalf, FarringtonPowerNone}
+	for i := range 300 {
+		freq := []int{52, 12, 26}[r.IntN(3)]
+		w := r.IntN(max(1, freq/4))
+		o := FarringtonOptions{
+			B: 1 + r.IntN(5), W: w, NoPeriods: 1, Reweight: r.IntN(2) == 0,
+			WeightsThreshold: []float64{1, 2.58, 0}[r.IntN(3)], PastWeeksNotIncluded: r.IntN(30),
+			Trend: r.IntN(2) == 0, TrendThreshold: []float64{0.05, 1}[r.IntN(2)],
+			Alpha: []float64{0.01, 0.05, 0.3}[r.IntN(3)], ThresholdMethod: methods[r.IntN(3)],
+			PowerTrans: powers[r.IntN(3)], Limit54Cases: r.IntN(6), Limit54Weeks: 1 + r.IntN(4), Freq: freq,
+		}
+		if r.IntN(2) == 0 {
+			o.NoPeriods = 1 + r.IntN(freq-2*w)
+		}
+		n := FarringtonFirstWeek(o) + 1 + r.IntN(60)
+		spec := farrSpecs()[r.IntN(len(farrSpecs()))]
+		spec.seed = uint64(i)
+		counts := spec.generate(n)
+		if r.IntN(5) == 0 {
+			for j := range counts {
+				counts[j] *= 1e4
+			}
+		}
+		from := max(0, n-10)
+		res, err := FarringtonRange(counts, from, n-1, o)
+		if err != nil {
+			t.Fatalf("%d: %+v: %v", i, o, err)
+		}
+		for j, x := range res {
+			if x.Reason == FarringtonReasonShortHistory || x.Reason == FarringtonReasonNoFit {
+				continue
+			}
+			if !(x.Upper >= 0) || math.IsInf(x.Upper, 0) || !(x.Expected >= 0) || !(x.Phi >= 1) {
+				t.Errorf("%d week %d: %+v with %+v", i, from+j, x, o)
+			}
+		}
+	}
+}
