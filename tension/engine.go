@@ -17,6 +17,9 @@ import (
 // EngineOptions configure a run of every detector. DefaultEngineOptions gives the
 // values the service runs with.
 type EngineOptions struct {
+	// Detectors names the steps to run: farrington, ears, scan, hotspots,
+	// near_repeat, uplift; empty runs them all.
+	Detectors []string
 	// Strands are analysed each on their own, besides all strands together.
 	Strands []string
 	// AreaLevels are the area levels analysed; empty means every imported level.
@@ -154,6 +157,9 @@ func Run(ctx context.Context, src Source, asOf time.Time, o EngineOptions) (*Rep
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if len(o.Detectors) > 0 && !slices.Contains(o.Detectors, s.name) {
+			continue
 		}
 		start := time.Now()
 		if err := s.run(ctx, src, r, o); err != nil {

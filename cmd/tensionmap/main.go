@@ -60,6 +60,7 @@ func commands() []command {
 		{"db", "start, stop or locate the local PostgreSQL cluster", runDB},
 		{"bench", "measure ingest against a plain COPY, as a ratio", runBench},
 		{"scan", "run the tension engine once (every detector) and store its alerts", runScan},
+		{"eval", "score the detectors on generated towns with known spikes", runEval},
 		{"users", "add, list, disable or enable accounts, reset passwords, set roles", runUsers},
 		{"tokens", "create, list and revoke API tokens", runTokens},
 		{"audit", "list the audit log, newest first", runAudit},
