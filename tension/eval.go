@@ -112,17 +112,17 @@ func (s *Scorer) Add(asOf time.Time, ran []string, findings []Finding) {
 
 // DetectorScore is how one detector did over an evaluation.
 type DetectorScore struct {
-	Detector        string
-	Spikes          int     // spikes in the evaluation period
-	Detected        int     // of which found
-	LocalDetected   int     // local clusters found, of LocalSpikes
-	LocalSpikes     int
-	CityDetected    int // citywide rises found, of CitySpikes
-	CitySpikes      int
-	Sensitivity     float64
-	FalseAlarms     int     // watched things with a finding no spike explains, counted once a week
+	Detector         string
+	Spikes           int // spikes in the evaluation period
+	Detected         int // of which found
+	LocalDetected    int // local clusters found, of LocalSpikes
+	LocalSpikes      int
+	CityDetected     int // citywide rises found, of CitySpikes
+	CitySpikes       int
+	Sensitivity      float64
+	FalseAlarms      int     // watched things with a finding no spike explains, counted once a week
 	FalsePerAreaWeek float64 // FalseAlarms per area-week
-	MedianDays      float64 // from a spike's first day to its first finding; NaN when none found
+	MedianDays       float64 // from a spike's first day to its first finding; NaN when none found
 }
 
 // Scores returns each detector's score; areaWeeks is the number of areas times the

@@ -21,12 +21,12 @@ func TestScorer(t *testing.T) {
 	in := func(from, to string) (time.Time, time.Time) { return day(from), day(to) }
 	f1, t1 := in("2026-03-01", "2026-03-03")
 	s.Add(day("2026-03-03"), []string{MethodScan}, []Finding{
-		{Method: MethodScan, Key: "cluster", Cells: []uint64{near}, WindowFrom: f1, WindowTo: t1},            // finds "local" after 2 days
-		{Method: MethodScan, Key: "cluster", Cells: []uint64{far}, WindowFrom: f1, WindowTo: t1},             // too far: false
+		{Method: MethodScan, Key: "cluster", Cells: []uint64{near}, WindowFrom: f1, WindowTo: t1},                                  // finds "local" after 2 days
+		{Method: MethodScan, Key: "cluster", Cells: []uint64{far}, WindowFrom: f1, WindowTo: t1},                                   // too far: false
 		{Method: MethodFarrington, Key: "area:A1", Areas: []string{"A1"}, Strands: []string{"race"}, WindowFrom: f1, WindowTo: t1}, // wrong strand: false
 	})
 	f2, t2 := in("2026-04-05", "2026-04-05")
-	s.Add(day("2026-04-05"), []string{MethodEARS}, []Finding{{Method: MethodEARS, Key: "city:all", WindowFrom: f2, WindowTo: t2}}) // finds "city" after 4 days
+	s.Add(day("2026-04-05"), []string{MethodEARS}, []Finding{{Method: MethodEARS, Key: "city:all", WindowFrom: f2, WindowTo: t2}})              // finds "city" after 4 days
 	s.Add(day("2026-05-20"), nil, []Finding{{Method: MethodEARS, Key: "city:all", WindowFrom: day("2026-05-20"), WindowTo: day("2026-05-20")}}) // false
 	scores := s.Scores([]string{MethodScan, MethodEARS, MethodFarrington}, 100)
 	want := []struct {
