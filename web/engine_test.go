@@ -1,0 +1,195 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/tension"
+)
+
+// runEngine runs the real engine over the environment's town as of its last day and
+// stores it with two findings of known figures: a large cluster and a small one.
+func (e *env) runEngine() (big, small int64) {
+	e.t.Helper()
+	o := tension.DefaultEngineOptions()
+	o.Strands = geo.DefaultStrands
+	o.Scan.Replicates, o.NearRepeat.Replicates = 99, 49
+	id, finish, ok, err := e.db.StartEngineRun(e.ctx, testEnd, "test", nil)
+	if err != nil || !ok {
+		e.t.Fatal(ok, err)
+	}
+	rep, err := tension.Run(e.ctx, e.db, testEnd, o)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var cell uint64
+	for _, h := range rep.Hotspots {
+		if h.Count > 0 {
+			cell = h.Cell
+			break
+		}
+	}
+	rep.Findings = []tension.Finding{
+		{Method: tension.MethodScan, Key: "cluster", Cells: []uint64{cell}, Observed: 12, Expected: 2, P: 0.001, Recurrence: 1000, Score: 9,
+			WindowFrom: testEnd.AddDate(0, 0, -2), WindowTo: testEnd, Detail: "test cluster",
+			Series: []tension.Point{{Day: testEnd.AddDate(0, 0, -1), Observed: 1, Expected: 0.4}, {Day: testEnd, Observed: 11, Expected: 1.6}}},
+		{Method: tension.MethodEARS, Key: "area:DEMOW01:all:C2", Areas: []string{"DEMOW01"}, Observed: 2, Expected: 0.2, P: 0.04,
+			Recurrence: 25, Score: 3, WindowFrom: testEnd, WindowTo: testEnd, Detail: "EARS C2"},
+	}
+	rules, _ := tension.ParseRules(tension.DefaultRules, tension.DefaultScale)
+	changes := tension.Merge(nil, rep.Findings, testEnd, 14*24*time.Hour, rules, tension.DefaultScale)
+	if _, _, _, err := e.db.SaveEngineRun(e.ctx, id, rep, changes, "high", tension.DefaultScale); err != nil {
+		e.t.Fatal(err)
+	}
+	finish(rep.Counts, nil)
+	alerts, err := e.db.Alerts(e.ctx, tension.AlertFilter{})
+	if err != nil || len(alerts) != 2 {
+		e.t.Fatalf("%d alerts, %v", len(alerts), err)
+	}
+	for _, a := range alerts {
+		if a.Method == tension.MethodScan {
+			big = a.ID
+		} else {
+			small = a.ID
+		}
+	}
+	return big, small
+}
+
+func TestAlertsAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	big, small := e.runEngine()
+	council, strategic, police := e.as(access.Council), e.as(access.Strategic), e.as(access.Police)
+
+	var list struct {
+		Alerts []struct {
+			ID           int64
+			Method       string
+			Observed     *int
+			Suppressed   bool
+			TensionLevel string `json:"tension_level"`
+			AssessmentID *int64 `json:"assessment_id"`
+			Areas        []string
+		}
+	}
+	e.getJSON(council, "/api/v1/alerts", &list)
+	if len(list.Alerts) != 2 {
+		t.Fatalf("council sees %d alerts, want 2", len(list.Alerts))
+	}
+	for _, a := range list.Alerts {
+		switch a.ID {
+		case big:
+			if a.Observed == nil || *a.Observed != 12 || a.TensionLevel != "critical" || a.AssessmentID == nil || len(a.Areas) == 0 {
+				t.Errorf("the cluster: %+v", a)
+			}
+		case small:
+			if a.Observed == nil || *a.Observed != 2 || a.AssessmentID != nil {
+				t.Errorf("the small alert as council: %+v", a)
+			}
+		}
+	}
+	// Strategic users read alerts without small counts.
+	e.getJSON(strategic, "/api/v1/alerts?method=ears", &list)
+	if len(list.Alerts) != 1 || list.Alerts[0].Observed != nil || !list.Alerts[0].Suppressed {
+		t.Errorf("the small alert as strategic: %+v", list.Alerts)
+	}
+	if r := e.get(e.as(access.Partner), "/api/v1/alerts"); r.status != http.StatusForbidden {
+		t.Errorf("partner: %s", r)
+	}
+	if r := e.get(council, "/api/v1/alerts?status=open"); r.status != http.StatusBadRequest {
+		t.Errorf("bad status filter: %s", r)
+	}
+
+	var one struct {
+		Alert struct {
+			Series []struct {
+				Day      string
+				Observed *int
+			}
+			Events []struct{ Action string }
+			Status string
+		}
+	}
+	e.getJSON(council, fmt.Sprintf("/api/v1/alerts/%d", big), &one)
+	if len(one.Alert.Series) != 2 || *one.Alert.Series[1].Observed != 11 || len(one.Alert.Events) != 2 {
+		t.Errorf("the cluster's evidence and history: %+v", one.Alert)
+	}
+	e.getJSON(strategic, fmt.Sprintf("/api/v1/alerts/%d", big), &one)
+	if one.Alert.Series[0].Observed != nil {
+		t.Errorf("strategic sees a day's count of 1 in the evidence")
+	}
+
+	// Status moves, under the route policy and the workflow's rules.
+	path := func(id int64, to string) string { return fmt.Sprintf("/api/v1/alerts/%d/%s", id, to) }
+	if r := e.send(strategic, "POST", path(big, "acknowledge"), map[string]string{}); r.status != http.StatusForbidden {
+		t.Errorf("strategic acknowledging: %s", r)
+	}
+	if r := e.send(council, "POST", path(big, "dismiss"), map[string]string{}); r.status != http.StatusBadRequest {
+		t.Errorf("dismissing without a reason: %s", r)
+	}
+	if r := e.do(council, "POST", path(big, "acknowledge"), nil); r.status != http.StatusOK {
+		t.Fatalf("acknowledging: %s", r)
+	}
+	if r := e.do(police, "POST", path(big, "acknowledge"), nil); r.status != http.StatusConflict {
+		t.Errorf("acknowledging twice: %s", r)
+	}
+	if r := e.send(police, "POST", path(big, "dismiss"), map[string]string{"reason": "a known dispute between neighbours"}); r.status != http.StatusOK {
+		t.Fatalf("dismissing: %s", r)
+	}
+	e.getJSON(council, fmt.Sprintf("/api/v1/alerts/%d", big), &one)
+	if one.Alert.Status != tension.StatusDismissed || len(one.Alert.Events) != 4 {
+		t.Errorf("after the moves: %+v", one.Alert)
+	}
+	if n := len(e.auditEntries("alerts.dismiss")); n != 1 {
+		t.Errorf("%d alerts.dismiss audit entries, want 1", n)
+	}
+}
+
+func TestHotspotsNearRepeatAndRunsAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.runEngine()
+	var hs struct {
+		Resolution int
+		Hotspots   []struct {
+			Cell       string
+			Count      *int
+			Confidence int
+			Category   string
+		}
+	}
+	e.getJSON(e.as(access.Police), "/api/v1/hotspots?res=8", &hs)
+	if hs.Resolution != 8 || len(hs.Hotspots) == 0 {
+		t.Fatalf("hotspots: %+v", hs)
+	}
+	e.getJSON(e.as(access.Strategic), "/api/v1/hotspots?res=8", &hs)
+	for _, h := range hs.Hotspots {
+		if h.Count != nil && *h.Count > 0 && *h.Count < 3 {
+			t.Fatalf("strategic sees a hot spot count of %d", *h.Count)
+		}
+	}
+	var nr struct {
+		Events int
+		Table  []struct {
+			Distance, Time string
+			Observed       int
+		}
+	}
+	e.getJSON(e.as(access.Council), "/api/v1/near-repeat", &nr)
+	if nr.Events == 0 || len(nr.Table) == 0 || nr.Table[0].Distance == "" {
+		t.Errorf("near repeat: %+v", nr)
+	}
+	if r := e.get(e.as(access.Strategic), "/api/v1/near-repeat"); r.status != http.StatusForbidden {
+		t.Errorf("strategic reading the risk zones: %s", r)
+	}
+	var runs struct{ Runs []struct{ Status string } }
+	e.getJSON(e.as(access.Admin), "/api/v1/runs", &runs)
+	if len(runs.Runs) != 1 || runs.Runs[0].Status != "done" {
+		t.Errorf("runs: %+v", runs)
+	}
+}
