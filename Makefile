@@ -53,7 +53,9 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} ./geo/ || exit 1; done
 
 bench: build ## run the benchmarks and print the ratio tables
-	$(GO) test -run '^$$' -bench . -benchmem ./geo/... ./postgis/...
+	$(GO) test -run '^$$' -bench . -benchmem ./geo/... ./postgis/... ./tension/...
+	$(GO) test -count=1 -run '^TestGiStarCubeVersusR$$' -v ./tension -args -gistar-vs-r | grep -v '^=== RUN'
+	$(GO) test -run '^$$' -bench '^BenchmarkScan$$' -benchtime 1x -cpu 2 ./tension
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench ingest --rows $(BENCH_ROWS)
 
 reference: ## regenerate the reference values in testdata/ with PROJ and R (installs them if missing)

@@ -38,10 +38,20 @@ type EngineOptions struct {
 	FarringtonFDR float64
 
 	// EARS runs daily, citywide for all strands and each strand, and for every area
-	// of EARSLevel (the level with the fewest areas when empty) for all strands.
+	// of EARSLevel (the level with the fewest areas when empty; "none", the default,
+	// for none: the evaluation found ward-level EARS raising about three times the
+	// false alarms of citywide EARS, and the scan watches places daily) for all strands.
 	EARS      []EARSMethod
 	EARSSigma float64 // minimum sigma, for sparse series
-	EARSLevel string
+	EARSAlpha float64 // the upper bound's tail probability; 0 takes R's default
+	EARSLevel string  // "none" for citywide only
+	// EARSMinMean skips series averaging fewer incidents a day over the last four
+	// weeks: on sparser series a day's 2 or 3 is a chance event EARS cannot tell
+	// from a rise, and Farrington and the scan watch them instead.
+	EARSMinMean float64
+	// EARSFDR: an alarm stands only when its p-value, adjusted with
+	// Benjamini-Hochberg over the series evaluated that day, is at most this.
+	EARSFDR float64
 
 	// Scan is the prospective space-time permutation scan over cells at ScanRes and
 	// the ScanDays days up to the analysis day; clusters with p at most ScanAlpha
@@ -78,7 +88,7 @@ type EngineOptions struct {
 
 // DefaultEngineOptions returns the service's settings: the Noufaily parameters for
 // Farrington with a 1% upper bound (the engine watches hundreds of series a week),
-// EARS C2 with a floor on sigma, a scan over resolution-8 cells (about 0.7 km²) in
+// EARS C2 citywide with a floor on sigma, a scan over resolution-8 cells (about 0.7 km²) in
 // disks of up to 3 rings and windows of up to 7 days over half a year, alarming at
 // a recurrence interval of 100 days, hotspots at resolution 8, near repeats over a
 // year, and uplift over the 4 weeks after each trigger event.
@@ -88,7 +98,7 @@ func DefaultEngineOptions() EngineOptions {
 	scan := DefaultScanOptions()
 	return EngineOptions{
 		Farrington: f, FarringtonRes: 7, FarringtonMinYears: 2, FarringtonFDR: 0.05,
-		EARS: []EARSMethod{EARSC2}, EARSSigma: DefaultEARSMinSigma,
+		EARS: []EARSMethod{EARSC2}, EARSSigma: DefaultEARSMinSigma, EARSLevel: "none", EARSMinMean: 1, EARSFDR: 0.05,
 		Scan: scan, ScanRes: 8, ScanDays: 182, ScanAlpha: 0.01,
 		HotspotRes: 8, HotspotWeeks: 52, HotspotRecentDays: 28, HotspotK: 1,
 		NearRepeat: DefaultNearRepeatOptions(), NearRepeatDays: 365, NearRepeatMaxEvents: 20000,
@@ -440,7 +450,9 @@ func runEARS(ctx context.Context, src Source, r *Report, o EngineOptions) error 
 		}
 	}
 	level := o.EARSLevel
-	if level == "" {
+	if level == "none" {
+		level = ""
+	} else if level == "" {
 		level, err = coarsestLevel(ctx, src, o, r.AsOf)
 		if err != nil {
 			return err
@@ -458,9 +470,20 @@ func runEARS(ctx context.Context, src Source, r *Report, o EngineOptions) error 
 	for _, m := range o.EARS {
 		eo := DefaultEARSOptions(m)
 		eo.MinSigma = o.EARSSigma
+		eo.Alpha = o.EARSAlpha
 		name := map[EARSMethod]string{EARSC1: "C1", EARSC2: "C2", EARSC3: "C3"}[m]
+		type verdict struct {
+			s   series
+			res []EARSResult
+			p   float64
+		}
+		var vs []verdict
 		for _, s := range all {
 			t := len(s.daily) - 1
+			if meanOf(s.daily[max(t-27, 0):t+1]) < o.EARSMinMean {
+				r.Counts["ears_sparse"]++
+				continue
+			}
 			lo := max(t-27, 0)
 			if first, err := eo.FirstDay(); err == nil {
 				lo = max(lo, first)
@@ -472,20 +495,41 @@ func runEARS(ctx context.Context, src Source, r *Report, o EngineOptions) error 
 			}
 			r.Counts["ears_series"]++
 			last := res[len(res)-1]
+			p := 1.0
+			if last.Alarm {
+				p = 1 - normalCDF(last.Statistic)
+				if m == EARSC3 {
+					p = 0 // C3 gives no p-value: its alarms are kept as they are
+				}
+			}
+			vs = append(vs, verdict{s, res, p})
+		}
+		ps := make([]float64, len(vs))
+		for i, v := range vs {
+			ps[i] = v.p
+		}
+		adj := BenjaminiHochberg(ps)
+		for i, v := range vs {
+			last := v.res[len(v.res)-1]
 			if !last.Alarm {
 				continue
 			}
-			p := math.NaN()
-			if m != EARSC3 {
-				p = 1 - normalCDF(last.Statistic)
+			r.Counts["ears_raw_alarms"]++
+			if !(adj[i] <= o.EARSFDR) {
+				continue
 			}
-			f := Finding{Method: MethodEARS, Key: s.key + ":" + name, AreaLevel: s.level, Strands: strandList(s.strand),
+			p := v.p
+			if m == EARSC3 {
+				p = math.NaN()
+			}
+			t := len(v.s.daily) - 1
+			f := Finding{Method: MethodEARS, Key: v.s.key + ":" + name, AreaLevel: v.s.level, Strands: strandList(v.s.strand),
 				WindowFrom: r.AsOf, WindowTo: r.AsOf, Observed: last.Observed, Expected: last.Expected, Upper: last.UpperBound,
 				P: p, Recurrence: math.NaN(), Score: last.Statistic, Detail: "EARS " + name}
-			if s.area != "" {
-				f.Areas = []string{s.area}
+			if v.s.area != "" {
+				f.Areas = []string{v.s.area}
 			}
-			for _, d := range res {
+			for _, d := range v.res {
 				f.Series = append(f.Series, Point{Day: r.AsOf.AddDate(0, 0, d.Day-t), Observed: d.Observed, Expected: d.Expected, Upper: finite(d.UpperBound), Alarm: d.Alarm})
 			}
 			r.Findings = append(r.Findings, f)
@@ -493,6 +537,17 @@ func runEARS(ctx context.Context, src Source, r *Report, o EngineOptions) error 
 		}
 	}
 	return nil
+}
+
+func meanOf(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
 }
 
 func normalCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }

@@ -29,6 +29,10 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&years, "years", 3, "years of data per town; the last --weeks are evaluated")
 	fs.IntVar(&weeks, "weeks", 52, "weeks evaluated, ending on the towns' last day")
 	fs.IntVar(&replicates, "replicates", 99, "Monte Carlo replicates of the scan")
+	var earsLevel string
+	var earsAlpha float64
+	fs.Float64Var(&earsAlpha, "ears-alpha", 0, "EARS's tail probability (0: the engine's)")
+	fs.StringVar(&earsLevel, "ears-level", "", "area level EARS also watches (none: citywide only; default: the coarsest)")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
@@ -51,7 +55,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	for _, rows := range sizeList {
 		for _, seed := range seedList {
 			start := time.Now()
-			res, err := evalTown(ctx, env, seed, rows, years, weeks, replicates, end, detectors)
+			res, err := evalTown(ctx, env, seed, rows, years, weeks, replicates, earsLevel, earsAlpha, end, detectors)
 			if err != nil {
 				return err
 			}
@@ -100,7 +104,7 @@ type evalResult struct {
 
 // evalTown generates one town and runs the detectors over its last weeks: the daily
 // ones every day, Farrington and the hot spots once a week.
-func evalTown(ctx context.Context, env *Env, seed, rows, years, weeks, replicates int, end time.Time, detectors []string) (evalResult, error) {
+func evalTown(ctx context.Context, env *Env, seed, rows, years, weeks, replicates int, earsLevel string, earsAlpha float64, end time.Time, detectors []string) (evalResult, error) {
 	g, err := synth.New(synth.Options{Seed: int64(seed), Rows: rows, Years: years, End: end})
 	if err != nil {
 		return evalResult{}, err
@@ -131,6 +135,10 @@ func evalTown(ctx context.Context, env *Env, seed, rows, years, weeks, replicate
 	scorer := tension.NewScorer(spikes)
 	o := env.Config.engineOptions()
 	o.Scan.Replicates = replicates
+	o.EARSLevel = earsLevel
+	if earsAlpha > 0 {
+		o.EARSAlpha = earsAlpha
+	}
 	daily, weekly := []string{"ears", "scan", "uplift"}, []string{"farrington"}
 	var paiGi, paiCount []float64
 	for day := from; !day.After(end); day = day.AddDate(0, 0, 1) {
