@@ -32,7 +32,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	var earsLevel string
 	var earsAlpha float64
 	fs.Float64Var(&earsAlpha, "ears-alpha", 0, "EARS's tail probability (0: the engine's)")
-	fs.StringVar(&earsLevel, "ears-level", "", "area level EARS also watches (none: citywide only; default: the coarsest)")
+	fs.StringVar(&earsLevel, "ears-level", "", "area level EARS also watches (none: citywide only; default: the engine's)")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
@@ -135,7 +135,9 @@ func evalTown(ctx context.Context, env *Env, seed, rows, years, weeks, replicate
 	scorer := tension.NewScorer(spikes)
 	o := env.Config.engineOptions()
 	o.Scan.Replicates = replicates
-	o.EARSLevel = earsLevel
+	if earsLevel != "" {
+		o.EARSLevel = earsLevel
+	}
 	if earsAlpha > 0 {
 		o.EARSAlpha = earsAlpha
 	}
