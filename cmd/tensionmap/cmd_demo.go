@@ -7,6 +7,7 @@ import (
 
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
+	"github.com/tensionmap/tensionmap/tension"
 )
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
@@ -76,6 +77,14 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
 		return err
+	}
+	// The trigger events the generated spikes follow, so that the engine measures the
+	// uplift after each.
+	for _, e := range g.Events() {
+		te := tension.TriggerEvent{Day: e.Date, Scope: e.Scope, Description: e.Description, Strands: e.Strands}
+		if err := db.CreateTriggerEvent(ctx, &te, cliActor(env)); err != nil {
+			return err
+		}
 	}
 	ing, err := newIngester(ctx, db, cfg)
 	if err != nil {
