@@ -1,0 +1,596 @@
+// The map page: MapLibre GL JS over the service's vector tiles, the filters and
+// layers in the query string, the alerts beside the map and a hexagon's or an
+// area's figures in the side panel.
+import * as maplibregl from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import 'uplot/dist/uPlot.min.css';
+import './map.css';
+
+import {
+  LAYERS, PRESETS, WEEKS, OPEN_ALERTS, addDays, daysBetween, filterQuery, isDay, layersFor, parse, presetRange,
+  serialize, tileURL, todayUTC, weekEnd, weekIndex,
+} from './state.js';
+import {
+  CATEGORIES, TENSION, NEAR_REPEAT, baseStyle, classBreaks, dataLayers, fillColor, humanise, layerGroups, legend,
+  sourceOfGroup,
+} from './style.js';
+import { Panel, normaliseArea, normaliseCell, methodLabel } from './panel.js';
+import { h, clear, number, dayLabel } from './dom.js';
+
+const app = document.getElementById('tm-map');
+const cfg = readConfig(app);
+const origin = window.location.origin;
+const state = parse(window.location.search, cfg);
+
+// The tile layers this account may read, and the switchable layers over them.
+const tileLayers = ['hotspots', 'areas', 'alerts'];
+if (cfg.nearRepeat) tileLayers.push('near_repeat');
+if (cfg.incidents) tileLayers.push('incidents');
+const allowedGroups = layersFor(cfg.role).filter((g) => tileLayers.includes(sourceOfGroup[g]));
+
+// Default TileJSON when the server's cannot be read.
+const TILEJSON = { minzoom: 8, maxzoom: 16, bounds: null, zoom_resolutions: { 8: 6, 9: 6, 10: 7, 11: 8, 12: 8, 13: 9, 14: 10, 15: 10, 16: 10 } };
+const HOTSPOT_RES = 8;
+
+let map;
+let tilejson = { ...TILEJSON };
+let classes = { count: { min: 0, breaks: [] }, rate: { min: 0, breaks: [] } };
+let classKey = '';
+let panelSeq = 0;
+let loadedData = false;
+const tileURLs = {};
+const panel = new Panel(document.getElementById('details'), document.getElementById('details-body'), document.getElementById('details-h'), () => {
+  state.cell = '';
+  state.area = '';
+  highlight();
+  writeURL();
+});
+
+// readConfig takes the page's settings from its JSON block or its data attributes.
+function readConfig(el) {
+  let c = {};
+  const block = document.getElementById('tm-config');
+  if (block) {
+    try { c = JSON.parse(block.textContent) || {}; } catch { c = {}; }
+  }
+  const ds = el.dataset;
+  const arr = (v) => {
+    try { const x = JSON.parse(v || 'null'); return Array.isArray(x) ? x : []; } catch { return []; }
+  };
+  c.role = c.role || ds.role || '';
+  c.name = c.name || ds.name || '';
+  c.version = ds.version || c.version || '';
+  c.basemapStyle = c.basemapStyle || ds.basemap || '';
+  c.strands = Array.isArray(c.strands) ? c.strands : arr(ds.strands);
+  c.sources = Array.isArray(c.sources) ? c.sources : arr(ds.sources);
+  c.levels = Array.isArray(c.levels) ? c.levels : arr(ds.levels);
+  c.firstDay = c.firstDay || ds.firstDay || '';
+  c.lastDay = c.lastDay || ds.lastDay || '';
+  if (c.exactCounts === undefined) c.exactCounts = c.role !== 'strategic';
+  if (c.incidents === undefined) c.incidents = ['police', 'admin'].includes(c.role);
+  if (c.nearRepeat === undefined) c.nearRepeat = ['police', 'council', 'admin'].includes(c.role);
+  // Presets end on the last day with reports (the server's today when it says so),
+  // so that the demo's data, or a feed that stopped, still shows.
+  c.today = isDay(c.lastDay) ? c.lastDay : isDay(c.today) ? c.today : todayUTC();
+  c.weeks = WEEKS;
+  if (isDay(c.firstDay) && c.firstDay <= c.today) c.weeks = Math.max(1, Math.min(260, Math.floor(daysBetween(c.firstDay, c.today) / 7) + 1));
+  return c;
+}
+
+// ---- The URL ---------------------------------------------------------------
+
+function writeURL() {
+  const q = serialize(state);
+  if (window.location.search !== '?' + q) window.history.replaceState(null, '', window.location.pathname + '?' + q);
+}
+
+// ---- Controls --------------------------------------------------------------
+
+const form = document.getElementById('tm-filters');
+const el = {
+  from: document.getElementById('f-from'),
+  to: document.getElementById('f-to'),
+  week: document.getElementById('f-week'),
+  weekOut: document.getElementById('f-week-out'),
+  anchor: document.getElementById('f-anchor'),
+  kind: document.getElementById('f-kind'),
+  level: document.getElementById('f-level'),
+  levelField: document.getElementById('f-level-field'),
+  legend: document.getElementById('legend'),
+  status: document.getElementById('map-status'),
+  alerts: document.getElementById('alert-list'),
+  alertsNote: document.getElementById('alerts-note'),
+};
+
+function checkbox(name, value, label) {
+  return h('label', {}, h('input', { type: 'checkbox', name, value }), ' ', label);
+}
+
+function buildControls() {
+  form.addEventListener('submit', (e) => e.preventDefault());
+  const strands = form.querySelector('#f-strands .choices');
+  for (const s of cfg.strands) strands.append(checkbox('strand', s, humanise(s)));
+  const sources = form.querySelector('#f-sources .choices');
+  for (const s of cfg.sources) sources.append(checkbox('source', s, humanise(s)));
+  const layers = form.querySelector('#f-layers .choices');
+  for (const l of LAYERS) if (allowedGroups.includes(l.id)) layers.append(checkbox('layer', l.id, l.label));
+  for (const lv of cfg.levels) el.level.append(h('option', { value: lv }, humanise(lv)));
+  el.levelField.hidden = cfg.levels.length < 2;
+
+  el.anchor.textContent = `Ending on ${dayLabel(cfg.today)}${cfg.lastDay ? ', the day of the latest report' : ''}.`;
+  el.from.min = el.to.min = cfg.firstDay || '';
+  el.from.max = el.to.max = cfg.today;
+  el.week.max = String(cfg.weeks - 1);
+
+  for (const b of form.querySelectorAll('.presets button')) {
+    b.addEventListener('click', () => {
+      const days = Number(b.dataset.days);
+      Object.assign(state, presetRange(days, cfg.today), { preset: days, week: '' });
+      apply();
+    });
+  }
+  const dateChange = () => {
+    const f = el.from.value, t = el.to.value;
+    if (!isDay(f) || !isDay(t) || f > t) {
+      el.to.setCustomValidity(isDay(f) && isDay(t) ? 'The end comes before the start.' : '');
+      el.to.reportValidity();
+      return;
+    }
+    el.to.setCustomValidity('');
+    Object.assign(state, { from: f, to: t, preset: 0, week: daysBetween(f, t) === 6 && weekIndex(t, cfg.today, cfg.weeks) >= 0 ? t : '' });
+    apply();
+  };
+  el.from.addEventListener('change', dateChange);
+  el.to.addEventListener('change', dateChange);
+
+  let weekTimer = 0;
+  el.week.addEventListener('input', () => {
+    const end = weekEnd(Number(el.week.value), cfg.today, cfg.weeks);
+    el.weekOut.textContent = `7 days to ${dayLabel(end)}`;
+    clearTimeout(weekTimer);
+    weekTimer = setTimeout(() => {
+      Object.assign(state, { from: addDays(end, -6), to: end, preset: 0, week: end });
+      apply();
+    }, 250);
+  });
+
+  form.addEventListener('change', (e) => {
+    const t = e.target;
+    if (t.name === 'strand') state.strands = checked('strand');
+    else if (t.name === 'source') state.sources = checked('source');
+    else if (t.name === 'kind') state.kind = t.value;
+    else if (t.name === 'metric') state.metric = t.value;
+    else if (t.name === 'layer') state.layers = checked('layer');
+    else if (t.name === 'level') state.level = t.value;
+    else return;
+    apply();
+  });
+
+  document.getElementById('centre-details').addEventListener('click', () => {
+    if (!map) return;
+    const p = map.project(map.getCenter());
+    if (!selectAt(p, true)) status('Nothing to show at the centre of the map: move the map over a hexagon or an area.');
+  });
+}
+
+function checked(name) {
+  return [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+}
+
+// syncControls shows the state in the controls.
+function syncControls() {
+  el.from.value = state.from;
+  el.to.value = state.to;
+  for (const b of form.querySelectorAll('.presets button')) b.setAttribute('aria-pressed', String(Number(b.dataset.days) === state.preset));
+  const wi = weekIndex(state.to, cfg.today, cfg.weeks);
+  el.week.value = String(wi >= 0 ? wi : cfg.weeks - 1);
+  el.week.setAttribute('aria-valuetext', state.week ? `7 days to ${dayLabel(state.week)}` : `${dayLabel(state.from)} to ${dayLabel(state.to)}`);
+  el.weekOut.textContent = state.week ? `7 days to ${dayLabel(state.week)}` : `${dayLabel(state.from)} to ${dayLabel(state.to)} (${daysBetween(state.from, state.to) + 1} days)`;
+  for (const i of form.querySelectorAll('input[name=strand]')) i.checked = state.strands.includes(i.value);
+  for (const i of form.querySelectorAll('input[name=source]')) i.checked = state.sources.includes(i.value);
+  for (const i of form.querySelectorAll('input[name=layer]')) i.checked = state.layers.includes(i.value);
+  for (const i of form.querySelectorAll('input[name=metric]')) i.checked = i.value === state.metric;
+  el.kind.value = state.kind;
+  el.level.value = state.level;
+  el.level.disabled = !state.layers.includes('areas');
+}
+
+// apply makes the map, the URL, the controls and the panel follow the state.
+function apply() {
+  writeURL();
+  syncControls();
+  if (!map || !loadedData) return;
+  updateSources();
+  updateLayers();
+  updateLegend();
+  reloadSelection();
+}
+
+// ---- Map -------------------------------------------------------------------
+
+async function getJSON(path) {
+  const r = await fetch(path, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+  if (r.status === 401) {
+    signedOut();
+    throw new Error('signed out');
+  }
+  if (!r.ok) {
+    let msg = `${r.status} ${r.statusText}`;
+    try { const j = await r.json(); msg = j.message || j.error || msg; } catch { /* not JSON */ }
+    const err = new Error(msg);
+    err.status = r.status;
+    throw err;
+  }
+  return r.json();
+}
+
+function signedOut() {
+  const next = encodeURIComponent(window.location.pathname + window.location.search);
+  status('');
+  el.status.append('Your session has ended. ', h('a', { href: `/signin?next=${next}` }, 'Sign in again'), '.');
+}
+
+function status(text) {
+  el.status.textContent = text;
+}
+
+async function loadTileJSON() {
+  try {
+    const j = await getJSON('/tiles/hotspots.json');
+    tilejson = {
+      minzoom: Number.isFinite(j.minzoom) ? j.minzoom : TILEJSON.minzoom,
+      maxzoom: Number.isFinite(j.maxzoom) ? j.maxzoom : TILEJSON.maxzoom,
+      bounds: Array.isArray(j.bounds) && j.bounds.length === 4 && j.bounds[0] > -180 ? j.bounds : null,
+      zoom_resolutions: j.zoom_resolutions && typeof j.zoom_resolutions === 'object' ? j.zoom_resolutions : TILEJSON.zoom_resolutions,
+    };
+  } catch (e) {
+    tilejson = { ...TILEJSON };
+  }
+}
+
+// resAt returns the H3 resolution the hexagon tiles carry at a zoom.
+function resAt(zoom) {
+  const z = Math.min(tilejson.maxzoom, Math.max(tilejson.minzoom, Math.floor(zoom)));
+  const r = tilejson.zoom_resolutions[String(z)];
+  return Number.isFinite(Number(r)) ? Number(r) : null;
+}
+
+function hotspotZooms() {
+  const zs = Object.entries(tilejson.zoom_resolutions).filter(([, r]) => Number(r) === HOTSPOT_RES).map(([z]) => Number(z)).sort((a, b) => a - b);
+  if (!zs.length) return '';
+  return zs.length === 1 ? `zoom ${zs[0]}` : `zoom ${zs[0]}–${zs[zs.length - 1]}`;
+}
+
+function createMap() {
+  maplibregl.setWorkerUrl(new URL('./maplibre-gl-worker.mjs', import.meta.url).href + (cfg.version ? '?v=' + encodeURIComponent(cfg.version) : ''));
+  const opts = {
+    container: 'map',
+    style: cfg.basemapStyle || baseStyle(),
+    minZoom: 5,
+    maxZoom: 18,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    attributionControl: { compact: true },
+    locale: { 'Map.Title': 'Map of hate crime and hate incident reports. Arrow keys move the map, plus and minus zoom.' },
+  };
+  if (state.view) {
+    opts.center = [state.view.lon, state.view.lat];
+    opts.zoom = state.view.z;
+  } else if (tilejson.bounds) {
+    opts.bounds = [[tilejson.bounds[0], tilejson.bounds[1]], [tilejson.bounds[2], tilejson.bounds[3]]];
+    opts.fitBoundsOptions = { padding: 20 };
+  } else {
+    opts.center = [-1.5, 52.6];
+    opts.zoom = 6;
+  }
+  map = new maplibregl.Map(opts);
+  map.touchZoomRotate.disableRotation();
+  map.keyboard.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+
+  let basemapFailed = false;
+  map.on('error', (e) => {
+    const err = e && e.error;
+    if (err && err.status === 401) return signedOut();
+    if (!loadedData && cfg.basemapStyle && !basemapFailed && !map.isStyleLoaded()) {
+      // The basemap could not be read: draw the data on the plain background.
+      basemapFailed = true;
+      map.setStyle(baseStyle());
+      status('The basemap could not be loaded: the map shows the data on a plain background.');
+      return;
+    }
+    if (err && err.status) status(`Some map tiles could not be loaded (${err.status}).`);
+  });
+  map.on('style.load', addData);
+  map.on('moveend', () => {
+    const c = map.getCenter();
+    state.view = { z: map.getZoom(), lat: c.lat, lon: c.lng };
+    writeURL();
+  });
+  map.on('zoomend', updateLegend);
+  map.on('dataloading', (e) => { if (e.dataType === 'source' && loadedData) status('Loading…'); });
+  map.on('idle', onIdle);
+  map.on('click', (e) => selectAt(e.point, false));
+  map.on('mousemove', (e) => {
+    const hit = hitLayers().length && map.queryRenderedFeatures(e.point, { layers: hitLayers() }).length;
+    map.getCanvas().style.cursor = hit ? 'pointer' : '';
+  });
+}
+
+// addData adds the sources and layers over whatever style is loaded (the plain one
+// or a basemap).
+function addData() {
+  if (map.getSource('hotspots')) return;
+  for (const layer of tileLayers) {
+    tileURLs[layer] = tileURL(origin, layer, state);
+    const src = { type: 'vector', tiles: [tileURLs[layer]], minzoom: tilejson.minzoom, maxzoom: tilejson.maxzoom };
+    if (tilejson.bounds) src.bounds = tilejson.bounds;
+    if (layer === 'hotspots' || layer === 'near_repeat') src.promoteId = { [layer]: 'cell' };
+    if (layer === 'areas') src.promoteId = { areas: 'code' };
+    map.addSource(layer, src);
+  }
+  for (const l of dataLayers(state.metric, classes)) {
+    if (!tileLayers.includes(l.source)) continue;
+    map.addLayer(l);
+  }
+  loadedData = true;
+  updateLayers();
+  updateLegend();
+  highlight();
+  reloadSelection();
+}
+
+function updateSources() {
+  for (const layer of tileLayers) {
+    const url = tileURL(origin, layer, state);
+    if (url === tileURLs[layer]) continue;
+    tileURLs[layer] = url;
+    map.getSource(layer).setTiles([url]);
+  }
+}
+
+function updateLayers() {
+  for (const [group, ids] of Object.entries(layerGroups)) {
+    const on = state.layers.includes(group) && allowedGroups.includes(group);
+    for (const id of ids) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  }
+  map.setPaintProperty('hex-fill', 'fill-color', fillColor(state.metric, classes));
+}
+
+function hitLayers() {
+  const out = [];
+  if (state.layers.includes('alerts')) out.push('alert-line');
+  if (state.layers.includes('hex')) out.push('hex-fill');
+  if (state.layers.includes('areas')) out.push('area-fill');
+  return out.filter((id) => map.getLayer(id));
+}
+
+// onIdle recomputes the colour classes of counts and rates when the data in view
+// changed (another filter or another hexagon resolution), and says what is shown.
+function onIdle() {
+  if (!loadedData) return;
+  const res = resAt(map.getZoom());
+  const key = `${filterQuery(state)}|${res}`;
+  const feats = map.getLayer('hex-fill') && state.layers.includes('hex') ? map.querySourceFeatures('hotspots', { sourceLayer: 'hotspots' }) : [];
+  const seen = new Map();
+  for (const f of feats) seen.set(f.properties.cell, f.properties);
+  if (key !== classKey || (classes.count.min === 0 && seen.size > 0)) {
+    classKey = key;
+    const counts = [], rates = [];
+    for (const p of seen.values()) {
+      if (p.count !== undefined && p.count !== null) counts.push(Number(p.count));
+      if (p.rate !== undefined && p.rate !== null) rates.push(Number(p.rate));
+    }
+    classes = {
+      count: { min: Math.min(...counts.filter((c) => c > 0), Infinity), breaks: classBreaks(counts, 6, true) },
+      rate: { min: Math.min(...rates.filter((c) => c > 0), Infinity), breaks: classBreaks(rates, 6, false) },
+    };
+    for (const k of ['count', 'rate']) if (!Number.isFinite(classes[k].min)) classes[k].min = 0;
+    map.setPaintProperty('hex-fill', 'fill-color', fillColor(state.metric, classes));
+    updateLegend();
+  }
+  const n = map.getLayer('hex-fill') ? map.queryRenderedFeatures({ layers: ['hex-fill'] }).length : 0;
+  status(state.layers.includes('hex') ? `${number(n)} hexagon${n === 1 ? '' : 's'} drawn${res !== null ? ` at H3 resolution ${res}` : ''}.` : '');
+  app.dataset.ready = 'true';
+}
+
+function swatch(color, outline) {
+  const s = h('span', { class: 'swatch' + (outline ? ' outline' : ''), 'aria-hidden': 'true' });
+  if (!outline) s.style.background = color;
+  return s;
+}
+
+function lineKey(color, label, dashed) {
+  const s = h('span', { class: 'line' + (dashed ? ' dash' : ''), 'aria-hidden': 'true' });
+  s.style.color = color;
+  return h('li', {}, s, label);
+}
+
+function updateLegend() {
+  if (!map) return;
+  const res = resAt(map.getZoom());
+  const lg = legend(state.metric, classes, { res, hotspotRes: HOTSPOT_RES, hotspotZooms: hotspotZooms(), exact: cfg.exactCounts });
+  clear(el.legend);
+  el.legend.dataset.metric = state.metric;
+  if (state.layers.includes('hex')) {
+    el.legend.append(h('h2', {}, lg.title),
+      h('ul', {}, lg.items.map((i) => h('li', {}, swatch(i.color, i.kind === 'outline'), i.label))),
+      lg.notes.map((n) => h('p', {}, n)));
+  }
+  const lines = [];
+  if (state.layers.includes('alerts')) for (const t of TENSION) lines.push(lineKey(t.color, `Alert: ${t.value} tension`));
+  if (state.layers.includes('nearrepeat') && allowedGroups.includes('nearrepeat')) lines.push(lineKey(NEAR_REPEAT, 'Near-repeat risk zone', true));
+  if (state.layers.includes('areas')) lines.push(lineKey('#2b2b2b', `${humanise(state.level || 'area')} boundary`));
+  if (lines.length) el.legend.append(h('ul', { class: 'lines' }, lines));
+  el.legend.hidden = !el.legend.firstChild;
+}
+
+// ---- Selection and the panel ---------------------------------------------
+
+// selectAt opens what lies at a point: an alert's outline, a hexagon or an area.
+function selectAt(point, focus) {
+  const layers = hitLayers();
+  if (!layers.length) return false;
+  const box = [[point.x - 3, point.y - 3], [point.x + 3, point.y + 3]];
+  if (layers.includes('alert-line')) {
+    const a = map.queryRenderedFeatures(box, { layers: ['alert-line'] })[0];
+    if (a) { selectAlert(Number(a.properties.id), focus); return true; }
+  }
+  if (layers.includes('hex-fill')) {
+    const f = map.queryRenderedFeatures(point, { layers: ['hex-fill'] })[0];
+    if (f && f.properties.cell) { selectCell(String(f.properties.cell), f.properties, focus); return true; }
+  }
+  if (layers.includes('area-fill')) {
+    const f = map.queryRenderedFeatures(point, { layers: ['area-fill'] })[0];
+    if (f && f.properties.code) { selectArea(String(f.properties.code), focus); return true; }
+  }
+  return false;
+}
+
+function highlight() {
+  if (!map || !loadedData) return;
+  map.setFilter('selected-line', ['==', ['get', 'cell'], state.cell || '']);
+  map.setFilter('selected-area', ['==', ['get', 'code'], state.area || '']);
+}
+
+const ctx = () => ({ state, strands: cfg.strands, sources: cfg.sources });
+
+async function selectCell(cell, props, focus) {
+  state.cell = cell;
+  state.area = '';
+  writeURL();
+  highlight();
+  panel.open('Hexagon');
+  if (focus) panel.title.focus();
+  const seq = ++panelSeq;
+  try {
+    const j = await getJSON(`/api/v1/cells/${encodeURIComponent(cell)}?${filterQuery(state)}`);
+    if (seq !== panelSeq) return;
+    panel.showPlace(normaliseCell(j), { ...ctx(), props });
+  } catch (e) {
+    if (seq === panelSeq) panel.fail(`The hexagon's figures could not be read: ${e.message}`);
+  }
+}
+
+async function selectArea(code, focus) {
+  state.area = code;
+  state.cell = '';
+  writeURL();
+  highlight();
+  panel.open('Area');
+  if (focus) panel.title.focus();
+  const seq = ++panelSeq;
+  try {
+    const j = await getJSON(`/api/v1/areas/${encodeURIComponent(code)}?${filterQuery(state)}`);
+    if (seq !== panelSeq) return;
+    const d = normaliseArea(j);
+    panel.title.textContent = d.name || d.id;
+    panel.showPlace(d, ctx());
+  } catch (e) {
+    if (seq === panelSeq) panel.fail(`The area's figures could not be read: ${e.message}`);
+  }
+}
+
+async function selectAlert(id, focus) {
+  state.cell = '';
+  state.area = '';
+  writeURL();
+  highlight();
+  panel.open(`Alert ${id}`);
+  if (focus) panel.title.focus();
+  const seq = ++panelSeq;
+  try {
+    const j = await getJSON(`/api/v1/alerts/${id}`);
+    if (seq !== panelSeq) return;
+    panel.showAlert(j.alert || j, ctx());
+  } catch (e) {
+    if (seq === panelSeq) panel.fail(`The alert could not be read: ${e.message}`);
+  }
+}
+
+// reloadSelection reads the selected place's figures again for the current filter.
+function reloadSelection() {
+  if (state.cell) selectCell(state.cell, null, false);
+  else if (state.area) selectArea(state.area, false);
+}
+
+// ---- Alerts ----------------------------------------------------------------
+
+async function loadAlerts() {
+  let list;
+  try {
+    list = (await getJSON(`/api/v1/alerts?status=${OPEN_ALERTS}&limit=200`)).alerts || [];
+  } catch (e) {
+    el.alertsNote.textContent = `The alerts could not be read: ${e.message}`;
+    return;
+  }
+  clear(el.alerts);
+  el.alertsNote.textContent = list.length ? `${list.length} open. Choose one to go to it.` : 'No open alerts.';
+  for (const a of list) {
+    const obs = a.observed === null || a.observed === undefined ? 'suppressed' : number(a.observed);
+    const where = a.areas && a.areas.length ? a.areas.slice(0, 3).join(', ') + (a.areas.length > 3 ? '…' : '') : `${a.cells.length} hexagon${a.cells.length === 1 ? '' : 's'}`;
+    const b = h('button', { type: 'button', class: `level-${a.tension_level}`, dataset: { alertId: String(a.id) } },
+      h('span', { class: 'level' }, a.tension_level), ` · ${methodLabel(a.method).replace(/ \(.*/, '')}`,
+      h('span', { class: 'meta' }, `${dayLabel(a.window_from)} to ${dayLabel(a.window_to)} · ${where}`),
+      h('span', { class: 'meta' }, `observed ${obs}, expected ${number(a.expected, 1)}${a.strands && a.strands.length ? ' · ' + a.strands.map(humanise).join(', ') : ''}`));
+    b.addEventListener('click', () => { flyToAlert(a); selectAlert(a.id, true); });
+    el.alerts.append(h('li', {}, b));
+  }
+}
+
+function extend(box, coords) {
+  if (typeof coords[0] === 'number') {
+    box[0] = Math.min(box[0], coords[0]); box[1] = Math.min(box[1], coords[1]);
+    box[2] = Math.max(box[2], coords[0]); box[3] = Math.max(box[3], coords[1]);
+    return;
+  }
+  for (const c of coords) extend(box, c);
+}
+
+function featuresBox(features) {
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const f of features) extend(box, f.geometry.coordinates);
+  return Number.isFinite(box[0]) ? box : null;
+}
+
+// flyToAlert moves the map to an alert: its box when the API gives one, else its
+// outline or areas among the tiles loaded, else its hexagons' centres.
+async function flyToAlert(a) {
+  let box = Array.isArray(a.bbox) && a.bbox.length === 4 ? a.bbox : null;
+  if (!box) box = featuresBox(map.querySourceFeatures('alerts', { sourceLayer: 'alerts', filter: ['==', ['to-number', ['get', 'id']], a.id] }));
+  if (!box && a.areas && a.areas.length) box = featuresBox(map.querySourceFeatures('areas', { sourceLayer: 'areas', filter: ['in', ['get', 'code'], ['literal', a.areas]] }));
+  if (!box && a.cells && a.cells.length) {
+    const pts = await Promise.all(a.cells.slice(0, 12).map((c) => getJSON(`/api/v1/cells/${c}?${filterQuery(state)}`).catch(() => null)));
+    const ok = pts.filter((p) => p && Number.isFinite(p.lat));
+    if (ok.length) box = featuresBox(ok.map((p) => ({ geometry: { coordinates: [p.lon, p.lat] } })));
+  }
+  if (!box) {
+    status('This alert is not among the map’s tiles in view: zoom out to find it.');
+    return;
+  }
+  map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 80, maxZoom: 13.5, duration: 800 });
+}
+
+// ---- Start -----------------------------------------------------------------
+
+async function start() {
+  buildControls();
+  syncControls();
+  writeURL();
+  await loadTileJSON();
+  createMap();
+  loadAlerts();
+  window.tensionmap = {
+    map, state, cfg, hexLayer: 'hex-fill', areaLayer: 'area-fill',
+    // settled resolves when the map has drawn everything it asked for.
+    settled: () => new Promise((resolve) => { map.once('idle', resolve); map.triggerRepaint(); }),
+    tileURL: (layer) => tileURLs[layer],
+    classes: () => classes,
+    categories: CATEGORIES,
+    presets: PRESETS,
+  };
+}
+
+start();

@@ -1,0 +1,254 @@
+// Colours, class breaks, MapLibre expressions and legends for each metric, and the
+// map's own style when no basemap is configured. Pure functions, tested in Node.
+//
+// Palettes are colour-blind safe: viridis (counts) and plasma (rates) are
+// perceptually uniform with monotonic lightness; the Gi* scale diverges from blue to
+// orange; categories use Okabe and Ito's palette. A withheld count is drawn in a
+// light neutral grey that none of the palettes uses.
+
+export const VIRIDIS = ['#440154', '#414487', '#2a788e', '#22a884', '#7ad151', '#fde725'];
+export const PLASMA = ['#0d0887', '#6a00a8', '#b12a90', '#e16462', '#fca636', '#f0f921'];
+export const SUPPRESSED = '#d4d4d4';
+export const NONE = 'rgba(0,0,0,0)';
+export const OUTLINE = 'rgba(60,60,60,0.55)';
+
+// CONFIDENCE colours Gi* hot and cold spots by their confidence (FDR-adjusted).
+export const CONFIDENCE = [
+  { value: 99, color: '#a63603', label: 'Hot spot, 99% confidence' },
+  { value: 95, color: '#e6550d', label: 'Hot spot, 95% confidence' },
+  { value: 90, color: '#fdae6b', label: 'Hot spot, 90% confidence' },
+  { value: 0, color: '#efefef', label: 'Not significant' },
+  { value: -90, color: '#9ecae1', label: 'Cold spot, 90% confidence' },
+  { value: -95, color: '#4292c6', label: 'Cold spot, 95% confidence' },
+  { value: -99, color: '#08519c', label: 'Cold spot, 99% confidence' },
+];
+
+// CATEGORIES are the emerging hot spot patterns (tension/emerging.go). Cold spots of
+// any pattern share one colour: they are rare in hate crime data and the panel names
+// the exact pattern.
+export const CATEGORIES = [
+  { value: 'new_hot_spot', color: '#D55E00', label: 'New hot spot' },
+  { value: 'consecutive_hot_spot', color: '#E69F00', label: 'Consecutive hot spot' },
+  { value: 'intensifying_hot_spot', color: '#CC79A7', label: 'Intensifying hot spot' },
+  { value: 'persistent_hot_spot', color: '#000000', label: 'Persistent hot spot' },
+  { value: 'diminishing_hot_spot', color: '#F0E442', label: 'Diminishing hot spot' },
+  { value: 'sporadic_hot_spot', color: '#009E73', label: 'Sporadic hot spot' },
+  { value: 'oscillating_hot_spot', color: '#56B4E9', label: 'Oscillating hot spot' },
+  { value: 'historical_hot_spot', color: '#a6761d', label: 'Historical hot spot' },
+];
+export const COLD_CATEGORY = { color: '#0072B2', label: 'Cold spot (any pattern)' };
+export const COLD_CATEGORIES = ['new', 'consecutive', 'intensifying', 'persistent', 'diminishing', 'sporadic', 'oscillating', 'historical']
+  .map((p) => p + '_cold_spot');
+
+// TENSION colours alerts by tension level, widening the outline as it rises.
+export const TENSION = [
+  { value: 'low', color: '#56B4E9', width: 2 },
+  { value: 'medium', color: '#E69F00', width: 2.5 },
+  { value: 'high', color: '#D55E00', width: 3.5 },
+  { value: 'critical', color: '#B4005A', width: 4.5 },
+];
+
+export const NEAR_REPEAT = '#7b3294';
+
+// humanise turns a configured name such as sexual_orientation into words.
+export function humanise(s) {
+  const t = String(s).replaceAll('_', ' ');
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}
+
+// pick returns n colours spread over a palette, darkest first.
+export function pick(palette, n) {
+  if (n <= 1) return [palette[Math.floor(palette.length / 2)]];
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(palette[Math.round((i * (palette.length - 1)) / (n - 1))]);
+  return out;
+}
+
+// niceUp rounds v up to two significant digits (integers stay integers).
+function nice(v, integer) {
+  if (integer) return Math.ceil(v);
+  if (v <= 0) return v;
+  const p = Math.pow(10, Math.floor(Math.log10(v)) - 1);
+  return Math.round(v / p) * p;
+}
+
+// classBreaks returns at most n−1 ascending thresholds splitting the positive values
+// into classes of about equal size (quantiles), rounded to readable numbers. Each
+// threshold starts a class: values below the first fall in the first class.
+export function classBreaks(values, n, integer) {
+  const v = values.filter((x) => Number.isFinite(x) && x > 0).sort((a, b) => a - b);
+  if (v.length === 0) return [];
+  const distinct = [...new Set(v)];
+  let breaks;
+  if (distinct.length <= n) {
+    breaks = distinct.slice(1);
+  } else {
+    breaks = [];
+    for (let i = 1; i < n; i++) breaks.push(nice(v[Math.floor((i * v.length) / n)], integer));
+  }
+  const out = [];
+  for (const b of breaks) {
+    const r = integer ? Math.round(b) : Number(b.toPrecision(6));
+    if (r > v[0] && (out.length === 0 || r > out[out.length - 1])) out.push(r);
+  }
+  return out;
+}
+
+function fmt(v, integer) {
+  if (integer) return String(v);
+  return v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+// classLabels names the classes a set of breaks makes: "1–4", "5–9", "10 or more".
+export function classLabels(min, breaks, integer) {
+  const lo = [min, ...breaks];
+  return lo.map((l, i) => {
+    const hi = breaks[i];
+    if (hi === undefined) return i === 0 && !integer ? `${fmt(l, false)} or more` : `${fmt(l, integer)} or more`;
+    if (integer) return hi - 1 > l ? `${l}–${hi - 1}` : `${l}`;
+    return `${fmt(l, false)} to under ${fmt(hi, false)}`;
+  });
+}
+
+function step(prop, colors, breaks) {
+  if (breaks.length === 0) return colors[0];
+  const e = ['step', ['to-number', ['get', prop]], colors[0]];
+  breaks.forEach((b, i) => e.push(b, colors[i + 1]));
+  return e;
+}
+
+// metricProp is the tile property a sequential metric reads.
+export const metricProp = { count: 'count', rate: 'rate' };
+
+// fillColor returns the fill-color expression of a metric. classes carries the
+// breaks of count and rate (from classBreaks over the features in view).
+export function fillColor(metric, classes) {
+  switch (metric) {
+    case 'rate':
+    case 'count': {
+      const prop = metricProp[metric];
+      const c = classes[metric] || { breaks: [] };
+      const colors = pick(metric === 'count' ? VIRIDIS : PLASMA, c.breaks.length + 1);
+      return ['case',
+        ['==', ['to-number', ['coalesce', ['get', 'suppressed'], 0]], 1], SUPPRESSED,
+        ['has', prop], step(prop, colors, c.breaks),
+        NONE];
+    }
+    case 'z':
+      return ['case',
+        ['!', ['has', 'z']], NONE,
+        ['match', ['to-number', ['coalesce', ['get', 'confidence'], 0]],
+          ...CONFIDENCE.filter((c) => c.value !== 0).flatMap((c) => [c.value, c.color]),
+          CONFIDENCE.find((c) => c.value === 0).color]];
+    case 'category':
+      return ['match', ['coalesce', ['get', 'category'], ''],
+        ...CATEGORIES.flatMap((c) => [c.value, c.color]),
+        COLD_CATEGORIES, COLD_CATEGORY.color,
+        NONE];
+    default:
+      return NONE;
+  }
+}
+
+// legend describes the legend of a metric: a title, a note and swatches
+// {color, label, kind} where kind 'outline' is an unfilled hexagon.
+export function legend(metric, classes, ctx = {}) {
+  const res = ctx.res ? ` (H3 resolution ${ctx.res})` : '';
+  switch (metric) {
+    case 'count':
+    case 'rate': {
+      const c = classes[metric] || { breaks: [], min: 0 };
+      const integer = metric === 'count';
+      const colors = pick(metric === 'count' ? VIRIDIS : PLASMA, c.breaks.length + 1);
+      const items = c.min > 0 ? classLabels(c.min, c.breaks, integer).map((label, i) => ({ color: colors[i], label })) : [];
+      const title = metric === 'count' ? 'Reports per hexagon' + res : 'Reports per 1,000 residents' + res;
+      const notes = [];
+      if (items.length === 0) notes.push(metric === 'rate' ? 'No rates in view: a hexagon needs a population estimate.' : 'No reports in view for this period and these filters.');
+      if (metric === 'rate') items.push({ color: NONE, label: 'no population estimate', kind: 'outline' });
+      items.push({ color: SUPPRESSED, label: 'suppressed (a small count is withheld)' });
+      if (!ctx.exact) notes.push('Counts are rounded to multiples of 5.');
+      return { title, items, notes };
+    }
+    case 'z': {
+      const notes = ['Getis-Ord Gi* from the latest engine run, over the last four weeks; the period filter does not change it.'];
+      if (ctx.res && ctx.hotspotRes && ctx.res !== ctx.hotspotRes) notes.unshift(`Computed for resolution-${ctx.hotspotRes} hexagons only: zoom to ${ctx.hotspotZooms || '11–12'}.`);
+      return { title: 'Hot and cold spots (Gi* z)', items: CONFIDENCE.map((c) => ({ color: c.color, label: c.label })), notes };
+    }
+    case 'category': {
+      const notes = ['Emerging hot spot analysis of the latest engine run over the last year; the period filter does not change it.'];
+      if (ctx.res && ctx.hotspotRes && ctx.res !== ctx.hotspotRes) notes.unshift(`Computed for resolution-${ctx.hotspotRes} hexagons only: zoom to ${ctx.hotspotZooms || '11–12'}.`);
+      return {
+        title: 'Emerging hot spot pattern',
+        items: [...CATEGORIES.map((c) => ({ color: c.color, label: c.label })), { color: COLD_CATEGORY.color, label: COLD_CATEGORY.label },
+          { color: NONE, label: 'No pattern', kind: 'outline' }],
+        notes,
+      };
+    }
+    default:
+      return { title: '', items: [], notes: [] };
+  }
+}
+
+// baseStyle is the map's style when no basemap is configured: a plain background
+// the data layers are drawn on. It needs nothing from outside the service.
+export function baseStyle() {
+  return {
+    version: 8,
+    name: 'tensionmap plain',
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f3ef' } }],
+  };
+}
+
+// dataLayers returns the map's layers over its sources (named like the tile layers),
+// bottom to top.
+export function dataLayers(metric, classes) {
+  return [
+    { id: 'area-fill', type: 'fill', source: 'areas', 'source-layer': 'areas',
+      paint: { 'fill-color': '#000', 'fill-opacity': 0 } },
+    { id: 'hex-fill', type: 'fill', source: 'hotspots', 'source-layer': 'hotspots',
+      paint: { 'fill-color': fillColor(metric, classes), 'fill-opacity': 0.78, 'fill-antialias': true } },
+    { id: 'hex-line', type: 'line', source: 'hotspots', 'source-layer': 'hotspots',
+      paint: { 'line-color': OUTLINE, 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 0.2, 14, 0.8] } },
+    { id: 'area-line', type: 'line', source: 'areas', 'source-layer': 'areas',
+      paint: { 'line-color': '#2b2b2b', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 0.6, 14, 1.6], 'line-opacity': 0.8 } },
+    { id: 'nr-fill', type: 'fill', source: 'near_repeat', 'source-layer': 'near_repeat',
+      paint: { 'fill-color': NEAR_REPEAT, 'fill-opacity': 0.22 } },
+    { id: 'nr-line', type: 'line', source: 'near_repeat', 'source-layer': 'near_repeat',
+      paint: { 'line-color': NEAR_REPEAT, 'line-width': 1.5, 'line-dasharray': [2, 1.5] } },
+    { id: 'alert-casing', type: 'line', source: 'alerts', 'source-layer': 'alerts',
+      paint: { 'line-color': '#ffffff', 'line-width': ['+', 2, tensionWidth()], 'line-opacity': 0.9 } },
+    { id: 'alert-line', type: 'line', source: 'alerts', 'source-layer': 'alerts',
+      paint: { 'line-color': tensionColor(), 'line-width': tensionWidth() } },
+    { id: 'incident-point', type: 'circle', source: 'incidents', 'source-layer': 'incidents', minzoom: 13,
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 13, 3, 17, 6],
+        'circle-color': ['match', ['get', 'kind'], 'crime', '#1b1b1b', '#ffffff'],
+        'circle-stroke-color': '#1b1b1b', 'circle-stroke-width': 1.2,
+      } },
+    { id: 'selected-line', type: 'line', source: 'hotspots', 'source-layer': 'hotspots', filter: ['==', ['get', 'cell'], ''],
+      paint: { 'line-color': '#000000', 'line-width': 3 } },
+    { id: 'selected-area', type: 'line', source: 'areas', 'source-layer': 'areas', filter: ['==', ['get', 'code'], ''],
+      paint: { 'line-color': '#000000', 'line-width': 3.5 } },
+  ];
+}
+
+export function tensionColor() {
+  return ['match', ['get', 'tension_level'], ...TENSION.flatMap((t) => [t.value, t.color]), '#555555'];
+}
+
+export function tensionWidth() {
+  return ['match', ['get', 'tension_level'], ...TENSION.flatMap((t) => [t.value, t.width]), 2];
+}
+
+// layerGroups maps each switchable layer to its map layers.
+export const layerGroups = {
+  hex: ['hex-fill', 'hex-line', 'selected-line'],
+  areas: ['area-fill', 'area-line', 'selected-area'],
+  alerts: ['alert-casing', 'alert-line'],
+  nearrepeat: ['nr-fill', 'nr-line'],
+  incidents: ['incident-point'],
+};
+
+// sourceOfGroup names the tile layer behind each switchable layer.
+export const sourceOfGroup = { hex: 'hotspots', areas: 'areas', alerts: 'alerts', nearrepeat: 'near_repeat', incidents: 'incidents' };

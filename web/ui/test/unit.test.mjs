@@ -1,0 +1,137 @@
+// Unit tests of the map's pure parts: the state in the URL and the colour classes.
+// Run with: node --test test/
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  addDays, daysBetween, defaults, filterQuery, isDay, layersFor, parse, presetRange, serialize, tileQuery, tileURL,
+  weekEnd, weekIndex,
+} from '../src/state.js';
+import { classBreaks, classLabels, fillColor, legend, pick, VIRIDIS, SUPPRESSED } from '../src/style.js';
+import { normaliseCell, normaliseArea, normaliseWeeks } from '../src/panel.js';
+
+const cfg = {
+  role: 'police', today: '2026-06-30', strands: ['race', 'religion', 'sexual_orientation'], sources: ['police', 'third_party'],
+  levels: ['lsoa', 'ward'],
+};
+
+test('days', () => {
+  assert.equal(addDays('2026-03-01', -1), '2026-02-28');
+  assert.equal(addDays('2024-02-28', 1), '2024-02-29');
+  assert.equal(daysBetween('2026-06-24', '2026-06-30'), 6);
+  assert.ok(isDay('2024-02-29'));
+  for (const bad of ['2023-02-29', '2026-13-01', '26-06-30', '2026-06-30T00:00', '', null]) assert.ok(!isDay(bad), String(bad));
+  assert.deepEqual(presetRange(7, '2026-06-30'), { from: '2026-06-24', to: '2026-06-30' });
+  assert.deepEqual(presetRange(365, '2026-06-30'), { from: '2025-07-01', to: '2026-06-30' });
+});
+
+test('week slider steps', () => {
+  assert.equal(weekEnd(103, '2026-06-30'), '2026-06-30');
+  assert.equal(weekEnd(102, '2026-06-30'), '2026-06-23');
+  assert.equal(weekIndex('2026-06-23', '2026-06-30'), 102);
+  assert.equal(weekIndex('2026-06-22', '2026-06-30'), -1, 'not a step');
+  assert.equal(weekIndex('2026-07-07', '2026-06-30'), -1, 'after today');
+  assert.equal(weekIndex(weekEnd(0, '2026-06-30'), '2026-06-30'), 0);
+});
+
+test('defaults: the last 28 days, counts, the first level, the layers a role may see', () => {
+  const s = defaults(cfg);
+  assert.equal(s.from, '2026-06-03');
+  assert.equal(s.to, '2026-06-30');
+  assert.equal(s.metric, 'count');
+  assert.equal(s.level, 'lsoa');
+  assert.deepEqual(s.layers, ['hex', 'areas', 'alerts']);
+  assert.deepEqual(layersFor('strategic'), ['hex', 'areas', 'alerts']);
+  assert.deepEqual(layersFor('council'), ['hex', 'areas', 'alerts', 'nearrepeat']);
+  assert.deepEqual(layersFor('police'), ['hex', 'areas', 'alerts', 'nearrepeat', 'incidents']);
+});
+
+test('a link round-trips every setting', () => {
+  const s = defaults(cfg);
+  Object.assign(s, {
+    view: { z: 12.5, lat: 52.04123, lon: -0.76321 }, from: '2026-06-24', to: '2026-06-30', preset: 0, week: '2026-06-30',
+    strands: ['religion', 'race'], kind: 'incident', sources: ['third_party'], metric: 'rate', level: 'ward',
+    layers: ['hex', 'nearrepeat', 'incidents'], cell: '88195d2b1dfffff',
+  });
+  const q = serialize(s);
+  assert.match(q, /strand=religion,race/);
+  assert.deepEqual(parse('?' + q, cfg), s);
+});
+
+test('parse drops what this page does not offer', () => {
+  const s = parse('?strand=race,astrology&source=mi5&kind=both&metric=colour&level=county&layers=hex,incidents,bogus&z=99&lat=1&lon=1', { ...cfg, role: 'strategic' });
+  assert.deepEqual(s.strands, ['race']);
+  assert.deepEqual(s.sources, []);
+  assert.equal(s.kind, '');
+  assert.equal(s.metric, 'count');
+  assert.equal(s.level, 'lsoa');
+  assert.deepEqual(s.layers, ['hex'], 'strategic users have no incident layer');
+  assert.equal(s.view, null, 'zoom out of range');
+  const bad = parse('?from=2026-06-30&to=2026-06-01', cfg);
+  assert.equal(bad.from, '2026-06-03', 'a period that ends before it starts is ignored');
+  assert.equal(parse('?cell=not-a-cell', cfg).cell, '');
+});
+
+test('presets and weeks from a link', () => {
+  let s = parse('?preset=90', cfg);
+  assert.deepEqual([s.from, s.to, s.preset], ['2026-04-02', '2026-06-30', 90]);
+  s = parse('?week=2026-05-31', cfg);
+  assert.deepEqual([s.from, s.to, s.week, s.preset], ['2026-05-25', '2026-05-31', '2026-05-31', 0]);
+  s = parse('?from=2026-04-02&to=2026-06-30&preset=90', { ...cfg, today: '2026-07-10' });
+  assert.deepEqual([s.from, s.to, s.preset], ['2026-04-02', '2026-06-30', 0], 'an old link keeps its days, not its preset');
+});
+
+test('tile URLs carry each layer its own parameters', () => {
+  const s = { ...defaults(cfg), strands: ['religion'], kind: 'crime', sources: ['police', 'third_party'] };
+  assert.equal(filterQuery(s), 'from=2026-06-03&to=2026-06-30&strand=religion&kind=crime&source=police,third_party');
+  assert.equal(tileQuery('areas', s), filterQuery(s) + '&level=lsoa');
+  assert.equal(tileQuery('alerts', s), 'status=new,acknowledged,assessment_opened');
+  assert.equal(tileQuery('near_repeat', s), '');
+  assert.equal(tileURL('http://x', 'near_repeat', s), 'http://x/tiles/near_repeat/{z}/{x}/{y}.mvt');
+  assert.equal(tileURL('http://x', 'hotspots', s), 'http://x/tiles/hotspots/{z}/{x}/{y}.mvt?' + filterQuery(s));
+});
+
+test('class breaks', () => {
+  assert.deepEqual(classBreaks([], 6, true), []);
+  assert.deepEqual(classBreaks([0, 0], 6, true), []);
+  assert.deepEqual(classBreaks([3, 1, 2, 2], 6, true), [2, 3], 'few distinct values: one class each');
+  const many = Array.from({ length: 100 }, (_, i) => i + 1);
+  const b = classBreaks(many, 5, true);
+  assert.equal(b.length, 4);
+  for (let i = 1; i < b.length; i++) assert.ok(b[i] > b[i - 1], 'ascending');
+  const rates = classBreaks([0.123, 0.5, 1.7, 2.2, 3.9, 8.1, 12.5], 4, false);
+  assert.ok(rates.every((x, i) => i === 0 || x > rates[i - 1]));
+  assert.deepEqual(classLabels(1, [2, 5], true), ['1', '2–4', '5 or more']);
+  assert.deepEqual(classLabels(0.5, [1.5], false), ['0.50 to under 1.50', '1.50 or more']);
+});
+
+test('colours: suppressed is its own colour, every class has one', () => {
+  assert.deepEqual(pick(VIRIDIS, 6), VIRIDIS);
+  assert.equal(pick(VIRIDIS, 2)[0], VIRIDIS[0]);
+  const e = fillColor('count', { count: { min: 1, breaks: [2, 5] } });
+  assert.equal(e[0], 'case');
+  assert.equal(e[2], SUPPRESSED);
+  assert.ok(!VIRIDIS.includes(SUPPRESSED));
+  const l = legend('count', { count: { min: 1, breaks: [2, 5] } }, { exact: false });
+  assert.deepEqual(l.items.map((i) => i.label), ['1', '2–4', '5 or more', 'suppressed (a small count is withheld)']);
+  assert.ok(l.notes.some((n) => /multiples of 5/.test(n)));
+  assert.ok(legend('z', {}, { res: 7, hotspotRes: 8 }).notes[0].includes('resolution-8'));
+  assert.equal(legend('category', {}, {}).items.length, 10);
+});
+
+test('API answers in either shape', () => {
+  const flat = normaliseCell({ cell: 'c', res: 8, count: 7, crimes: 3, incidents: 4, by_strand: { race: 7 }, rate_per_1000: 1.2,
+    weekly: [{ week_end: '2026-06-30', observed: 2, expected: 1.5 }] });
+  const nested = normaliseCell({ cell: 'c', res: 8, counts: { count: 7, crimes: 3, incidents: 4, by_strand: { race: 7 } }, rate_per_1000: 1.2,
+    weekly: { weeks: [{ start: '2026-06-24', end: '2026-06-30', observed: 2, expected: 1.5 }] } });
+  for (const d of [flat, nested]) {
+    assert.equal(d.count, 7);
+    assert.equal(d.byStrand.race, 7);
+    assert.deepEqual(d.weeks.map((w) => [w.end, w.observed, w.expected]), [['2026-06-30', 2, 1.5]]);
+  }
+  const withheld = normaliseCell({ cell: 'c', counts: { count: null, suppressed: true } });
+  assert.equal(withheld.count, null);
+  assert.ok(withheld.suppressed);
+  const a = normaliseArea({ area: { code: 'W1', name: 'Ward 1', level: 'ward', count: 5, population: 1000, rate_per_1000: 5 }, weekly: { weeks: [] } });
+  assert.deepEqual([a.id, a.count, a.rate, a.weeks.length], ['W1', 5, 5, 0]);
+  assert.deepEqual(normaliseWeeks(undefined), []);
+});
