@@ -40,6 +40,13 @@ func (f Filter) Check(strands, sources []string) error {
 	return nil
 }
 
+// Place is where a weekly series is counted: one H3 cell at its resolution, or one
+// area by its code.
+type Place struct {
+	Cell uint64
+	Area string
+}
+
 // CellCount is the number of incidents in one H3 cell for a filter, with the split by
 // kind and by strand (an incident of two strands counts once in Count and once under
 // each of its strands).

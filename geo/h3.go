@@ -157,3 +157,77 @@ func CellPolygon(cell uint64) orb.Polygon {
 	ring = append(ring, ring[0])
 	return orb.Polygon{ring}
 }
+
+// CellPopulation spreads the people of the finest level with populations over the
+// H3 cells at res: each area's population goes evenly over the finer cells whose
+// centres fall inside it (two resolutions finer, at most 11), and those are summed
+// to their parents at res. A hexagon that straddles areas borrows from each; an
+// area smaller than one fine cell puts its people in the cell of its first vertex.
+// It is the denominator of a hexagon's rate, an estimate and labelled as one.
+func CellPopulation(areas []Area, res int) map[uint64]float64 {
+	level := populatedLevel(areas)
+	out := map[uint64]float64{}
+	if level == "" || res < 0 || res > 15 {
+		return out
+	}
+	fine := min(res+2, 11)
+	if fine < res {
+		fine = res
+	}
+	for _, a := range areas {
+		if a.Level != level || a.Population <= 0 {
+			continue
+		}
+		var cells []h3.Cell
+		for _, p := range a.Geometry {
+			if len(p) == 0 {
+				continue
+			}
+			cells = append(cells, h3.PolygonToCells(geoPolygon(p), fine)...)
+		}
+		if len(cells) == 0 {
+			if len(a.Geometry) == 0 || len(a.Geometry[0]) == 0 || len(a.Geometry[0][0]) == 0 {
+				continue
+			}
+			pt := a.Geometry[0][0][0]
+			out[uint64(h3.LatLngToCell(h3.NewLatLng(pt[1], pt[0]), res))] += float64(a.Population)
+			continue
+		}
+		share := float64(a.Population) / float64(len(cells))
+		for _, c := range cells {
+			out[uint64(c.Parent(res))] += share
+		}
+	}
+	return out
+}
+
+// populatedLevel is the level with the most areas that have a population.
+func populatedLevel(areas []Area) string {
+	n := map[string]int{}
+	best := ""
+	for _, a := range areas {
+		if a.Population <= 0 {
+			continue
+		}
+		n[a.Level]++
+		if best == "" || n[a.Level] > n[best] || n[a.Level] == n[best] && a.Level < best {
+			best = a.Level
+		}
+	}
+	return best
+}
+
+func geoPolygon(p orb.Polygon) h3.GeoPolygon {
+	loop := func(r orb.Ring) h3.GeoLoop {
+		l := make(h3.GeoLoop, 0, len(r))
+		for _, pt := range r {
+			l = append(l, h3.NewLatLng(pt[1], pt[0]))
+		}
+		return l
+	}
+	g := h3.GeoPolygon{GeoLoop: loop(p[0])}
+	for _, hole := range p[1:] {
+		g.Holes = append(g.Holes, loop(hole))
+	}
+	return g
+}

@@ -2,8 +2,11 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tensionmap/tensionmap/geo"
 )
@@ -172,4 +175,61 @@ func (db *DB) Ready(ctx context.Context) error {
 		return geo.Errorf(geo.EUNAVAILABLE, "migrations %v not applied", pending)
 	}
 	return nil
+}
+
+// WeeklyCounts returns the incidents of each of the weeks weeks that end on the day
+// end, oldest first, in one place (a cell at its own resolution, or an area), that
+// match f's strands, kinds and sources; f's dates are ignored. An unknown area is
+// ENOTFOUND.
+func (db *DB) WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end time.Time, weeks int) ([]int, error) {
+	if weeks <= 0 {
+		return nil, nil
+	}
+	v, err := db.Vocab(ctx)
+	if err != nil {
+		return nil, err
+	}
+	end = time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
+	f.From, f.To = end.AddDate(0, 0, -7*weeks+1), end
+	from, to, mask, kinds, sources, err := v.filterArgs(f)
+	if err != nil {
+		return nil, err
+	}
+	var sql string
+	var place any
+	switch {
+	case p.Area != "":
+		var id int32
+		if err := db.Pool.QueryRow(ctx, `SELECT id FROM areas WHERE code = $1`, p.Area).Scan(&id); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil, geo.Errorf(geo.ENOTFOUND, "no area has the code %q", p.Area)
+			}
+			return nil, fmt.Errorf("postgis: weekly counts: %w", err)
+		}
+		place = id
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM cell_counts c JOIN area_sets s ON s.id = c.area_set
+			WHERE $1::integer = ANY(s.areas) AND ` + rollupWhere(2) + ` GROUP BY 1`
+	case p.Cell != 0:
+		place = int64(p.Cell)
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM cell_counts
+			WHERE cell <> 0 AND h3_res(cell) >= h3_res($1::bigint) AND h3_parent(cell, h3_res($1::bigint)) = $1 AND ` + rollupWhere(2) + ` GROUP BY 1`
+	default:
+		return nil, geo.Errorf(geo.EINVALID, "weekly counts: a cell or an area is needed")
+	}
+	rows, err := db.Pool.Query(ctx, sql, place, from, to, mask, kinds, sources)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: weekly counts: %w", err)
+	}
+	defer rows.Close()
+	out := make([]int, weeks)
+	for rows.Next() {
+		var ago, n int64
+		if err := rows.Scan(&ago, &n); err != nil {
+			return nil, fmt.Errorf("postgis: weekly counts: %w", err)
+		}
+		if ago >= 0 && ago < int64(weeks) {
+			out[weeks-1-int(ago)] += int(n)
+		}
+	}
+	return out, rows.Err()
 }

@@ -478,3 +478,11 @@ func (db *DB) EngineRuns(ctx context.Context, limit int) ([]tension.RunRecord, e
 	}
 	return out, rows.Err()
 }
+
+// AnalysisVersion returns the id of the latest finished engine run (0 when none):
+// what the hot spot, alert and near-repeat layers depend on besides the data.
+func (db *DB) AnalysisVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM engine_runs WHERE status = 'done'`).Scan(&v)
+	return v, err
+}

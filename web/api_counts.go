@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"slices"
@@ -190,6 +191,122 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
-	writeJSON(w, http.StatusOK, map[string]any{"filter": filterJSON(f), "area": s.areaJSON(d, a, true)})
+	weekly, err := s.weekly(r.Context(), d, geo.Place{Area: code}, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"filter": filterJSON(f), "area": s.areaJSON(d, a, true), "weekly": weekly})
 	return nil
+}
+
+// handleCell answers GET /api/v1/cells/{cell}: one hexagon's counts for a period and
+// filters, its estimated population and rate, its hot spot analysis, and its weekly
+// series of observed against expected.
+func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), filterParams...)
+	f := q.filter(s.opts.Strands, s.opts.Sources)
+	if err := q.err(); err != nil {
+		return err
+	}
+	cell, err := geo.ParseCell(chi.URLParam(r, "cell"))
+	if err != nil {
+		return geo.Errorf(geo.EINVALID, "cell: %s", geo.ErrorMessage(err))
+	}
+	res := h3.Cell(cell).Resolution()
+	stored, err := s.resolutions(r.Context())
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(stored, res) {
+		return geo.Errorf(geo.EINVALID, "cell: counts are kept at resolutions %v, not %d", stored, res)
+	}
+	version, err := s.dataVersion(r.Context())
+	if err != nil {
+		return err
+	}
+	cs, err := s.cellCounts(r.Context(), res, f, version)
+	if err != nil {
+		return err
+	}
+	c := cs.counts[cell]
+	if c == nil {
+		c = &geo.CellCount{Cell: cell}
+	}
+	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	ll := h3.Cell(cell).LatLng()
+	out := map[string]any{"cell": geo.CellString(cell), "res": res, "lat": round6(ll.Lat), "lon": round6(ll.Lng),
+		"filter": filterJSON(f), "counts": s.countJSON(d, c.Count, c.Crimes, c.Incidents, c.ByStrand)}
+	pop, err := s.cellPopulation(r.Context(), res, version)
+	if err != nil {
+		return err
+	}
+	if p := pop[cell]; p >= 50 {
+		out["population_estimate"] = int(math.Round(p))
+		out["rate_per_1000"] = d.rate(d.count(c.Count), int(math.Round(p)))
+	}
+	gi, err := s.hotspotIndex(r.Context(), res, version)
+	if err != nil {
+		return err
+	}
+	if h, ok := gi[cell]; ok {
+		out["hotspot"] = map[string]any{"z": round3(h.Z), "p": h.P, "confidence": h.Confidence, "category": h.Category}
+	}
+	if out["weekly"], err = s.weekly(r.Context(), d, geo.Place{Cell: cell}, f); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// Weekly series: the weeks shown, and the weeks before each that make its expected
+// count.
+const (
+	weeksShown    = 26
+	weeksBaseline = 12
+)
+
+type weekJSON struct {
+	Start    string   `json:"start"`
+	End      string   `json:"end"`
+	Observed *int     `json:"observed"`
+	Expected *float64 `json:"expected"`
+}
+
+// weekly is a place's series of weeks ending on the filter's last day (or the last
+// day with data): each week's count beside the mean of the twelve weeks before it.
+// For a role that may not see small numbers a week below k is withheld, and the
+// expected count comes from the rounded twelve-week total, withheld below k.
+func (s *Server) weekly(ctx context.Context, d disclosure, p geo.Place, f geo.Filter) (map[string]any, error) {
+	end := f.To
+	if end.IsZero() {
+		st, err := s.store.Stats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		end = st.LastDay
+		if end.IsZero() {
+			end = s.opts.Now().UTC()
+		}
+	}
+	counts, err := s.store.WeeklyCounts(ctx, p, f, end, weeksShown+weeksBaseline)
+	if err != nil {
+		return nil, err
+	}
+	end = time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
+	weeks := make([]weekJSON, weeksShown)
+	for i := range weeks {
+		k := weeksBaseline + i
+		last := end.AddDate(0, 0, -7*(weeksShown-1-i))
+		wk := weekJSON{Start: last.AddDate(0, 0, -6).Format(time.DateOnly), End: last.Format(time.DateOnly), Observed: d.count(counts[k])}
+		total := 0
+		for _, n := range counts[k-weeksBaseline : k] {
+			total += n
+		}
+		if shown := d.count(total); shown != nil {
+			e := math.Round(float64(*shown)/weeksBaseline*100) / 100
+			wk.Expected = &e
+		}
+		weeks[i] = wk
+	}
+	return map[string]any{"end": end.Format(time.DateOnly), "expected": "mean of the 12 weeks before", "weeks": weeks}, nil
 }

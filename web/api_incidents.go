@@ -71,6 +71,13 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.ingested.WithLabelValues("inserted").Add(float64(sum.Inserted))
 	s.metrics.ingested.WithLabelValues("duplicate").Add(float64(sum.Duplicates))
 	s.metrics.ingested.WithLabelValues("rejected").Add(float64(sum.Rejected))
+	if sum.Inserted > 0 {
+		// New data: tiles are rendered afresh and the engine runs again soon.
+		s.forgetVersion()
+		if s.opts.AfterIngest != nil {
+			s.opts.AfterIngest()
+		}
+	}
 	if sum.Read > 0 || err == nil {
 		s.audit(r, "incidents.ingest", map[string]any{"read": sum.Read, "inserted": sum.Inserted, "duplicates": sum.Duplicates,
 			"rejected": sum.Rejected, "source": who.Source, "failed": err != nil}, int64(sum.Inserted))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
@@ -21,6 +24,7 @@ import (
 	"github.com/tensionmap/tensionmap/postgis"
 	"github.com/tensionmap/tensionmap/postgis/pgtest"
 	"github.com/tensionmap/tensionmap/web"
+	"github.com/uber/h3-go/v4"
 )
 
 // The synthetic town ends on testEnd; the server's clock stands still at testNow,
@@ -360,4 +364,15 @@ func (r *resp) cookie(name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// townCell is the H3 cell at res holding the synthetic town's centre.
+func townCell(res int) string {
+	return h3.LatLngToCell(h3.NewLatLng(52.04, -0.76), res).String()
+}
+
+// townTile is "z/x/y" of the tile at zoom z holding the synthetic town's centre.
+func townTile(z int) string {
+	t := maptile.At(orb.Point{-0.76, 52.04}, maptile.Zoom(z))
+	return fmt.Sprintf("%d/%d/%d", t.Z, t.X, t.Y)
 }

@@ -91,6 +91,9 @@ func (s *Server) openAPI() obj {
 			"p_value": obj{"type": "number", "nullable": true}, "recurrence_days": obj{"type": "number", "nullable": true},
 			"assessment_id": obj{"type": "integer", "nullable": true}, "series": obj{"type": "array", "items": obj{"type": "object"}},
 			"events": obj{"type": "array", "items": obj{"type": "object"}}}},
+		"Weekly": obj{"type": "object", "description": "weeks ending on the filter's last day, or the last day with data; expected is the mean of the 12 weeks before each",
+			"properties": obj{"end": day, "expected": str, "weeks": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
+				"start": day, "end": day, "observed": count, "expected": obj{"type": "number", "nullable": true}}}}}},
 		"AuditEntry": obj{"type": "object", "properties": obj{"id": integer, "at": obj{"type": "string", "format": "date-time"}, "actor": str,
 			"role": str, "action": str, "route": str, "params": obj{"type": "object"}, "rows": integer, "ip": str, "request_id": str}},
 	}
@@ -125,8 +128,15 @@ func (s *Server) openAPI() obj {
 				errorResponses("400", "401", "403", "503"))}},
 		"/api/v1/areas/{code}": obj{"get": obj{"summary": "One area with counts by strand and source",
 			"parameters": append(filterParameters(), param("code", "path", "area code", str, true)),
-			"responses": merge(obj{"200": jsonResponse("the area", obj{"type": "object", "properties": obj{"area": ref("Area")}})},
+			"responses": merge(obj{"200": jsonResponse("the area", obj{"type": "object", "properties": obj{"area": ref("Area"), "weekly": ref("Weekly")}})},
 				errorResponses("400", "401", "403", "404", "503"))}},
+		"/api/v1/cells/{cell}": obj{"get": obj{"summary": "One H3 cell: counts by strand, estimated population and rate, hot spot analysis, weekly series",
+			"parameters": append(filterParameters(), param("cell", "path", "H3 cell at a roll-up resolution, as hex", str, true)),
+			"responses": merge(obj{"200": jsonResponse("the cell", obj{"type": "object", "properties": obj{"cell": str, "res": integer,
+				"lat": obj{"type": "number"}, "lon": obj{"type": "number"}, "counts": ref("Cell"),
+				"population_estimate": obj{"type": "integer", "description": "the finest populated level's people spread over the cell (an estimate)"},
+				"rate_per_1000":       obj{"type": "number", "nullable": true}, "hotspot": obj{"type": "object"}, "weekly": ref("Weekly")}})},
+				errorResponses("400", "401", "403", "503"))}},
 		"/api/v1/users": obj{
 			"get": obj{"summary": "Users (admin)", "responses": merge(obj{"200": jsonResponse("users", obj{"type": "object", "properties": obj{"users": array("User")}})}, errorResponses("401", "403"))},
 			"post": obj{"summary": "Create a user (admin); a generated password is returned once",
@@ -176,6 +186,26 @@ func (s *Server) openAPI() obj {
 			"parameters": []any{param("since", "query", "", day, false), param("until", "query", "", day, false), param("actor", "query", "", str, false),
 				param("action", "query", "", str, false), param("limit", "query", "", integer, false)},
 			"responses": merge(obj{"200": jsonResponse("entries", obj{"type": "object", "properties": obj{"entries": array("AuditEntry")}})}, errorResponses("400", "401", "403"))}},
+	}
+	for _, l := range []struct{ name, who string }{{layerHotspots, "police, council, strategic, admin"}, {layerAreas, "police, council, strategic, admin"},
+		{layerAlerts, "police, council, strategic, admin"}, {layerIncidents, "police, admin; audited"}, {layerNearRepeat, "police, council, admin"}} {
+		var params []any
+		switch l.name {
+		case layerHotspots, layerIncidents:
+			params = filterParameters()
+		case layerAreas:
+			params = append(filterParameters(), param("level", "query", "area level; the finest when absent", str, false))
+		case layerAlerts:
+			params = []any{param("status", "query", "new, acknowledged, assessment_opened, dismissed; open ones when absent", strs, false)}
+		}
+		params = append(params, param("z", "path", "zoom", integer, true), param("x", "path", "", integer, true), param("y", "path", "", integer, true))
+		paths["/tiles/"+l.name+"/{z}/{x}/{y}.mvt"] = obj{"get": obj{"summary": "Vector tile (MVT 2.1) of the " + l.name + " layer: " + tileDescriptions[l.name] + " (" + l.who + ")",
+			"parameters": params,
+			"responses": merge(obj{"200": obj{"description": "the tile, gzipped when asked", "content": obj{"application/vnd.mapbox-vector-tile": obj{}}},
+				"204": obj{"description": "nothing in the tile"}, "304": obj{"description": "not modified (If-None-Match)"}},
+				errorResponses("400", "401", "403", "503"))}}
+		paths["/tiles/"+l.name+".json"] = obj{"get": obj{"summary": "TileJSON 3.0.0 of the " + l.name + " layer",
+			"responses": merge(obj{"200": obj{"description": "TileJSON"}}, errorResponses("401", "403"))}}
 	}
 	return obj{
 		"openapi": "3.0.3",

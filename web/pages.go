@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -336,4 +338,60 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// handleMapPage serves the map. Its settings travel in the page as JSON read by the
+// bundled script: what the caller may switch on, the filters' choices and where
+// the basemap comes from.
+func (s *Server) handleMapPage(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r.URL.Query(), mapViewParams...).err(); err != nil {
+		return err
+	}
+	who := access.PrincipalFrom(r.Context())
+	cfg := map[string]any{
+		"role":          who.Role,
+		"basemapStyle":  s.opts.BasemapStyle,
+		"strands":       s.opts.Strands,
+		"sources":       s.opts.Sources,
+		"suppressBelow": s.opts.SuppressBelow,
+		"exactCounts":   who.Role.SeesSmallCounts(),
+		"incidents":     who.Is(access.IncidentReaders...),
+		"nearRepeat":    who.Is(access.AlertHandlers...),
+		"alertActions":  who.Is(access.AlertHandlers...),
+	}
+	levels, err := s.store.AreaLevels(r.Context())
+	if err != nil {
+		return err
+	}
+	cfg["levels"] = levels
+	if st, err := s.store.Stats(r.Context()); err == nil && !st.LastDay.IsZero() {
+		cfg["firstDay"] = st.FirstDay.Format(time.DateOnly)
+		cfg["lastDay"] = st.LastDay.Format(time.DateOnly)
+	}
+	if s.opts.BasemapStyle != "" {
+		w.Header().Set("Content-Security-Policy", mapContentSecurityPolicy(s.opts.BasemapStyle))
+	}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, "map.html", map[string]any{"Config": template.JS(js), "BasemapStyle": s.opts.BasemapStyle,
+		"Strands": s.opts.Strands, "Sources": s.opts.Sources, "Levels": levels, "FirstDay": cfg["firstDay"], "LastDay": cfg["lastDay"]})
+	return nil
+}
+
+// mapViewParams are the parameters the map keeps in its URL (the view and the
+// filters), which the page accepts and its script reads.
+var mapViewParams = append([]string{"z", "lat", "lon", "metric", "layers", "level", "week", "preset", "cell", "area"}, filterParams...)
+
+// mapContentSecurityPolicy lets the map fetch a configured basemap: its style, tiles,
+// glyphs and sprites from the style's origin.
+func mapContentSecurityPolicy(style string) string {
+	u, err := url.Parse(style)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return contentSecurityPolicy
+	}
+	origin := u.Scheme + "://" + u.Host
+	p := strings.Replace(contentSecurityPolicy, "connect-src 'self'", "connect-src 'self' "+origin, 1)
+	return strings.Replace(p, "img-src 'self' data: blob:", "img-src 'self' data: blob: "+origin, 1)
 }

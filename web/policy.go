@@ -99,6 +99,9 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
 }
 
+// isAPI reports whether a request is for a program rather than a page: the API,
+// the metrics and the tiles, answered with JSON errors and 401 rather than pages
+// and redirects.
 func isAPI(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/metrics"
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/tiles/") || r.URL.Path == "/metrics"
 }

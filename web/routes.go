@@ -31,6 +31,23 @@ func (s *Server) routes() {
 	s.handle("POST", "/admin/tokens", allow(access.Admins...), s.handleTokensForm, withBody(64<<10))
 	s.handle("GET", "/admin/audit", allow(access.Admins...), s.handleAuditPage)
 
+	s.handle("GET", "/map", allow(access.Readers...), s.handleMapPage)
+
+	// Tiles: one route per layer, so that each carries its own policy.
+	for _, l := range []struct {
+		name  string
+		roles []access.Role
+	}{
+		{layerHotspots, access.Readers},
+		{layerAreas, access.Readers},
+		{layerAlerts, access.Readers},
+		{layerIncidents, access.IncidentReaders},
+		{layerNearRepeat, access.AlertHandlers},
+	} {
+		s.handle("GET", "/tiles/"+l.name+"/{z}/{x}/{file}", allow(l.roles...), s.handleTile(l.name))
+		s.handle("GET", "/tiles/"+l.name+".json", allow(l.roles...), s.handleTileJSON(l.name))
+	}
+
 	// API.
 	s.handle("GET", "/api/v1/openapi.json", anyRole, s.handleOpenAPI)
 	s.handle("GET", "/api/v1/me", anyRole, s.handleMe)
@@ -38,6 +55,7 @@ func (s *Server) routes() {
 		withBody(s.opts.MaxIntakeBody), withTimeout(s.opts.IntakeTimeout))
 	s.handle("GET", "/api/v1/incidents", allow(access.IncidentReaders...), s.handleIncidents)
 	s.handle("GET", "/api/v1/cells", allow(access.Readers...), s.handleCells)
+	s.handle("GET", "/api/v1/cells/{cell}", allow(access.Readers...), s.handleCell)
 	s.handle("GET", "/api/v1/areas", allow(access.Readers...), s.handleAreas)
 	s.handle("GET", "/api/v1/areas/{code}", allow(access.Readers...), s.handleArea)
 	s.handle("GET", "/api/v1/users", allow(access.Admins...), s.handleListUsers)

@@ -63,7 +63,7 @@ type routeCase struct {
 func routeCases() []routeCase {
 	signin := url.Values{"username": {"council"}, "password": {testPassword}}.Encode()
 	const form = "application/x-www-form-urlencoded"
-	return []routeCase{
+	cases := []routeCase{
 		{method: "GET", pattern: "/healthz", path: "/healthz", ok: 200},
 		{method: "GET", pattern: "/readyz", path: "/readyz", ok: 200},
 		{method: "GET", pattern: "/metrics", path: "/metrics", ok: 200},
@@ -98,7 +98,20 @@ func routeCases() []routeCase {
 		{method: "GET", pattern: "/api/v1/hotspots", path: "/api/v1/hotspots?res=8", ok: 200},
 		{method: "GET", pattern: "/api/v1/near-repeat", path: "/api/v1/near-repeat", ok: 404},
 		{method: "GET", pattern: "/api/v1/runs", path: "/api/v1/runs", ok: 200},
+		{method: "GET", pattern: "/api/v1/cells/{cell}", path: "/api/v1/cells/" + townCell(8), ok: 200},
+		{method: "GET", pattern: "/map", path: "/map", ok: 200},
 	}
+	tile := townTile(12)
+	for _, l := range []string{"hotspots", "areas", "alerts", "incidents", "near_repeat"} {
+		status := 200
+		if l == "alerts" || l == "near_repeat" {
+			status = 0 // 204 before the engine has run
+		}
+		cases = append(cases,
+			routeCase{method: "GET", pattern: "/tiles/" + l + "/{z}/{x}/{file}", path: "/tiles/" + l + "/" + tile + ".mvt", ok: status},
+			routeCase{method: "GET", pattern: "/tiles/" + l + ".json", path: "/tiles/" + l + ".json", ok: 200})
+	}
+	return cases
 }
 
 // TestEveryRouteAsEveryRole calls every route as nobody, as a session of each role
@@ -121,27 +134,35 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 	// Hard-coded expectations for the routes that matter most, so that a policy
 	// loosened by mistake fails here and not only in review.
 	want := map[string][]access.Role{
-		"GET /api/v1/incidents":            {access.Police, access.Admin},
-		"POST /api/v1/incidents":           {access.Partner, access.Admin},
-		"GET /metrics":                     {access.Admin},
-		"GET /admin/users":                 {access.Admin},
-		"POST /admin/users":                {access.Admin},
-		"GET /admin/tokens":                {access.Admin},
-		"POST /admin/tokens":               {access.Admin},
-		"GET /admin/audit":                 {access.Admin},
-		"GET /api/v1/users":                {access.Admin},
-		"POST /api/v1/users":               {access.Admin},
-		"PATCH /api/v1/users/{username}":   {access.Admin},
-		"GET /api/v1/tokens":               {access.Admin},
-		"POST /api/v1/tokens":              {access.Admin},
-		"DELETE /api/v1/tokens/{id}":       {access.Admin},
-		"GET /api/v1/audit":                {access.Admin},
-		"GET /api/v1/cells":                {access.Police, access.Council, access.Strategic, access.Admin},
-		"GET /api/v1/areas":                {access.Police, access.Council, access.Strategic, access.Admin},
-		"GET /api/v1/areas/{code}":         {access.Police, access.Council, access.Strategic, access.Admin},
-		"GET /api/v1/alerts":               {access.Police, access.Council, access.Strategic, access.Admin},
-		"POST /api/v1/alerts/{id}/dismiss": {access.Police, access.Council, access.Admin},
-		"GET /api/v1/near-repeat":          {access.Police, access.Council, access.Admin},
+		"GET /api/v1/incidents":                 {access.Police, access.Admin},
+		"POST /api/v1/incidents":                {access.Partner, access.Admin},
+		"GET /metrics":                          {access.Admin},
+		"GET /admin/users":                      {access.Admin},
+		"POST /admin/users":                     {access.Admin},
+		"GET /admin/tokens":                     {access.Admin},
+		"POST /admin/tokens":                    {access.Admin},
+		"GET /admin/audit":                      {access.Admin},
+		"GET /api/v1/users":                     {access.Admin},
+		"POST /api/v1/users":                    {access.Admin},
+		"PATCH /api/v1/users/{username}":        {access.Admin},
+		"GET /api/v1/tokens":                    {access.Admin},
+		"POST /api/v1/tokens":                   {access.Admin},
+		"DELETE /api/v1/tokens/{id}":            {access.Admin},
+		"GET /api/v1/audit":                     {access.Admin},
+		"GET /api/v1/cells":                     {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /api/v1/areas":                     {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /api/v1/areas/{code}":              {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /api/v1/alerts":                    {access.Police, access.Council, access.Strategic, access.Admin},
+		"POST /api/v1/alerts/{id}/dismiss":      {access.Police, access.Council, access.Admin},
+		"GET /api/v1/near-repeat":               {access.Police, access.Council, access.Admin},
+		"GET /api/v1/cells/{cell}":              {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /map":                              {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /tiles/hotspots/{z}/{x}/{file}":    {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /tiles/areas/{z}/{x}/{file}":       {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /tiles/alerts/{z}/{x}/{file}":      {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /tiles/incidents/{z}/{x}/{file}":   {access.Police, access.Admin},
+		"GET /tiles/incidents.json":             {access.Police, access.Admin},
+		"GET /tiles/near_repeat/{z}/{x}/{file}": {access.Police, access.Council, access.Admin},
 	}
 	for route, roles := range want {
 		method, pattern, _ := strings.Cut(route, " ")
@@ -189,7 +210,7 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 			// A partner user has no source: the intake takes reports from partner
 			// tokens only, each bound to its source.
 			partnerSessionIntake := c.pattern == "/api/v1/incidents" && c.method == "POST" && w.role == access.Partner && w.token == ""
-			api := strings.HasPrefix(c.path, "/api/") || c.path == "/metrics"
+			api := strings.HasPrefix(c.path, "/api/") || strings.HasPrefix(c.path, "/tiles/") || c.path == "/metrics"
 			switch {
 			case allowed && !partnerSessionIntake:
 				if r.status == 401 || r.status == 403 || r.status >= 500 {

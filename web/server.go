@@ -45,6 +45,15 @@ type Store interface {
 	Hotspots(ctx context.Context, res int) (from, to time.Time, runID int64, hotspots []tension.Hotspot, err error)
 	NearRepeat(ctx context.Context) (*tension.NearRepeatReport, int64, error)
 	EngineRuns(ctx context.Context, limit int) ([]tension.RunRecord, error)
+
+	// What the tiles read: versions that change when the data, the analysis or the
+	// areas do, and the areas with their geometry.
+	DataVersion(ctx context.Context) (int64, error)
+	AnalysisVersion(ctx context.Context) (int64, error)
+	AreasVersion(ctx context.Context) (string, error)
+	LoadAreas(ctx context.Context) ([]geo.Area, error)
+	// WeeklyCounts are a cell's or an area's counts by week, for the map's panel.
+	WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end time.Time, weeks int) ([]int, error)
 }
 
 // Ingester runs the ingest pipeline over one input for the partner intake API.
@@ -82,7 +91,17 @@ type Options struct {
 	// AfterIngest, when set, is called after the intake stored new incidents (the
 	// tension engine runs again soon).
 	AfterIngest func()
-	Now         func() time.Time
+
+	// StaticDir, when set, serves /static from this directory instead of the files
+	// embedded in the binary: for working on the map's sources without rebuilding.
+	StaticDir string
+	// BasemapStyle is the URL of a MapLibre style for the map's basemap; empty
+	// draws the data on a plain background, which works on a closed network.
+	BasemapStyle string
+	// TileCacheBytes bounds the rendered tiles kept in memory; 256 MiB when 0.
+	TileCacheBytes int64
+
+	Now func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -116,6 +135,9 @@ func (o *Options) defaults() {
 	if o.Unavailable == nil {
 		o.Unavailable = func(error) bool { return false }
 	}
+	if o.TileCacheBytes == 0 {
+		o.TileCacheBytes = 256 << 20
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -135,6 +157,7 @@ type Server struct {
 	signIns  keyedGate // one sign-in attempt at a time per limiter key
 	metrics  *metrics
 	gatherer prometheus.Gatherer
+	tiles    *tileState
 }
 
 // New returns a server over store. reg receives the server's metrics and is what
@@ -150,6 +173,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		policies: map[string]policy{},
 		limiter:  access.NewLimiter(opts.SignInMax, opts.SignInWindow),
 		metrics:  newMetrics(reg),
+		tiles:    newTileState(opts.TileCacheBytes),
 	}
 	if reg != nil {
 		s.gatherer = reg
@@ -176,6 +200,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) Router() chi.Routes { return s.router }
 
 func (s *Server) staticFiles() http.Handler {
+	if s.opts.StaticDir != "" {
+		return http.StripPrefix("/static/", http.FileServer(http.Dir(s.opts.StaticDir)))
+	}
 	sub, _ := fs.Sub(staticFS, "static")
 	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
 }

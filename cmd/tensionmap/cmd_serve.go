@@ -86,8 +86,9 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		Version: version, Strands: s.cfg.Strands, Sources: s.cfg.Sources,
 		SuppressBelow: s.cfg.SuppressBelow, RoundTo: s.cfg.RoundTo,
 		SessionTTL: s.cfg.SessionTTL, SecureCookies: s.cfg.SecureCookies, CORSOrigins: s.cfg.CORSOrigins, TrustProxy: s.cfg.TrustProxy,
-		Unavailable: postgis.Unavailable,
-		AfterIngest: sched.Kick,
+		Unavailable:  postgis.Unavailable,
+		AfterIngest:  sched.Kick,
+		BasemapStyle: s.cfg.BasemapStyle, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20,
 	}, db, ing, s.log, reg)
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {

@@ -39,6 +39,9 @@ type Config struct {
 	CORSOrigins   []string      // TENSIONMAP_CORS_ORIGINS: origins whose pages may call the API
 	TrustProxy    bool          // TENSIONMAP_TRUST_PROXY: take client addresses from X-Forwarded-For
 	DBMaxConns    int           // TENSIONMAP_DB_MAX_CONNS: database connections of the server
+	BasemapStyle  string        // TENSIONMAP_BASEMAP_STYLE: URL of a MapLibre style under the data; none draws a plain background
+	StaticDir     string        // TENSIONMAP_STATIC_DIR: serve /static from this directory instead of the embedded files
+	TileCacheMB   int           // TENSIONMAP_TILE_CACHE_MB: memory for rendered tiles
 
 	// the tension engine
 	EngineAt          string        // TENSIONMAP_ENGINE_AT: local time of the daily run, "HH:MM", or "off"
@@ -71,6 +74,7 @@ func DefaultConfig() Config {
 		SecureCookies: true,
 		SessionTTL:    8 * time.Hour,
 		DBMaxConns:    20,
+		TileCacheMB:   256,
 
 		EngineAt:          "02:00",
 		EngineAfterIngest: true,
@@ -89,7 +93,8 @@ var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIO
 	"TENSIONMAP_LISTEN", "TENSIONMAP_SUPPRESS_BELOW", "TENSIONMAP_STRATEGIC_ROUNDING", "TENSIONMAP_SECURE_COOKIES",
 	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS",
 	"TENSIONMAP_ENGINE_AT", "TENSIONMAP_ENGINE_AFTER_INGEST", "TENSIONMAP_TENSION_SCALE", "TENSIONMAP_TENSION_RULES",
-	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES"}
+	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES", "TENSIONMAP_BASEMAP_STYLE",
+	"TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
 func (c *Config) LoadEnv(getenv func(string) string) error {
@@ -125,6 +130,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			c.DatabaseURL = strings.TrimSpace(string(b))
 		}
 	}
+	str("TENSIONMAP_BASEMAP_STYLE", &c.BasemapStyle)
+	str("TENSIONMAP_STATIC_DIR", &c.StaticDir)
 	str("TENSIONMAP_ENGINE_AT", &c.EngineAt)
 	str("TENSIONMAP_TENSION_RULES", &c.TensionRules)
 	str("TENSIONMAP_DRAFT_LEVEL", &c.DraftLevel)
@@ -142,7 +149,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		}
 	}
 	ints := map[string]*int{"TENSIONMAP_SUPPRESS_BELOW": &c.SuppressBelow, "TENSIONMAP_STRATEGIC_ROUNDING": &c.RoundTo, "TENSIONMAP_DB_MAX_CONNS": &c.DBMaxConns,
-		"TENSIONMAP_SCAN_REPLICATES": &c.ScanReplicates}
+		"TENSIONMAP_SCAN_REPLICATES": &c.ScanReplicates, "TENSIONMAP_TILE_CACHE_MB": &c.TileCacheMB}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -275,6 +282,15 @@ func (c *Config) Validate() error {
 	}
 	if c.ScanReplicates < 9 || c.ScanReplicates > 99999 {
 		errs = append(errs, errors.New("scan-replicates: from 9 to 99999 (999 is usual)"))
+	}
+	if c.TileCacheMB < 1 {
+		errs = append(errs, errors.New("tile-cache-mb: at least 1"))
+	}
+	if c.BasemapStyle != "" && !strings.HasPrefix(c.BasemapStyle, "https://") && !strings.HasPrefix(c.BasemapStyle, "http://") && !strings.HasPrefix(c.BasemapStyle, "/") {
+		errs = append(errs, fmt.Errorf("basemap-style: %q is not an http(s) URL or a path on this server", c.BasemapStyle))
+	}
+	if c.StaticDir != "" && !fileExists(c.StaticDir) {
+		errs = append(errs, fmt.Errorf("static-dir: %s does not exist", c.StaticDir))
 	}
 	for _, o := range c.CORSOrigins {
 		if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {

@@ -1,0 +1,99 @@
+package tiles
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/simplify"
+)
+
+// Extent is the tiles' coordinate extent, MapLibre's default.
+const Extent = 4096
+
+// Feature is one feature of a layer, in WGS84, with the id MapLibre's promoteId
+// and feature-state use.
+type Feature struct {
+	ID         uint64
+	Geometry   orb.Geometry
+	Properties map[string]any
+}
+
+// Layer is a named set of features.
+type Layer struct {
+	Name     string
+	Features []Feature
+	// Simplify, when above 0, simplifies geometries by this many tile units
+	// (Douglas-Peucker): area boundaries carry far more vertices than a tile shows.
+	Simplify float64
+}
+
+// Encode renders layers as a gzipped Mapbox Vector Tile (version 2.1): features are
+// projected to the tile, clipped to it with a buffer, simplified where the layer
+// asks, and emptied ones dropped. It returns nil when no feature is left.
+func Encode(t maptile.Tile, layers []Layer) ([]byte, error) {
+	var ls mvt.Layers
+	for _, l := range layers {
+		// Features in id order: the same data always gives the same bytes, and so the
+		// same ETag.
+		slices.SortFunc(l.Features, func(a, b Feature) int { return cmp.Compare(a.ID, b.ID) })
+		fc := geojson.NewFeatureCollection()
+		fc.Features = make([]*geojson.Feature, 0, len(l.Features))
+		for _, f := range l.Features {
+			gf := geojson.NewFeature(orb.Clone(f.Geometry))
+			gf.ID = f.ID
+			gf.Properties = f.Properties
+			fc.Features = append(fc.Features, gf)
+		}
+		layer := mvt.NewLayer(l.Name, fc)
+		layer.Version = 2
+		layer.Extent = Extent
+		layer.ProjectToTile(t)
+		for _, f := range layer.Features {
+			orient(f.Geometry)
+		}
+		layer.Clip(mvt.MapboxGLDefaultExtentBound)
+		if l.Simplify > 0 {
+			layer.Simplify(simplify.DouglasPeucker(l.Simplify))
+		}
+		layer.RemoveEmpty(1, 1)
+		if len(layer.Features) > 0 {
+			ls = append(ls, layer)
+		}
+	}
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	return mvt.MarshalGzipped(ls)
+}
+
+// orient winds polygons as MVT 2.1 says, in tile coordinates (y down): an exterior
+// ring has a positive area by the surveyor's formula, a hole a negative one. A
+// GeoJSON or H3 polygon (exterior anticlockwise in longitude and latitude) comes out
+// of projection the other way round, and decoders that follow the specification
+// would read its holes as islands.
+func orient(g orb.Geometry) {
+	switch g := g.(type) {
+	case orb.Polygon:
+		orientPolygon(g)
+	case orb.MultiPolygon:
+		for _, p := range g {
+			orientPolygon(p)
+		}
+	}
+}
+
+func orientPolygon(p orb.Polygon) {
+	for i, r := range p {
+		want := orb.CW // orb's CW: a negative area in the coordinates as given
+		if i == 0 {
+			want = orb.CCW
+		}
+		if o := r.Orientation(); o != 0 && o != want {
+			r.Reverse()
+		}
+	}
+}
