@@ -12,7 +12,7 @@ import {
 } from './state.js';
 import {
   CATEGORIES, TENSION, NEAR_REPEAT, baseStyle, classBreaks, dataLayers, fillColor, humanise, layerGroups, legend,
-  sourceOfGroup,
+  levelLabel, sourceOfGroup,
 } from './style.js';
 import { Panel, normaliseArea, normaliseCell, methodLabel } from './panel.js';
 import { h, clear, number, dayLabel } from './dom.js';
@@ -114,7 +114,7 @@ function buildControls() {
   for (const s of cfg.sources) sources.append(checkbox('source', s, humanise(s)));
   const layers = form.querySelector('#f-layers .choices');
   for (const l of LAYERS) if (allowedGroups.includes(l.id)) layers.append(checkbox('layer', l.id, l.label));
-  for (const lv of cfg.levels) el.level.append(h('option', { value: lv }, humanise(lv)));
+  for (const lv of cfg.levels) el.level.append(h('option', { value: lv }, levelLabel(lv)));
   el.levelField.hidden = cfg.levels.length < 2;
 
   el.anchor.textContent = `Ending on ${dayLabel(cfg.today)}${cfg.lastDay ? ', the day of the latest report' : ''}.`;
@@ -288,7 +288,7 @@ function createMap() {
   map.touchZoomRotate.disableRotation();
   map.keyboard.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
 
   let basemapFailed = false;
   map.on('error', (e) => {
@@ -417,12 +417,18 @@ function updateLegend() {
   if (state.layers.includes('hex')) {
     el.legend.append(h('h2', {}, lg.title),
       h('ul', {}, lg.items.map((i) => h('li', {}, swatch(i.color, i.kind === 'outline'), i.label))),
-      lg.notes.map((n) => h('p', {}, n)));
+      ...lg.notes.map((n) => h('p', {}, n)));
   }
   const lines = [];
-  if (state.layers.includes('alerts')) for (const t of TENSION) lines.push(lineKey(t.color, `Alert: ${t.value} tension`));
+  if (state.layers.includes('alerts')) {
+    lines.push(h('li', { class: 'tension' }, 'Alerts by tension:', ...TENSION.map((t) => {
+      const s = h('span', { class: 'line', 'aria-hidden': 'true' });
+      s.style.color = t.color;
+      return h('span', { class: 'key' }, s, t.value);
+    })));
+  }
   if (state.layers.includes('nearrepeat') && allowedGroups.includes('nearrepeat')) lines.push(lineKey(NEAR_REPEAT, 'Near-repeat risk zone', true));
-  if (state.layers.includes('areas')) lines.push(lineKey('#2b2b2b', `${humanise(state.level || 'area')} boundary`));
+  if (state.layers.includes('areas')) lines.push(lineKey('#2b2b2b', `${levelLabel(state.level)} boundary`));
   if (lines.length) el.legend.append(h('ul', { class: 'lines' }, lines));
   el.legend.hidden = !el.legend.firstChild;
 }
@@ -455,7 +461,7 @@ function highlight() {
   map.setFilter('selected-area', ['==', ['get', 'code'], state.area || '']);
 }
 
-const ctx = () => ({ state, strands: cfg.strands, sources: cfg.sources });
+const ctx = () => ({ state, strands: cfg.strands, sources: cfg.sources, exact: cfg.exactCounts });
 
 async function selectCell(cell, props, focus) {
   state.cell = cell;

@@ -147,9 +147,12 @@ export class Panel {
       facts.push(row(d.kind === 'cell' ? 'Residents (estimate)' : 'Residents', number(d.population), 'population'));
     }
     out.push(h('table', { class: 'figures' }, h('tbody', {}, facts)));
-    if (d.suppressed || d.count === null) {
-      out.push(h('p', { class: 'note' }, 'The count here is small and is withheld from this account; figures shown are rounded to multiples of 5.'));
+    if (!ctx.exact) {
+      out.push(h('p', { class: 'note' }, d.count === null
+        ? 'The count here is small and is withheld; other figures are rounded to multiples of 5.'
+        : 'Figures are rounded to multiples of 5; small ones are withheld.'));
     }
+    out.push(...this.weekly(d.weeks));
     out.push(...breakdown('By strand', d.byStrand, ctx.strands.length ? ctx.strands : Object.keys(d.byStrand), 'strand'));
     if (d.bySource) out.push(...breakdown('By source', d.bySource, ctx.sources.length ? ctx.sources : Object.keys(d.bySource), 'source'));
     const hs = d.hotspot || (ctx.props && ctx.props.z !== undefined ? ctx.props : null);
@@ -160,7 +163,6 @@ export class Panel {
         row('Confidence', confidenceLabel(hs.confidence ?? 0), 'confidence'),
         row('Pattern', categoryLabel(hs.category), 'category'))));
     }
-    out.push(...this.weekly(d.weeks));
     this.body.append(...out);
     this.root.dataset.state = 'ready';
     this.drawWeekly(d.weeks);
@@ -196,7 +198,11 @@ export class Panel {
   draw(el, data, series) {
     this.destroyChart();
     const width = Math.max(240, Math.floor(el.getBoundingClientRect().width || 300));
-    const fmtCount = (u, v) => (v === null || v === undefined ? WITHHELD : number(v, Number.isInteger(v) ? 0 : 2));
+    // A point under the cursor with no value is withheld; with no cursor, say nothing.
+    const fmtCount = (u, v, si, idx) => {
+      if (idx === null || idx === undefined) return '–';
+      return v === null || v === undefined ? WITHHELD : number(v, Number.isInteger(v) ? 0 : 2);
+    };
     this.chart = new uPlot({
       width, height: 190,
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(4, Math.ceil((max || 0) * 1.15))] } },
@@ -204,7 +210,7 @@ export class Panel {
         { stroke: '#444', grid: { show: false }, values: (u, ticks) => ticks.map((t) => dayLabel(new Date(t * 1000).toISOString()).replace(/ \d{4}$/, '')) },
         { stroke: '#444', grid: { stroke: '#e6e6e6' }, size: 40 },
       ],
-      series: [{ label: 'Week ending', value: (u, v) => (v ? dayLabel(new Date(v * 1000).toISOString()) : '') },
+      series: [{ label: 'Week ending', value: (u, v) => (v ? dayLabel(new Date(v * 1000).toISOString()) : '–') },
         ...series.map((s) => ({ ...s, value: fmtCount }))],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },

@@ -56,6 +56,12 @@ export function humanise(s) {
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
 
+// levelLabel names an area level: the census geographies' acronyms in capitals.
+export function levelLabel(level) {
+  if (!level) return 'Area';
+  return ['oa', 'lsoa', 'msoa', 'lad', 'ltla', 'utla', 'csp'].includes(level.toLowerCase()) ? level.toUpperCase() : humanise(level);
+}
+
 // pick returns n colours spread over a palette, darkest first.
 export function pick(palette, n) {
   if (n <= 1) return [palette[Math.floor(palette.length / 2)]];
@@ -165,8 +171,10 @@ export function legend(metric, classes, ctx = {}) {
       const notes = [];
       if (items.length === 0) notes.push(metric === 'rate' ? 'No rates in view: a hexagon needs a population estimate.' : 'No reports in view for this period and these filters.');
       if (metric === 'rate') items.push({ color: NONE, label: 'no population estimate', kind: 'outline' });
-      items.push({ color: SUPPRESSED, label: 'suppressed (a small count is withheld)' });
-      if (!ctx.exact) notes.push('Counts are rounded to multiples of 5.');
+      if (!ctx.exact) {
+        items.push({ color: SUPPRESSED, label: 'suppressed (a small count is withheld)' });
+        notes.push('Counts are rounded to multiples of 5.');
+      }
       return { title, items, notes };
     }
     case 'z': {

@@ -1,0 +1,466 @@
+// The map page in headless Chromium against a running tensionmap server, as a
+// person uses it: sign in through the form, see hexagons, change filters, open a
+// hexagon's figures; then, as a strategic user, every tile and API answer the page
+// receives is checked for small counts. Writes screenshots to TM_OUTPUT.
+//
+// Environment: BASE_URL (the server), TM_POLICE_USER, TM_STRATEGIC_USER,
+// TM_PASSWORD, TM_FROM and TM_TO (a period with data), TM_OUTPUT (a directory),
+// TM_CHROMIUM (default /usr/bin/chromium). web/browser_test.go sets them.
+import { chromium } from 'playwright-core';
+import { VectorTile } from '@mapbox/vector-tile';
+import { PbfReader } from 'pbf';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+const env = (name, def) => {
+  const v = process.env[name] ?? def;
+  if (v === undefined || v === '') {
+    console.error(`map.test: ${name} is not set (web/browser_test.go sets it)`);
+    process.exit(2);
+  }
+  return v;
+};
+const BASE = env('BASE_URL').replace(/\/$/, '');
+const POLICE = env('TM_POLICE_USER');
+const STRATEGIC = env('TM_STRATEGIC_USER');
+const PASSWORD = env('TM_PASSWORD');
+const FROM = env('TM_FROM');
+const TO = env('TM_TO');
+const OUT = env('TM_OUTPUT');
+const CHROMIUM = env('TM_CHROMIUM', '/usr/bin/chromium');
+const STEP_TIMEOUT = 30_000;
+const BUDGET = 150_000;
+
+const started = Date.now();
+let passed = 0, failed = 0;
+
+// step runs one check, printing its name, outcome and time.
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name} (${Date.now() - t0} ms)\n     ${String(e && e.stack || e).split('\n').slice(0, 6).join('\n     ')}`);
+    throw e;
+  }
+}
+
+// ---- Browser ---------------------------------------------------------------
+
+const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tensionmap-chromium-'));
+const context = await chromium.launchPersistentContext(userDir, {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1440, height: 900 },
+  locale: 'en-GB',
+  timezoneId: 'Europe/London',
+});
+context.setDefaultTimeout(STEP_TIMEOUT);
+
+// Every request and answer of the session, workers' tile requests included.
+const requests = [];
+const pageErrors = [];
+context.on('request', (r) => requests.push(r.url()));
+let onResponse = null;
+context.on('response', (r) => { if (onResponse) onResponse(r); });
+
+function watch(page) {
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
+  return page;
+}
+
+const page = watch(context.pages()[0] || await context.newPage());
+
+// ---- Helpers ---------------------------------------------------------------
+
+async function signIn(p, user, next) {
+  await p.goto(BASE + next);
+  assert.match(new URL(p.url()).pathname, /^\/signin$/, `GET ${next} without a session should show the sign-in page, got ${p.url()}`);
+  await p.getByLabel('Username').fill(user);
+  await p.getByLabel('Password').fill(PASSWORD);
+  await Promise.all([p.waitForURL((u) => u.pathname === '/map'), p.getByRole('button', { name: 'Sign in' }).click()]);
+  await ready(p);
+}
+
+// ready waits until the map has drawn its first data.
+async function ready(p) {
+  await p.waitForFunction(() => window.tensionmap && document.getElementById('tm-map').dataset.ready === 'true', null, { timeout: STEP_TIMEOUT });
+  await settled(p);
+}
+
+// settled waits until the map has loaded and drawn every tile it asked for.
+async function settled(p) {
+  await p.evaluate(() => window.tensionmap.settled());
+}
+
+// hexagons returns the hexagons drawn, one per cell: {cell, count, suppressed, res, x, y}
+// with x, y a point well inside the hexagon, in the page's pixels.
+async function hexagons(p) {
+  return p.evaluate(() => {
+    const tm = window.tensionmap, m = tm.map;
+    const rect = m.getCanvas().getBoundingClientRect();
+    const out = new Map();
+    for (const f of m.queryRenderedFeatures({ layers: [tm.hexLayer] })) {
+      const pr = f.properties;
+      if (out.has(pr.cell)) continue;
+      const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+      let lon = 0, lat = 0;
+      for (const [x, y] of ring.slice(0, -1)) { lon += x; lat += y; }
+      const pt = m.project([lon / (ring.length - 1), lat / (ring.length - 1)]);
+      out.set(pr.cell, { cell: pr.cell, count: pr.count ?? null, suppressed: pr.suppressed ?? 0, res: pr.res, x: rect.left + pt.x, y: rect.top + pt.y });
+    }
+    return [...out.values()];
+  });
+}
+
+// clickable keeps the hexagons whose centre shows the map itself (not the legend or
+// a control over it).
+async function clickable(p, hexes) {
+  const ok = await p.evaluate((pts) => pts.map(([x, y]) => {
+    const el = document.elementFromPoint(x, y);
+    return !!el && el.classList.contains('maplibregl-canvas');
+  }), hexes.map((h) => [h.x, h.y]));
+  return hexes.filter((_, i) => ok[i]);
+}
+
+function tileRequestsSince(n, layer) {
+  return requests.slice(n).filter((u) => u.includes(`/tiles/${layer}/`));
+}
+
+function pageQuery(p) {
+  return new URL(p.url()).searchParams;
+}
+
+// apiFilter is the count filter of the page's URL, as the API takes it.
+function apiFilter(p) {
+  const q = pageQuery(p), out = new URLSearchParams();
+  for (const k of ['from', 'to', 'strand', 'kind', 'source']) if (q.get(k)) out.set(k, q.get(k));
+  return out.toString();
+}
+
+async function fetchJSON(p, url) {
+  return p.evaluate(async (u) => {
+    const r = await fetch(u, { headers: { Accept: 'application/json' } });
+    if (!r.ok) throw new Error(`${u}: ${r.status} ${await r.text()}`);
+    return r.json();
+  }, url);
+}
+
+// shown reads a figure as the panel writes it: "1,234", or "suppressed" for null.
+function shown(text) {
+  const t = (text || '').trim();
+  assert.ok(t !== '', 'the panel shows an empty figure');
+  if (t === 'suppressed') return null;
+  const n = Number(t.replace(/,/g, ''));
+  assert.ok(Number.isFinite(n), `the panel shows ${JSON.stringify(t)}, not a number`);
+  return n;
+}
+
+async function panelFigure(p, selector) {
+  return shown(await p.locator(`#details ${selector}`).first().textContent());
+}
+
+const countsOf = (j) => (j.counts && typeof j.counts === 'object' ? j.counts : j);
+const weeksOf = (w) => (Array.isArray(w) ? w : (w && w.weeks) || []);
+
+async function run() {
+  // ---- 1. Sign in ------------------------------------------------------------
+
+  const view = `/map?from=${FROM}&to=${TO}&metric=count`;
+  await step('1. signing in through the form lands on the map, keeping the link', async () => {
+    await signIn(page, POLICE, view);
+    const q = pageQuery(page);
+    assert.equal(q.get('from'), FROM, 'the period of the link survives the sign-in');
+    assert.equal(q.get('to'), TO);
+    const who = await page.locator('.signout span').innerText();
+    assert.match(who, /police/, `the header shows who is signed in: ${who}`);
+  });
+
+  await step('   the controls have labels and the map canvas has a name', async () => {
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('#tm-map input, #tm-map select, #tm-map button')]
+      .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+      .map((e) => e.outerHTML.slice(0, 80)));
+    assert.deepEqual(unlabelled, [], 'every control has a label');
+    const label = await page.locator('canvas.maplibregl-canvas').getAttribute('aria-label');
+    assert.ok(label && label.length > 10, `the canvas's aria-label: ${label}`);
+    await page.locator('#f-kind').focus();
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.name);
+    assert.ok(focused, 'Tab moves from one control to the next');
+  });
+
+  // ---- 2. Hexagons -----------------------------------------------------------
+
+  let before;
+  await step('2. the map draws hexagons with counts', async () => {
+    before = await hexagons(page);
+    const counted = before.filter((h) => h.count > 0);
+    assert.ok(counted.length >= 10, `${counted.length} hexagons with a count drawn; want at least 10 (of ${before.length})`);
+    const legendItems = await page.locator('#legend li').count();
+    assert.ok(legendItems >= 3, `the legend has ${legendItems} entries`);
+    assert.ok(tileRequestsSince(0, 'hotspots').length > 0, 'hotspot tiles were requested');
+  });
+
+  // ---- 3. Filters change the tiles ------------------------------------------
+
+  await step('3. a strand filter changes the tile URLs and the counts drawn', async () => {
+    const n = requests.length;
+    await page.getByRole('checkbox', { name: 'Religion' }).check();
+    await settled(page);
+    const asked = tileRequestsSince(n, 'hotspots');
+    assert.ok(asked.length > 0, 'new hotspot tiles were requested after the filter changed');
+    for (const u of asked) assert.equal(new URL(u).searchParams.get('strand'), 'religion', `tile request without the filter: ${u}`);
+    assert.equal(pageQuery(page).get('strand'), 'religion', 'the URL holds the filter');
+    const after = await hexagons(page);
+    const was = new Map(before.map((h) => [h.cell, h.count]));
+    const changed = after.filter((h) => was.has(h.cell) && was.get(h.cell) !== h.count);
+    assert.ok(changed.length > 0 || after.length < before.length, 'the counts drawn differ after the filter changed');
+    for (const h of after) {
+      if (was.has(h.cell) && h.count !== null && was.get(h.cell) !== null) {
+        assert.ok(h.count <= was.get(h.cell), `cell ${h.cell}: ${h.count} religion reports but ${was.get(h.cell)} in all`);
+      }
+    }
+  });
+
+  await step('   a period preset and the week slider change the tile URLs', async () => {
+    let n = requests.length;
+    await page.getByRole('button', { name: '90 days' }).click();
+    await settled(page);
+    const q = pageQuery(page);
+    assert.equal(q.get('preset'), '90');
+    const from = q.get('from');
+    let asked = tileRequestsSince(n, 'hotspots');
+    assert.ok(asked.length > 0, 'tiles were requested for the preset');
+    for (const u of asked) assert.equal(new URL(u).searchParams.get('from'), from);
+    assert.equal(await page.getByRole('button', { name: '90 days' }).getAttribute('aria-pressed'), 'true');
+
+    n = requests.length;
+    await page.locator('#f-week').focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction(() => new URL(location.href).searchParams.has('week'));
+    await settled(page);
+    const wq = pageQuery(page);
+    asked = tileRequestsSince(n, 'hotspots');
+    assert.ok(asked.length > 0, 'tiles were requested for the week');
+    for (const u of asked) {
+      const tq = new URL(u).searchParams;
+      assert.deepEqual([tq.get('from'), tq.get('to')], [wq.get('from'), wq.get('to')]);
+    }
+    const days = (Date.parse(wq.get('to')) - Date.parse(wq.get('from'))) / 86400000;
+    assert.equal(days, 6, 'a week is seven days');
+  });
+
+  await step('   a shared link restores the view, the filters and the metric', async () => {
+    await page.getByRole('radio', { name: 'Reports per 1,000 residents' }).check();
+    await page.evaluate(() => window.tensionmap.map.jumpTo({ center: [-0.77, 52.03], zoom: 12.25 }));
+    await settled(page);
+    const link = page.url();
+    const q = new URL(link).searchParams;
+    assert.equal(q.get('metric'), 'rate');
+    const other = watch(await context.newPage());
+    await other.goto(link);
+    await ready(other);
+    const got = await other.evaluate(() => {
+      const m = window.tensionmap.map, c = m.getCenter();
+      return {
+        zoom: m.getZoom(), lat: c.lat, lon: c.lng,
+        religion: document.querySelector('input[name=strand][value=religion]').checked,
+        metric: document.querySelector('input[name=metric]:checked').value,
+        from: document.getElementById('f-from').value, to: document.getElementById('f-to').value,
+        legend: document.getElementById('legend').dataset.metric,
+      };
+    });
+    assert.ok(Math.abs(got.zoom - 12.25) < 0.01, `zoom ${got.zoom}`);
+    assert.ok(Math.abs(got.lat - 52.03) < 1e-4 && Math.abs(got.lon + 0.77) < 1e-4, `centre ${got.lat}, ${got.lon}`);
+    assert.deepEqual([got.religion, got.metric, got.legend, got.from, got.to], [true, 'rate', 'rate', q.get('from'), q.get('to')]);
+    await other.close();
+  });
+
+  // ---- 4. The panel equals the API ------------------------------------------
+
+  await step('4. clicking a hexagon opens its figures, equal to the API\'s', async () => {
+    await page.goto(`${BASE}/map?from=${FROM}&to=${TO}&strand=religion&metric=count&z=11.5&lat=52.04&lon=-0.76`);
+    await ready(page);
+    const hexes = await clickable(page, (await hexagons(page)).filter((h) => h.count > 0).sort((a, b) => b.count - a.count));
+    assert.ok(hexes.length > 0, 'a hexagon with a count to click');
+    const hex = hexes[0];
+    await page.mouse.click(hex.x, hex.y);
+    await page.waitForFunction((cell) => {
+      const d = document.getElementById('details');
+      return !d.hidden && d.dataset.state === 'ready' && d.dataset.id === cell;
+    }, hex.cell);
+    assert.equal(pageQuery(page).get('cell'), hex.cell, 'the URL holds the selected hexagon');
+    const api = await fetchJSON(page, `/api/v1/cells/${hex.cell}?${apiFilter(page)}`);
+    const c = countsOf(api);
+    assert.equal(await panelFigure(page, '[data-field=count]'), c.count, 'reports');
+    assert.equal(await panelFigure(page, '[data-field=crimes]'), c.crimes, 'hate crimes');
+    assert.equal(await panelFigure(page, '[data-field=incidents]'), c.incidents, 'hate incidents');
+    assert.equal(c.count, hex.count, 'the tile\'s count equals the API\'s');
+    const strands = Object.keys(c.by_strand || {});
+    assert.ok(strands.length > 0, 'the API gives counts by strand');
+    for (const s of strands) assert.equal(await panelFigure(page, `[data-strand="${s}"]`), c.by_strand[s], `strand ${s}`);
+    const weeks = weeksOf(api.weekly);
+    assert.ok(weeks.length > 0, 'the API gives a weekly series');
+    const rows = page.locator('#details tr[data-week-end]');
+    assert.equal(await rows.count(), weeks.length, 'one row a week');
+    for (let i = 0; i < weeks.length; i++) {
+      const row = rows.nth(i);
+      assert.equal(await row.getAttribute('data-week-end'), weeks[i].week_end ?? weeks[i].end);
+      assert.equal(shown(await row.locator('[data-field=observed]').textContent()), weeks[i].observed ?? null, `week ${i} observed`);
+    }
+    assert.equal(await page.locator('#weekly-chart canvas').count() > 0, true, 'the weekly chart is drawn');
+  });
+
+  // ---- 6. Screenshot --------------------------------------------------------
+
+  await step('6. a screenshot of the map with its legend and panel', async () => {
+    fs.mkdirSync(OUT, { recursive: true });
+    await settled(page);
+    await page.screenshot({ path: path.join(OUT, 'map.png') });
+    assert.ok(fs.statSync(path.join(OUT, 'map.png')).size > 20_000, 'the screenshot has content');
+  });
+
+  // ---- 5. Strategic users never receive a small count -----------------------
+
+  const COUNT_KEYS = new Set(['count', 'crimes', 'incidents', 'observed']);
+  const BREAKDOWNS = new Set(['by_strand', 'by_source']);
+  const small = [];
+  const seen = { tiles: 0, features: 0, withheld: 0, api: 0, apiWithheld: 0, forbidden: [] };
+  const pending = [];
+
+  function checkValue(where, key, v) {
+    if (typeof v === 'number' && v >= 1 && v <= 2) small.push(`${where}: ${key} = ${v}`);
+  }
+
+  // walk checks every count in a JSON answer; where names the answer and the path.
+  function walk(where, v) {
+    if (Array.isArray(v)) { v.forEach((x, i) => walk(`${where}[${i}]`, x)); return; }
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (BREAKDOWNS.has(k) && x && typeof x === 'object') {
+        for (const [s, n] of Object.entries(x)) {
+          checkValue(where, `${k}.${s}`, n);
+          if (n === null) seen.apiWithheld++;
+        }
+      } else if (COUNT_KEYS.has(k) && (typeof x === 'number' || x === null)) {
+        checkValue(where, k, x);
+        if (x === null) seen.apiWithheld++;
+      } else walk(`${where}.${k}`, x);
+    }
+  }
+
+  async function inspect(r) {
+    const u = new URL(r.url());
+    if (u.origin !== BASE) return;
+    if (r.status() === 403) seen.forbidden.push(u.pathname);
+    if (u.pathname.startsWith('/tiles/') && u.pathname.endsWith('.mvt')) {
+      if (r.status() !== 200) return;
+      let body = await r.body();
+      if (body[0] === 0x1f && body[1] === 0x8b) body = zlib.gunzipSync(body);
+      const vt = new VectorTile(new PbfReader(body));
+      seen.tiles++;
+      for (const [name, layer] of Object.entries(vt.layers)) {
+        for (let i = 0; i < layer.length; i++) {
+          const props = layer.feature(i).properties;
+          seen.features++;
+          if (props.suppressed === 1) seen.withheld++;
+          for (const k of COUNT_KEYS) checkValue(`${u.pathname}${u.search} ${name}#${i}`, k, props[k]);
+        }
+      }
+    } else if (u.pathname.startsWith('/api/') && (r.headers()['content-type'] || '').includes('json') && r.status() === 200) {
+      seen.api++;
+      walk(`${u.pathname}${u.search} `, await r.json());
+    }
+  }
+
+  await step('5. as a strategic user, no tile or API answer carries a count of 1 or 2', async () => {
+    await context.clearCookies();
+    onResponse = (r) => pending.push(inspect(r).catch((e) => small.push(`could not read ${r.url()}: ${e.message}`)));
+    const sp = watch(await context.newPage());
+    await signIn(sp, STRATEGIC, `/map?from=${FROM}&to=${TO}&z=11.5&lat=52.04&lon=-0.76`);
+    const layers = await sp.evaluate(() => [...document.querySelectorAll('input[name=layer]')].map((i) => i.value));
+    assert.deepEqual(layers.sort(), ['alerts', 'areas', 'hex'], 'a strategic user is offered no incident or near-repeat layer');
+    await sp.waitForFunction(() => document.querySelectorAll('#alert-list button').length > 0);
+
+    // Several filter combinations, each drawn in full.
+    await sp.getByRole('checkbox', { name: 'Religion' }).check();
+    await settled(sp);
+    await sp.getByLabel('Crimes or incidents').selectOption('incident');
+    await settled(sp);
+    await sp.getByRole('checkbox', { name: 'Religion' }).uncheck();
+    await sp.getByRole('checkbox', { name: 'Third party' }).check();
+    await settled(sp);
+    await sp.getByRole('checkbox', { name: 'Third party' }).uncheck();
+    await sp.getByLabel('Crimes or incidents').selectOption('');
+    await sp.getByRole('button', { name: '28 days' }).click();
+    await settled(sp);
+    await sp.locator('#f-week').focus();
+    await sp.keyboard.press('ArrowLeft');
+    await sp.waitForFunction(() => new URL(location.href).searchParams.has('week'));
+    await settled(sp);
+    await sp.evaluate(() => window.tensionmap.map.jumpTo({ center: [-0.76, 52.04], zoom: 13.5 }));
+    await settled(sp);
+    await sp.getByRole('button', { name: '1 year' }).click();
+    await settled(sp);
+
+    // A hexagon's panel, an area's panel and an alert's.
+    const hexes = await clickable(sp, await hexagons(sp));
+    assert.ok(hexes.length > 0, 'hexagons to click as a strategic user');
+    await sp.mouse.click(hexes[0].x, hexes[0].y);
+    await sp.waitForFunction(() => document.getElementById('details').dataset.state === 'ready');
+    await sp.getByRole('checkbox', { name: 'Hexagons' }).uncheck();
+    await sp.evaluate(() => window.tensionmap.map.jumpTo({ center: [-0.76, 52.04], zoom: 12 }));
+    await settled(sp);
+    const box = await sp.locator('canvas.maplibregl-canvas').boundingBox();
+    await sp.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await sp.waitForFunction(() => document.getElementById('details').dataset.kind === 'area' && document.getElementById('details').dataset.state === 'ready');
+    await sp.getByRole('checkbox', { name: 'Hexagons' }).check();
+    await sp.locator('#alert-list button').first().click();
+    await sp.waitForFunction(() => document.getElementById('details').dataset.kind === 'alert' && document.getElementById('details').dataset.state === 'ready');
+    await settled(sp);
+    await sp.screenshot({ path: path.join(OUT, 'map-strategic.png') });
+
+    onResponse = null;
+    await Promise.all(pending);
+    console.log(`     checked ${seen.tiles} tiles (${seen.features} features, ${seen.withheld} withheld) and ${seen.api} API answers (${seen.apiWithheld} withheld counts)`);
+    assert.deepEqual(small, [], 'counts of 1 or 2 reached a strategic user');
+    assert.ok(seen.tiles >= 10, `only ${seen.tiles} tiles were seen: the page's tile requests were not recorded`);
+    assert.ok(seen.withheld > 0 || seen.apiWithheld > 0, 'no count was withheld in the whole session: the check proved nothing');
+    assert.ok(seen.api >= 5, `only ${seen.api} API answers were seen`);
+    assert.deepEqual(seen.forbidden, [], 'the page asked for something a strategic user may not read');
+    await sp.close();
+  });
+
+  await step('   no script errors and no refused resources (CSP) in any page', async () => {
+    assert.deepEqual(pageErrors, []);
+  });
+
+}
+
+// A watchdog: the whole test has a budget, and says so when it runs out.
+const watchdog = setTimeout(() => {
+  console.log(`FAIL map.test: still running after ${BUDGET / 1000} s; stopping`);
+  process.exit(1);
+}, BUDGET);
+try {
+  await run();
+} catch (e) {
+  if (!failed) console.log(`FAIL map.test: ${e && e.stack || e}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(watchdog);
+  await context.close().catch(() => {});
+  fs.rmSync(userDir, { recursive: true, force: true });
+}
+console.log(`map.test: ${passed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
