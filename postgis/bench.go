@@ -103,3 +103,83 @@ func (db *DB) Truncate(ctx context.Context) error {
 	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_counts, day_counts, ingest_runs")
 	return err
 }
+
+// BenchHexagon is one hexagon of the PostGIS tile baseline: the same cell, counts
+// and analysis the tiles carry, with its polygon.
+type BenchHexagon struct {
+	Cell       uint64
+	Res        int
+	Count      int
+	Crimes     int
+	Incidents  int
+	Rate       *float64
+	Z          *float64
+	Confidence *int
+	Category   *string
+	Ring       [][2]float64 // closed, WGS84 [lon, lat]
+}
+
+// CreateBenchHexagons stores hexagons as polygons in Web Mercator with a GiST index,
+// in the table bench_hexagons, as a PostGIS tile server would serve them. The table
+// is replaced.
+func (db *DB) CreateBenchHexagons(ctx context.Context, hexes []BenchHexagon) error {
+	if _, err := db.Pool.Exec(ctx, `DROP TABLE IF EXISTS bench_hexagons;
+		CREATE TABLE bench_hexagons (cell bigint PRIMARY KEY, cell_id text NOT NULL, res integer NOT NULL, count integer NOT NULL,
+			crimes integer NOT NULL, incidents integer NOT NULL, rate double precision, z double precision, confidence integer,
+			category text, geom geometry(Polygon, 3857) NOT NULL)`); err != nil {
+		return fmt.Errorf("postgis: bench hexagons: %w", err)
+	}
+	rows := make([][]any, len(hexes))
+	for i, h := range hexes {
+		var wkt strings.Builder
+		wkt.WriteString("SRID=4326;POLYGON((")
+		for j, p := range h.Ring {
+			if j > 0 {
+				wkt.WriteByte(',')
+			}
+			fmt.Fprintf(&wkt, "%.9f %.9f", p[0], p[1])
+		}
+		wkt.WriteString("))")
+		rows[i] = []any{int64(h.Cell), fmt.Sprintf("%x", h.Cell), h.Res, h.Count, h.Crimes, h.Incidents, h.Rate, h.Z, h.Confidence, h.Category, wkt.String()}
+	}
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE bench_hexagons_in (cell bigint, cell_id text, res integer, count integer,
+		crimes integer, incidents integer, rate double precision, z double precision, confidence integer, category text, ewkt text)`); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS bench_hexagons_in")
+	cols := []string{"cell", "cell_id", "res", "count", "crimes", "incidents", "rate", "z", "confidence", "category", "ewkt"}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"bench_hexagons_in"}, cols, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("postgis: bench hexagons: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO bench_hexagons
+		SELECT cell, cell_id, res, count, crimes, incidents, rate, z, confidence, category, ST_Transform(ST_GeomFromEWKT(ewkt), 3857)
+		FROM bench_hexagons_in;
+		CREATE INDEX ON bench_hexagons USING gist (geom);
+		CREATE INDEX ON bench_hexagons (res);
+		ANALYZE bench_hexagons`); err != nil {
+		return fmt.Errorf("postgis: bench hexagons: %w", err)
+	}
+	return nil
+}
+
+// BenchHexagonTile renders a tile of bench_hexagons at one resolution with
+// ST_AsMVT, as PostGIS tile servers (pg_tileserv, Martin) do: the tile envelope
+// with a buffer, ST_AsMVTGeom clipping to extent 4096, the cell as feature id.
+func (db *DB) BenchHexagonTile(ctx context.Context, z, x, y, res int) ([]byte, error) {
+	var b []byte
+	err := db.Pool.QueryRow(ctx, `
+		WITH env AS (SELECT ST_TileEnvelope($1, $2, $3) AS e, ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AS m)
+		SELECT coalesce(ST_AsMVT(t, 'hotspots', 4096, 'geom', 'id'), '') FROM (
+			SELECT h.cell AS id, h.cell_id AS cell, h.res, h.count, h.crimes, h.incidents, h.rate, h.z, h.confidence, h.category,
+				ST_AsMVTGeom(h.geom, env.e, 4096, 64, true) AS geom
+			FROM bench_hexagons h, env WHERE h.res = $4 AND h.geom && env.m) t WHERE t.geom IS NOT NULL`, z, x, y, res).Scan(&b)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: ST_AsMVT tile %d/%d/%d: %w", z, x, y, err)
+	}
+	return b, nil
+}

@@ -50,7 +50,8 @@ type cacheItem struct {
 	entry *Entry
 }
 
-// NewCache returns a cache holding at most maxBytes of tiles.
+// NewCache returns a cache holding at most maxBytes of tiles; with maxBytes below 0
+// it keeps none (every request renders; concurrent ones still share a render).
 func NewCache(maxBytes int64) *Cache {
 	return &Cache{max: maxBytes, ll: list.New(), items: map[string]*list.Element{}}
 }
@@ -88,6 +89,9 @@ func (c *Cache) Get(ctx context.Context, key string, render func(context.Context
 }
 
 func (c *Cache) put(key string, e *Entry) {
+	if c.max < 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok {

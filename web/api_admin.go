@@ -213,6 +213,7 @@ func (s *Server) updateUser(r *http.Request, username string, c userChange) (*ac
 	if err := s.store.UpdateUser(r.Context(), u); err != nil {
 		return nil, "", err
 	}
+	s.auth.forgetUser(u.ID)
 	if endSessions {
 		if err := s.store.DeleteUserSessions(r.Context(), u.ID); err != nil {
 			return nil, "", err
@@ -375,6 +376,7 @@ func (s *Server) revokeToken(r *http.Request, idText string) error {
 	if err := s.store.RevokeToken(r.Context(), id, s.opts.Now()); err != nil {
 		return err
 	}
+	s.auth.forgetToken(id)
 	s.audit(r, "tokens.revoke", map[string]any{"id": id}, 1)
 	return nil
 }

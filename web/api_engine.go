@@ -89,9 +89,49 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool) aler
 			}
 			j.Series = append(j.Series, pj)
 		}
-		j.Events = a.Events
+		j.Events = d.events(a.Events)
 	}
 	return j
+}
+
+// events returns an alert's history as a role may see it: the observed count an
+// update recorded is withheld or rounded as every other count.
+func (d disclosure) events(evs []tension.AlertEvent) []tension.AlertEvent {
+	if d.exact {
+		return evs
+	}
+	out := make([]tension.AlertEvent, len(evs))
+	for i, e := range evs {
+		out[i] = e
+		if e.Detail == nil {
+			continue
+		}
+		det := make(map[string]any, len(e.Detail))
+		for k, v := range e.Detail {
+			det[k] = v
+		}
+		for _, k := range []string{"observed", "count", "crimes", "incidents"} {
+			if v, ok := det[k]; ok {
+				var f float64
+				switch n := v.(type) {
+				case float64:
+					f = n
+				case int:
+					f = float64(n)
+				case int64:
+					f = float64(n)
+				}
+				if shown := d.count(int(math.Round(f))); shown != nil {
+					det[k] = *shown
+				} else {
+					det[k] = nil
+					det[k+"_suppressed"] = true
+				}
+			}
+		}
+		out[i].Detail = det
+	}
+	return out
 }
 
 // handleAlerts answers GET /api/v1/alerts: the engine's alerts, the most recently

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,6 +98,16 @@ func TestAlertsAPI(t *testing.T) {
 	e.getJSON(strategic, "/api/v1/alerts?method=ears", &list)
 	if len(list.Alerts) != 1 || list.Alerts[0].Observed != nil || !list.Alerts[0].Suppressed {
 		t.Errorf("the small alert as strategic: %+v", list.Alerts)
+	}
+	// Nor in an alert's history: the update that recorded observed = 2 is withheld.
+	e.get(council, fmt.Sprintf("/api/v1/alerts/%d", small)) // a read changes nothing
+	for _, id := range []int64{big, small} {
+		body := string(e.get(strategic, fmt.Sprintf("/api/v1/alerts/%d", id)).body)
+		for _, small := range []string{`"observed":1,`, `"observed":2,`, `"observed":1}`, `"observed":2}`, `"observed":1.`, `"observed":2.`} {
+			if strings.Contains(body, small) {
+				t.Errorf("alert %d as strategic carries %s: %s", id, small, body)
+			}
+		}
 	}
 	if r := e.get(e.as(access.Partner), "/api/v1/alerts"); r.status != http.StatusForbidden {
 		t.Errorf("partner: %s", r)

@@ -136,6 +136,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		hash := access.HashSecret(c.Value)
+		if p := s.auth.get(string(hash), now); p != nil {
+			next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, p)))
+			return
+		}
 		sess, u, err := s.store.SessionUser(ctx, hash, now)
 		if err != nil {
 			if geo.ErrorCode(err) == geo.ENOTFOUND {
@@ -152,11 +156,18 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.log.Warn("touching a session", "err", err)
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, access.FromUser(u))))
+		p := access.FromUser(u)
+		// Kept until the session ends or its expiry is next due to slide.
+		s.auth.put(string(hash), p, u.ID, 0, earliest(sess.ExpiresAt, now.Add(time.Minute)))
+		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, p)))
 	})
 }
 
 func (s *Server) tokenPrincipal(r *http.Request, tok string, now time.Time) (*access.Principal, error) {
+	key := "token:" + string(access.HashSecret(tok))
+	if p := s.auth.get(key, now); p != nil {
+		return p, nil
+	}
 	id, secret, err := access.ParseToken(tok)
 	if err != nil {
 		return nil, err
@@ -181,7 +192,9 @@ func (s *Server) tokenPrincipal(r *http.Request, tok string, now time.Time) (*ac
 			s.log.Warn("touching a token", "err", err)
 		}
 	}
-	return access.FromToken(t), nil
+	p := access.FromToken(t)
+	s.auth.put(key, p, 0, t.ID, earliest(t.ExpiresAt, now.Add(time.Minute)))
+	return p, nil
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, value string) {
@@ -234,4 +247,12 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 	if err := s.pages.ExecuteTemplate(w, name, data); err != nil {
 		s.log.Error("rendering a page", "page", name, "err", err)
 	}
+}
+
+// earliest returns the earlier of two times, a zero one counting as never.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -95,7 +95,9 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		if err := s.store.DeleteSession(r.Context(), access.HashSecret(c.Value)); err != nil {
+		hash := access.HashSecret(c.Value)
+		s.auth.forget(string(hash))
+		if err := s.store.DeleteSession(r.Context(), hash); err != nil {
 			return err
 		}
 	}

@@ -98,7 +98,8 @@ type Options struct {
 	// BasemapStyle is the URL of a MapLibre style for the map's basemap; empty
 	// draws the data on a plain background, which works on a closed network.
 	BasemapStyle string
-	// TileCacheBytes bounds the rendered tiles kept in memory; 256 MiB when 0.
+	// TileCacheBytes bounds the rendered tiles kept in memory; 256 MiB when 0, none
+	// when below 0 (for measuring renders).
 	TileCacheBytes int64
 
 	Now func() time.Time
@@ -158,6 +159,7 @@ type Server struct {
 	metrics  *metrics
 	gatherer prometheus.Gatherer
 	tiles    *tileState
+	auth     *authCache
 }
 
 // New returns a server over store. reg receives the server's metrics and is what
@@ -174,6 +176,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		limiter:  access.NewLimiter(opts.SignInMax, opts.SignInWindow),
 		metrics:  newMetrics(reg),
 		tiles:    newTileState(opts.TileCacheBytes),
+		auth:     newAuthCache(),
 	}
 	if reg != nil {
 		s.gatherer = reg
@@ -195,6 +198,9 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// TileCacheStats reports the rendered-tile cache: bytes and tiles held, hits and misses.
+func (s *Server) TileCacheStats() (bytes int64, tiles int, hits, misses int64) { return s.tiles.cache.Stats() }
 
 // Router returns the chi router, for walking the routes in tests.
 func (s *Server) Router() chi.Routes { return s.router }

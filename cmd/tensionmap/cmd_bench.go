@@ -17,10 +17,18 @@ import (
 // runBench measures the service against baselines run in the same process, and prints
 // ratios: these machines are shared, so only a ratio within one run means anything.
 func runBench(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] != "ingest" {
-		fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]")
-		return usageError("want `bench ingest`")
+	if len(args) > 0 && args[0] == "ingest" {
+		return runBenchIngest(ctx, env, args)
 	}
+	if len(args) > 0 && args[0] == "tiles" {
+		return runBenchTiles(ctx, env, args[1:])
+	}
+	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]")
+	return usageError("want `bench ingest` or `bench tiles`")
+}
+
+// runBenchIngest times the ingest pipeline against a plain COPY of the same rows.
+func runBenchIngest(ctx context.Context, env *Env, args []string) error {
 	var rows, runs int
 	fs := newFlagSet(env, "bench ingest", "bench ingest [--rows N] [--runs N]")
 	fs.IntVar(&rows, "rows", 1_000_000, "demo rows to ingest")
