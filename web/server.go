@@ -200,7 +200,9 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 // TileCacheStats reports the rendered-tile cache: bytes and tiles held, hits and misses.
-func (s *Server) TileCacheStats() (bytes int64, tiles int, hits, misses int64) { return s.tiles.cache.Stats() }
+func (s *Server) TileCacheStats() (bytes int64, tiles int, hits, misses int64) {
+	return s.tiles.cache.Stats()
+}
 
 // Router returns the chi router, for walking the routes in tests.
 func (s *Server) Router() chi.Routes { return s.router }
