@@ -278,8 +278,10 @@ function createMap() {
     opts.center = [state.view.lon, state.view.lat];
     opts.zoom = state.view.z;
   } else if (tilejson.bounds) {
+    // Fit the study area beside the legend, which sits at the bottom left.
+    const w = document.getElementById('map').clientWidth;
     opts.bounds = [[tilejson.bounds[0], tilejson.bounds[1]], [tilejson.bounds[2], tilejson.bounds[3]]];
-    opts.fitBoundsOptions = { padding: 20 };
+    opts.fitBoundsOptions = { padding: { top: 40, bottom: 30, right: 50, left: w > 800 ? 290 : 20 } };
   } else {
     opts.center = [-1.5, 52.6];
     opts.zoom = 6;
@@ -361,6 +363,7 @@ function updateLayers() {
 
 function hitLayers() {
   const out = [];
+  if (state.layers.includes('incidents') && allowedGroups.includes('incidents')) out.push('incident-point');
   if (state.layers.includes('alerts')) out.push('alert-line');
   if (state.layers.includes('hex')) out.push('hex-fill');
   if (state.layers.includes('areas')) out.push('area-fill');
@@ -384,8 +387,8 @@ function onIdle() {
       if (p.rate !== undefined && p.rate !== null) rates.push(Number(p.rate));
     }
     classes = {
-      count: { min: Math.min(...counts.filter((c) => c > 0), Infinity), breaks: classBreaks(counts, 6, true) },
-      rate: { min: Math.min(...rates.filter((c) => c > 0), Infinity), breaks: classBreaks(rates, 6, false) },
+      count: { min: Math.min(...counts.filter((c) => c > 0), Infinity), max: Math.max(...counts, 0), breaks: classBreaks(counts, 6, true) },
+      rate: { min: Math.min(...rates.filter((c) => c > 0), Infinity), max: Math.max(...rates, 0), breaks: classBreaks(rates, 6, false) },
     };
     for (const k of ['count', 'rate']) if (!Number.isFinite(classes[k].min)) classes[k].min = 0;
     map.setPaintProperty('hex-fill', 'fill-color', fillColor(state.metric, classes));
@@ -429,6 +432,10 @@ function updateLegend() {
   }
   if (state.layers.includes('nearrepeat') && allowedGroups.includes('nearrepeat')) lines.push(lineKey(NEAR_REPEAT, 'Near-repeat risk zone', true));
   if (state.layers.includes('areas')) lines.push(lineKey('#2b2b2b', `${levelLabel(state.level)} boundary`));
+  if (state.layers.includes('incidents') && allowedGroups.includes('incidents')) {
+    lines.push(h('li', {}, h('span', { class: 'dot crime', 'aria-hidden': 'true' }), 'Hate crime (points from zoom 13)'));
+    lines.push(h('li', {}, h('span', { class: 'dot incident', 'aria-hidden': 'true' }), 'Hate incident'));
+  }
   if (lines.length) el.legend.append(h('ul', { class: 'lines' }, lines));
   el.legend.hidden = !el.legend.firstChild;
 }
@@ -443,6 +450,10 @@ function selectAt(point, focus) {
   if (layers.includes('alert-line')) {
     const a = map.queryRenderedFeatures(box, { layers: ['alert-line'] })[0];
     if (a) { selectAlert(Number(a.properties.id), focus); return true; }
+  }
+  if (layers.includes('incident-point')) {
+    const f = map.queryRenderedFeatures(box, { layers: ['incident-point'] })[0];
+    if (f) { showIncident(f.properties, focus); return true; }
   }
   if (layers.includes('hex-fill')) {
     const f = map.queryRenderedFeatures(point, { layers: ['hex-fill'] })[0];
@@ -514,6 +525,17 @@ async function selectAlert(id, focus) {
   } catch (e) {
     if (seq === panelSeq) panel.fail(`The alert could not be read: ${e.message}`);
   }
+}
+
+function showIncident(p, focus) {
+  ++panelSeq;
+  state.cell = '';
+  state.area = '';
+  writeURL();
+  highlight();
+  panel.open(p.kind === 'crime' ? 'Hate crime' : 'Hate incident');
+  if (focus) panel.title.focus();
+  panel.showIncident(p);
 }
 
 // reloadSelection reads the selected place's figures again for the current filter.

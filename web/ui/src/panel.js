@@ -3,7 +3,7 @@
 // in a table.
 import uPlot from 'uplot';
 import { h, clear, number, dayLabel } from './dom.js';
-import { humanise, CATEGORIES, CONFIDENCE, COLD_CATEGORIES, COLD_CATEGORY } from './style.js';
+import { humanise, levelLabel, CATEGORIES, CONFIDENCE, COLD_CATEGORIES, COLD_CATEGORY } from './style.js';
 
 const WITHHELD = 'suppressed';
 
@@ -135,7 +135,7 @@ export class Panel {
     if (d.kind === 'cell') {
       out.push(h('p', { class: 'note' }, `H3 cell ${d.id}, resolution ${d.res}`));
     } else {
-      out.push(h('p', { class: 'note' }, `${humanise(d.level || '')} ${d.id}`));
+      out.push(h('p', { class: 'note' }, `${levelLabel(d.level)} ${d.id}`));
     }
     const facts = [
       row('Reports', shown(d.count), 'count'),
@@ -215,6 +215,20 @@ export class Panel {
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
     }, data, el);
+  }
+
+  // showIncident shows an incident point's record as its tile carries it.
+  showIncident(p) {
+    clear(this.body);
+    this.root.dataset.kind = 'incident';
+    this.root.dataset.id = String(p.id);
+    this.body.append(h('table', { class: 'figures' }, h('tbody', {},
+      row('Record', String(p.id), 'id'),
+      row('Day', dayLabel(p.day), 'day'),
+      row('Kind', p.kind === 'crime' ? 'Hate crime' : 'Hate incident', 'kind'),
+      row('Strands', String(p.strands || '').split(',').filter(Boolean).map(humanise).join(', ') || '–', 'strands'))),
+    h('p', { class: 'note' }, 'Reading incident records is written to the audit log.'));
+    this.root.dataset.state = 'ready';
   }
 
   // showAlert fills the panel with an alert and its evidence.

@@ -106,7 +106,8 @@ function fmt(v, integer) {
 }
 
 // classLabels names the classes a set of breaks makes: "1–4", "5–9", "10 or more".
-export function classLabels(min, breaks, integer) {
+export function classLabels(min, breaks, integer, max) {
+  if (breaks.length === 0 && max === min) return [fmt(min, integer)];
   const lo = [min, ...breaks];
   return lo.map((l, i) => {
     const hi = breaks[i];
@@ -166,7 +167,7 @@ export function legend(metric, classes, ctx = {}) {
       const c = classes[metric] || { breaks: [], min: 0 };
       const integer = metric === 'count';
       const colors = pick(metric === 'count' ? VIRIDIS : PLASMA, c.breaks.length + 1);
-      const items = c.min > 0 ? classLabels(c.min, c.breaks, integer).map((label, i) => ({ color: colors[i], label })) : [];
+      const items = c.min > 0 ? classLabels(c.min, c.breaks, integer, c.max).map((label, i) => ({ color: colors[i], label })) : [];
       const title = metric === 'count' ? 'Reports per hexagon' + res : 'Reports per 1,000 residents' + res;
       const notes = [];
       if (items.length === 0) notes.push(metric === 'rate' ? 'No rates in view: a hexagon needs a population estimate.' : 'No reports in view for this period and these filters.');

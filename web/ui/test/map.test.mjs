@@ -74,11 +74,24 @@ context.on('response', (r) => { if (onResponse) onResponse(r); });
 
 function watch(page) {
   page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
+    // The browser's own request for a favicon is not the page's doing.
+    if (m.type() === 'error' && !/\/favicon\.ico$/.test(m.location().url || '')) pageErrors.push(`console: ${m.text()} ${m.location().url || ''}`);
   });
   page.on('pageerror', (e) => pageErrors.push(`page error: ${e.message}`));
   return page;
 }
+
+// free(x, y), in every page: whether a click there lands on the map canvas, away
+// from any alert outline.
+await context.addInitScript(() => {
+  window.free = (x, y) => {
+    const el = document.elementFromPoint(x, y);
+    if (!el || !el.classList.contains('maplibregl-canvas')) return false;
+    const m = window.tensionmap.map, r = m.getCanvas().getBoundingClientRect();
+    const px = x - r.left, py = y - r.top;
+    return !m.getLayer('alert-line') || m.queryRenderedFeatures([[px - 6, py - 6], [px + 6, py + 6]], { layers: ['alert-line'] }).length === 0;
+  };
+});
 
 const page = watch(context.pages()[0] || await context.newPage());
 
@@ -125,13 +138,27 @@ async function hexagons(p) {
 }
 
 // clickable keeps the hexagons whose centre shows the map itself (not the legend or
-// a control over it).
+// a control over it) away from any alert's outline, which a click would open.
 async function clickable(p, hexes) {
-  const ok = await p.evaluate((pts) => pts.map(([x, y]) => {
-    const el = document.elementFromPoint(x, y);
-    return !!el && el.classList.contains('maplibregl-canvas');
-  }), hexes.map((h) => [h.x, h.y]));
+  const ok = await p.evaluate((pts) => pts.map(([x, y]) => window.free(x, y)), hexes.map((h) => [h.x, h.y]));
   return hexes.filter((_, i) => ok[i]);
+}
+
+// spotOn returns a point of the page over a map layer, clear of controls and of
+// alert outlines, scanning the map from its centre outwards.
+async function spotOn(p, layer) {
+  return p.evaluate((layer) => {
+    const m = window.tensionmap.map, r = m.getCanvas().getBoundingClientRect();
+    for (let ring = 0; ring < 12; ring++) {
+      for (let i = -ring; i <= ring; i++) {
+        for (const [dx, dy] of [[i, -ring], [i, ring], [-ring, i], [ring, i]]) {
+          const x = r.left + r.width / 2 + dx * 25, y = r.top + r.height / 2 + dy * 25;
+          if (window.free(x, y) && m.queryRenderedFeatures([x - r.left, y - r.top], { layers: [layer] }).length) return { x, y };
+        }
+      }
+    }
+    return null;
+  }, layer);
 }
 
 function tileRequestsSince(n, layer) {
@@ -235,7 +262,7 @@ async function run() {
 
   await step('   a period preset and the week slider change the tile URLs', async () => {
     let n = requests.length;
-    await page.getByRole('button', { name: '90 days' }).click();
+    await page.getByRole('button', { name: 'Last 90 days' }).click();
     await settled(page);
     const q = pageQuery(page);
     assert.equal(q.get('preset'), '90');
@@ -243,7 +270,7 @@ async function run() {
     let asked = tileRequestsSince(n, 'hotspots');
     assert.ok(asked.length > 0, 'tiles were requested for the preset');
     for (const u of asked) assert.equal(new URL(u).searchParams.get('from'), from);
-    assert.equal(await page.getByRole('button', { name: '90 days' }).getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.getByRole('button', { name: 'Last 90 days' }).getAttribute('aria-pressed'), 'true');
 
     n = requests.length;
     await page.locator('#f-week').focus();
@@ -403,7 +430,7 @@ async function run() {
     await settled(sp);
     await sp.getByRole('checkbox', { name: 'Third party' }).uncheck();
     await sp.getByLabel('Crimes or incidents').selectOption('');
-    await sp.getByRole('button', { name: '28 days' }).click();
+    await sp.getByRole('button', { name: 'Last 28 days' }).click();
     await settled(sp);
     await sp.locator('#f-week').focus();
     await sp.keyboard.press('ArrowLeft');
@@ -411,7 +438,7 @@ async function run() {
     await settled(sp);
     await sp.evaluate(() => window.tensionmap.map.jumpTo({ center: [-0.76, 52.04], zoom: 13.5 }));
     await settled(sp);
-    await sp.getByRole('button', { name: '1 year' }).click();
+    await sp.getByRole('button', { name: 'Last year' }).click();
     await settled(sp);
 
     // A hexagon's panel, an area's panel and an alert's.
@@ -422,8 +449,9 @@ async function run() {
     await sp.getByRole('checkbox', { name: 'Hexagons' }).uncheck();
     await sp.evaluate(() => window.tensionmap.map.jumpTo({ center: [-0.76, 52.04], zoom: 12 }));
     await settled(sp);
-    const box = await sp.locator('canvas.maplibregl-canvas').boundingBox();
-    await sp.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    const spot = await spotOn(sp, 'area-fill');
+    assert.ok(spot, 'an area to click');
+    await sp.mouse.click(spot.x, spot.y);
     await sp.waitForFunction(() => document.getElementById('details').dataset.kind === 'area' && document.getElementById('details').dataset.state === 'ready');
     await sp.getByRole('checkbox', { name: 'Hexagons' }).check();
     await sp.locator('#alert-list button').first().click();

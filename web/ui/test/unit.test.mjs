@@ -102,6 +102,8 @@ test('class breaks', () => {
   assert.ok(rates.every((x, i) => i === 0 || x > rates[i - 1]));
   assert.deepEqual(classLabels(1, [2, 5], true), ['1', '2–4', '5 or more']);
   assert.deepEqual(classLabels(0.5, [1.5], false), ['0.50 to under 1.50', '1.50 or more']);
+  assert.deepEqual(classLabels(1, [], true, 1), ['1'], 'one value');
+  assert.deepEqual(classLabels(1, [], true, 4), ['1 or more']);
 });
 
 test('colours: suppressed is its own colour, every class has one', () => {
