@@ -231,3 +231,36 @@ func geoPolygon(p orb.Polygon) h3.GeoPolygon {
 	}
 	return g
 }
+
+// PolygonCells returns the H3 cells at res whose centres fall inside a multipolygon.
+func PolygonCells(mp orb.MultiPolygon, res int) []uint64 {
+	var out []uint64
+	for _, p := range mp {
+		if len(p) == 0 {
+			continue
+		}
+		for _, c := range h3.PolygonToCells(geoPolygon(p), res) {
+			out = append(out, uint64(c))
+		}
+	}
+	return out
+}
+
+// CellsAt returns a cell's cells at another resolution: itself, its parent, or its
+// children.
+func CellsAt(cell uint64, res int) []uint64 {
+	c := h3.Cell(cell)
+	switch r := c.Resolution(); {
+	case r == res:
+		return []uint64{cell}
+	case r > res:
+		return []uint64{uint64(c.Parent(res))}
+	default:
+		ch := c.Children(res)
+		out := make([]uint64, len(ch))
+		for i, x := range ch {
+			out[i] = uint64(x)
+		}
+		return out
+	}
+}

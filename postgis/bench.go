@@ -109,13 +109,12 @@ func (db *DB) Truncate(ctx context.Context) error {
 type BenchHexagon struct {
 	Cell       uint64
 	Res        int
-	Count      int
-	Crimes     int
-	Incidents  int
+	Count      *int // nil: suppressed
 	Rate       *float64
 	Z          *float64
 	Confidence *int
 	Category   *string
+	Tension    *string
 	Ring       [][2]float64 // closed, WGS84 [lon, lat]
 }
 
@@ -124,9 +123,9 @@ type BenchHexagon struct {
 // is replaced.
 func (db *DB) CreateBenchHexagons(ctx context.Context, hexes []BenchHexagon) error {
 	if _, err := db.Pool.Exec(ctx, `DROP TABLE IF EXISTS bench_hexagons;
-		CREATE TABLE bench_hexagons (cell bigint PRIMARY KEY, cell_id text NOT NULL, res integer NOT NULL, count integer NOT NULL,
-			crimes integer NOT NULL, incidents integer NOT NULL, rate double precision, z double precision, confidence integer,
-			category text, geom geometry(Polygon, 3857) NOT NULL)`); err != nil {
+		CREATE TABLE bench_hexagons (cell bigint PRIMARY KEY, cell_id text NOT NULL, res integer NOT NULL, count integer,
+			suppressed integer, rate double precision, z double precision, confidence integer, category text, tension text,
+			geom geometry(Polygon, 3857) NOT NULL)`); err != nil {
 		return fmt.Errorf("postgis: bench hexagons: %w", err)
 	}
 	rows := make([][]any, len(hexes))
@@ -140,7 +139,12 @@ func (db *DB) CreateBenchHexagons(ctx context.Context, hexes []BenchHexagon) err
 			fmt.Fprintf(&wkt, "%.9f %.9f", p[0], p[1])
 		}
 		wkt.WriteString("))")
-		rows[i] = []any{int64(h.Cell), fmt.Sprintf("%x", h.Cell), h.Res, h.Count, h.Crimes, h.Incidents, h.Rate, h.Z, h.Confidence, h.Category, wkt.String()}
+		var suppressed *int
+		if h.Count == nil {
+			one := 1
+			suppressed = &one
+		}
+		rows[i] = []any{int64(h.Cell), fmt.Sprintf("%x", h.Cell), h.Res, h.Count, suppressed, h.Rate, h.Z, h.Confidence, h.Category, h.Tension, wkt.String()}
 	}
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
@@ -148,16 +152,16 @@ func (db *DB) CreateBenchHexagons(ctx context.Context, hexes []BenchHexagon) err
 	}
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE bench_hexagons_in (cell bigint, cell_id text, res integer, count integer,
-		crimes integer, incidents integer, rate double precision, z double precision, confidence integer, category text, ewkt text)`); err != nil {
+		suppressed integer, rate double precision, z double precision, confidence integer, category text, tension text, ewkt text)`); err != nil {
 		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS bench_hexagons_in")
-	cols := []string{"cell", "cell_id", "res", "count", "crimes", "incidents", "rate", "z", "confidence", "category", "ewkt"}
+	cols := []string{"cell", "cell_id", "res", "count", "suppressed", "rate", "z", "confidence", "category", "tension", "ewkt"}
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"bench_hexagons_in"}, cols, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("postgis: bench hexagons: %w", err)
 	}
 	if _, err := conn.Exec(ctx, `INSERT INTO bench_hexagons
-		SELECT cell, cell_id, res, count, crimes, incidents, rate, z, confidence, category, ST_Transform(ST_GeomFromEWKT(ewkt), 3857)
+		SELECT cell, cell_id, res, count, suppressed, rate, z, confidence, category, tension, ST_Transform(ST_GeomFromEWKT(ewkt), 3857)
 		FROM bench_hexagons_in;
 		CREATE INDEX ON bench_hexagons USING gist (geom);
 		CREATE INDEX ON bench_hexagons (res);
@@ -175,7 +179,7 @@ func (db *DB) BenchHexagonTile(ctx context.Context, z, x, y, res int) ([]byte, e
 	err := db.Pool.QueryRow(ctx, `
 		WITH env AS (SELECT ST_TileEnvelope($1, $2, $3) AS e, ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AS m)
 		SELECT coalesce(ST_AsMVT(t, 'hotspots', 4096, 'geom', 'id'), '') FROM (
-			SELECT h.cell AS id, h.cell_id AS cell, h.res, h.count, h.crimes, h.incidents, h.rate, h.z, h.confidence, h.category,
+			SELECT h.cell AS id, h.cell_id AS cell, h.count, h.suppressed, h.rate, h.z, h.confidence, h.category, h.tension,
 				ST_AsMVTGeom(h.geom, env.e, 4096, 64, true) AS geom
 			FROM bench_hexagons h, env WHERE h.res = $4 AND h.geom && env.m) t WHERE t.geom IS NOT NULL`, z, x, y, res).Scan(&b)
 	if err != nil {

@@ -479,10 +479,14 @@ func (db *DB) EngineRuns(ctx context.Context, limit int) ([]tension.RunRecord, e
 	return out, rows.Err()
 }
 
-// AnalysisVersion returns the id of the latest finished engine run (0 when none):
-// what the hot spot, alert and near-repeat layers depend on besides the data.
+// AnalysisVersion returns a number that changes when an engine run finishes or an
+// alert moves: what the hot spot, alert and near-repeat layers depend on besides
+// the data.
 func (db *DB) AnalysisVersion(ctx context.Context) (int64, error) {
 	var v int64
-	err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM engine_runs WHERE status = 'done'`).Scan(&v)
+	// Both ids only grow, so their sum changes whenever a run finishes or an alert
+	// moves (each move is an alert event).
+	err := db.Pool.QueryRow(ctx, `SELECT (SELECT coalesce(max(id), 0) FROM engine_runs WHERE status = 'done')
+		+ (SELECT coalesce(max(id), 0) FROM alert_events)`).Scan(&v)
 	return v, err
 }

@@ -1,10 +1,14 @@
 package tiles
 
 import (
+	"bytes"
 	"cmp"
+	"compress/gzip"
 	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
@@ -13,6 +17,34 @@ import (
 
 // Extent is the tiles' coordinate extent, MapLibre's default.
 const Extent = 4096
+
+// Buffer is how far, in tile units, geometry reaches past a tile's edge, as
+// PostGIS's ST_AsMVTGeom default: enough for outlines to join across tiles.
+const Buffer = 64
+
+var clipBox = orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent + Buffer, Extent + Buffer}}
+
+// Bound is the WGS84 bound of a tile with its buffer: the features to draw in it
+// are those that meet it.
+func Bound(t maptile.Tile) orb.Bound { return t.Bound(float64(Buffer) / Extent) }
+
+// clipLayer clips the layer's features to the tile and its buffer, dropping those
+// left empty; most features lie wholly inside and are kept as they are.
+func clipLayer(l *mvt.Layer) {
+	at := 0
+	for _, f := range l.Features {
+		g := f.Geometry
+		if b := g.Bound(); !(b.Min[0] >= clipBox.Min[0] && b.Min[1] >= clipBox.Min[1] && b.Max[0] <= clipBox.Max[0] && b.Max[1] <= clipBox.Max[1]) {
+			g = clip.Geometry(clipBox, g)
+		}
+		if g != nil {
+			f.Geometry = g
+			l.Features[at] = f
+			at++
+		}
+	}
+	l.Features = l.Features[:at]
+}
 
 // Feature is one feature of a layer, in WGS84, with the id MapLibre's promoteId
 // and feature-state use.
@@ -55,7 +87,7 @@ func Encode(t maptile.Tile, layers []Layer) ([]byte, error) {
 		for _, f := range layer.Features {
 			orient(f.Geometry)
 		}
-		layer.Clip(mvt.MapboxGLDefaultExtentBound)
+		clipLayer(layer)
 		if l.Simplify > 0 {
 			layer.Simplify(simplify.DouglasPeucker(l.Simplify))
 		}
@@ -67,7 +99,33 @@ func Encode(t maptile.Tile, layers []Layer) ([]byte, error) {
 	if len(ls) == 0 {
 		return nil, nil
 	}
-	return mvt.MarshalGzipped(ls)
+	raw, err := mvt.Marshal(ls)
+	if err != nil {
+		return nil, err
+	}
+	return gzipBytes(raw)
+}
+
+// gzipWriters are reused: a gzip writer holds about a megabyte of compressor
+// state, more than a tile's whole encoding costs to allocate afresh.
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return w
+}}
+
+func gzipBytes(raw []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(raw)/2 + 64)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // orient winds polygons as MVT 2.1 says, in tile coordinates (y down): an exterior

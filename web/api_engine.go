@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/tension"
@@ -49,6 +51,7 @@ type alertJSON struct {
 	AssessmentID   *int64               `json:"assessment_id"`
 	Series         []pointJSON          `json:"series,omitempty"`
 	Events         []tension.AlertEvent `json:"events,omitempty"`
+	BBox           []float64            `json:"bbox,omitempty"` // west, south, east, north of its cells or areas
 }
 
 func optFloat(v float64, digits int) *float64 {
@@ -60,14 +63,67 @@ func optFloat(v float64, digits int) *float64 {
 	return &r
 }
 
-func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool) alertJSON {
+// areaBounds are the stored areas' bounds by code, for the alerts' bboxes.
+func (s *Server) areaBounds(ctx context.Context) (map[string]orb.Bound, error) {
+	version, err := s.dataVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.tiles.derived.get("areabounds|"+areasVersion(version), func() (any, error) {
+		areas, err := s.areasOf(ctx, version)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]orb.Bound, len(areas))
+		for _, a := range areas {
+			if len(a.Geometry) > 0 {
+				m[a.Code] = a.Geometry.Bound()
+			}
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]orb.Bound), nil
+}
+
+// alertBBox is the bound of an alert's cells, or else of its areas; nil when neither is known.
+func (s *Server) alertBBox(a *tension.StoredAlert, areas map[string]orb.Bound) []float64 {
+	var b orb.Bound
+	n := 0
+	add := func(x orb.Bound) {
+		if n == 0 {
+			b = x
+		} else {
+			b = b.Union(x)
+		}
+		n++
+	}
+	for _, c := range a.Cells {
+		add(s.tiles.hexes.Get(c).Bound)
+	}
+	if n == 0 {
+		for _, code := range a.Areas {
+			if ab, ok := areas[code]; ok {
+				add(ab)
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return []float64{round6(b.Min[0]), round6(b.Min[1]), round6(b.Max[0]), round6(b.Max[1])}
+}
+
+func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, areas map[string]orb.Bound) alertJSON {
 	obs := d.count(int(math.Round(a.Observed)))
 	j := alertJSON{ID: a.ID, Method: a.Method, Detail: a.Detail, Status: a.Status, StatusReason: a.StatusReason, TensionLevel: a.TensionLevel,
 		FirstSeen: a.FirstSeen.Format(time.DateOnly), LastSeen: a.LastSeen.Format(time.DateOnly),
 		WindowFrom: a.WindowFrom.Format(time.DateOnly), WindowTo: a.WindowTo.Format(time.DateOnly),
 		AreaLevel: a.AreaLevel, Areas: nonNil(a.Areas), Strands: nonNil(a.Strands), Cells: []string{},
 		Observed: obs, Suppressed: obs == nil, Expected: math.Round(a.Expected*100) / 100,
-		Upper: optFloat(a.Upper, 2), PValue: optFloat(a.P, 6), RecurrenceDays: optFloat(a.Recurrence, 1)}
+		Upper: optFloat(a.Upper, 2), PValue: optFloat(a.P, 6), RecurrenceDays: optFloat(a.Recurrence, 1), BBox: s.alertBBox(a, areas)}
 	if obs != nil {
 		j.Ratio = optFloat(float64(*obs)/a.Expected, 2)
 	}
@@ -157,10 +213,14 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	bounds, err := s.areaBounds(r.Context())
+	if err != nil {
+		return err
+	}
 	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
 	out := make([]alertJSON, len(alerts))
 	for i := range alerts {
-		out[i] = s.alertJSON(d, &alerts[i], false)
+		out[i] = s.alertJSON(d, &alerts[i], false, bounds)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
 	return nil
@@ -188,7 +248,11 @@ func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alert": s.alertJSON(s.disclosureFor(access.PrincipalFrom(r.Context())), a, true)})
+	bounds, err := s.areaBounds(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alert": s.alertJSON(s.disclosureFor(access.PrincipalFrom(r.Context())), a, true, bounds)})
 	return nil
 }
 
@@ -220,9 +284,14 @@ func (s *Server) handleAlertMove(to string) handlerFunc {
 		if err != nil {
 			return err
 		}
+		s.forgetVersion() // the alert layer redraws at once
 		action := map[string]string{tension.StatusAcknowledged: "alerts.acknowledge", tension.StatusDismissed: "alerts.dismiss"}[to]
 		s.audit(r, action, map[string]any{"id": id, "reason": body.Reason}, 1)
-		writeJSON(w, http.StatusOK, map[string]any{"alert": s.alertJSON(s.disclosureFor(who), a, true)})
+		bounds, err := s.areaBounds(r.Context())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"alert": s.alertJSON(s.disclosureFor(who), a, true, bounds)})
 		return nil
 	}
 }

@@ -99,6 +99,20 @@ func TestAlertsAPI(t *testing.T) {
 	if len(list.Alerts) != 1 || list.Alerts[0].Observed != nil || !list.Alerts[0].Suppressed {
 		t.Errorf("the small alert as strategic: %+v", list.Alerts)
 	}
+	// Each alert has a bbox to fly the map to: the cluster's hexagon, the ward's bounds.
+	var boxes struct {
+		Alerts []struct {
+			ID    int64
+			Cells []string
+			BBox  []float64
+		}
+	}
+	e.getJSON(council, "/api/v1/alerts", &boxes)
+	for _, a := range boxes.Alerts {
+		if len(a.BBox) != 4 || a.BBox[0] >= a.BBox[2] || a.BBox[1] >= a.BBox[3] || a.BBox[0] > -0.5 || a.BBox[2] < -1.1 || a.BBox[1] < 51.8 || a.BBox[3] > 52.3 {
+			t.Errorf("alert %d: bbox %v", a.ID, a.BBox)
+		}
+	}
 	// Nor in an alert's history: the update that recorded observed = 2 is withheld.
 	e.get(council, fmt.Sprintf("/api/v1/alerts/%d", small)) // a read changes nothing
 	for _, id := range []int64{big, small} {

@@ -122,7 +122,7 @@ func (ing *ingester) Ingest(ctx context.Context, r geo.Reader, defaults geo.Defa
 // env is a server over a database of its own holding a small synthetic town and one
 // user per role, each named after the role.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	db     *postgis.DB
 	srv    *web.Server
@@ -135,7 +135,7 @@ type env struct {
 }
 
 // newEnv builds an environment; opts adjust the server's options.
-func newEnv(t *testing.T, opts ...func(*web.Options)) *env {
+func newEnv(t testing.TB, opts ...func(*web.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := postgis.Open(ctx, pgtest.NewDatabase(t), postgis.Options{})
@@ -185,7 +185,7 @@ func newEnv(t *testing.T, opts ...func(*web.Options)) *env {
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // testWriter sends the server's warnings and errors to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

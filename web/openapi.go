@@ -90,7 +90,8 @@ func (s *Server) openAPI() obj {
 			"observed": count, "expected": obj{"type": "number"}, "upper": obj{"type": "number", "nullable": true}, "ratio": obj{"type": "number", "nullable": true},
 			"p_value": obj{"type": "number", "nullable": true}, "recurrence_days": obj{"type": "number", "nullable": true},
 			"assessment_id": obj{"type": "integer", "nullable": true}, "series": obj{"type": "array", "items": obj{"type": "object"}},
-			"events": obj{"type": "array", "items": obj{"type": "object"}}}},
+			"events": obj{"type": "array", "items": obj{"type": "object"}},
+			"bbox":   obj{"type": "array", "items": obj{"type": "number"}, "description": "west, south, east, north of the alert's cells or areas"}}},
 		"Weekly": obj{"type": "object", "description": "weeks ending on the filter's last day, or the last day with data; expected is the mean of the 12 weeks before each",
 			"properties": obj{"end": day, "expected": str, "weeks": obj{"type": "array", "items": obj{"type": "object", "properties": obj{
 				"start": day, "end": day, "observed": count, "expected": obj{"type": "number", "nullable": true}}}}}},

@@ -20,6 +20,11 @@ func (s *Server) routes() {
 		return nil
 	})
 
+	s.handle("GET", "/favicon.ico", public, func(w http.ResponseWriter, r *http.Request) error {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+		return nil
+	})
+
 	// Pages.
 	s.handle("GET", "/signin", public, s.handleSignInPage)
 	s.handle("POST", "/signin", public, s.handleSignIn, withBody(16<<10))

@@ -69,6 +69,7 @@ func routeCases() []routeCase {
 		{method: "GET", pattern: "/metrics", path: "/metrics", ok: 200},
 		{method: "GET", pattern: "/static/*", path: "/static/app.css", ok: 200},
 		{method: "GET", pattern: "/signin", path: "/signin"}, // 200, or 303 home when signed in
+		{method: "GET", pattern: "/favicon.ico", path: "/favicon.ico", ok: 301},
 		{method: "POST", pattern: "/signin", path: "/signin", body: signin, ctype: form, ok: 303},
 		{method: "POST", pattern: "/signout", path: "/signout", ctype: form, ok: 303},
 		{method: "GET", pattern: "/", path: "/", ok: 200},
@@ -171,7 +172,7 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 			t.Errorf("%s: policy public=%v roles=%v; want roles %v", route, public, got, roles)
 		}
 	}
-	for _, public := range []string{"GET /healthz", "GET /readyz", "GET /signin", "POST /signin", "GET /static/*"} {
+	for _, public := range []string{"GET /healthz", "GET /readyz", "GET /signin", "POST /signin", "GET /static/*", "GET /favicon.ico"} {
 		method, pattern, _ := strings.Cut(public, " ")
 		if p, _, _ := e.srv.Policy(method, pattern); !p {
 			t.Errorf("%s is not public", public)

@@ -98,6 +98,9 @@ type Options struct {
 	// BasemapStyle is the URL of a MapLibre style for the map's basemap; empty
 	// draws the data on a plain background, which works on a closed network.
 	BasemapStyle string
+	// TensionScale is the ordered scale of tension levels, lowest first;
+	// tension.DefaultScale when empty.
+	TensionScale []string
 	// TileCacheBytes bounds the rendered tiles kept in memory; 256 MiB when 0, none
 	// when below 0 (for measuring renders).
 	TileCacheBytes int64
@@ -136,6 +139,9 @@ func (o *Options) defaults() {
 	if o.Unavailable == nil {
 		o.Unavailable = func(error) bool { return false }
 	}
+	if len(o.TensionScale) == 0 {
+		o.TensionScale = tension.DefaultScale
+	}
 	if o.TileCacheBytes == 0 {
 		o.TileCacheBytes = 256 << 20
 	}
@@ -166,6 +172,9 @@ type Server struct {
 // /metrics serves; nil for none.
 func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *prometheus.Registry) *Server {
 	opts.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	s := &Server{
 		opts:     opts,
 		store:    store,
@@ -187,7 +196,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		r.Use(middleware.RealIP)
 	}
 	r.Use(s.accessLog, s.recoverer, s.securityHeaders, s.cors)
-	r.Use(middleware.Compress(5, "application/json", "text/html", "text/css", "application/javascript", "image/svg+xml"))
+	r.Use(middleware.Compress(5, "application/json", "text/html", "text/css", "application/javascript", "text/javascript", "image/svg+xml"))
 	r.Use(s.authenticate)
 	r.NotFound(s.handleNotFound)
 	r.MethodNotAllowed(s.handleMethodNotAllowed)

@@ -125,6 +125,21 @@ func (s *Server) dataVersion(ctx context.Context) (string, error) {
 	return v, nil
 }
 
+// areasVersion and analysisVersion are the parts of a data version that area
+// geometries and the engine's results depend on: they outlive an ingest.
+func areasVersion(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	return parts[len(parts)-1]
+}
+
+func analysisVersion(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 3 {
+		return v
+	}
+	return parts[1] + "." + parts[2]
+}
+
 // forgetVersion makes the next tile ask the database for the version: new data arrived.
 func (s *Server) forgetVersion() {
 	s.tiles.mu.Lock()
@@ -333,9 +348,9 @@ func (s *Server) renderTile(ctx context.Context, req *tileRequest, n *int) ([]by
 	return tiles.Encode(req.tile, []tiles.Layer{{Name: req.layer, Features: feats, Simplify: simplify}})
 }
 
-// tileBound is the tile's bound with a margin, so that features straddling its
+// tileBound is the tile's bound with its buffer, so that features straddling its
 // edge are drawn whole across neighbouring tiles.
-func tileBound(t maptile.Tile) orb.Bound { return t.Bound(0.05) }
+func tileBound(t maptile.Tile) orb.Bound { return tiles.Bound(t) }
 
 func (s *Server) resolutions(ctx context.Context) ([]int, error) {
 	v, err := s.tiles.derived.get("resolutions", func() (any, error) { return s.store.Resolutions(ctx) })
@@ -383,7 +398,7 @@ func filterKey(f geo.Filter) string {
 
 // hotspotIndex is the latest hot spot analysis by cell, at its resolution.
 func (s *Server) hotspotIndex(ctx context.Context, res int, version string) (map[uint64]tension.Hotspot, error) {
-	v, err := s.tiles.derived.get(fmt.Sprintf("hotspots|%d|%s", res, version), func() (any, error) {
+	v, err := s.tiles.derived.get(fmt.Sprintf("hotspots|%d|%s", res, analysisVersion(version)), func() (any, error) {
 		_, _, _, hs, err := s.store.Hotspots(ctx, res)
 		if err != nil {
 			return nil, err
@@ -402,7 +417,7 @@ func (s *Server) hotspotIndex(ctx context.Context, res int, version string) (map
 
 // areasOf returns the stored areas with their geometry.
 func (s *Server) areasOf(ctx context.Context, version string) ([]geo.Area, error) {
-	v, err := s.tiles.derived.get("areas|"+version, func() (any, error) { return s.store.LoadAreas(ctx) })
+	v, err := s.tiles.derived.get("areas|"+areasVersion(version), func() (any, error) { return s.store.LoadAreas(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +428,7 @@ func (s *Server) areasOf(ctx context.Context, version string) ([]geo.Area, error
 // res, each area's people evenly over the cells of its polygon (a dasymetric guess:
 // the rate of a hexagon that straddles areas borrows from each).
 func (s *Server) cellPopulation(ctx context.Context, res int, version string) (map[uint64]float64, error) {
-	v, err := s.tiles.derived.get(fmt.Sprintf("population|%d|%s", res, version), func() (any, error) {
+	v, err := s.tiles.derived.get(fmt.Sprintf("population|%d|%s", res, areasVersion(version)), func() (any, error) {
 		areas, err := s.areasOf(ctx, version)
 		if err != nil {
 			return nil, err
@@ -445,22 +460,20 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 	if err != nil {
 		return nil, err
 	}
+	tensions, err := s.tensionIndex(ctx, res, req.version)
+	if err != nil {
+		return nil, err
+	}
 	var feats []tiles.Feature
 	cs.index.Search(tileBound(req.tile), func(cell uint64) bool {
 		c := counts[cell]
 		hex := s.tiles.hexes.Get(cell)
-		props := map[string]any{"cell": geo.CellString(cell), "res": res}
+		props := map[string]any{"cell": geo.CellString(cell)}
 		shown := req.disc.count(c.Count)
 		if shown == nil {
 			props["suppressed"] = 1
 		} else {
 			props["count"] = *shown
-			if v := req.disc.count(c.Crimes); v != nil {
-				props["crimes"] = *v
-			}
-			if v := req.disc.count(c.Incidents); v != nil {
-				props["incidents"] = *v
-			}
 			if p := pop[cell]; p >= 50 {
 				if rate := req.disc.rate(shown, int(p+0.5)); rate != nil {
 					props["rate"] = *rate
@@ -471,6 +484,9 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 			props["z"] = round3(h.Z)
 			props["confidence"] = h.Confidence
 			props["category"] = string(h.Category)
+		}
+		if level, ok := tensions[cell]; ok {
+			props["tension"] = level
 		}
 		feats = append(feats, tiles.Feature{ID: cell, Geometry: hex.Polygon, Properties: props})
 		return true
@@ -552,18 +568,79 @@ func finestLevel(areas []geo.Area) string {
 	return best
 }
 
-func (s *Server) alertFeatures(ctx context.Context, req *tileRequest) ([]tiles.Feature, error) {
-	status := req.status
-	if len(status) == 0 {
-		status = []string{tension.StatusNew, tension.StatusAcknowledged, tension.StatusAssessmentOpened}
-	}
-	v, err := s.tiles.derived.get(fmt.Sprintf("alerts|%s|%s", strings.Join(sortedCopy(status), ","), req.version), func() (any, error) {
+// openStatuses are the statuses of an alert still being dealt with.
+var openStatuses = []string{tension.StatusNew, tension.StatusAcknowledged, tension.StatusAssessmentOpened}
+
+// alertsOf returns the alerts of the last 90 days with the statuses given.
+func (s *Server) alertsOf(ctx context.Context, status []string, version string) ([]tension.StoredAlert, error) {
+	v, err := s.tiles.derived.get(fmt.Sprintf("alerts|%s|%s", strings.Join(sortedCopy(status), ","), analysisVersion(version)), func() (any, error) {
 		return s.store.Alerts(ctx, tension.AlertFilter{Status: status, Since: s.opts.Now().AddDate(0, 0, -90), Limit: 1000})
 	})
 	if err != nil {
 		return nil, err
 	}
-	alerts := v.([]tension.StoredAlert)
+	return v.([]tension.StoredAlert), nil
+}
+
+// tensionIndex is the highest tension level of the open alerts over each cell at
+// res: the cells of a cluster, or those whose centres lie in an alert's areas.
+func (s *Server) tensionIndex(ctx context.Context, res int, version string) (map[uint64]string, error) {
+	v, err := s.tiles.derived.get(fmt.Sprintf("tension|%d|%s", res, analysisVersion(version)), func() (any, error) {
+		alerts, err := s.alertsOf(ctx, openStatuses, version)
+		if err != nil {
+			return nil, err
+		}
+		areas, err := s.areasOf(ctx, version)
+		if err != nil {
+			return nil, err
+		}
+		byCode := map[string]*geo.Area{}
+		for i := range areas {
+			byCode[areas[i].Code] = &areas[i]
+		}
+		scale := tension.Scale(s.opts.TensionScale)
+		out := map[uint64]string{}
+		mark := func(cell uint64, level string) {
+			if prev, ok := out[cell]; !ok || scale.Rank(level) > scale.Rank(prev) {
+				out[cell] = level
+			}
+		}
+		for _, a := range alerts {
+			if scale.Rank(a.TensionLevel) < 0 {
+				continue
+			}
+			for _, c := range a.Cells {
+				for _, x := range geo.CellsAt(c, res) {
+					mark(x, a.TensionLevel)
+				}
+			}
+			if len(a.Cells) == 0 {
+				for _, code := range a.Areas {
+					if ar, ok := byCode[code]; ok {
+						for _, x := range geo.PolygonCells(ar.Geometry, res) {
+							mark(x, a.TensionLevel)
+						}
+					}
+				}
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[uint64]string), nil
+}
+
+func (s *Server) alertFeatures(ctx context.Context, req *tileRequest) ([]tiles.Feature, error) {
+	status := req.status
+	if len(status) == 0 {
+		status = openStatuses
+	}
+	alerts, err := s.alertsOf(ctx, status, req.version)
+	if err != nil {
+		return nil, err
+	}
 	areas, err := s.areasOf(ctx, req.version)
 	if err != nil {
 		return nil, err
@@ -600,7 +677,7 @@ func (s *Server) alertFeatures(ctx context.Context, req *tileRequest) ([]tiles.F
 }
 
 func (s *Server) nearRepeatFeatures(ctx context.Context, req *tileRequest) ([]tiles.Feature, error) {
-	v, err := s.tiles.derived.get("nearrepeat|"+req.version, func() (any, error) {
+	v, err := s.tiles.derived.get("nearrepeat|"+analysisVersion(req.version), func() (any, error) {
 		nr, _, err := s.store.NearRepeat(ctx)
 		if geo.ErrorCode(err) == geo.ENOTFOUND {
 			return &tension.NearRepeatReport{}, nil
@@ -647,8 +724,8 @@ func (s *Server) incidentFeatures(ctx context.Context, req *tileRequest) ([]tile
 
 // tileLayers describes each layer for TileJSON.
 var tileLayers = map[string]map[string]string{
-	layerHotspots: {"cell": "String", "res": "Number", "count": "Number", "suppressed": "Number", "crimes": "Number", "incidents": "Number",
-		"rate": "Number", "z": "Number", "confidence": "Number", "category": "String"},
+	layerHotspots: {"cell": "String", "count": "Number", "suppressed": "Number", "rate": "Number", "z": "Number", "confidence": "Number",
+		"category": "String", "tension": "String"},
 	layerAreas:      {"code": "String", "name": "String", "level": "String", "population": "Number", "count": "Number", "suppressed": "Number", "rate": "Number"},
 	layerAlerts:     {"id": "Number", "method": "String", "tension_level": "String", "status": "String", "observed": "Number"},
 	layerIncidents:  {"id": "Number", "kind": "String", "strands": "String", "day": "String"},
@@ -656,7 +733,7 @@ var tileLayers = map[string]map[string]string{
 }
 
 var tileDescriptions = map[string]string{
-	layerHotspots:   "H3 hexagons: incidents in the period, rate per 1,000 population, Gi* z and emerging hot spot category",
+	layerHotspots:   "H3 hexagons: incidents in the period, rate per 1,000 population (estimated), Gi* z, emerging hot spot category and the tension level of open alerts",
 	layerAreas:      "area boundaries with counts and rates per 1,000 population",
 	layerAlerts:     "the tension engine's open alerts",
 	layerIncidents:  "incident points (police and admin only; every read audited)",

@@ -617,3 +617,53 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// TestHotspotTilesCarryTheAnalysis: after an engine run, hexagons carry Gi* z and the
+// emerging category, and those under an open alert its tension level, which goes
+// from the next tile once the alert is dismissed.
+func TestHotspotTilesCarryTheAnalysis(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	big, _ := e.runEngine()
+	police := e.as(access.Police)
+	a, err := e.db.Alert(e.ctx, big)
+	if err != nil || len(a.Cells) != 1 {
+		t.Fatalf("the cluster alert: %+v %v", a, err)
+	}
+	cell := a.Cells[0]
+	ll := h3.Cell(cell).LatLng()
+	tile, path := tileAt("hotspots", ll.Lng, ll.Lat, 12) // resolution 8, the alert's
+	find := func() *geojson.Feature {
+		for _, f := range decodeTile(t, e.get(police, path), tile, "hotspots") {
+			if featureID(t, f) == cell {
+				return f
+			}
+		}
+		return nil
+	}
+	f := find()
+	if f == nil {
+		t.Fatalf("the alert's cell %x is not in its tile", cell)
+	}
+	if f.Properties["tension"] != "critical" {
+		t.Errorf("the alert's cell: tension %v; want critical", f.Properties["tension"])
+	}
+	withZ := 0
+	for _, g := range decodeTile(t, e.get(police, path), tile, "hotspots") {
+		if _, ok := g.Properties["z"]; ok {
+			withZ++
+			if c, _ := g.Properties["category"].(string); c == "" {
+				t.Errorf("hexagon %v has z but no category", g.ID)
+			}
+		}
+	}
+	if withZ == 0 {
+		t.Error("no hexagon carries a Gi* z after the engine ran")
+	}
+	if r := e.send(police, "POST", fmt.Sprintf("/api/v1/alerts/%d/dismiss", big), map[string]string{"reason": "a test"}); r.status != 200 {
+		t.Fatalf("dismissing: %s", r)
+	}
+	if f := find(); f == nil || f.Properties["tension"] != nil {
+		t.Errorf("after dismissing the alert, its cell still carries tension %v", f.Properties["tension"])
+	}
+}

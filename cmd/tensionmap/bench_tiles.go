@@ -11,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -26,6 +28,7 @@ import (
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
 	"github.com/tensionmap/tensionmap/postgis"
+	"github.com/tensionmap/tensionmap/tension"
 	"github.com/tensionmap/tensionmap/tiles"
 	"github.com/tensionmap/tensionmap/web"
 )
@@ -42,6 +45,8 @@ func runBenchTiles(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&clients, "clients", 16, "concurrent clients of the throughput and load runs")
 	fs.DurationVar(&duration, "duration", 20*time.Second, "length of the load run (the cached-tile comparison takes as long)")
 	fs.IntVar(&runs, "runs", 3, "passes over the tile set in the uncached comparison; the best counts")
+	var cpuProfile string
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the measurements (not the loading) to this file")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
@@ -156,6 +161,18 @@ func runBenchTiles(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(out, "tiles over the demo town: %d incidents, %d tiles at zooms 10 to 14, %d clients, GOMAXPROCS %d\n\n",
 		rows, len(tileSet), clients, runtimeProcs())
 
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
 	// 1. Uncached hotspot tiles beside PostGIS ST_AsMVT over the same hexagons.
 	periods := []struct {
 		name  string
@@ -170,6 +187,7 @@ func runBenchTiles(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintln(out, "   (GiST index, Web Mercator, the same properties), served by a minimal handler as PostGIS tile servers do.")
 	fmt.Fprintf(out, "   Each pass requests every tile once, one at a time; best of %d passes, alternating.\n\n", runs)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	var colds []string
 	fmt.Fprintln(tw, "period\tzoom\tres\ttiles\tfeatures ours\tfeatures PostGIS\tours ms/tile\tPostGIS ms/tile\tratio\t")
 	for _, p := range periods {
 		if err := benchHexagonTable(ctx, db, areas, rs, p.f); err != nil {
@@ -264,15 +282,19 @@ func runBenchTiles(ctx context.Context, env *Env, args []string) error {
 		}
 		fmt.Fprintf(tw, "%s\tall\t\t%d\t\t\t%.2f\t%.2f\t%.1fx\t\n", p.name, len(tileSet), ms(totOurs)/float64(len(tileSet)),
 			ms(totPG)/float64(len(tileSet)), totPG.Seconds()/totOurs.Seconds())
-		var coldText []string
+		coldText := p.name + ", the first tile of each zoom after new data (counting the whole resolution):"
 		for z := 10; z <= 14; z++ {
-			coldText = append(coldText, fmt.Sprintf("z%d %.0f ms", z, ms(cold[z])))
+			coldText += fmt.Sprintf(" z%d %.0f ms", z, ms(cold[z]))
 		}
-		fmt.Fprintf(tw, "%s\tfirst tile per zoom after new data (counts of the whole resolution):\t%v\t\t\t\t\t\t\t\n", p.name, coldText)
+		colds = append(colds, coldText)
 		ours.Close()
 		pg.Close()
 	}
 	tw.Flush()
+	fmt.Fprintln(out)
+	for _, c := range colds {
+		fmt.Fprintln(out, "   "+c)
+	}
 	fmt.Fprintln(out, "\n   budget: ours faster (ratio = PostGIS time / ours, above 1 means ours is faster)")
 
 	// 2. A cached tile beside a handler that writes a fixed byte slice.
@@ -451,6 +473,39 @@ func benchHexagonTable(ctx context.Context, db *postgis.DB, areas []geo.Area, rs
 	for _, h := range hs {
 		byCell[h.Cell] = gi{h.Z, h.Confidence, string(h.Category)}
 	}
+	// The tension level of open alerts over each cell, as the tiles carry it.
+	alerts, err := db.Alerts(ctx, tension.AlertFilter{Status: []string{tension.StatusNew, tension.StatusAcknowledged, tension.StatusAssessmentOpened},
+		Since: time.Now().AddDate(0, 0, -90), Limit: 1000})
+	if err != nil {
+		return err
+	}
+	byCode := map[string]geo.Area{}
+	for _, a := range areas {
+		byCode[a.Code] = a
+	}
+	tensionAt := func(res int) map[uint64]string {
+		out := map[uint64]string{}
+		mark := func(c uint64, level string) {
+			if prev, ok := out[c]; !ok || tension.DefaultScale.Rank(level) > tension.DefaultScale.Rank(prev) {
+				out[c] = level
+			}
+		}
+		for _, a := range alerts {
+			for _, c := range a.Cells {
+				for _, x := range geo.CellsAt(c, res) {
+					mark(x, a.TensionLevel)
+				}
+			}
+			if len(a.Cells) == 0 {
+				for _, code := range a.Areas {
+					for _, x := range geo.PolygonCells(byCode[code].Geometry, res) {
+						mark(x, a.TensionLevel)
+					}
+				}
+			}
+		}
+		return out
+	}
 	seen := map[int]bool{}
 	for z := 10; z <= 14; z++ {
 		res := tiles.ResForZoom(z, rs)
@@ -463,8 +518,10 @@ func benchHexagonTable(ctx context.Context, db *postgis.DB, areas []geo.Area, rs
 			return err
 		}
 		pop := geo.CellPopulation(areas, res)
+		tensions := tensionAt(res)
 		for _, c := range counts {
-			h := postgis.BenchHexagon{Cell: c.Cell, Res: res, Count: c.Count, Crimes: c.Crimes, Incidents: c.Incidents}
+			n := c.Count
+			h := postgis.BenchHexagon{Cell: c.Cell, Res: res, Count: &n}
 			if p := pop[c.Cell]; p >= 50 {
 				r := math.Round(float64(c.Count)/math.Round(p)*1000*100) / 100
 				h.Rate = &r
@@ -472,6 +529,9 @@ func benchHexagonTable(ctx context.Context, db *postgis.DB, areas []geo.Area, rs
 			if g, ok := byCell[c.Cell]; ok {
 				z, conf, cat := math.Round(g.z*1000)/1000, g.conf, g.cat
 				h.Z, h.Confidence, h.Category = &z, &conf, &cat
+			}
+			if level, ok := tensions[c.Cell]; ok {
+				h.Tension = &level
 			}
 			for _, p := range geo.CellPolygon(c.Cell)[0] {
 				h.Ring = append(h.Ring, [2]float64{p[0], p[1]})

@@ -1,0 +1,47 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/web"
+)
+
+// BenchmarkTileRequest serves a hotspot tile in process, without the network: from
+// the cache, rendered afresh (counts held), and a handler writing fixed bytes, the
+// floor.
+func BenchmarkTileRequest(b *testing.B) {
+	e := newEnv(b)
+	police := e.as(access.Police)
+	_, path := tileAt("hotspots", -0.76, 52.04, 13)
+	body := e.get(police, path, "Accept-Encoding", "gzip").body
+	req := func() *http.Request {
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("Accept-Encoding", "gzip")
+		r.AddCookie(&http.Cookie{Name: "tm_session", Value: police.cookie})
+		return r
+	}
+	serve := func(b *testing.B, h http.Handler) {
+		r := req()
+		for b.Loop() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != 200 {
+				b.Fatal(w.Code)
+			}
+		}
+	}
+	b.Run("fixed", func(b *testing.B) {
+		serve(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.mapbox-vector-tile")
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(body)
+		}))
+	})
+	b.Run("cached", func(b *testing.B) { serve(b, e.srv) })
+	uncached := web.New(web.Options{Version: "bench", Strands: e.opts.Strands, Sources: e.opts.Sources, TileCacheBytes: -1,
+		SessionTTL: e.opts.SessionTTL, Now: e.opts.Now}, e.db, nil, nil, nil)
+	b.Run("uncached", func(b *testing.B) { serve(b, uncached) })
+}
