@@ -17,13 +17,26 @@ BENCH_ROWS ?= 1000000
 
 export TENSIONMAP_DATA_DIR := $(DATA_DIR)
 
-.PHONY: help build run db-up db-stop migrate demo test test-go vet fuzz bench reference clean
+UI_DIR    := web/ui
+UI_SRC    := $(wildcard $(UI_DIR)/src/*) $(UI_DIR)/build.mjs $(UI_DIR)/package.json
+UI_OUT    := web/static/dist/map.js
+
+.PHONY: help build ui run db-up db-stop migrate demo test test-deps test-go vet fuzz bench reference clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build the binary at bin/tensionmap
+build: ui ## build the binary at bin/tensionmap (the map's bundle embedded)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tensionmap
+
+ui: $(UI_OUT) ## bundle the map page (MapLibre GL JS, esbuild) into web/static/dist
+
+$(UI_DIR)/node_modules/.package-lock.json: $(UI_DIR)/package-lock.json
+	@command -v npm >/dev/null || scripts/test-deps.sh
+	cd $(UI_DIR) && npm ci --no-audit --no-fund
+
+$(UI_OUT): $(UI_SRC) $(UI_DIR)/node_modules/.package-lock.json
+	cd $(UI_DIR) && npm run build
 
 db-up: build ## install PostGIS if missing and start the local cluster under .data/pg
 	@$(BIN) db up --port $(PG_PORT) > /dev/null
@@ -38,7 +51,10 @@ run: build ## set up everything, load the demo data and serve it on http://local
 	$(BIN) users demo && \
 	exec $(BIN) serve --listen $(LISTEN)
 
-test: vet test-go ## vet and run every test: unit, integration (real PostGIS), end to end
+test: vet test-deps ui test-go ## vet and run every test: unit, integration (real PostGIS), browser (headless Chromium), end to end
+
+test-deps: ## install what the tests drive: Debian's chromium and GDAL's ogrinfo
+	@scripts/test-deps.sh
 
 vet: ## go vet and gofmt
 	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
@@ -57,10 +73,12 @@ bench: build ## run the benchmarks and print the ratio tables
 	$(GO) test -count=1 -run '^TestGiStarCubeVersusR$$' -v ./tension -args -gistar-vs-r | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench '^BenchmarkScan$$' -benchtime 1x -cpu 2 ./tension
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench ingest --rows $(BENCH_ROWS)
+	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench tiles --rows $(BENCH_ROWS)
+	$(GO) test -run '^$$' -bench '^BenchmarkTileRequest$$' -benchmem ./web
 
 reference: ## regenerate the reference values in testdata/ with PROJ and R (installs them if missing)
 	scripts/bng-reference.sh
 	scripts/r-reference.sh
 
 clean: ## remove build output (the local cluster in .data/ stays; `make db-stop` stops it)
-	rm -rf bin test-output
+	rm -rf bin test-output web/static/dist

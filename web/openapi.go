@@ -192,10 +192,13 @@ func (s *Server) openAPI() obj {
 		{layerAlerts, "police, council, strategic, admin"}, {layerIncidents, "police, admin; audited"}, {layerNearRepeat, "police, council, admin"}} {
 		var params []any
 		switch l.name {
-		case layerHotspots, layerIncidents:
+		case layerHotspots:
+			params = append(filterParameters(), param("metric", "query", "count, rate, z or category: carry that measure only (all when absent)", str, false))
+		case layerIncidents:
 			params = filterParameters()
 		case layerAreas:
-			params = append(filterParameters(), param("level", "query", "area level; the finest when absent", str, false))
+			params = append(filterParameters(), param("level", "query", "area level; the finest when absent", str, false),
+				param("metric", "query", "count or rate: carry that measure only (both when absent)", str, false))
 		case layerAlerts:
 			params = []any{param("status", "query", "new, acknowledged, assessment_opened, dismissed; open ones when absent", strs, false)}
 		}

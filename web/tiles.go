@@ -153,6 +153,7 @@ type tileRequest struct {
 	tile    maptile.Tile
 	filter  geo.Filter
 	level   string
+	metric  string // when set, the one measure the tile carries
 	status  []string
 	who     *access.Principal
 	disc    disclosure
@@ -174,7 +175,7 @@ func (t *tileRequest) key() string {
 	for _, part := range [][]string{sortedCopy(f.Strands), sortedCopy(kindStrings(f.Kinds)), sortedCopy(f.Sources), sortedCopy(t.status)} {
 		b.WriteString("|" + strings.Join(part, ","))
 	}
-	fmt.Fprintf(&b, "|%s|exact=%v", t.level, t.disc.exact)
+	fmt.Fprintf(&b, "|%s|%s|exact=%v", t.level, t.metric, t.disc.exact)
 	if t.layer == layerIncidents && t.who.Scoped() {
 		b.WriteString("|scope=" + strings.Join(sortedCopy(t.who.Areas), ","))
 	}
@@ -200,8 +201,10 @@ func (s *Server) handleTile(layer string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		params := filterParams
 		switch layer {
+		case layerHotspots:
+			params = append(slices.Clone(filterParams), "metric")
 		case layerAreas:
-			params = append(slices.Clone(filterParams), "level")
+			params = append(slices.Clone(filterParams), "level", "metric")
 		case layerAlerts:
 			params = []string{"status"}
 		case layerNearRepeat:
@@ -221,6 +224,10 @@ func (s *Server) handleTile(layer string) handlerFunc {
 			req.filter = q.filter(s.opts.Strands, s.opts.Sources)
 		}
 		req.level = q.single("level")
+		req.metric = q.single("metric")
+		if req.metric != "" && !slices.Contains(layerMetrics[layer], req.metric) {
+			q.fail("metric", "%q is not one of %s", req.metric, strings.Join(layerMetrics[layer], ", "))
+		}
 		req.status = q.list("status")
 		for _, st := range req.status {
 			if !slices.Contains([]string{tension.StatusNew, tension.StatusAcknowledged, tension.StatusAssessmentOpened, tension.StatusDismissed}, st) {
@@ -491,6 +498,7 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 		feats = append(feats, tiles.Feature{ID: cell, Geometry: hex.Polygon, Properties: props})
 		return true
 	})
+	keepMetric(feats, req.metric)
 	if len(feats) > maxFeatures {
 		sort.Slice(feats, func(i, j int) bool { return counts[feats[i].ID].Count > counts[feats[j].ID].Count })
 		feats = feats[:maxFeatures]
@@ -552,7 +560,33 @@ func (s *Server) areaFeatures(ctx context.Context, req *tileRequest) ([]tiles.Fe
 		}
 		feats = append(feats, tiles.Feature{ID: uint64(a.ID), Geometry: a.Geometry, Properties: props})
 	}
+	keepMetric(feats, req.metric)
 	return feats, nil
+}
+
+// layerMetrics are the measures a layer's metric parameter may ask for.
+var layerMetrics = map[string][]string{layerHotspots: {"count", "rate", "z", "category"}, layerAreas: {"count", "rate"}}
+
+// metricProps are the properties that belong to each measure.
+var metricProps = map[string][]string{"count": {"count"}, "rate": {"rate"}, "z": {"z", "confidence"}, "category": {"category"}}
+
+// keepMetric drops from each feature the properties of every measure but the one
+// asked for, so that a map showing one measure fetches smaller tiles; nothing when
+// none is asked for. Identity, suppression and tension stay.
+func keepMetric(feats []tiles.Feature, metric string) {
+	if metric == "" {
+		return
+	}
+	for _, f := range feats {
+		for m, keys := range metricProps {
+			if m == metric {
+				continue
+			}
+			for _, k := range keys {
+				delete(f.Properties, k)
+			}
+		}
+	}
 }
 
 // finestLevel is the level with the most areas.

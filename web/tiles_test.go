@@ -272,6 +272,8 @@ func TestTileFilters(t *testing.T) {
 		"?from=2026-13-01":                  "from",
 		"?from=2026-06-01&to=2026-05-01":    "to",
 		"?strand=race&strand=race&bbox=1,2": "bbox",
+		"?metric=colour":                    "metric",
+		"?metric=z&metric=rate":             "metric",
 	} {
 		r := e.get(police, path+q)
 		if r.status != 400 || !strings.Contains(r.message(t), field) {
@@ -458,10 +460,7 @@ func TestTileJSON(t *testing.T) {
 // reads a hotspot tile and an area tile with the features and fields we wrote.
 func TestTilesOpenInGDAL(t *testing.T) {
 	t.Parallel()
-	ogrinfo, err := exec.LookPath("ogrinfo")
-	if err != nil {
-		t.Fatal("ogrinfo (Debian gdal-bin) is needed: `make test` installs it; or apt-get install gdal-bin")
-	}
+	ogrinfo := ensureOgrinfo(t)
 	e := newEnv(t)
 	dir := t.TempDir()
 	for _, layer := range []string{"hotspots", "areas"} {
@@ -665,5 +664,69 @@ func TestHotspotTilesCarryTheAnalysis(t *testing.T) {
 	}
 	if f := find(); f == nil || f.Properties["tension"] != nil {
 		t.Errorf("after dismissing the alert, its cell still carries tension %v", f.Properties["tension"])
+	}
+}
+
+// ensureOgrinfo returns GDAL's ogrinfo, installing Debian's gdal-bin with apt when it
+// is missing (with sudo when not root); the test fails, never skips, without it.
+func ensureOgrinfo(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("ogrinfo"); err == nil {
+		return p
+	}
+	t.Log("ogrinfo is missing: installing Debian's gdal-bin")
+	for _, args := range [][]string{{"apt-get", "update"}, {"apt-get", "install", "-y", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=600", "gdal-bin"}} {
+		if os.Geteuid() != 0 {
+			args = append([]string{"sudo", "-n"}, args...)
+		}
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ogrinfo (Debian gdal-bin) is needed and installing it failed: %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+	}
+	p, err := exec.LookPath("ogrinfo")
+	if err != nil {
+		t.Fatalf("apt-get installed gdal-bin but ogrinfo is not on the PATH: %v", err)
+	}
+	return p
+}
+
+// TestTileMetric: a metric keeps one measure in the tile and drops the others.
+func TestTileMetric(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.runEngine()
+	police := e.as(access.Police)
+	tile, path := tileAt("hotspots", -0.76, 52.04, 12)
+	all := decodeTile(t, e.get(police, path), tile, "hotspots")
+	for metric, keep := range map[string]string{"count": "count", "rate": "rate", "z": "z", "category": "category"} {
+		got := decodeTile(t, e.get(police, path+"?metric="+metric), tile, "hotspots")
+		if len(got) != len(all) {
+			t.Errorf("metric=%s: %d features; %d without", metric, len(got), len(all))
+		}
+		seen := 0
+		for _, f := range got {
+			for _, other := range []string{"count", "rate", "z", "category"} {
+				if _, ok := f.Properties[other]; ok && other != keep {
+					t.Errorf("metric=%s: feature %v carries %s", metric, f.ID, other)
+				}
+			}
+			if _, ok := f.Properties[keep]; ok {
+				seen++
+			}
+			if f.Properties["cell"] == nil {
+				t.Errorf("metric=%s: feature %v lost its cell", metric, f.ID)
+			}
+		}
+		if seen == 0 {
+			t.Errorf("metric=%s: no feature carries it", metric)
+		}
+	}
+	area, apath := tileAt("areas", -0.76, 52.04, 12)
+	for _, f := range decodeTile(t, e.get(police, apath+"?metric=rate"), area, "areas") {
+		if _, ok := f.Properties["count"]; ok {
+			t.Errorf("areas metric=rate: feature %v carries count", f.ID)
+		}
 	}
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the tests drive besides PostgreSQL and PostGIS (which
+# `tensionmap db up` and the test harness install): Debian's chromium for the map's
+# browser tests and GDAL's ogrinfo, which checks the vector tiles. Nothing is
+# downloaded from outside Debian's archive.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v ogrinfo >/dev/null || need+=(gdal-bin)
+command -v npm >/dev/null || need+=(nodejs npm)
+[ ${#need[@]} -eq 0 ] && exit 0
+sudo_=""
+[ "$(id -u)" = 0 ] || sudo_="sudo -n"
+echo "installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo_ apt-get update -q
+$sudo_ apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${need[@]}"
