@@ -5,6 +5,9 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tensionmap/tensionmap/web"
 )
 
@@ -22,6 +26,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 // browserBudget bounds the browser test's Node script.
 const browserBudget = 3 * time.Minute
+
+// basemapStyle is a basemap's MapLibre style, as a tile host would serve it.
+const basemapStyle = `{"version": 8, "name": "test basemap", "sources": {},
+  "layers": [{"id": "basemap-background", "type": "background", "paint": {"background-color": "#dde6ee"}}]}`
 
 // TestMapInBrowser drives the map page in headless Chromium against a server over a
 // real database with a synthetic town and an engine run: sign-in through the form,
@@ -47,6 +55,20 @@ func TestMapInBrowser(t *testing.T) {
 
 	e := newEnv(t, func(o *web.Options) { o.StaticDir = static })
 	e.runEngine()
+
+	// The same data behind a second server with a basemap whose style comes from
+	// another origin.
+	styles := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, basemapStyle)
+	}))
+	t.Cleanup(styles.Close)
+	o := e.opts
+	o.BasemapStyle = styles.URL + "/style.json"
+	withBasemap := httptest.NewServer(web.New(o, e.db, nil, slog.New(slog.DiscardHandler), prometheus.NewRegistry()))
+	t.Cleanup(withBasemap.Close)
+
 	out := filepath.Join(root, "test-output")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
@@ -56,6 +78,7 @@ func TestMapInBrowser(t *testing.T) {
 	start := time.Now()
 	runLogged(t, ui, []string{
 		"BASE_URL=" + e.ts.URL,
+		"TM_BASEMAP_BASE_URL=" + withBasemap.URL,
 		"TM_POLICE_USER=" + e.users["police"].Username,
 		"TM_STRATEGIC_USER=" + e.users["strategic"].Username,
 		"TM_PASSWORD=" + testPassword,

@@ -38,6 +38,7 @@ let classes = { count: { min: 0, breaks: [] }, rate: { min: 0, breaks: [] } };
 let classKey = '';
 let panelSeq = 0;
 let loadedData = false;
+let statusNote = ''; // a lasting remark for the status line
 const tileURLs = {};
 const panel = new Panel(document.getElementById('details'), document.getElementById('details-body'), document.getElementById('details-h'), () => {
   state.cell = '';
@@ -299,8 +300,9 @@ function createMap() {
     if (!loadedData && cfg.basemapStyle && !basemapFailed && !map.isStyleLoaded()) {
       // The basemap could not be read: draw the data on the plain background.
       basemapFailed = true;
-      map.setStyle(baseStyle());
-      status('The basemap could not be loaded: the map shows the data on a plain background.');
+      map.setStyle(baseStyle(), { diff: false });
+      statusNote = 'The basemap could not be loaded: the data are drawn on a plain background.';
+      status(statusNote);
       return;
     }
     if (err && err.status) status(`Some map tiles could not be loaded (${err.status}).`);
@@ -395,7 +397,8 @@ function onIdle() {
     updateLegend();
   }
   const n = map.getLayer('hex-fill') ? map.queryRenderedFeatures({ layers: ['hex-fill'] }).length : 0;
-  status(state.layers.includes('hex') ? `${number(n)} hexagon${n === 1 ? '' : 's'} drawn${res !== null ? ` at H3 resolution ${res}` : ''}.` : '');
+  const drawn = state.layers.includes('hex') ? `${number(n)} hexagon${n === 1 ? '' : 's'} drawn${res !== null ? ` at H3 resolution ${res}` : ''}.` : '';
+  status([drawn, statusNote].filter(Boolean).join(' '));
   app.dataset.ready = 'true';
 }
 

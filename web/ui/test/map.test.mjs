@@ -3,7 +3,8 @@
 // hexagon's figures; then, as a strategic user, every tile and API answer the page
 // receives is checked for small counts. Writes screenshots to TM_OUTPUT.
 //
-// Environment: BASE_URL (the server), TM_POLICE_USER, TM_STRATEGIC_USER,
+// Environment: BASE_URL (the server), TM_BASEMAP_BASE_URL (a server of the same data
+// with a basemap configured), TM_POLICE_USER, TM_STRATEGIC_USER,
 // TM_PASSWORD, TM_FROM and TM_TO (a period with data), TM_OUTPUT (a directory),
 // TM_CHROMIUM (default /usr/bin/chromium). web/browser_test.go sets them.
 import { chromium } from 'playwright-core';
@@ -24,6 +25,7 @@ const env = (name, def) => {
   return v;
 };
 const BASE = env('BASE_URL').replace(/\/$/, '');
+const BASEMAP_BASE = env('TM_BASEMAP_BASE_URL').replace(/\/$/, '');
 const POLICE = env('TM_POLICE_USER');
 const STRATEGIC = env('TM_STRATEGIC_USER');
 const PASSWORD = env('TM_PASSWORD');
@@ -468,6 +470,29 @@ async function run() {
     assert.ok(seen.api >= 5, `only ${seen.api} API answers were seen`);
     assert.deepEqual(seen.forbidden, [], 'the page asked for something a strategic user may not read');
     await sp.close();
+  });
+
+  // ---- 7. A basemap -------------------------------------------------------
+
+  await step('7. with a basemap configured, the data are drawn over it', async () => {
+    const bp = watch(await context.newPage());
+    const link = `/map?from=${FROM}&to=${TO}&z=11.5&lat=52.04&lon=-0.76`;
+    await bp.goto(BASEMAP_BASE + link);
+    if (new URL(bp.url()).pathname === '/signin') {
+      await bp.close();
+      await signIn(watch(await context.newPage()), POLICE, link);
+    } else {
+      await ready(bp);
+    }
+    const p = context.pages().find((x) => x.url().startsWith(BASEMAP_BASE + '/map'));
+    const layers = await p.evaluate(() => window.tensionmap.map.getStyle().layers.map((l) => l.id));
+    assert.equal(layers[0], 'basemap-background', `the basemap's layers come first: ${layers.slice(0, 3)}`);
+    assert.ok(layers.indexOf('hex-fill') > 0, 'the hexagons are drawn over the basemap');
+    const hexes = (await hexagons(p)).filter((h) => h.count > 0);
+    assert.ok(hexes.length >= 10, `${hexes.length} hexagons with a count over the basemap`);
+    const note = await p.locator('#map-status').textContent();
+    assert.doesNotMatch(note, /basemap could not be loaded/);
+    await p.close();
   });
 
   await step('   no script errors and no refused resources (CSP) in any page', async () => {
