@@ -456,9 +456,14 @@ async function run() {
     await sp.mouse.click(spot.x, spot.y);
     await sp.waitForFunction(() => document.getElementById('details').dataset.kind === 'area' && document.getElementById('details').dataset.state === 'ready');
     await sp.getByRole('checkbox', { name: 'Hexagons' }).check();
+    const at = () => sp.evaluate(() => { const m = window.tensionmap.map, c = m.getCenter(); return [c.lng, c.lat, m.getZoom()]; });
+    const was = await at();
     await sp.locator('#alert-list button').first().click();
     await sp.waitForFunction(() => document.getElementById('details').dataset.kind === 'alert' && document.getElementById('details').dataset.state === 'ready');
+    await sp.waitForFunction(() => !window.tensionmap.map.isMoving());
     await settled(sp);
+    const now = await at();
+    assert.ok(now.some((v, i) => Math.abs(v - was[i]) > 1e-4), 'choosing an alert in the list moves the map to it');
     await sp.screenshot({ path: path.join(OUT, 'map-strategic.png') });
 
     onResponse = null;
