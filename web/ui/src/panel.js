@@ -155,6 +155,9 @@ export class Panel {
     out.push(...this.weekly(d.weeks));
     out.push(...breakdown('By strand', d.byStrand, ctx.strands.length ? ctx.strands : Object.keys(d.byStrand), 'strand'));
     if (d.bySource) out.push(...breakdown('By source', d.bySource, ctx.sources.length ? ctx.sources : Object.keys(d.bySource), 'source'));
+    if (ctx.props && ctx.props.tension) {
+      out.push(h('p', {}, `Inside an open alert: ${ctx.props.tension} tension. The alerts are listed beside the map.`));
+    }
     const hs = d.hotspot || (ctx.props && ctx.props.z !== undefined ? ctx.props : null);
     if (hs) {
       out.push(h('h3', {}, 'Hot spot analysis'));

@@ -2,7 +2,7 @@
 // read from and written to the page's query string so that a shared link
 // reproduces the view. Pure functions, tested in Node (test/unit.test.mjs).
 
-export const METRICS = ['count', 'rate', 'z', 'category'];
+export const METRICS = ['count', 'rate', 'z', 'category', 'tension'];
 export const PRESETS = [7, 28, 90, 365];
 export const KINDS = ['crime', 'incident'];
 

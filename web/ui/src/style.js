@@ -152,6 +152,8 @@ export function fillColor(metric, classes) {
         ...CATEGORIES.flatMap((c) => [c.value, c.color]),
         COLD_CATEGORIES, COLD_CATEGORY.color,
         NONE];
+    case 'tension':
+      return ['match', ['coalesce', ['get', 'tension'], ''], ...TENSION.flatMap((t) => [t.value, t.color]), NONE];
     default:
       return NONE;
   }
@@ -193,6 +195,12 @@ export function legend(metric, classes, ctx = {}) {
         notes,
       };
     }
+    case 'tension':
+      return {
+        title: 'Tension of open alerts',
+        items: [...TENSION.map((t) => ({ color: t.color, label: humanise(t.value) })), { color: NONE, label: 'No open alert', kind: 'outline' }],
+        notes: ['Each hexagon inside an open alert, by the highest tension level among them; the filters do not change it.'],
+      };
     default:
       return { title: '', items: [], notes: [] };
   }

@@ -241,6 +241,18 @@ async function run() {
     assert.ok(tileRequestsSince(0, 'hotspots').length > 0, 'hotspot tiles were requested');
   });
 
+  await step('   the tension metric colours the hexagons inside open alerts', async () => {
+    await page.getByRole('radio', { name: 'Tension of open alerts' }).check();
+    await settled(page);
+    const tense = await page.evaluate(() => window.tensionmap.map.queryRenderedFeatures({ layers: [window.tensionmap.hexLayer] })
+      .filter((f) => f.properties.tension).map((f) => f.properties.tension));
+    assert.ok(tense.length > 0, 'hexagons inside the open alerts carry their tension');
+    assert.equal(await page.locator('#legend').getAttribute('data-metric'), 'tension');
+    assert.equal(pageQuery(page).get('metric'), 'tension');
+    await page.getByRole('radio', { name: 'Number of reports' }).check();
+    await settled(page);
+  });
+
   // ---- 3. Filters change the tiles ------------------------------------------
 
   await step('3. a strand filter changes the tile URLs and the counts drawn', async () => {

@@ -118,6 +118,8 @@ test('colours: suppressed is its own colour, every class has one', () => {
   assert.ok(l.notes.some((n) => /multiples of 5/.test(n)));
   assert.ok(legend('z', {}, { res: 7, hotspotRes: 8 }).notes[0].includes('resolution-8'));
   assert.equal(legend('category', {}, {}).items.length, 10);
+  assert.deepEqual(legend('tension', {}, {}).items.map((i) => i.label), ['Low', 'Medium', 'High', 'Critical', 'No open alert']);
+  assert.equal(fillColor('tension', {})[0], 'match');
 });
 
 test('API answers in either shape', () => {
