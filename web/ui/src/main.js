@@ -524,7 +524,7 @@ async function selectAlert(id, focus) {
   try {
     const j = await getJSON(`/api/v1/alerts/${id}`);
     if (seq !== panelSeq) return;
-    panel.showAlert(j.alert || j, ctx());
+    panel.showAlert(j.alert || j);
   } catch (e) {
     if (seq === panelSeq) panel.fail(`The alert could not be read: ${e.message}`);
   }

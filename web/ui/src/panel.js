@@ -3,7 +3,7 @@
 // in a table.
 import uPlot from 'uplot';
 import { h, clear, number, dayLabel } from './dom.js';
-import { humanise, levelLabel, CATEGORIES, CONFIDENCE, COLD_CATEGORIES, COLD_CATEGORY } from './style.js';
+import { humanise, levelLabel, CATEGORIES, CONFIDENCE, COLD_CATEGORIES } from './style.js';
 
 const WITHHELD = 'suppressed';
 
@@ -235,7 +235,7 @@ export class Panel {
   }
 
   // showAlert fills the panel with an alert and its evidence.
-  showAlert(a, ctx) {
+  showAlert(a) {
     clear(this.body);
     this.root.dataset.kind = 'alert';
     this.root.dataset.id = String(a.id);
@@ -279,7 +279,6 @@ export class Panel {
         { label: 'Threshold', stroke: '#555', width: 1.5, dash: [2, 3], points: { show: false } },
       ]);
     }
-    void ctx;
   }
 }
 
@@ -287,5 +286,3 @@ export function methodLabel(m) {
   return { farrington: 'Farrington (weekly, against past years)', ears: 'EARS (daily, against recent days)',
     scan: 'Space-time scan (cluster)', uplift: 'Uplift after a trigger event' }[m] || humanise(m || '');
 }
-
-export { COLD_CATEGORY };

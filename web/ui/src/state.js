@@ -52,8 +52,8 @@ export function presetRange(n, today) {
   return { from: addDays(today, -(n - 1)), to: today };
 }
 
-// weekRange returns the 7-day window ending on the week slider's step i, where step
-// WEEKS-1 ends today.
+// weekEnd returns the last day of the week slider's step i, where the last step
+// (weeks−1) ends today.
 export function weekEnd(i, today, weeks = WEEKS) {
   return addDays(today, -7 * (weeks - 1 - i));
 }
