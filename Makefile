@@ -65,8 +65,8 @@ test-go:
 	$(GO) test -count=1 -timeout 30m ./...
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	@for t in $$($(GO) test -list 'Fuzz.*' ./geo/ | grep ^Fuzz); do \
-		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} ./geo/ || exit 1; done
+	@for p in ./geo/ ./tiles/ ./web/; do for t in $$($(GO) test -list 'Fuzz.*' $$p | grep ^Fuzz); do \
+		echo "== $$p $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} $$p || exit 1; done; done
 
 bench: build ## run the benchmarks and print the ratio tables
 	$(GO) test -run '^$$' -bench . -benchmem ./geo/... ./postgis/... ./tension/...

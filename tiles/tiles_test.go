@@ -347,3 +347,23 @@ func TestCache(t *testing.T) {
 		t.Errorf("empty tile: %+v", e)
 	}
 }
+
+// FuzzTile: any path parts give a tile that exists or an invalid error, never a panic.
+func FuzzTile(f *testing.F) {
+	for _, s := range [][3]string{{"12", "2039", "1360.mvt"}, {"0", "0", "0"}, {"22", "4194303", "4194303.mvt"}, {"3", "-1", "x"}, {"99999999999", "1", "1"}} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, z, x, y string) {
+		tl, err := Tile(z, x, y)
+		if err != nil {
+			if geo.ErrorCode(err) != geo.EINVALID {
+				t.Fatalf("%q/%q/%q: %v", z, x, y, err)
+			}
+			return
+		}
+		if !tl.Valid() || tl.Z > 22 {
+			t.Fatalf("%q/%q/%q gave %v", z, x, y, tl)
+		}
+		_ = Bound(tl)
+	})
+}
