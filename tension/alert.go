@@ -219,8 +219,8 @@ type Change struct {
 // Merge matches the findings of a run against recent alerts: a finding with the
 // same method and key as an alert last seen within gap of asOf (for the scan, one
 // sharing a cell with it) updates that alert; any other opens a new one. An updated
-// alert keeps its status, except that a dismissed one is raised again when its
-// tension level rises above the level it had when dismissed. Its level is the highest
+// alert keeps its status, except that a dismissed one, or one whose assessment was
+// closed, is raised again when its tension level rises above the level it had then. Its level is the highest
 // seen over its life.
 func Merge(recent []Alert, findings []Finding, asOf time.Time, gap time.Duration, rules []Rule, scale Scale) []Change {
 	var out []Change
@@ -252,9 +252,13 @@ func Merge(recent []Alert, findings []Finding, asOf time.Time, gap time.Duration
 			a.TensionLevel = level
 		}
 		c := Change{Alert: a, Previous: prev}
-		if prev.Status == StatusDismissed && scale.Rank(level) > scale.Rank(prev.TensionLevel) {
+		if (prev.Status == StatusDismissed || prev.Status == StatusClosed) && scale.Rank(level) > scale.Rank(prev.TensionLevel) {
 			c.Alert.Status = StatusNew
-			c.Alert.StatusReason = fmt.Sprintf("raised again: tension rose from %s to %s after it was dismissed", prev.TensionLevel, level)
+			how := "it was dismissed"
+			if prev.Status == StatusClosed {
+				how = "its assessment was closed"
+			}
+			c.Alert.StatusReason = fmt.Sprintf("raised again: tension rose from %s to %s after %s", prev.TensionLevel, level, how)
 			c.Reraised = true
 		}
 		out = append(out, c)

@@ -1,0 +1,107 @@
+package tension
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tensionmap/tensionmap/geo"
+)
+
+// TestAssessmentTransitions tries every move between statuses: the allowed ones are
+// exactly the workflow's, each closing or reopening from closed needs a reason, and
+// a refused move names the moves there are.
+func TestAssessmentTransitions(t *testing.T) {
+	allowed := map[[2]string]bool{
+		{AssessmentDraft, AssessmentOpen}:         true,
+		{AssessmentDraft, AssessmentClosed}:       true,
+		{AssessmentOpen, AssessmentUnderReview}:   true,
+		{AssessmentUnderReview, AssessmentOpen}:   true,
+		{AssessmentUnderReview, AssessmentClosed}: true,
+		{AssessmentClosed, AssessmentOpen}:        true,
+	}
+	for _, from := range AssessmentStatuses {
+		for _, to := range AssessmentStatuses {
+			tr, err := FindTransition(from, to)
+			if allowed[[2]string{from, to}] {
+				if err != nil {
+					t.Errorf("%s → %s: %v; want allowed", from, to, err)
+				}
+				if want := to == AssessmentClosed || from == AssessmentClosed; tr.NeedsReason != want {
+					t.Errorf("%s → %s: needs reason %v", from, to, tr.NeedsReason)
+				}
+				continue
+			}
+			if geo.ErrorCode(err) != geo.ECONFLICT || !strings.Contains(geo.ErrorMessage(err), "it can become") {
+				t.Errorf("%s → %s: %v; want a conflict naming the moves there are", from, to, err)
+			}
+		}
+	}
+	if _, err := FindTransition(AssessmentOpen, "archived"); geo.ErrorCode(err) != geo.EINVALID {
+		t.Errorf("unknown status: %v", err)
+	}
+	for status, want := range map[string]string{AssessmentDraft: StatusAcknowledged, AssessmentOpen: StatusAssessmentOpened,
+		AssessmentUnderReview: StatusAssessmentOpened, AssessmentClosed: StatusClosed} {
+		if got := AlertStatusFor(status); got != want {
+			t.Errorf("alert status for %s: %s; want %s", status, got, want)
+		}
+	}
+}
+
+func TestAssessmentCheck(t *testing.T) {
+	rules := AssessmentRules{Scale: DefaultScale, Strands: geo.DefaultStrands}
+	good := func() *Assessment {
+		return &Assessment{Title: "Tension after the march", TriggerKind: TriggerKindEvent, TensionLevel: "high", Strands: []string{"race"},
+			Intelligence: []Intelligence{{Grade: GradeExperienced, Text: "Shopkeepers report abuse"}},
+			Risks:        []Risk{{Text: "Retaliation", Rating: "medium"}}, Partners: []string{"Council"}, BBox: []float64{-0.8, 52, -0.7, 52.1}}
+	}
+	if err := rules.Check(good()); err != nil {
+		t.Fatal(err)
+	}
+	for field, mod := range map[string]func(*Assessment){
+		"title":          func(a *Assessment) { a.Title = " " },
+		"tension_level":  func(a *Assessment) { a.TensionLevel = "severe" },
+		"strands":        func(a *Assessment) { a.Strands = []string{"astrology"} },
+		"intelligence 1": func(a *Assessment) { a.Intelligence[0].Grade = "rumour" },
+		"risk 1":         func(a *Assessment) { a.Risks[0].Rating = "extreme" },
+		"partner 1":      func(a *Assessment) { a.Partners = []string{""} },
+		"bbox":           func(a *Assessment) { a.BBox = []float64{1, 2, 0, 3} },
+		"trigger_kind":   func(a *Assessment) { a.TriggerKind = "rumour" },
+		"summary":        func(a *Assessment) { a.Summary = strings.Repeat("x", 20001) },
+	} {
+		a := good()
+		mod(a)
+		if err := rules.Check(a); geo.ErrorCode(err) != geo.EINVALID || !strings.HasPrefix(geo.ErrorMessage(err), field) {
+			t.Errorf("bad %s: %v", field, err)
+		}
+	}
+	if err := CheckAction(&Action{Description: "Visit the mosque", Owner: "Neighbourhood team"}); err == nil || !strings.Contains(err.Error(), "due") {
+		t.Errorf("action without a due date: %v", err)
+	}
+}
+
+func TestAssessmentChangesAndOverdue(t *testing.T) {
+	a := &Assessment{Title: "A", Strands: []string{"race"}, ReviewDate: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	b := *a
+	b.Title = "B"
+	b.Strands = []string{"race", "religion"}
+	b.ReviewDate = time.Date(2026, 6, 8, 0, 0, 0, 0, time.UTC)
+	ch := Changes(a, &b)
+	if len(ch) != 3 || ch["title"] == nil || ch["strands"] == nil || ch["review_date"].(map[string]any)["to"] != "2026-06-08" {
+		t.Errorf("changes %v", ch)
+	}
+	if len(Changes(a, a)) != 0 {
+		t.Error("no change gave changes")
+	}
+	today := time.Date(2026, 6, 9, 15, 0, 0, 0, time.UTC)
+	b.Status = AssessmentOpen
+	b.Actions = []Action{{ID: 1, Due: time.Date(2026, 6, 8, 0, 0, 0, 0, time.UTC)}, {ID: 2, Due: time.Date(2026, 6, 9, 0, 0, 0, 0, time.UTC)},
+		{ID: 3, Due: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), Done: true}}
+	if !b.ReviewOverdue(today) || len(b.OverdueActions(today)) != 1 {
+		t.Errorf("review overdue %v, overdue actions %v", b.ReviewOverdue(today), b.OverdueActions(today))
+	}
+	b.Status = AssessmentClosed
+	if b.ReviewOverdue(today) || len(b.OverdueActions(today)) != 0 {
+		t.Error("a closed assessment is overdue")
+	}
+}
