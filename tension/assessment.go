@@ -2,6 +2,7 @@ package tension
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -389,4 +390,69 @@ func CheckTriggerEvent(e *TriggerEvent, strands []string, today time.Time) error
 		}
 	}
 	return nil
+}
+
+// DraftFromAlert is the impact-assessment draft for an alert: its evidence (observed
+// against expected, the test and the series), its places, strands and tension
+// level, and a title that says what rose where. The map extent is the alert's cells.
+func DraftFromAlert(id int64, a *Alert) *Assessment {
+	title := fmt.Sprintf("%s rise in %s hate reports", upperFirst(a.TensionLevel), strandWords(a.Strands))
+	if len(a.Areas) > 0 {
+		title += " in " + strings.Join(a.Areas[:min(len(a.Areas), 3)], ", ")
+		if len(a.Areas) > 3 {
+			title += fmt.Sprintf(" and %d more areas", len(a.Areas)-3)
+		}
+	}
+	evidence := map[string]any{"alert_id": id, "method": a.Method, "detail": a.Detail, "observed": a.Observed,
+		"expected": a.Expected, "window_from": a.WindowFrom.Format(time.DateOnly), "window_to": a.WindowTo.Format(time.DateOnly)}
+	if !math.IsNaN(a.P) && !math.IsInf(a.P, 0) {
+		evidence["p_value"] = a.P
+	}
+	if !math.IsNaN(a.Recurrence) && !math.IsInf(a.Recurrence, 0) {
+		evidence["recurrence_days"] = a.Recurrence
+	}
+	if len(a.Series) > 0 {
+		evidence["series"] = a.Series
+	}
+	return &Assessment{AlertID: id, TriggerKind: TriggerKindAlert, Title: title, Trigger: fmt.Sprintf("Alert %d: %s", id, a.Detail),
+		AreaLevel: a.AreaLevel, Areas: slices.Clone(a.Areas), Cells: slices.Clone(a.Cells), Strands: slices.Clone(a.Strands),
+		TensionLevel: a.TensionLevel, Evidence: evidence, BBox: CellsBBox(a.Cells)}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func strandWords(strands []string) string {
+	if len(strands) == 0 {
+		return "all"
+	}
+	return strings.ReplaceAll(strings.Join(strands, ", "), "_", " ")
+}
+
+// CellsBBox is the bound of cells' hexagons as west, south, east, north; nil when
+// there are none.
+func CellsBBox(cells []uint64) []float64 {
+	if len(cells) == 0 {
+		return nil
+	}
+	b := geo.CellPolygon(cells[0]).Bound()
+	for _, c := range cells[1:] {
+		b = b.Union(geo.CellPolygon(c).Bound())
+	}
+	return []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+}
+
+// TriggerEventDetail is a trigger event with what the engine measured after it and
+// the assessments that respond to it.
+type TriggerEventDetail struct {
+	TriggerEvent
+	CreatedBy   string         `json:"created_by"`
+	CreatedAt   time.Time      `json:"created_at"`
+	Uplifts     []UpliftResult `json:"uplifts"` // by strand, "" (all strands) first; none before the engine has run since
+	UpliftRun   int64          `json:"uplift_run,omitempty"`
+	Assessments []int64        `json:"assessments"`
 }

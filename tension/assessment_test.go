@@ -1,6 +1,8 @@
 package tension
 
 import (
+	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,38 @@ func TestAssessmentChangesAndOverdue(t *testing.T) {
 	b.Status = AssessmentClosed
 	if b.ReviewOverdue(today) || len(b.OverdueActions(today)) != 0 {
 		t.Error("a closed assessment is overdue")
+	}
+}
+
+// TestUpliftJSONWithAZeroBaseline: a window over a baseline of 0 has an infinite
+// ratio, which JSON cannot hold; it is stored as null and read back.
+func TestUpliftJSONWithAZeroBaseline(t *testing.T) {
+	daily := make([]float64, 400)
+	daily[380], daily[381] = 3, 2
+	res, err := Uplift(daily, 380, DefaultUpliftOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w *UpliftWindow
+	for i := range res.Windows {
+		if res.Windows[i].Observed > 0 && res.Windows[i].Prior.Available && res.Windows[i].Prior.Baseline == 0 {
+			w = &res.Windows[i]
+		}
+	}
+	if w == nil || !math.IsInf(w.Prior.Ratio, 1) {
+		t.Fatalf("no window with an infinite ratio: %+v", res.Windows)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatalf("marshalling an uplift with an infinite ratio: %v", err)
+	}
+	var back UpliftResult
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	for i, bw := range back.Windows {
+		if bw.Observed != res.Windows[i].Observed || bw.Prior.Baseline != res.Windows[i].Prior.Baseline {
+			t.Errorf("window %d read back as %+v", i, bw)
+		}
 	}
 }

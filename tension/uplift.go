@@ -1,6 +1,7 @@
 package tension
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 
@@ -394,4 +395,58 @@ func upliftBD0(x, np float64) float64 {
 		}
 	}
 	return x*math.Log(x/np) + np - x
+}
+
+// upliftComparisonJSON is UpliftComparison as JSON, where an infinite or undefined
+// ratio or limit (a baseline of 0) is null.
+type upliftComparisonJSON struct {
+	Available bool     `json:"available"`
+	FirstDay  int      `json:"first_day"`
+	LastDay   int      `json:"last_day"`
+	Baseline  int      `json:"baseline"`
+	Expected  *float64 `json:"expected"`
+	Ratio     *float64 `json:"ratio"`
+	P         *float64 `json:"p"`
+	Lower     *float64 `json:"lower"`
+	CILow     *float64 `json:"ci_low"`
+	CIHigh    *float64 `json:"ci_high"`
+}
+
+func finiteOrNil(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func orValue(p *float64, v float64) float64 {
+	if p == nil {
+		return v
+	}
+	return *p
+}
+
+// MarshalJSON writes the comparison with null for a ratio or limit that is
+// infinite or undefined, which JSON cannot hold.
+func (c UpliftComparison) MarshalJSON() ([]byte, error) {
+	return json.Marshal(upliftComparisonJSON{Available: c.Available, FirstDay: c.FirstDay, LastDay: c.LastDay, Baseline: c.Baseline,
+		Expected: finiteOrNil(c.Expected), Ratio: finiteOrNil(c.Ratio), P: finiteOrNil(c.P), Lower: finiteOrNil(c.Lower),
+		CILow: finiteOrNil(c.CILow), CIHigh: finiteOrNil(c.CIHigh)})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote; a null ratio or upper limit reads as
+// +Inf when the window has counts over a baseline of 0, as NaN otherwise.
+func (c *UpliftComparison) UnmarshalJSON(b []byte) error {
+	var j upliftComparisonJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	nan := math.NaN()
+	*c = UpliftComparison{Available: j.Available, FirstDay: j.FirstDay, LastDay: j.LastDay, Baseline: j.Baseline,
+		Expected: orValue(j.Expected, nan), Ratio: orValue(j.Ratio, nan), P: orValue(j.P, nan), Lower: orValue(j.Lower, nan),
+		CILow: orValue(j.CILow, nan), CIHigh: orValue(j.CIHigh, math.Inf(1))}
+	if j.Ratio == nil && j.Baseline == 0 && j.Lower != nil {
+		c.Ratio = math.Inf(1)
+	}
+	return nil
 }
