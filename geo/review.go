@@ -215,8 +215,8 @@ func Rate(count, population int) (rate float64, ok bool) {
 }
 
 // Median returns the middle value of xs (the mean of the two middle values when
-// there is an even number of them); ok is false when xs is empty. xs is left as
-// it was.
+// there is an even number of them); ok is false, and the median NaN, when xs is
+// empty. xs is left as it was.
 func Median(xs []float64) (median float64, ok bool) {
 	if len(xs) == 0 {
 		return math.NaN(), false
