@@ -56,6 +56,9 @@ var (
 	// Those who act on alerts and see near-repeat risk zones, which trace recent
 	// incidents' places: police, council, admin; strategic users only read alerts.
 	AlertHandlers = []Role{Police, Council, Admin}
+	// Those who create and edit impact assessments and record trigger events;
+	// strategic users read assessments' summaries.
+	AssessmentEditors = []Role{Police, Council, Admin}
 )
 
 // usernamePattern is what a username may be: up to 64 letters, digits and . _ @ -,

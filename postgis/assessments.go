@@ -487,19 +487,8 @@ func (db *DB) LinkEvents(ctx context.Context, id int64, link, unlink []int64, ac
 	return assessmentErr("linking events", err)
 }
 
-// TriggerEventDetail is a trigger event with what the engine measured after it
-// and the assessments that respond to it.
-type TriggerEventDetail struct {
-	tension.TriggerEvent
-	CreatedBy   string
-	CreatedAt   time.Time
-	Uplifts     []tension.UpliftResult // by strand, "" first (all strands); empty before the engine has run since
-	UpliftRun   int64
-	Assessments []int64
-}
-
 // TriggerEventList returns the trigger events recorded, the latest day first.
-func (db *DB) TriggerEventList(ctx context.Context, limit int) ([]TriggerEventDetail, error) {
+func (db *DB) TriggerEventList(ctx context.Context, limit int) ([]tension.TriggerEventDetail, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
@@ -509,8 +498,8 @@ func (db *DB) TriggerEventList(ctx context.Context, limit int) ([]TriggerEventDe
 	if err != nil {
 		return nil, fmt.Errorf("postgis: trigger events: %w", err)
 	}
-	var out []TriggerEventDetail
-	var e TriggerEventDetail
+	var out []tension.TriggerEventDetail
+	var e tension.TriggerEventDetail
 	_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.Day, &e.Scope, &e.Description, &e.Strands, &e.CreatedBy, &e.CreatedAt, &e.Assessments}, func() error {
 		out = append(out, e)
 		return nil
@@ -519,8 +508,8 @@ func (db *DB) TriggerEventList(ctx context.Context, limit int) ([]TriggerEventDe
 }
 
 // TriggerEvent returns one trigger event with its uplifts and assessments.
-func (db *DB) TriggerEvent(ctx context.Context, id int64) (*TriggerEventDetail, error) {
-	var e TriggerEventDetail
+func (db *DB) TriggerEvent(ctx context.Context, id int64) (*tension.TriggerEventDetail, error) {
+	var e tension.TriggerEventDetail
 	err := db.Pool.QueryRow(ctx, `SELECT t.id, t.day, t.scope, t.description, t.strands, t.created_by, t.created_at,
 		coalesce((SELECT array_agg(e.assessment_id ORDER BY e.assessment_id) FROM assessment_events e WHERE e.event_id = t.id), '{}')
 		FROM trigger_events t WHERE t.id = $1`, id).Scan(&e.ID, &e.Day, &e.Scope, &e.Description, &e.Strands, &e.CreatedBy, &e.CreatedAt, &e.Assessments)

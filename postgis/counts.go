@@ -233,3 +233,45 @@ func (db *DB) WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end t
 	}
 	return out, rows.Err()
 }
+
+// DailyCounts returns the reports of each day over [from, to] (days, both
+// included) that match f's strands, kinds and sources (f's dates are ignored),
+// located or not, oldest first.
+func (db *DB) DailyCounts(ctx context.Context, f geo.Filter, from, to time.Time) ([]int, error) {
+	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	to = time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
+	if to.Before(from) {
+		return nil, geo.Errorf(geo.EINVALID, "to is before from")
+	}
+	days := int(to.Sub(from).Hours()/24) + 1
+	if days > 3700 {
+		return nil, geo.Errorf(geo.EINVALID, "at most ten years of days")
+	}
+	v, err := db.Vocab(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f.From, f.To = from, to
+	fromArg, toArg, mask, kinds, sources, err := v.filterArgs(f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT day, sum(n)::bigint FROM day_counts WHERE `+rollupWhere(1)+` GROUP BY day`,
+		fromArg, toArg, mask, kinds, sources)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: daily counts: %w", err)
+	}
+	defer rows.Close()
+	out := make([]int, days)
+	for rows.Next() {
+		var d time.Time
+		var n int64
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, fmt.Errorf("postgis: daily counts: %w", err)
+		}
+		if i := int(d.Sub(from).Hours() / 24); i >= 0 && i < days {
+			out[i] += int(n)
+		}
+	}
+	return out, rows.Err()
+}

@@ -37,6 +37,18 @@ func (s *Server) routes() {
 	s.handle("GET", "/admin/audit", allow(access.Admins...), s.handleAuditPage)
 
 	s.handle("GET", "/map", allow(access.Readers...), s.handleMapPage)
+	s.handle("GET", "/assessments", allow(access.Readers...), s.handleAssessmentsPage)
+	s.handle("POST", "/assessments", allow(access.AssessmentEditors...), s.handleCreateAssessmentForm, withBody(256<<10))
+	s.handle("GET", "/assessments/new", allow(access.AssessmentEditors...), s.handleNewAssessmentPage)
+	s.handle("GET", "/assessments/{id}", allow(access.Readers...), s.handleAssessmentPage)
+	s.handle("POST", "/assessments/{id}", allow(access.AssessmentEditors...), s.handleSaveAssessmentForm, withBody(256<<10))
+	s.handle("POST", "/assessments/{id}/status", allow(access.AssessmentEditors...), s.handleMoveAssessmentForm, withBody(16<<10))
+	s.handle("POST", "/assessments/{id}/actions", allow(access.AssessmentEditors...), s.handleAddActionForm, withBody(16<<10))
+	s.handle("POST", "/assessments/{id}/actions/{action}", allow(access.AssessmentEditors...), s.handleActionForm, withBody(16<<10))
+	s.handle("POST", "/assessments/{id}/events", allow(access.AssessmentEditors...), s.handleLinkEventsForm, withBody(16<<10))
+	s.handle("GET", "/events", allow(access.Readers...), s.handleEventsPage)
+	s.handle("POST", "/events", allow(access.AssessmentEditors...), s.handleCreateEventForm, withBody(16<<10))
+	s.handle("GET", "/events/{id}", allow(access.Readers...), s.handleEventPage)
 
 	// Tiles: one route per layer, so that each carries its own policy.
 	for _, l := range []struct {
@@ -77,6 +89,17 @@ func (s *Server) routes() {
 	s.handle("GET", "/api/v1/hotspots", allow(access.Readers...), s.handleHotspots)
 	s.handle("GET", "/api/v1/near-repeat", allow(access.AlertHandlers...), s.handleNearRepeat)
 	s.handle("GET", "/api/v1/runs", allow(access.Readers...), s.handleRuns)
+	s.handle("GET", "/api/v1/assessments", allow(access.Readers...), s.handleAssessments)
+	s.handle("POST", "/api/v1/assessments", allow(access.AssessmentEditors...), s.handleCreateAssessment, withBody(256<<10))
+	s.handle("GET", "/api/v1/assessments/{id}", allow(access.Readers...), s.handleAssessment)
+	s.handle("PATCH", "/api/v1/assessments/{id}", allow(access.AssessmentEditors...), s.handleUpdateAssessment, withBody(256<<10))
+	s.handle("POST", "/api/v1/assessments/{id}/status", allow(access.AssessmentEditors...), s.handleMoveAssessment, withBody(16<<10))
+	s.handle("POST", "/api/v1/assessments/{id}/actions", allow(access.AssessmentEditors...), s.handleAddAction, withBody(16<<10))
+	s.handle("PATCH", "/api/v1/assessments/{id}/actions/{action}", allow(access.AssessmentEditors...), s.handleUpdateAction, withBody(16<<10))
+	s.handle("POST", "/api/v1/assessments/{id}/events", allow(access.AssessmentEditors...), s.handleLinkEvents, withBody(16<<10))
+	s.handle("GET", "/api/v1/trigger-events", allow(access.Readers...), s.handleTriggerEvents)
+	s.handle("POST", "/api/v1/trigger-events", allow(access.AssessmentEditors...), s.handleCreateTriggerEvent, withBody(16<<10))
+	s.handle("GET", "/api/v1/trigger-events/{id}", allow(access.Readers...), s.handleTriggerEvent)
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {

@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -54,6 +57,22 @@ type Store interface {
 	LoadAreas(ctx context.Context) ([]geo.Area, error)
 	// WeeklyCounts are a cell's or an area's counts by week, for the map's panel.
 	WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end time.Time, weeks int) ([]int, error)
+
+	// Impact assessments and trigger events.
+	CreateAssessment(ctx context.Context, a *tension.Assessment, actor string) error
+	Assessment(ctx context.Context, id int64) (*tension.Assessment, error)
+	Assessments(ctx context.Context, f tension.AssessmentFilter) ([]*tension.Assessment, error)
+	UpdateAssessment(ctx context.Context, a *tension.Assessment, actor string) (*tension.Assessment, error)
+	MoveAssessment(ctx context.Context, id int64, to, reason string, version int, actor string) (*tension.Assessment, error)
+	AddAction(ctx context.Context, id int64, x *tension.Action, actor string) error
+	SetActionDone(ctx context.Context, id, actionID int64, done bool, actor string) error
+	LinkEvents(ctx context.Context, id int64, link, unlink []int64, actor string) error
+	CreateTriggerEvent(ctx context.Context, e *tension.TriggerEvent, by string) error
+	TriggerEventList(ctx context.Context, limit int) ([]tension.TriggerEventDetail, error)
+	TriggerEvent(ctx context.Context, id int64) (*tension.TriggerEventDetail, error)
+	// DailyCounts are the counts of each day over [from, to] for the filter's
+	// strands, kinds and sources (its dates are ignored), citywide.
+	DailyCounts(ctx context.Context, f geo.Filter, from, to time.Time) ([]int, error)
 }
 
 // Ingester runs the ingest pipeline over one input for the partner intake API.
@@ -234,6 +253,32 @@ var templateFuncs = template.FuncMap{
 		}
 		return m
 	},
+	// words writes an identifier (under_review) as words (under review).
+	"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
+	"join":  func(list []string, sep string) string { return strings.Join(list, sep) },
+	"isoday": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format(time.DateOnly)
+	},
+	// change writes one field's change in an assessment's history.
+	"change": func(v any) string {
+		switch c := v.(type) {
+		case map[string]any:
+			from, to := shortValue(c["from"]), shortValue(c["to"])
+			if from == "" {
+				return to
+			}
+			return from + " → " + to
+		case string:
+			return c
+		case float64:
+			return strconv.FormatFloat(c, 'f', -1, 64)
+		}
+		return shortValue(v)
+	},
 	"json": func(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
@@ -250,4 +295,37 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.Local().Format("2 Jan 2006 15:04")
 	},
+}
+
+// shortValue writes a value of an assessment's history briefly: lists joined, long
+// texts cut.
+func shortValue(v any) string {
+	var out string
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		out = x
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, p := range x {
+			if m, ok := p.(map[string]any); ok {
+				if t, ok := m["text"].(string); ok {
+					parts = append(parts, t)
+					continue
+				}
+			}
+			parts = append(parts, shortValue(p))
+		}
+		out = strings.Join(parts, "; ")
+	case float64:
+		out = strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		b, _ := json.Marshal(x)
+		out = string(b)
+	}
+	if r := []rune(out); len(r) > 80 {
+		out = string(r[:77]) + "…"
+	}
+	return out
 }

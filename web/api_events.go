@@ -1,0 +1,220 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/tension"
+)
+
+// eventDaysBefore and eventDaysAfter frame a trigger event's daily chart.
+const (
+	eventDaysBefore = 28
+	eventDaysAfter  = 28
+)
+
+type triggerEventJSON struct {
+	ID          int64     `json:"id"`
+	Day         string    `json:"day"`
+	Scope       string    `json:"scope"`
+	Description string    `json:"description"`
+	Strands     []string  `json:"strands"`
+	CreatedBy   string    `json:"created_by,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	Assessments []int64   `json:"assessments"`
+}
+
+func eventJSON(e *tension.TriggerEventDetail) triggerEventJSON {
+	return triggerEventJSON{ID: e.ID, Day: e.Day.Format(time.DateOnly), Scope: e.Scope, Description: e.Description,
+		Strands: nonNil(e.Strands), CreatedBy: e.CreatedBy, CreatedAt: e.CreatedAt, Assessments: nonNilIDs(e.Assessments)}
+}
+
+func nonNilIDs(s []int64) []int64 {
+	if s == nil {
+		return []int64{}
+	}
+	return s
+}
+
+// handleTriggerEvents answers GET /api/v1/trigger-events, the latest first.
+func (s *Server) handleTriggerEvents(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r.URL.Query(), "limit")
+	limit := q.intIn("limit", 200, 1, 1000)
+	if err := q.err(); err != nil {
+		return err
+	}
+	list, err := s.store.TriggerEventList(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	out := make([]triggerEventJSON, len(list))
+	for i := range list {
+		out[i] = eventJSON(&list[i])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	return nil
+}
+
+// eventInput is a trigger event as a person records it.
+type eventInput struct {
+	Day         string   `json:"day"`
+	Scope       string   `json:"scope"`
+	Description string   `json:"description"`
+	Strands     []string `json:"strands"`
+}
+
+func (s *Server) eventOf(in eventInput) (*tension.TriggerEvent, error) {
+	e := &tension.TriggerEvent{Scope: strings.TrimSpace(in.Scope), Description: strings.TrimSpace(in.Description), Strands: []string{}}
+	if in.Day != "" {
+		d, err := time.Parse(time.DateOnly, in.Day)
+		if err != nil {
+			return nil, geo.Errorf(geo.EINVALID, "day: %q is not a day such as 2026-06-01", in.Day)
+		}
+		e.Day = d
+	}
+	for _, st := range cleanList(in.Strands) {
+		e.Strands = append(e.Strands, geo.NormaliseName(st))
+	}
+	return e, tension.CheckTriggerEvent(e, s.opts.Strands, s.opts.Now())
+}
+
+// handleCreateTriggerEvent answers POST /api/v1/trigger-events. The engine measures
+// the uplift after it on its next run.
+func (s *Server) handleCreateTriggerEvent(w http.ResponseWriter, r *http.Request) error {
+	var in eventInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	e, err := s.eventOf(in)
+	if err != nil {
+		return err
+	}
+	who := access.PrincipalFrom(r.Context())
+	if err := s.store.CreateTriggerEvent(r.Context(), e, who.Actor()); err != nil {
+		return err
+	}
+	s.audit(r, "events.create", map[string]any{"id": e.ID, "day": in.Day, "scope": e.Scope}, 1)
+	if s.opts.AfterIngest != nil {
+		s.opts.AfterIngest() // the engine measures it soon
+	}
+	d, err := s.store.TriggerEvent(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/trigger-events/"+strconv.FormatInt(e.ID, 10))
+	writeJSON(w, http.StatusCreated, map[string]any{"event": eventJSON(d)})
+	return nil
+}
+
+// upliftJSON is one series' uplift after an event, counts as the caller may see them.
+type upliftJSON struct {
+	Strand  string             `json:"strand"` // "" for all strands
+	Windows []upliftWindowJSON `json:"windows"`
+}
+
+type upliftWindowJSON struct {
+	Days     int             `json:"days"`
+	From     string          `json:"from"`
+	To       string          `json:"to"`
+	Observed *int            `json:"observed"`
+	LastYear *comparisonJSON `json:"last_year"`
+	Prior    *comparisonJSON `json:"prior"`
+}
+
+type comparisonJSON struct {
+	From     string   `json:"from"`
+	To       string   `json:"to"`
+	Baseline *int     `json:"baseline"`
+	Expected *float64 `json:"expected"`
+	Ratio    *float64 `json:"ratio"`
+	P        *float64 `json:"p_value"`
+	CILow    *float64 `json:"ci_low"`
+	CIHigh   *float64 `json:"ci_high"`
+}
+
+// eventUplifts shapes the engine's uplift results; a series' days count from its
+// own start, which eventDay maps to the event's day. For a role that may not see
+// small numbers, counts are withheld or rounded and the statistics made from them
+// withheld with them.
+func eventUplifts(d disclosure, e *tension.TriggerEventDetail) []upliftJSON {
+	out := []upliftJSON{}
+	for _, u := range e.Uplifts {
+		dayOf := func(i int) string { return e.Day.AddDate(0, 0, i-u.EventDay).Format(time.DateOnly) }
+		uj := upliftJSON{Strand: u.Name, Windows: []upliftWindowJSON{}}
+		for _, w := range u.Windows {
+			obs := d.count(w.Observed)
+			wj := upliftWindowJSON{Days: w.Days, From: dayOf(w.FirstDay), To: dayOf(w.LastDay), Observed: obs}
+			cmp := func(c tension.UpliftComparison) *comparisonJSON {
+				if !c.Available {
+					return nil
+				}
+				cj := &comparisonJSON{From: dayOf(c.FirstDay), To: dayOf(c.LastDay), Baseline: d.count(c.Baseline)}
+				if obs != nil && cj.Baseline != nil {
+					cj.Expected, cj.Ratio, cj.P = optFloat(c.Expected, 2), optFloat(c.Ratio, 3), optFloat(c.P, 6)
+					cj.CILow, cj.CIHigh = optFloat(c.CILow, 3), optFloat(c.CIHigh, 3)
+				}
+				return cj
+			}
+			wj.LastYear, wj.Prior = cmp(w.LastYear), cmp(w.Prior)
+			uj.Windows = append(uj.Windows, wj)
+		}
+		out = append(out, uj)
+	}
+	return out
+}
+
+// eventDaily is the daily counts around an event, for the event's strands (all
+// when it names none), as the caller may see them.
+func (s *Server) eventDaily(ctx context.Context, d disclosure, e *tension.TriggerEventDetail) (map[string]any, error) {
+	from, to := e.Day.AddDate(0, 0, -eventDaysBefore), e.Day.AddDate(0, 0, eventDaysAfter)
+	if last := s.opts.Now().UTC(); to.After(last) {
+		to = time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	if to.Before(from) {
+		to = from
+	}
+	counts, err := s.store.DailyCounts(ctx, geo.Filter{Strands: e.Strands}, from, to)
+	if err != nil {
+		return nil, err
+	}
+	// The same days a year earlier, for the eye.
+	before, err := s.store.DailyCounts(ctx, geo.Filter{Strands: e.Strands}, from.AddDate(0, 0, -364), to.AddDate(0, 0, -364))
+	if err != nil {
+		return nil, err
+	}
+	days := make([]map[string]any, len(counts))
+	for i := range counts {
+		days[i] = map[string]any{"day": from.AddDate(0, 0, i).Format(time.DateOnly), "count": d.count(counts[i]), "year_before": d.count(before[i])}
+	}
+	return map[string]any{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "strands": nonNil(e.Strands), "days": days}, nil
+}
+
+// handleTriggerEvent answers GET /api/v1/trigger-events/{id}: the event, the
+// uplift the engine measured after it, its daily counts around it, and the
+// assessments that respond to it.
+func (s *Server) handleTriggerEvent(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r.URL.Query()).err(); err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	e, err := s.store.TriggerEvent(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	daily, err := s.eventDaily(r.Context(), d, e)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"event": eventJSON(e), "uplifts": eventUplifts(d, e), "daily": daily})
+	return nil
+}
+
