@@ -217,4 +217,3 @@ func (s *Server) handleTriggerEvent(w http.ResponseWriter, r *http.Request) erro
 	writeJSON(w, http.StatusOK, map[string]any{"event": eventJSON(e), "uplifts": eventUplifts(d, e), "daily": daily})
 	return nil
 }
-
