@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/postgis"
 )
 
 // ingestFlags are the options of `tensionmap ingest`.
@@ -41,7 +42,8 @@ type ingestFlags struct {
 func runIngest(ctx context.Context, env *Env, args []string) error {
 	var f ingestFlags
 	fs := newFlagSet(env, "ingest", "ingest [flags] FILE... (- for standard input)")
-	fs.StringVar(&f.format, "format", geo.FormatAuto, "input format: "+strings.Join(geo.ReaderFormats, ", "))
+	fs.StringVar(&f.format, "format", geo.FormatAuto, "input format: "+strings.Join(geo.ReaderFormats, ", ")+
+		", or "+geo.FormatPoliceUKOutcomes+" (police.uk outcomes, joined to their crimes by Crime ID)")
 	fs.StringVar(&f.source, "source", "", "source of records that name none (police.uk files: police)")
 	fs.StringVar(&f.kind, "kind", "", "kind of records that name none: crime or incident")
 	fs.Var(&f.strands, "strand", "strand of records that name none (repeatable); police.uk files carry no hate flag and need one")
@@ -121,13 +123,56 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		format := f.format
 		if format == geo.FormatAuto {
 			format = geo.FormatFromName(name)
+			if name != "-" && geo.OutcomesName(name) {
+				format = geo.FormatPoliceUKOutcomes
+			}
 		}
 		in, size, closeIn, err := openInput(env, name)
 		if err != nil {
 			return err
 		}
 		counter := &countingReader{r: in}
-		r, err := geo.NewReader(counter, geo.ReaderOptions{Format: format, Mapping: mapping, CrimeTypes: f.crimeTypes})
+		var input io.Reader = counter
+		if format == geo.FormatAuto {
+			// An outcomes file starts like a street-level one: its header tells them apart.
+			var outcomes bool
+			if input, outcomes, err = geo.SniffOutcomes(counter); err != nil {
+				closeIn()
+				return fmt.Errorf("%s: %s", name, userMessage(err))
+			} else if outcomes {
+				format = geo.FormatPoliceUKOutcomes
+			}
+		}
+		if format == geo.FormatPoliceUKOutcomes {
+			outcomes, err := geo.NewOutcomeReader(input, geo.OutcomeReaderOptions{})
+			if err != nil {
+				closeIn()
+				return fmt.Errorf("%s: %s", name, userMessage(err))
+			}
+			prog := newProgress(env.Stderr, f.progress, name, size, counter, logger)
+			var onReject func(*geo.RowError) error
+			if rejects != nil {
+				onReject = func(e *geo.RowError) error { return rejects.Write(name, nil, e) }
+			}
+			osum, err := loadOutcomes(ctx, db, "cli", cliActor(env), name, outcomes, f.batchSize,
+				func(s geo.OutcomeSummary) { prog.update(s.Summary()) }, onReject)
+			prog.done()
+			closeIn()
+			sum := osum.Summary()
+			total.Add(sum)
+			if aerr := recordAudit(context.WithoutCancel(ctx), db, env, "ingest", map[string]any{"input": name, "format": geo.FormatPoliceUKOutcomes,
+				"read": osum.Read, "inserted": osum.Inserted, "duplicates": osum.Duplicates, "rejected": osum.Rejected,
+				"matched": osum.Matched, "not_yet_matched": osum.NotYetMatched, "failed": err != nil}); aerr != nil && err == nil {
+				err = aerr
+			}
+			results = append(results, fileResult{File: name, Summary: sum, Outcomes: &osum})
+			if err != nil {
+				printSummary(env.Stdout, results, total, f.jsonOut)
+				return fmt.Errorf("%s: %s (the batches before this point are stored; running the same command again completes the load)", name, userMessage(err))
+			}
+			continue
+		}
+		r, err := geo.NewReader(input, geo.ReaderOptions{Format: format, Mapping: mapping, CrimeTypes: f.crimeTypes})
 		if err != nil {
 			closeIn()
 			return fmt.Errorf("%s: %s", name, userMessage(err))
@@ -192,6 +237,68 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 type fileResult struct {
 	File string `json:"file"`
 	geo.Summary
+	Outcomes *geo.OutcomeSummary `json:"outcomes,omitempty"` // a police.uk outcomes file: what it matched
+}
+
+// loadOutcomes loads one police.uk outcomes input as one recorded ingest run.
+func loadOutcomes(ctx context.Context, db *postgis.DB, origin, actor, input string, r geo.OutcomeReader, batchSize int,
+	progress func(geo.OutcomeSummary), onReject func(*geo.RowError) error) (geo.OutcomeSummary, error) {
+	runID, err := db.StartRun(ctx, origin, actor, []string{input})
+	if err != nil {
+		return geo.OutcomeSummary{}, err
+	}
+	sum, err := geo.IngestOutcomes(ctx, r, db.NewOutcomeWriter(runID), geo.OutcomeIngestOptions{
+		BatchSize: batchSize, Progress: progress, OnReject: onReject})
+	if ferr := db.FinishOutcomeRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
+		err = ferr
+	}
+	return sum, err
+}
+
+// printOutcomes prints what a load of outcomes did.
+func printOutcomes(w io.Writer, s *geo.OutcomeSummary) {
+	fmt.Fprintf(w, "  outcomes    %9d  (police.uk outcomes: read, rejected ones included)\n", s.Read)
+	fmt.Fprintf(w, "  inserted    %9d\n", s.Inserted)
+	fmt.Fprintf(w, "  duplicates  %9d  (already stored, or repeated in the file)\n", s.Duplicates)
+	if s.Inserted == 0 && s.Duplicates > 0 {
+		fmt.Fprintf(w, "  nothing new: every outcome of the file was stored already\n")
+	}
+	fmt.Fprintf(w, "  rejected    %9d\n", s.Rejected)
+	printRejects(w, s.RejectedBy, s.Examples)
+	fmt.Fprintf(w, "  matched     %9d  (their crime is stored)\n", s.Matched)
+	fmt.Fprintf(w, "  not yet matched %5d  (kept: they join their crime when it is loaded)\n", s.NotYetMatched)
+	for _, ref := range s.Unmatched {
+		fmt.Fprintf(w, "    e.g. Crime ID %s\n", ref)
+	}
+	fmt.Fprintf(w, "  positive    %9d  (sanction detections)\n", s.Positive)
+	if s.Unknown > 0 {
+		fmt.Fprintf(w, "  unknown type %8d  (stored, taken as not positive)\n", s.Unknown)
+		for _, t := range s.SortedUnknownTypes() {
+			fmt.Fprintf(w, "    %-18q %7d\n", t, s.UnknownTypes[t])
+		}
+	}
+	rate := 0.0
+	if s.Elapsed > 0 {
+		rate = float64(s.Read) / s.Elapsed.Seconds()
+	}
+	fmt.Fprintf(w, "  took        %9s  (%.0f records/s)\n", s.Elapsed.Round(time.Millisecond), rate)
+}
+
+// printRejects prints the rejections by field, the most frequent first, with an example.
+func printRejects(w io.Writer, by map[string]int, examples map[string]string) {
+	fields := make([]string, 0, len(by))
+	for k := range by {
+		fields = append(fields, k)
+	}
+	sort.Slice(fields, func(i, j int) bool {
+		if by[fields[i]] != by[fields[j]] {
+			return by[fields[i]] > by[fields[j]]
+		}
+		return fields[i] < fields[j]
+	})
+	for _, k := range fields {
+		fmt.Fprintf(w, "    %-18s %7d  e.g. %s\n", k, by[k], examples[k])
+	}
 }
 
 func printSummary(w io.Writer, results []fileResult, total geo.Summary, asJSON bool) {
@@ -208,6 +315,10 @@ func printSummary(w io.Writer, results []fileResult, total geo.Summary, asJSON b
 	for _, r := range results {
 		s := r.Summary
 		fmt.Fprintf(w, "%s\n", r.File)
+		if r.Outcomes != nil {
+			printOutcomes(w, r.Outcomes)
+			continue
+		}
 		fmt.Fprintf(w, "  read        %9d\n", s.Read)
 		fmt.Fprintf(w, "  inserted    %9d\n", s.Inserted)
 		fmt.Fprintf(w, "  duplicates  %9d  (already stored, or repeated in the file)\n", s.Duplicates)
