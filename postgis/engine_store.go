@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/tension"
 	"github.com/uber/h3-go/v4"
@@ -278,39 +277,23 @@ func cellAreaCodes(ctx context.Context, tx pgx.Tx, cells []uint64) ([]string, er
 
 // draftAssessment opens an impact-assessment draft for an alert that has none.
 func draftAssessment(ctx context.Context, tx pgx.Tx, alertID int64, a *tension.Alert) (bool, error) {
-	title := fmt.Sprintf("%s rise in %s hate reports", strings.ToUpper(a.TensionLevel[:1])+a.TensionLevel[1:], strandWords(a.Strands))
-	if len(a.Areas) > 0 {
-		title += " in " + strings.Join(a.Areas[:min(len(a.Areas), 3)], ", ")
-		if len(a.Areas) > 3 {
-			title += fmt.Sprintf(" and %d more areas", len(a.Areas)-3)
-		}
-	}
-	evidence, _ := json.Marshal(map[string]any{"alert_id": alertID, "method": a.Method, "detail": a.Detail, "observed": a.Observed,
-		"expected": a.Expected, "p_value": nanNull(a.P), "recurrence_days": nanNull(a.Recurrence),
-		"window_from": a.WindowFrom.Format(time.DateOnly), "window_to": a.WindowTo.Format(time.DateOnly), "series": a.Series})
+	d := tension.DraftFromAlert(alertID, a)
 	var id int64
 	err := tx.QueryRow(ctx, `INSERT INTO assessments (alert_id, title, trigger, area_level, areas, cells, strands, tension_level, evidence, bbox, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'engine') ON CONFLICT (alert_id) WHERE alert_id IS NOT NULL DO NOTHING RETURNING id`,
-		alertID, title, "Alert "+fmt.Sprint(alertID)+": "+a.Detail, a.AreaLevel, a.Areas, cellArgs(a.Cells), a.Strands, a.TensionLevel, evidence,
-		bboxArg(cellsBBox(a.Cells))).Scan(&id)
+		alertID, d.Title, d.Trigger, d.AreaLevel, nonNilSlice(d.Areas), cellArgs(d.Cells), nonNilSlice(d.Strands), d.TensionLevel,
+		jsonArg(d.Evidence), bboxArg(d.BBox)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil // the alert has one
 	}
 	if err != nil {
 		return false, fmt.Errorf("drafting an assessment: %w", err)
 	}
-	if err := history(ctx, tx, id, "engine", "created", map[string]any{"status": tension.AssessmentDraft, "title": title,
+	if err := history(ctx, tx, id, "engine", "created", map[string]any{"status": tension.AssessmentDraft, "title": d.Title,
 		"trigger_kind": tension.TriggerKindAlert, "alert_id": alertID}); err != nil {
 		return false, err
 	}
-	return true, alertEvent(ctx, tx, alertID, "engine", "assessment_drafted", 0, map[string]any{"title": title, "assessment_id": id})
-}
-
-func strandWords(strands []string) string {
-	if len(strands) == 0 {
-		return "all"
-	}
-	return strings.ReplaceAll(strings.Join(strands, ", "), "_", " ")
+	return true, alertEvent(ctx, tx, alertID, "engine", "assessment_drafted", 0, map[string]any{"title": d.Title, "assessment_id": id})
 }
 
 func saveHotspots(ctx context.Context, tx pgx.Tx, runID int64, rep *tension.Report) error {
@@ -496,22 +479,4 @@ func (db *DB) AnalysisVersion(ctx context.Context) (int64, error) {
 	err := db.Pool.QueryRow(ctx, `SELECT (SELECT coalesce(max(id), 0) FROM engine_runs WHERE status = 'done')
 		+ (SELECT coalesce(max(id), 0) FROM alert_events)`).Scan(&v)
 	return v, err
-}
-
-// cellsBBox is the bound of cells' hexagons, nil when there are none: an
-// assessment's map extent.
-func cellsBBox(cells []uint64) []float64 {
-	if len(cells) == 0 {
-		return nil
-	}
-	var b orb.Bound
-	for i, c := range cells {
-		cb := geo.CellPolygon(c).Bound()
-		if i == 0 {
-			b = cb
-		} else {
-			b = b.Union(cb)
-		}
-	}
-	return []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
 }

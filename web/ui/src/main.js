@@ -45,7 +45,7 @@ const panel = new Panel(document.getElementById('details'), document.getElementB
   state.area = '';
   highlight();
   writeURL();
-});
+}, Boolean(cfg.alertActions));
 
 // readConfig takes the page's settings from its JSON block or its data attributes.
 function readConfig(el) {
@@ -70,6 +70,7 @@ function readConfig(el) {
   if (c.exactCounts === undefined) c.exactCounts = c.role !== 'strategic';
   if (c.incidents === undefined) c.incidents = ['police', 'admin'].includes(c.role);
   if (c.nearRepeat === undefined) c.nearRepeat = ['police', 'council', 'admin'].includes(c.role);
+  if (c.alertActions === undefined) c.alertActions = ['police', 'council', 'admin'].includes(c.role);
   // Presets end on the last day with reports (the server's today when it says so),
   // so that the demo's data, or a feed that stopped, still shows.
   c.today = isDay(c.lastDay) ? c.lastDay : isDay(c.today) ? c.today : todayUTC();

@@ -83,7 +83,8 @@ export function filterSummary(s) {
 
 // Panel owns the details element and its chart.
 export class Panel {
-  constructor(root, body, title, onClose) {
+  constructor(root, body, title, onClose, canAssess = false) {
+    this.canAssess = canAssess; // whether the caller may turn an alert into an impact assessment
     this.root = root;
     this.body = body;
     this.title = title;
@@ -254,7 +255,14 @@ export class Panel {
     if (a.areas && a.areas.length) facts.push(row('Areas', a.areas.join(', '), 'areas'));
     if (a.cells && a.cells.length) facts.push(row('Hexagons', String(a.cells.length), 'cells'));
     const out = [h('p', { class: 'note' }, a.detail || ''), h('table', { class: 'figures' }, h('tbody', {}, facts))];
-    if (a.assessment_id) out.push(h('p', {}, `Impact assessment ${a.assessment_id} is open for this alert.`));
+    if (a.assessment_id) {
+      out.push(h('p', {}, h('a', { href: `/assessments/${a.assessment_id}`, class: 'assessment-link' }, `Impact assessment ${a.assessment_id}`), ' responds to this alert.'));
+    } else if (this.canAssess) {
+      // A plain form: the server makes the draft from the alert and opens it.
+      out.push(h('form', { method: 'post', action: '/assessments', class: 'assess' },
+        h('input', { type: 'hidden', name: 'alert_id', value: String(a.id) }),
+        h('button', { type: 'submit' }, 'Open an impact assessment')));
+    }
     const series = a.series || [];
     if (series.length) {
       out.push(h('h3', {}, 'Evidence: observed against expected'));
