@@ -35,4 +35,14 @@
 // injected counts scale with the background rate (see the constants in plan.go) and
 // are part of Rows. Generator.Spikes is the ground truth; its Refs name every
 // injected record once a stream has run to its end.
+//
+// # Outcomes
+//
+// Generator.Outcomes gives the police-recorded crimes their outcomes as police.uk
+// publishes them, from a random stream of their own so that the records stay as
+// they are: about 15% of crimes end in a sanction detection, some have two
+// months of outcomes (under investigation, then closed; charged, then the court's
+// result), outcomes that would fall after the last day are not yet known, and a few
+// outcomes belong to crimes reported before the data begin. WriteDir writes them
+// as outcomes.csv in police.uk's layout.
 package synth

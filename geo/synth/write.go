@@ -23,6 +23,7 @@ const (
 	FilePopulation    = "population.csv"
 	FileTriggerEvents = "trigger-events.csv"
 	FileTruth         = "truth.json"
+	FileOutcomes      = "outcomes.csv"
 )
 
 // Files are the paths WriteDir wrote and the number of incident rows.
@@ -32,12 +33,14 @@ type Files struct {
 	Population    string // code,name,level,population
 	TriggerEvents string // date,scope,description,strands
 	Truth         string // the spikes, with their records' references
+	Outcomes      string // the police-recorded crimes' outcomes, as a police.uk outcomes CSV
 	Rows          int
+	OutcomeRows   int
 }
 
 // WriteDir writes the generator's demo into dir (created if missing):
-// incidents.csv.gz, areas.geojson, population.csv, trigger-events.csv and
-// truth.json. The same options always give byte-identical files. Each file is
+// incidents.csv.gz, areas.geojson, population.csv, trigger-events.csv,
+// truth.json and outcomes.csv. The same options always give byte-identical files. Each file is
 // written under a temporary name and renamed when complete.
 func WriteDir(dir string, g *Generator) (Files, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -49,6 +52,7 @@ func WriteDir(dir string, g *Generator) (Files, error) {
 		Population:    filepath.Join(dir, FilePopulation),
 		TriggerEvents: filepath.Join(dir, FileTriggerEvents),
 		Truth:         filepath.Join(dir, FileTruth),
+		Outcomes:      filepath.Join(dir, FileOutcomes),
 	}
 	if err := writeFile(f.Areas, func(w io.Writer) error { return WriteAreas(w, g.Areas()) }); err != nil {
 		return f, err
@@ -68,6 +72,13 @@ func WriteDir(dir string, g *Generator) (Files, error) {
 	}
 	// After the stream: the spikes' references are known now.
 	if err := writeFile(f.Truth, func(w io.Writer) error { return WriteTruth(w, g.Spikes()) }); err != nil {
+		return f, err
+	}
+	if err := writeFile(f.Outcomes, func(w io.Writer) error {
+		n, err := WriteOutcomes(w, g)
+		f.OutcomeRows = n
+		return err
+	}); err != nil {
 		return f, err
 	}
 	return f, nil
