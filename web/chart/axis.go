@@ -3,6 +3,7 @@ package chart
 import (
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,7 @@ type xAxis struct {
 	n      int
 	full   []string
 	labels [][]string // nil where no label is drawn
+	unit   string     // what a position is: month, week, day or point
 }
 
 // lineCount is the most lines a drawn label has.
@@ -28,7 +30,7 @@ func (a xAxis) lineCount() int {
 // ts, and chooses the labels to draw so that they do not collide when positions
 // are slot units apart.
 func newXAxis(n int, x []string, ts []time.Time, slot float64) xAxis {
-	a := xAxis{n: n, full: make([]string, n), labels: make([][]string, n)}
+	a := xAxis{n: n, full: make([]string, n), labels: make([][]string, n), unit: "point"}
 	if len(x) == 0 && len(ts) >= n && n > 0 {
 		timeAxis(&a, ts[:n], slot)
 		return a
@@ -55,7 +57,7 @@ func newXAxis(n int, x []string, ts []time.Time, slot float64) xAxis {
 
 // wrappedAxis labels every position with its name in up to two lines.
 func wrappedAxis(n int, x []string, slot float64) xAxis {
-	a := xAxis{n: n, full: make([]string, n), labels: make([][]string, n)}
+	a := xAxis{n: n, full: make([]string, n), labels: make([][]string, n), unit: "category"}
 	for i := range n {
 		if i < len(x) {
 			a.full[i] = x[i]
@@ -86,6 +88,7 @@ func timeAxis(a *xAxis, ts []time.Time, slot float64) {
 		}
 	}
 	if monthly {
+		a.unit = "month"
 		for i, t := range ts {
 			a.full[i] = t.Format("Jan 2006")
 		}
@@ -95,6 +98,14 @@ func timeAxis(a *xAxis, ts []time.Time, slot float64) {
 	}
 	for i, t := range ts {
 		a.full[i] = t.Format("2 Jan 2006")
+	}
+	if len(ts) > 1 {
+		switch step := ts[1].Sub(ts[0]); step {
+		case 24 * time.Hour:
+			a.unit = "day"
+		case 7 * 24 * time.Hour:
+			a.unit = "week"
+		}
 	}
 	// Days (or weeks) labelled one by one while they fit, else the first of
 	// every month or every few months.
@@ -197,4 +208,17 @@ func placeNotes(ns []note, right float64) int {
 		rows = max(rows, row+1)
 	}
 	return rows
+}
+
+// count writes n things: "1 month", "24 months", "3 categories", "2 series".
+func count(n int, unit string) string {
+	s := formatNumber(float64(n), 0) + " " + unit
+	switch {
+	case n == 1 || unit == "series":
+	case strings.HasSuffix(unit, "y"):
+		s = s[:len(s)-1] + "ies"
+	default:
+		s += "s"
+	}
+	return s
 }

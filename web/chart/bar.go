@@ -59,7 +59,7 @@ func (c BarChart) SVG() template.HTML {
 		d.WriteString(strings.TrimSpace(c.Desc))
 		d.WriteString(" ")
 	}
-	fmt.Fprintf(&d, "Bar chart of %d series over %d categories.", len(c.Series), n)
+	fmt.Fprintf(&d, "Bar chart of %s over %s.", count(len(c.Series), "series"), count(n, "category"))
 	for _, s := range c.Series {
 		if s.Name != "" {
 			fmt.Fprintf(&d, " %s:", s.Name)

@@ -81,7 +81,7 @@ func (c LineChart) SVG() template.HTML {
 		d.WriteString(strings.TrimSpace(c.Desc))
 		d.WriteString(" ")
 	}
-	fmt.Fprintf(&d, "Line chart of %d series over %d positions", len(c.Series), n)
+	fmt.Fprintf(&d, "Line chart of %s over %s", count(len(c.Series), "series"), count(n, p.axis.unit))
 	if n > 0 {
 		fmt.Fprintf(&d, ", %s to %s", p.axis.full[0], p.axis.full[n-1])
 	}
@@ -118,14 +118,14 @@ func (c LineChart) SVG() template.HTML {
 			}
 		}
 		if len(path) > 0 {
-			w.elem("path", "d", string(path), "fill", "none", "stroke", colour, "stroke-width", width,
+			w.path(path, "fill", "none", "stroke", colour, "stroke-width", width,
 				"stroke-dasharray", Dash(i), "stroke-linejoin", "round", "stroke-linecap", "butt")
 		}
 		if len(marks) > 0 {
 			if hollowSymbol(i) {
-				w.elem("path", "d", string(marks), "fill", "#ffffff", "stroke", colour, "stroke-width", "1.5")
+				w.path(marks, "fill", "#ffffff", "stroke", colour, "stroke-width", "1.5")
 			} else {
-				w.elem("path", "d", string(marks), "fill", colour, "stroke", "#ffffff", "stroke-width", "0.8")
+				w.path(marks, "fill", colour, "stroke", "#ffffff", "stroke-width", "0.8")
 			}
 		}
 	}

@@ -214,13 +214,15 @@ func (m Map) SVG() template.HTML {
 		w.text(pad, pad+titleSize-2, truncate(m.Title, f.width-2*pad, titleSize), "font-size", num(titleSize), "font-weight", "bold")
 	}
 	// The visible place, a little beyond the frame, to leave out what is not in it.
+	// Without bounds, everything is in view.
 	view := orb.Bound{Min: f.unproject(pad-20, f.top+f.mapHeight+20), Max: f.unproject(f.width-pad+20, f.top-20)}
+	clip := m.Bounds != (orb.Bound{})
 	w.open("g", "clip-path", "url(#"+w.id+"-clip)", "stroke-linejoin", "round")
 	for _, l := range m.Layers {
 		var styles []Style
 		groups := map[Style]*pathBuf{}
 		for _, ft := range l.Features {
-			if ft.Geometry == nil || !ft.Geometry.Bound().Intersects(view) {
+			if ft.Geometry == nil || clip && !ft.Geometry.Bound().Intersects(view) {
 				continue
 			}
 			g := groups[ft.Style]
@@ -245,9 +247,9 @@ func (m Map) SVG() template.HTML {
 				sw = 1
 			}
 			stroke := paint(s.Stroke)
-			w.elem("path", "d", string(g.b), "fill", fill, "fill-rule", "evenodd", "stroke", stroke, "stroke-width", strokeIf(stroke, sw), "stroke-dasharray", dash(s.Dash))
+			w.path(g.b, "fill", fill, "fill-rule", "evenodd", "stroke", stroke, "stroke-width", strokeIf(stroke, sw), "stroke-dasharray", dash(s.Dash))
 			if s.Hatch {
-				w.elem("path", "d", string(g.b), "fill", "url(#"+w.hatchID()+")", "fill-rule", "evenodd")
+				w.path(g.b, "fill", "url(#"+w.hatchID()+")", "fill-rule", "evenodd")
 			}
 		}
 	}

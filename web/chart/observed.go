@@ -86,7 +86,7 @@ func (c ObservedExpected) SVG() template.HTML {
 		d.WriteString(strings.TrimSpace(c.Desc))
 		d.WriteString(" ")
 	}
-	fmt.Fprintf(&d, "Bars of the observed count at %d positions", n)
+	fmt.Fprintf(&d, "Bars of the observed count over %s", count(n, p.axis.unit))
 	if n > 0 {
 		fmt.Fprintf(&d, ", %s to %s", p.axis.full[0], p.axis.full[n-1])
 	}
@@ -188,7 +188,7 @@ func (w *svg) seriesLine(p *cartesian, vs []float64, colour string, width float6
 		path = appendPair(path, x, y)
 	}
 	if len(path) > 0 {
-		w.elem("path", "d", string(path), "fill", "none", "stroke", colour, "stroke-width", num(width), "stroke-dasharray", dash, "stroke-linejoin", "round")
+		w.path(path, "fill", "none", "stroke", colour, "stroke-width", num(width), "stroke-dasharray", dash, "stroke-linejoin", "round")
 	}
 }
 

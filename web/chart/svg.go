@@ -104,6 +104,16 @@ func (w *svg) close(name string) {
 	w.b = append(w.b, ">\n"...)
 }
 
+// path writes a path whose data d the chart built itself (numbers and
+// commands only, which need no escaping).
+func (w *svg) path(d []byte, kv ...string) {
+	w.b = append(w.b, `<path d="`...)
+	w.b = append(w.b, d...)
+	w.b = append(w.b, '"')
+	w.attrs(kv)
+	w.b = append(w.b, "/>\n"...)
+}
+
 // text writes a text element at x, y.
 func (w *svg) text(x, y float64, s string, kv ...string) {
 	w.b = append(w.b, `<text x="`...)

@@ -74,8 +74,8 @@ func appendNums(b []byte, vs ...float64) []byte {
 func (w *svg) symbol(k int, x, y float64, colour string) {
 	d := symbolPath(nil, k, x, y)
 	if hollowSymbol(k) {
-		w.elem("path", "d", string(d), "fill", "#ffffff", "stroke", colour, "stroke-width", "1.5")
+		w.path(d, "fill", "#ffffff", "stroke", colour, "stroke-width", "1.5")
 		return
 	}
-	w.elem("path", "d", string(d), "fill", colour, "stroke", "#ffffff", "stroke-width", "0.8")
+	w.path(d, "fill", colour, "stroke", "#ffffff", "stroke-width", "0.8")
 }
