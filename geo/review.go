@@ -98,7 +98,12 @@ type Review struct {
 
 	Alerts      ReviewAlerts
 	Assessments ReviewAssessments
-	Outcomes    ReviewOutcomes
+
+	// Outcomes are those of the police-recorded crimes of the period (source
+	// OutcomeSource, kind crime), each by its latest outcome as the view
+	// latest_outcomes defines it: the same figures as CrimeOutcomes over the
+	// period's days.
+	Outcomes OutcomeCounts
 }
 
 // PeriodCounts are the reports of one period.
@@ -184,16 +189,6 @@ type ReviewAssessments struct {
 	// alert; nil when there are none. DaysToOpenOver is how many there are.
 	DaysToOpen     *float64
 	DaysToOpenOver int
-}
-
-// ReviewOutcomes describe the outcomes of the police-recorded crimes (source
-// police, kind crime) of the period, by the latest outcome of each (see the
-// latest_outcomes view).
-type ReviewOutcomes struct {
-	Crimes      int            // police-recorded crimes in the period
-	WithOutcome int            // of which have an outcome
-	Positive    int            // of which the latest outcome is a sanction detection
-	ByOutcome   map[string]int // crimes by their latest outcome, as published
 }
 
 // PctChange returns the percentage change from prev to cur, 100 × (cur − prev) /

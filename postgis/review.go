@@ -312,13 +312,13 @@ func reviewAssessments(ctx context.Context, tx pgx.Tx, _ *Vocab, q geo.ReviewQue
 }
 
 // reviewOutcomes counts the police-recorded crimes of the period by their latest
-// outcome. Each crime looks up its own latest outcome: the LIMIT keeps the lateral
+// outcome, as CrimeOutcomes does, within the review's snapshot. Each crime looks up its own latest outcome: the LIMIT keeps the lateral
 // subquery from being flattened into a join with the whole view, so the condition
 // on crime_ref reaches the outcomes index and the cost follows the period's crimes,
 // not every outcome stored.
 func reviewOutcomes(ctx context.Context, tx pgx.Tx, v *Vocab, q geo.ReviewQuery, r *geo.Review) error {
-	r.Outcomes = geo.ReviewOutcomes{ByOutcome: map[string]int{}}
-	police, ok := v.SourceID["police"]
+	r.Outcomes = geo.OutcomeCounts{ByOutcome: map[string]int{}}
+	police, ok := v.SourceID[geo.OutcomeSource]
 	if !ok {
 		return nil
 	}

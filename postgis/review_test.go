@@ -379,11 +379,19 @@ func TestReviewFigures(t *testing.T) {
 
 	// Outcomes of police crimes P1, P2, P3 and P5: P1's latest is a charge, P2's
 	// latest is not, P3 has none, P5's later load in the same month wins.
-	wantOutcomes := geo.ReviewOutcomes{Crimes: 4, WithOutcome: 3, Positive: 1, ByOutcome: map[string]int{
+	wantOutcomes := geo.OutcomeCounts{Crimes: 4, WithOutcome: 3, Positive: 1, ByOutcome: map[string]int{
 		"Offender charged": 1, "Unable to prosecute suspect": 1, "Further investigation not in the public interest": 1}}
 	if o := r.Outcomes; o.Crimes != wantOutcomes.Crimes || o.WithOutcome != wantOutcomes.WithOutcome ||
 		o.Positive != wantOutcomes.Positive || !maps.Equal(o.ByOutcome, wantOutcomes.ByOutcome) {
 		t.Errorf("outcomes:\n got %+v\nwant %+v", o, wantOutcomes)
+	}
+	oc, err := db.CrimeOutcomes(context.Background(), geo.Filter{From: r.Query.From, To: r.Query.To})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oc.Crimes != wantOutcomes.Crimes || oc.WithOutcome != wantOutcomes.WithOutcome || oc.Positive != wantOutcomes.Positive ||
+		!maps.Equal(oc.ByOutcome, wantOutcomes.ByOutcome) {
+		t.Errorf("CrimeOutcomes over the period: %+v, want %+v as the review", oc, wantOutcomes)
 	}
 
 	// No pseudonym leaves the database.
