@@ -14,7 +14,8 @@ import (
 //
 //   - A report counts on the first day it may have occurred (occurred_from), as in
 //     every roll-up; a report is in a period when that day is From, To or between.
-//   - The year-earlier period runs from YearEarlier(From) to YearEarlier(To).
+//   - The year-earlier period runs from YearEarlier(From) to YearEarlier(To); for a
+//     period longer than a year the two overlap, and each counts its own days.
 //   - A report of two strands counts under each of them in a split by strand, and
 //     once in every total ("all strands").
 //   - Months are calendar months.
@@ -76,17 +77,19 @@ type Review struct {
 	// and Location filled in.
 	Query ReviewQuery
 
-	// Strands and Sources are the configured strands and sources, in their stored
-	// order: every one appears in each split, with zero when nothing was reported.
+	// Strands and Sources are the strands and sources the database holds (those
+	// configured, registered at ingest), in their stored order: every one appears
+	// in each split, with zero when nothing was reported.
 	Strands []string
 	Sources []string
 
 	Period      PeriodCounts // From to To
 	YearEarlier PeriodCounts // YearEarlier(From) to YearEarlier(To)
 
-	// Areas is every area of Query.Level, in code order, zeros included. A report
-	// counts in an area when its place lies inside the area's boundary; reports
-	// without a place (online, none) count in no area.
+	// Areas is every area of Query.Level, in code order, zeros included; empty
+	// when no area is stored. A report counts in an area when its place lies
+	// inside the area's boundary (attributed at ingest, or at the import of the
+	// boundaries); reports without a place (online, none) count in no area.
 	Areas []ReviewArea
 
 	Repeats ReviewRepeats
@@ -101,8 +104,8 @@ type Review struct {
 
 	// Outcomes are those of the police-recorded crimes of the period (source
 	// OutcomeSource, kind crime), each by its latest outcome as the view
-	// latest_outcomes defines it: the same figures as CrimeOutcomes over the
-	// period's days.
+	// latest_outcomes defines it: the same figures as the database's
+	// CrimeOutcomes over the period's days.
 	Outcomes OutcomeCounts
 }
 
