@@ -19,8 +19,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&o.Years, "years", 5, "years of incidents, ending on --end")
 	fs.Int64Var(&o.Seed, "seed", 1, "random seed: the same seed and options give the same data")
 	fs.StringVar(&end, "end", "", "last day of the data (default: today)")
-	fs.StringVar(&out, "out", "", "write incidents.csv.gz, areas.geojson, population.csv, trigger-events.csv and truth.json here")
-	fs.BoolVar(&load, "load", false, "load the areas, populations and incidents straight into the database")
+	fs.StringVar(&out, "out", "", "write incidents.csv.gz, areas.geojson, population.csv, trigger-events.csv, truth.json and outcomes.csv here")
+	fs.BoolVar(&load, "load", false, "load the areas, populations, incidents and outcomes straight into the database")
 	fs.BoolVar(&ifEmpty, "if-empty", false, "with --load: do nothing when the database already holds incidents")
 	if err := parse(env, fs, args); err != nil {
 		return err
@@ -45,8 +45,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "wrote %d incidents, %d areas, %d trigger events and %d spikes to %s in %s\n",
-			files.Rows, len(g.Areas()), len(g.Events()), len(g.Spikes()), out, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(env.Stdout, "wrote %d incidents, %d outcomes, %d areas, %d trigger events and %d spikes to %s in %s\n",
+			files.Rows, files.OutcomeRows, len(g.Areas()), len(g.Events()), len(g.Spikes()), out, time.Since(start).Round(time.Millisecond))
 	}
 	if !load {
 		return nil
@@ -97,10 +97,16 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	counter := &countingReader{}
 	prog := newProgress(env.Stderr, "auto", "demo", -1, counter, cfg.Logger())
-	sum, err := ing.run(ctx, "demo", "", fmt.Sprintf("demo seed %d rows %d years %d", o.Seed, o.Rows, o.Years), g.Reader(), v, 0, prog.update, nil)
+	demoInput := fmt.Sprintf("demo seed %d rows %d years %d", o.Seed, o.Rows, o.Years)
+	sum, err := ing.run(ctx, "demo", "", demoInput, g.Reader(), v, 0, prog.update, nil)
 	prog.done()
+	// The outcomes of the police-recorded crimes, after the crimes, so that they match.
+	var osum geo.OutcomeSummary
+	if err == nil {
+		osum, err = loadOutcomes(ctx, db, "demo", "", demoInput+" outcomes", g.OutcomeReader(), 0, nil, nil)
+	}
 	if aerr := recordAudit(context.WithoutCancel(ctx), db, env, "demo.load", map[string]any{"rows": o.Rows, "years": o.Years,
-		"seed": o.Seed, "inserted": sum.Inserted, "failed": err != nil}); aerr != nil && err == nil {
+		"seed": o.Seed, "inserted": sum.Inserted, "outcomes": osum.Inserted, "failed": err != nil}); aerr != nil && err == nil {
 		err = aerr
 	}
 	if err != nil {
@@ -108,6 +114,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "loaded the demo: %d areas; %s (%.0f incidents/s); %s in all\n",
 		len(areas), sum, float64(sum.Read)/sum.Elapsed.Seconds(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(env.Stdout, "loaded the demo's outcomes: %d stored, %d matched to their crime, %d of crimes not in the demo, %d sanction detections\n",
+		osum.Inserted, osum.Matched, osum.NotYetMatched, osum.Positive)
 	if sum.Rejected > 0 {
 		return fmt.Errorf("%d demo records were rejected: %v", sum.Rejected, sum.Examples)
 	}
