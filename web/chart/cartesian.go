@@ -171,6 +171,8 @@ func (c *cartesian) drawFront(w *svg) {
 				top = c.notesTop + float64(n.row)*(smallSize+4) + 2
 			}
 		}
+		// A white casing keeps the line visible where it crosses a dark bar.
+		w.line(x, top, x, c.bottom, "stroke", "#ffffff", "stroke-width", "3.5", "stroke-opacity", "0.8")
 		w.line(x, top, x, c.bottom, "stroke", inkColour, "stroke-width", "1.5", "stroke-dasharray", "5 3")
 	}
 	w.line(c.left, c.bottom, c.right, c.bottom, "stroke", axisColour, "stroke-width", "1")

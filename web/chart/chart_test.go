@@ -651,3 +651,27 @@ func ExampleBarChart() {
 	// <title id="chart-f6ec50abc54058bb-title">Reports by strand</title>
 	// <desc id="chart-f6ec50abc54058bb-desc">Bar chart of 2 series over 2 categories. Last year: Race 412, Religion 131. This year: Race 465, Religion withheld.</desc>
 }
+
+func ExampleMap() {
+	// Counts of three hexagons of resolution 8, one withheld, classed as the map classes them.
+	hexagon := func(lon, lat float64) orb.Polygon {
+		r := orb.Ring{}
+		for i := range 7 {
+			a := float64(i%6) * math.Pi / 3
+			r = append(r, orb.Point{lon + 0.004*math.Cos(a), lat + 0.0025*math.Sin(a)})
+		}
+		return orb.Polygon{r}
+	}
+	counts := []float64{3, 12, math.NaN()}
+	classes := Classify(counts, ClassOptions{Classes: 5, Integer: true})
+	var hexagons Layer
+	for i, n := range counts {
+		hexagons.Features = append(hexagons.Features, Feature{Geometry: hexagon(-0.76+0.006*float64(i), 52.04), Style: classes.Style(n)})
+	}
+	hexagons.Name = "hexagons"
+	m := Map{Title: "Reports per hexagon", Layers: []Layer{hexagons}, Legend: classes.Legend("Reports per hexagon")}
+	s := string(m.SVG())
+	fmt.Println(s[strings.Index(s, "<desc"):strings.Index(s, "</desc>")])
+	// Output:
+	// <desc id="chart-a31bc5ef92b117ed-desc">Map of 3 hexagons. Reports per hexagon: 3–11, 1; 12 or more, 1; Withheld (a small count), 1.
+}

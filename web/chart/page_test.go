@@ -13,7 +13,7 @@ var page = flag.String("page", "", "write every example chart into this HTML pag
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Charts</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:1rem auto} figure{margin:0 0 2rem;break-inside:avoid}</style>
+<style>@page{size:A4;margin:15mm} body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:1rem auto} figure{margin:0 0 2rem;break-inside:avoid}</style>
 </head>
 <body>
 <h1>Charts</h1>
