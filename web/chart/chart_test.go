@@ -447,6 +447,12 @@ func TestProject(t *testing.T) {
 	if s := string(m.SVG()); !strings.Contains(s, `d="M103 106a3 3 0 1 0 6 0a3 3 0 1 0-6 0z"`) {
 		t.Errorf("the dot is not at 106, 106:\n%s", s)
 	}
+	// A single point is drawn in the middle.
+	p := Map{Width: 212, Height: 212, Margin: 10, HideTitle: true, NoScaleBar: true,
+		Layers: []Layer{{Features: []Feature{{Geometry: orb.Point{-0.76, 52.04}, Style: Style{Fill: "#000000"}}}}}}
+	if x, y := p.Project(orb.Point{-0.76, 52.04}); math.Abs(x-106) > 1e-9 || math.Abs(y-106) > 1e-9 {
+		t.Errorf("a lone point at %v, %v; want 106, 106", x, y)
+	}
 	// Symmetric bounds put their centre in the middle of the frame.
 	c := countMap(3)
 	c.Bounds = orb.Bound{Min: orb.Point{-0.8, 52.0}, Max: orb.Point{-0.72, 52.08}}

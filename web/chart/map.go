@@ -107,7 +107,18 @@ func (m Map) frame() mapFrame {
 	f.bounds = b
 	minX, minY := mercator(b.Min)
 	maxX, maxY := mercator(b.Max)
-	dx, dy := math.Max(maxX-minX, 1e-7), math.Max(maxY-minY, 1e-7)
+	// A point, or a line along a parallel or a meridian, is shown with some room
+	// around it (about a kilometre).
+	const minSpan = 1.6e-4
+	if maxX-minX < minSpan {
+		c := (minX + maxX) / 2
+		minX, maxX = c-minSpan/2, c+minSpan/2
+	}
+	if maxY-minY < minSpan {
+		c := (minY + maxY) / 2
+		minY, maxY = c-minSpan/2, c+minSpan/2
+	}
+	dx, dy := maxX-minX, maxY-minY
 	f.minX, f.maxY = minX, maxY
 
 	inner := f.width - 2*pad
