@@ -123,6 +123,8 @@ func (s *Server) assessmentPage(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	data["Evidence"] = evidenceRows(a.Evidence)
+	data["EvidenceSVG"] = evidenceChart(a.Evidence)
+	data["MapSVG"], data["MapCaption"] = s.assessmentMap(r.Context(), a)
 	s.renderStatus(w, r, status, "assessment.html", data)
 	return nil
 }
@@ -533,7 +535,7 @@ func (s *Server) handleEventPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		linked = append(linked, a)
 	}
-	s.render(w, r, "event.html", map[string]any{"E": e, "Uplifts": eventUplifts(d, e), "Daily": daily,
+	s.render(w, r, "event.html", map[string]any{"E": e, "Uplifts": eventUplifts(d, e), "Daily": daily, "ChartSVG": eventChart(e, daily, d),
 		"Assessments": linked, "CanEdit": who.Is(access.AssessmentEditors...), "Exact": d.exact})
 	return nil
 }

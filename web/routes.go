@@ -49,6 +49,10 @@ func (s *Server) routes() {
 	s.handle("GET", "/events", allow(access.Readers...), s.handleEventsPage)
 	s.handle("POST", "/events", allow(access.AssessmentEditors...), s.handleCreateEventForm, withBody(16<<10))
 	s.handle("GET", "/events/{id}", allow(access.Readers...), s.handleEventPage)
+	s.handle("GET", "/review", allow(access.Readers...), s.handleReviewPage)
+	for _, name := range []string{"areas.csv", "strands.csv", "months.csv", "hotspots.geojson"} {
+		s.handle("GET", "/review/"+name, allow(access.Readers...), s.handleReviewExport(name))
+	}
 
 	// Tiles: one route per layer, so that each carries its own policy.
 	for _, l := range []struct {
@@ -100,6 +104,7 @@ func (s *Server) routes() {
 	s.handle("GET", "/api/v1/trigger-events", allow(access.Readers...), s.handleTriggerEvents)
 	s.handle("POST", "/api/v1/trigger-events", allow(access.AssessmentEditors...), s.handleCreateTriggerEvent, withBody(16<<10))
 	s.handle("GET", "/api/v1/trigger-events/{id}", allow(access.Readers...), s.handleTriggerEvent)
+	s.handle("GET", "/api/v1/review", allow(access.Readers...), s.handleReviewAPI)
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {

@@ -124,6 +124,12 @@ func routeCases() []routeCase {
 		{method: "GET", pattern: "/events", path: "/events", ok: 200},
 		{method: "POST", pattern: "/events", path: "/events", body: "scope=galactic", ctype: form, ok: 400},
 		{method: "GET", pattern: "/events/{id}", path: "/events/999999", ok: 404},
+		{method: "GET", pattern: "/review", path: "/review", ok: 200},
+		{method: "GET", pattern: "/api/v1/review", path: "/api/v1/review?preset=year", ok: 200},
+		{method: "GET", pattern: "/review/areas.csv", path: "/review/areas.csv", ok: 200},
+		{method: "GET", pattern: "/review/strands.csv", path: "/review/strands.csv", ok: 200},
+		{method: "GET", pattern: "/review/months.csv", path: "/review/months.csv", ok: 200},
+		{method: "GET", pattern: "/review/hotspots.geojson", path: "/review/hotspots.geojson", ok: 200},
 	}
 	tile := townTile(12)
 	for _, l := range []string{"hotspots", "areas", "alerts", "incidents", "near_repeat"} {

@@ -70,6 +70,11 @@ type Store interface {
 	CreateTriggerEvent(ctx context.Context, e *tension.TriggerEvent, by string) error
 	TriggerEventList(ctx context.Context, limit int) ([]tension.TriggerEventDetail, error)
 	TriggerEvent(ctx context.Context, id int64) (*tension.TriggerEventDetail, error)
+	// Review computes the strategic review's figures, raw.
+	Review(ctx context.Context, q geo.ReviewQuery) (*geo.Review, error)
+	// The engine's source, for the review's hot spot analysis of a period.
+	tension.Source
+
 	// DailyCounts are the counts of each day over [from, to] for the filter's
 	// strands, kinds and sources (its dates are ignored), citywide.
 	DailyCounts(ctx context.Context, f geo.Filter, from, to time.Time) ([]int, error)
@@ -252,6 +257,39 @@ var templateFuncs = template.FuncMap{
 			m[k] = kv[i+1]
 		}
 		return m
+	},
+	// num writes a count as shown: "w/h" when withheld.
+	"num": func(n *int) string {
+		if n == nil {
+			return "w/h"
+		}
+		return strconv.Itoa(*n)
+	},
+	"pct": func(v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*v, 'f', 1, 64) + "%"
+	},
+	"chg": func(v *float64) string {
+		if v == nil {
+			return "–"
+		}
+		sign := ""
+		if *v >= 0 {
+			sign = "+"
+		}
+		return sign + strconv.FormatFloat(*v, 'f', 1, 64) + "%"
+	},
+	"fixed": func(v *float64, digits int) string {
+		if v == nil {
+			return "–"
+		}
+		return strconv.FormatFloat(*v, 'f', digits, 64)
+	},
+	"parseday": func(s string) time.Time {
+		t, _ := time.Parse(time.DateOnly, s)
+		return t
 	},
 	// words writes an identifier (under_review) as words (under review).
 	"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
