@@ -96,7 +96,7 @@ func (s *Server) reviewCharts(ctx context.Context, rv *geo.Review, view reviewJS
 		emMap := chart.Map{Title: "Emerging hot spots over the period's weeks", ID: "emmap", Bounds: bound,
 			Desc:   "The emerging hot spot pattern of each hexagon, from its Gi* week by week and the Mann-Kendall trend.",
 			Layers: []chart.Layer{emerging, boundaries}, Legend: chart.CategoryLegend(),
-			Note:   fmt.Sprintf("%d weeks ending %s; hexagons with no pattern are left out.", max(10, (int(rv.Query.To.Sub(rv.Query.From).Hours()/24)+7)/7), view.To)}
+			Note: fmt.Sprintf("%d weeks ending %s; hexagons with no pattern are left out.", max(10, (int(rv.Query.To.Sub(rv.Query.From).Hours()/24)+7)/7), view.To)}
 		out["EmergingSVG"] = emMap.SVG()
 	}
 	return out

@@ -524,4 +524,3 @@ func csvSafe(s string) string {
 	}
 	return s
 }
-
