@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Series is a named run of values, one for each position of a chart. NaN is a
-// value withheld or missing.
+// Series is a named run of values, one for each position of a chart: counts or
+// rates, zero or more. NaN is a value withheld or missing; a series shorter
+// than the chart is missing at the end.
 type Series struct {
 	Name   string
 	Values []float64
