@@ -130,21 +130,16 @@ func (db *DB) CrimeOutcomes(ctx context.Context, f geo.Filter) (geo.OutcomeCount
 	if err != nil {
 		return out, err
 	}
-	// The latest outcome is picked among the selected crimes' outcomes only, so that a
-	// short period reads a few outcomes by index rather than every stored one.
-	rows, err := db.Pool.Query(ctx, `WITH crimes AS (
-			SELECT source_ref FROM incidents
-			WHERE source_id = (SELECT id FROM sources WHERE name = $1) AND kind = $2
-			  AND ($3::date IS NULL OR occurred_from >= $3) AND ($4::date IS NULL OR occurred_from <= $4)
-			  AND ($5::bigint = 0 OR strands & $5 <> 0)
-		), latest AS (
-			SELECT DISTINCT ON (o.crime_ref) o.crime_ref, o.outcome, o.positive
-			FROM outcomes o
-			WHERE o.crime_ref IN (SELECT source_ref FROM crimes)
-			ORDER BY o.crime_ref, o.month DESC, o.id DESC
-		)
-		SELECT l.outcome, coalesce(l.positive, false), count(*)
-		FROM crimes c LEFT JOIN latest l ON l.crime_ref = c.source_ref
+	// Each crime looks up its own latest outcome in the view: the LIMIT keeps the
+	// lateral subquery from being flattened into a join with the whole view, so the
+	// condition on crime_ref reaches the outcomes index and the cost follows the
+	// selected crimes, not every outcome stored.
+	rows, err := db.Pool.Query(ctx, `SELECT lo.outcome, coalesce(lo.positive, false), count(*)
+		FROM incidents i
+		LEFT JOIN LATERAL (SELECT l.outcome, l.positive FROM latest_outcomes l WHERE l.crime_ref = i.source_ref LIMIT 1) lo ON true
+		WHERE i.source_id = (SELECT id FROM sources WHERE name = $1) AND i.kind = $2
+		  AND ($3::date IS NULL OR i.occurred_from >= $3) AND ($4::date IS NULL OR i.occurred_from <= $4)
+		  AND ($5::bigint = 0 OR i.strands & $5 <> 0)
 		GROUP BY 1, 2`, geo.OutcomeSource, kindCode(geo.KindCrime), from, to, mask)
 	if err != nil {
 		return out, fmt.Errorf("postgis: crime outcomes: %w", err)
