@@ -82,7 +82,7 @@ func (s *Server) reviewQuery(ctx context.Context, r *http.Request) (geo.ReviewQu
 	if to.Sub(from) > 3*366*24*time.Hour {
 		return geo.ReviewQuery{}, "", geo.Errorf(geo.EINVALID, "from, to: a review covers at most three years")
 	}
-	rq, err := geo.ReviewQuery{From: from, To: to, Level: level, Today: s.opts.Now()}.Normalise(s.opts.Now())
+	rq, err := geo.ReviewQuery{From: from, To: to, Level: level, Location: s.opts.Location}.Normalise(s.opts.Now())
 	return rq, preset, err
 }
 
@@ -162,9 +162,17 @@ type reviewJSON struct {
 	Areas        []areaRowJSON     `json:"areas"`
 	HighestRates []areaRowJSON     `json:"highest_rates"`
 	LargestRises []areaRowJSON     `json:"largest_rises"`
-	Alerts       geo.ReviewAlerts  `json:"alerts"`
+	Alerts       reviewAlerts      `json:"alerts"`
 	Assessments  reviewAssessments `json:"assessments"`
 	Outcomes     reviewOutcomes    `json:"outcomes"`
+}
+
+// reviewAlerts are the alerts raised in the period: operational figures, not counts
+// of reports, shown to every reader as they are.
+type reviewAlerts struct {
+	Raised   int            `json:"raised"`
+	ByMethod map[string]int `json:"by_method"`
+	ByLevel  map[string]int `json:"by_level"`
 }
 
 type reviewAssessments struct {
@@ -197,7 +205,7 @@ func (s *Server) reviewJSON(rv *geo.Review, d disclosure, preset string) reviewJ
 	q := rv.Query
 	out := reviewJSON{From: q.From.Format(time.DateOnly), To: q.To.Format(time.DateOnly),
 		PreviousFrom: rv.YearEarlier.From.Format(time.DateOnly), PreviousTo: rv.YearEarlier.To.Format(time.DateOnly),
-		Preset: preset, Level: q.Level, Alerts: rv.Alerts}
+		Preset: preset, Level: q.Level, Alerts: reviewAlerts{Raised: rv.Alerts.Raised, ByMethod: rv.Alerts.ByMethod, ByLevel: rv.Alerts.ByLevel}}
 	p, y := rv.Period, rv.YearEarlier
 	out.Totals = []figureJSON{d.figure("All reports", "reports", p.Reports, y.Reports), d.figure("Hate crimes", "crimes", p.Crimes, y.Crimes),
 		d.figure("Hate incidents", "incidents", p.Incidents, y.Incidents)}

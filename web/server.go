@@ -122,6 +122,9 @@ type Options struct {
 	// BasemapStyle is the URL of a MapLibre style for the map's basemap; empty
 	// draws the data on a plain background, which works on a closed network.
 	BasemapStyle string
+	// Location is the service's time zone: the calendar days of times such as an
+	// assessment's opening; UTC when nil.
+	Location *time.Location
 	// TensionScale is the ordered scale of tension levels, lowest first;
 	// tension.DefaultScale when empty.
 	TensionScale []string

@@ -89,7 +89,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		Unavailable:  postgis.Unavailable,
 		AfterIngest:  sched.Kick,
 		BasemapStyle: s.cfg.BasemapStyle, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20,
-		TensionScale: s.cfg.TensionScale,
+		TensionScale: s.cfg.TensionScale, Location: s.cfg.location,
 	}, db, ing, s.log, reg)
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
