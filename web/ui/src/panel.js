@@ -231,7 +231,8 @@ export class Panel {
       row('Day', dayLabel(p.day), 'day'),
       row('Kind', p.kind === 'crime' ? 'Hate crime' : 'Hate incident', 'kind'),
       row('Strands', String(p.strands || '').split(',').filter(Boolean).map(humanise).join(', ') || '–', 'strands'))),
-    h('p', { class: 'note' }, 'Reading incident records is written to the audit log.'));
+    h('p', { class: 'note' }, 'Reading incident records is written to the audit log.'),
+    ...(this.canAssess ? [h('p', {}, h('a', { href: `/assessments/new?incident=${encodeURIComponent(p.id)}` }, 'Open an impact assessment of this incident'))] : []));
     this.root.dataset.state = 'ready';
   }
 
