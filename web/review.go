@@ -297,19 +297,10 @@ func words(s string) string {
 	return string(out)
 }
 
-// review computes the review for the request, kept per query and data version.
+// review computes the review's figures. They are not kept: outcomes load without
+// changing the data version, and a review is asked for rarely.
 func (s *Server) review(ctx context.Context, rq geo.ReviewQuery) (*geo.Review, error) {
-	version, err := s.dataVersion(ctx)
-	if err != nil {
-		return nil, err
-	}
-	key := fmt.Sprintf("review|%s|%s|%s|%s|%s", rq.From.Format(time.DateOnly), rq.To.Format(time.DateOnly), rq.Level,
-		rq.Today.Format(time.DateOnly), version)
-	v, err := s.tiles.derived.get(key, func() (any, error) { return s.store.Review(ctx, rq) })
-	if err != nil {
-		return nil, err
-	}
-	return v.(*geo.Review), nil
+	return s.store.Review(ctx, rq)
 }
 
 // reviewHotspots is the hot spot and emerging hot spot analysis of the period: Gi*
