@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests drive besides PostgreSQL and PostGIS (which
-# `tensionmap db up` and the test harness install): Debian's chromium for the map's
-# browser tests and GDAL's ogrinfo, which checks the vector tiles. Nothing is
-# downloaded from outside Debian's archive.
+# `tensionmap db up` and the test harness install): Debian's chromium for the
+# browser tests, GDAL's ogrinfo, which checks the vector tiles, and poppler's
+# pdfinfo, pdftotext and pdftoppm, which read back the printed pages' PDFs. Nothing
+# is downloaded from outside Debian's archive.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v ogrinfo >/dev/null || need+=(gdal-bin)
+{ command -v pdfinfo && command -v pdftotext && command -v pdftoppm; } >/dev/null || need+=(poppler-utils)
 command -v npm >/dev/null || need+=(nodejs npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo_=""
