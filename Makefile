@@ -53,7 +53,7 @@ run: build ## set up everything, load the demo data and serve it on http://local
 
 test: vet test-deps ui test-go ## vet and run every test: unit, integration (real PostGIS), browser (headless Chromium), end to end
 
-test-deps: ## install what the tests drive: Debian's chromium and GDAL's ogrinfo
+test-deps: ## install what the tests drive: Debian's chromium, GDAL's ogrinfo and poppler's pdf tools
 	@scripts/test-deps.sh
 
 vet: ## go vet and gofmt

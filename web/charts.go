@@ -191,6 +191,9 @@ func (s *Server) assessmentMap(ctx context.Context, a *tension.Assessment) (temp
 	caption := ""
 	if len(a.Cells) > 0 {
 		caption = fmt.Sprintf("The alert's %d hexagons", len(a.Cells))
+		if len(a.Cells) == 1 {
+			caption = "The alert's hexagon"
+		}
 	}
 	for _, ar := range areas {
 		for _, code := range a.Areas {
