@@ -158,8 +158,11 @@ func (db *DB) CreateAssessment(ctx context.Context, a *tension.Assessment, actor
 				return err
 			}
 		}
-		if err := history(ctx, tx, a.ID, actor, "created", map[string]any{"status": a.Status, "title": a.Title,
-			"trigger_kind": a.TriggerKind, "alert_id": a.AlertID}); err != nil {
+		created := map[string]any{"status": a.Status, "title": a.Title, "trigger_kind": a.TriggerKind, "alert_id": a.AlertID}
+		if len(a.EventIDs) > 0 {
+			created["event_ids"] = a.EventIDs
+		}
+		if err := history(ctx, tx, a.ID, actor, "created", created); err != nil {
 			return err
 		}
 		return followAlert(ctx, tx, a.AlertID, a.ID, a.Status, actor)

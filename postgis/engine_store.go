@@ -289,8 +289,18 @@ func draftAssessment(ctx context.Context, tx pgx.Tx, alertID int64, a *tension.A
 	if err != nil {
 		return false, fmt.Errorf("drafting an assessment: %w", err)
 	}
-	if err := history(ctx, tx, id, "engine", "created", map[string]any{"status": tension.AssessmentDraft, "title": d.Title,
-		"trigger_kind": tension.TriggerKindAlert, "alert_id": alertID}); err != nil {
+	created := map[string]any{"status": tension.AssessmentDraft, "title": d.Title, "trigger_kind": tension.TriggerKindAlert, "alert_id": alertID}
+	for _, ev := range d.EventIDs { // the trigger event an uplift alert measured
+		tag, err := tx.Exec(ctx, `INSERT INTO assessment_events (assessment_id, event_id)
+			SELECT $1, id FROM trigger_events WHERE id = $2 ON CONFLICT DO NOTHING`, id, ev)
+		if err != nil {
+			return false, fmt.Errorf("linking the draft to its trigger event: %w", err)
+		}
+		if tag.RowsAffected() > 0 {
+			created["event_ids"] = d.EventIDs
+		}
+	}
+	if err := history(ctx, tx, id, "engine", "created", created); err != nil {
 		return false, err
 	}
 	return true, alertEvent(ctx, tx, alertID, "engine", "assessment_drafted", 0, map[string]any{"title": d.Title, "assessment_id": id})

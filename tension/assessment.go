@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -414,9 +415,28 @@ func DraftFromAlert(id int64, a *Alert) *Assessment {
 	if len(a.Series) > 0 {
 		evidence["series"] = a.Series
 	}
-	return &Assessment{AlertID: id, TriggerKind: TriggerKindAlert, Title: title, Trigger: fmt.Sprintf("Alert %d: %s", id, a.Detail),
+	d := &Assessment{AlertID: id, TriggerKind: TriggerKindAlert, Title: title, Trigger: fmt.Sprintf("Alert %d: %s", id, a.Detail),
 		AreaLevel: a.AreaLevel, Areas: slices.Clone(a.Areas), Cells: slices.Clone(a.Cells), Strands: slices.Clone(a.Strands),
 		TensionLevel: a.TensionLevel, Evidence: evidence, BBox: CellsBBox(a.Cells)}
+	if ev := EventOfAlertKey(a.Key); ev != 0 {
+		d.EventIDs = []int64{ev} // the rise after a trigger event answers to that event
+	}
+	return d
+}
+
+// EventOfAlertKey is the trigger event an uplift alert watches ("event:ID:strand"),
+// or 0 for an alert of any other kind.
+func EventOfAlertKey(key string) int64 {
+	rest, ok := strings.CutPrefix(key, "event:")
+	if !ok {
+		return 0
+	}
+	id, _, _ := strings.Cut(rest, ":")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }
 
 func upperFirst(s string) string {

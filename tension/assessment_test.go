@@ -3,9 +3,12 @@ package tension
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	h3 "github.com/uber/h3-go/v4"
 
 	"github.com/tensionmap/tensionmap/geo"
 )
@@ -137,6 +140,35 @@ func TestUpliftJSONWithAZeroBaseline(t *testing.T) {
 	for i, bw := range back.Windows {
 		if bw.Observed != res.Windows[i].Observed || bw.Prior.Baseline != res.Windows[i].Prior.Baseline {
 			t.Errorf("window %d read back as %+v", i, bw)
+		}
+	}
+}
+
+func TestDraftFromAlert(t *testing.T) {
+	day := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	cell := uint64(h3.LatLngToCell(h3.NewLatLng(52.04, -0.76), 8))
+	local := &Alert{TensionLevel: "high", Finding: Finding{Method: MethodScan, Key: "cluster", Strands: []string{"race", "religion"},
+		Cells: []uint64{cell}, Observed: 9, Expected: 1.5, P: 0.001, Recurrence: math.NaN(), WindowFrom: day.AddDate(0, 0, -6), WindowTo: day,
+		Detail: "a cluster"}}
+	d := DraftFromAlert(7, local)
+	if d.AlertID != 7 || d.TriggerKind != TriggerKindAlert || d.Title != "High rise in race, religion hate reports" || len(d.EventIDs) != 0 {
+		t.Errorf("draft of a cluster: %+v", d)
+	}
+	if len(d.BBox) != 4 || d.BBox[0] >= d.BBox[2] || d.BBox[1] >= d.BBox[3] || d.Cells[0] != cell {
+		t.Errorf("draft of a cluster: bbox %v cells %v", d.BBox, d.Cells)
+	}
+	if _, ok := d.Evidence["recurrence_days"]; ok || d.Evidence["p_value"] != 0.001 || d.Evidence["window_from"] != "2026-11-16" {
+		t.Errorf("draft evidence: %v", d.Evidence)
+	}
+	// The rise after a trigger event answers to that event.
+	up := &Alert{TensionLevel: "medium", Finding: Finding{Method: MethodUplift, Key: "event:27:race", Strands: []string{"race"}, Observed: 181,
+		Expected: 115.5, P: 3e-7, Recurrence: math.NaN(), WindowFrom: day.AddDate(0, 0, -5), WindowTo: day, Detail: "14 days after National: referendum result"}}
+	if d := DraftFromAlert(2, up); !slices.Equal(d.EventIDs, []int64{27}) || d.BBox != nil || d.Title != "Medium rise in race hate reports" {
+		t.Errorf("draft of an uplift: events %v bbox %v title %q", d.EventIDs, d.BBox, d.Title)
+	}
+	for key, want := range map[string]int64{"event:27:race": 27, "event:3:": 3, "event:x:race": 0, "event:-1:race": 0, "area:E01:race": 0, "cluster": 0, "": 0} {
+		if got := EventOfAlertKey(key); got != want {
+			t.Errorf("EventOfAlertKey(%q) = %d, want %d", key, got, want)
 		}
 	}
 }

@@ -49,6 +49,7 @@ type alertJSON struct {
 	PValue         *float64             `json:"p_value"`
 	RecurrenceDays *float64             `json:"recurrence_days"`
 	AssessmentID   *int64               `json:"assessment_id"`
+	EventID        int64                `json:"event_id,omitempty"` // the trigger event an uplift alert measured
 	Series         []pointJSON          `json:"series,omitempty"`
 	Events         []tension.AlertEvent `json:"events,omitempty"`
 	BBox           []float64            `json:"bbox,omitempty"` // west, south, east, north of its cells or areas
@@ -88,7 +89,8 @@ func (s *Server) areaBounds(ctx context.Context) (map[string]orb.Bound, error) {
 	return v.(map[string]orb.Bound), nil
 }
 
-// alertBBox is the bound of an alert's cells, or else of its areas; nil when neither is known.
+// alertBBox is the bound of an alert's cells, or else of its areas, or of every
+// area for a citywide alert; nil when none is known.
 func (s *Server) alertBBox(a *tension.StoredAlert, areas map[string]orb.Bound) []float64 {
 	var b orb.Bound
 	n := 0
@@ -110,6 +112,11 @@ func (s *Server) alertBBox(a *tension.StoredAlert, areas map[string]orb.Bound) [
 			}
 		}
 	}
+	if n == 0 && len(a.Cells) == 0 && len(a.Areas) == 0 {
+		for _, ab := range areas { // a citywide alert (the rise after a trigger event): every area
+			add(ab)
+		}
+	}
 	if n == 0 {
 		return nil
 	}
@@ -123,7 +130,8 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 		WindowFrom: a.WindowFrom.Format(time.DateOnly), WindowTo: a.WindowTo.Format(time.DateOnly),
 		AreaLevel: a.AreaLevel, Areas: nonNil(a.Areas), Strands: nonNil(a.Strands), Cells: []string{},
 		Observed: obs, Suppressed: obs == nil, Expected: math.Round(a.Expected*100) / 100,
-		Upper: optFloat(a.Upper, 2), PValue: optFloat(a.P, 6), RecurrenceDays: optFloat(a.Recurrence, 1), BBox: s.alertBBox(a, areas)}
+		Upper: optFloat(a.Upper, 2), PValue: optFloat(a.P, 6), RecurrenceDays: optFloat(a.Recurrence, 1), BBox: s.alertBBox(a, areas),
+		EventID: tension.EventOfAlertKey(a.Key)}
 	if obs != nil {
 		j.Ratio = optFloat(float64(*obs)/a.Expected, 2)
 	}

@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/tension"
@@ -17,9 +19,10 @@ type assessmentAnswer struct {
 		ID           int64
 		Title        string
 		Status       string
-		TriggerKind  string `json:"trigger_kind"`
-		TensionLevel string `json:"tension_level"`
-		AlertID      int64  `json:"alert_id"`
+		TriggerKind  string  `json:"trigger_kind"`
+		TensionLevel string  `json:"tension_level"`
+		AlertID      int64   `json:"alert_id"`
+		EventIDs     []int64 `json:"event_ids"`
 		Areas        []string
 		Strands      []string
 		Summary      *string
@@ -383,5 +386,75 @@ func TestTriggerEvents(t *testing.T) {
 	page := e.get(strategic, fmt.Sprintf("/events/%d", ev.Event.ID))
 	if page.status != 200 || !strings.Contains(string(page.body), "Graffiti on the community centre") {
 		t.Errorf("the event page: %s", page)
+	}
+
+	// The rise after the event, citywide: the alerts name the event and span every
+	// area; the engine's draft (high) and a person's (medium) both answer to it.
+	evDay := time.Date(2026, 6, 10, 0, 0, 0, 0, time.UTC)
+	alerts := e.runEngineWith(func(*tension.Report) []tension.Finding {
+		return []tension.Finding{
+			{Method: tension.MethodUplift, Key: fmt.Sprintf("event:%d:", ev.Event.ID), Observed: 40, Expected: 20, P: 1e-5, Recurrence: math.NaN(),
+				WindowFrom: evDay, WindowTo: evDay.AddDate(0, 0, 13), Detail: "14 days after Graffiti on the community centre (local)"},
+			{Method: tension.MethodUplift, Key: fmt.Sprintf("event:%d:race", ev.Event.ID), Strands: []string{"race"}, Observed: 15, Expected: 10,
+				P: 0.03, Recurrence: math.NaN(), WindowFrom: evDay, WindowTo: evDay.AddDate(0, 0, 13), Detail: "14 days after Graffiti on the community centre (local)"},
+		}
+	})
+	var west, south, east, north float64
+	if err := e.db.Pool.QueryRow(e.ctx, `SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent(geom) AS x FROM areas) b`).Scan(&west, &south, &east, &north); err != nil {
+		t.Fatal(err)
+	}
+	var upAll, upRace int64
+	for _, a := range alerts {
+		if a.Method != tension.MethodUplift {
+			continue
+		}
+		var got struct {
+			Alert struct {
+				EventID      int64     `json:"event_id"`
+				BBox         []float64 `json:"bbox"`
+				TensionLevel string    `json:"tension_level"`
+			}
+		}
+		e.getJSON(council, fmt.Sprintf("/api/v1/alerts/%d", a.ID), &got)
+		if got.Alert.EventID != ev.Event.ID || len(got.Alert.BBox) != 4 || math.Abs(got.Alert.BBox[0]-west) > 1e-5 || math.Abs(got.Alert.BBox[1]-south) > 1e-5 ||
+			math.Abs(got.Alert.BBox[2]-east) > 1e-5 || math.Abs(got.Alert.BBox[3]-north) > 1e-5 {
+			t.Errorf("the citywide alert %d: event %d, bbox %v; want event %d and every area's bound %v", a.ID, got.Alert.EventID, got.Alert.BBox,
+				ev.Event.ID, []float64{west, south, east, north})
+		}
+		if len(a.Strands) == 0 {
+			upAll = a.ID
+		} else {
+			upRace = a.ID
+		}
+	}
+	if upAll == 0 || upRace == 0 {
+		t.Fatalf("the uplift alerts: %+v", alerts)
+	}
+	var drafts struct{ Assessments []struct{ ID int64 } }
+	e.getJSON(council, fmt.Sprintf("/api/v1/assessments?alert=%d", upAll), &drafts)
+	if len(drafts.Assessments) != 1 {
+		t.Fatalf("the high uplift alert has %d assessments; want the engine's draft", len(drafts.Assessments))
+	}
+	engineDraft := e.assessment(council, drafts.Assessments[0].ID).Assessment
+	if !slices.Equal(engineDraft.EventIDs, []int64{ev.Event.ID}) {
+		t.Errorf("the engine's draft of the uplift links events %v; want %d", engineDraft.EventIDs, ev.Event.ID)
+	}
+	var made assessmentAnswer
+	if r := e.send(council, "POST", "/api/v1/assessments", map[string]any{"alert_id": upRace}); r.status != 201 {
+		t.Fatalf("an assessment of the race uplift: %s", r)
+	} else {
+		r.json(t, &made)
+	}
+	if !slices.Equal(made.Assessment.EventIDs, []int64{ev.Event.ID}) || made.Assessment.History[0].Changes["event_ids"] == nil {
+		t.Errorf("a person's draft of the uplift links events %v, history %+v", made.Assessment.EventIDs, made.Assessment.History)
+	}
+	var detail struct{ Event struct{ Assessments []int64 } }
+	e.getJSON(council, fmt.Sprintf("/api/v1/trigger-events/%d", ev.Event.ID), &detail)
+	if as := detail.Event.Assessments; !slices.Contains(as, engineDraft.ID) || !slices.Contains(as, made.Assessment.ID) {
+		t.Errorf("the event lists assessments %v; want %d and %d", as, engineDraft.ID, made.Assessment.ID)
+	}
+	if p := string(e.get(council, fmt.Sprintf("/assessments/%d", made.Assessment.ID)).body); !strings.Contains(p, "everywhere: a rise across the whole area") ||
+		!strings.Contains(p, "Graffiti on the community centre") {
+		t.Error("the page of the uplift's assessment says neither where nor which event")
 	}
 }

@@ -90,7 +90,7 @@ func (s *Server) openAPI() obj {
 			"first_seen": day, "last_seen": day, "window_from": day, "window_to": day, "area_level": str, "areas": strs, "cells": strs, "strands": strs,
 			"observed": count, "expected": obj{"type": "number"}, "upper": obj{"type": "number", "nullable": true}, "ratio": obj{"type": "number", "nullable": true},
 			"p_value": obj{"type": "number", "nullable": true}, "recurrence_days": obj{"type": "number", "nullable": true},
-			"assessment_id": obj{"type": "integer", "nullable": true}, "series": obj{"type": "array", "items": obj{"type": "object"}},
+			"assessment_id": obj{"type": "integer", "nullable": true}, "event_id": obj{"type": "integer", "description": "the trigger event an uplift alert measured"}, "series": obj{"type": "array", "items": obj{"type": "object"}},
 			"events": obj{"type": "array", "items": obj{"type": "object"}},
 			"bbox":   obj{"type": "array", "items": obj{"type": "number"}, "description": "west, south, east, north of the alert's cells or areas"}}},
 		"Weekly": obj{"type": "object", "description": "weeks ending on the filter's last day, or the last day with data; expected is the mean of the 12 weeks before each",

@@ -151,7 +151,12 @@ func evidenceRows(ev map[string]any) [][2]string {
 	add("Finding", "detail", str)
 	add("Observed", "observed", num(0))
 	add("Expected", "expected", num(1))
-	add("p-value", "p_value", num(4))
+	add("p-value", "p_value", func(v any) string {
+		if f, ok := v.(float64); ok && f < 0.0001 {
+			return "< 0.0001"
+		}
+		return num(4)(v)
+	})
 	add("Recurrence interval (days)", "recurrence_days", num(0))
 	add("Window from", "window_from", str)
 	add("Window to", "window_to", str)

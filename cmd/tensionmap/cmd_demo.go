@@ -14,11 +14,12 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	var o synth.Options
 	var end, out string
 	var load, ifEmpty bool
-	fs := newFlagSet(env, "demo", "demo [--rows N --years N --seed S --end YYYY-MM-DD] [--out DIR] [--load [--if-empty]]")
+	fs := newFlagSet(env, "demo", "demo [--rows N --years N --seed S --end YYYY-MM-DD --latest-event DAYS] [--out DIR] [--load [--if-empty]]")
 	fs.IntVar(&o.Rows, "rows", 50000, "number of incidents, from a thousand to ten million")
 	fs.IntVar(&o.Years, "years", 5, "years of incidents, ending on --end")
 	fs.Int64Var(&o.Seed, "seed", 1, "random seed: the same seed and options give the same data")
 	fs.StringVar(&end, "end", "", "last day of the data (default: today)")
+	fs.IntVar(&o.LatestEvent, "latest-event", 5, "days before --end of a national trigger event whose rise is still under way, for the engine to alert on (0: events only where the seed puts them)")
 	fs.StringVar(&out, "out", "", "write incidents.csv.gz, areas.geojson, population.csv, trigger-events.csv, truth.json and outcomes.csv here")
 	fs.BoolVar(&load, "load", false, "load the areas, populations, incidents and outcomes straight into the database")
 	fs.BoolVar(&ifEmpty, "if-empty", false, "with --load: do nothing when the database already holds incidents")

@@ -24,6 +24,12 @@ type Options struct {
 	Rows  int       // total records, injected spikes included; at least 1
 	Years int       // years of data ending on End; at least 1
 	End   time.Time // the last day (its calendar day is used); zero means today (UTC)
+
+	// LatestEvent, when positive, puts a national trigger event this many days
+	// before End (events within three weeks of it give way), so that the last days
+	// carry a citywide rise still under way: the demo's live alert. Zero leaves the
+	// events where the seed puts them.
+	LatestEvent int
 }
 
 // Generator produces one synthetic town and its incidents. Everything it returns is
@@ -58,6 +64,8 @@ func New(o Options) (*Generator, error) {
 		return nil, geo.Errorf(geo.EINVALID, "synth: years must be at least 1, got %d", o.Years)
 	case o.Years > MaxYears:
 		return nil, geo.Errorf(geo.EINVALID, "synth: years must be at most %d, got %d", MaxYears, o.Years)
+	case o.LatestEvent < 0 || o.LatestEvent > 60:
+		return nil, geo.Errorf(geo.EINVALID, "synth: the latest event must be from 1 to 60 days before the end (0 for none), got %d", o.LatestEvent)
 	}
 	if o.End.IsZero() {
 		o.End = time.Now().UTC()

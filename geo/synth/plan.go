@@ -378,12 +378,24 @@ func (p *plan) planEvents(o Options, r *rng) {
 			}
 		}
 	}
+	latest := -1
+	if o.LatestEvent > 0 && p.days-1-o.LatestEvent >= 14 {
+		latest = p.days - 1 - o.LatestEvent
+		days = slices.DeleteFunc(days, func(e int) bool { return e > latest || abs(e-latest) < eventGapDays })
+		days = append(days, latest)
+	}
 	slices.Sort(days)
 	var recentDesc []string // the last few events' descriptions, not to be repeated
 	for _, d := range days {
 		scope := scopes[scopeCat.pick(r)]
+		if d == latest {
+			scope = ScopeNational
+		}
 		var tpl []eventTemplate
 		for _, e := range eventTemplates {
+			if d == latest && !slices.Contains(e.strands, "race") {
+				continue // the demo's live rise is in the largest strand, plain on the map
+			}
 			if e.scope == scope && !slices.Contains(recentDesc, e.description) {
 				tpl = append(tpl, e)
 			}

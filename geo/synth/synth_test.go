@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ func TestOptionsRejected(t *testing.T) {
 		{Rows: 10, Years: 0},
 		{Rows: 10, Years: MaxYears + 1},
 		{Rows: 10, Years: 5, End: time.Date(1902, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Rows: 10, Years: 1, LatestEvent: -1},
+		{Rows: 10, Years: 1, LatestEvent: 61},
 	} {
 		if _, err := New(o); err == nil {
 			t.Errorf("New(%+v) accepted", o)
@@ -210,4 +213,46 @@ func TestReader(t *testing.T) {
 	if !reflect.DeepEqual(g.Spikes(), spikes) {
 		t.Error("a stopped stream changed the spikes")
 	}
+}
+
+// The demo's latest event: national, in the largest strand, the given days before
+// the end, with its spike running to the end and no other event within three weeks
+// of it or after it; the rest of the plan as the seed has it.
+func TestLatestEvent(t *testing.T) {
+	for _, days := range []int{1, 5, 12} {
+		g, err := New(Options{Seed: 3, Rows: 50_000, Years: 2, End: testEnd, LatestEvent: days})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := g.Events()
+		last := evs[len(evs)-1]
+		if want := testEnd.AddDate(0, 0, -days); !last.Date.Equal(want) || last.Scope != ScopeNational || !slices.Contains(last.Strands, "race") {
+			t.Errorf("latest %d: the last event is %+v; want a national event with race on %s", days, last, want.Format(time.DateOnly))
+		}
+		for _, e := range evs[:len(evs)-1] {
+			if gap := last.Date.Sub(e.Date).Hours() / 24; gap < eventGapDays {
+				t.Errorf("latest %d: event %s is %.0f days before the latest", days, e.Date.Format(time.DateOnly), gap)
+			}
+		}
+		sp := g.Spikes()
+		s := sp[len(sp)-1]
+		if !s.Event.Date.Equal(last.Date) || s.RadiusM != 0 || s.End.After(testEnd) || s.Injected == 0 {
+			t.Errorf("latest %d: its spike is %+v", days, s)
+		}
+		if days >= 2 && !s.End.Equal(testEnd) {
+			t.Errorf("latest %d: its spike ends %s, before the end of the data", days, s.End.Format(time.DateOnly))
+		}
+	}
+	// Without it, the same seed plans as before, and with it the earlier years stay.
+	a, b := newGen(t, 3, 50_000, 2), must(New(Options{Seed: 3, Rows: 50_000, Years: 2, End: testEnd, LatestEvent: 5}))
+	if ea, eb := a.Events(), b.Events(); !slices.EqualFunc(ea[:4], eb[:4], func(x, y TriggerEvent) bool { return x.Date.Equal(y.Date) }) {
+		t.Errorf("the first year's events moved: %v against %v", ea[:4], eb[:4])
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

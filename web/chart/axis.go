@@ -210,12 +210,12 @@ func placeNotes(ns []note, right float64) int {
 	return rows
 }
 
-// count writes n things: "1 month", "24 months", "3 categories", "2 series".
+// count writes n things: "1 month", "24 months", "3 categories", "34 days", "2 series".
 func count(n int, unit string) string {
 	s := formatNumber(float64(n), 0) + " " + unit
 	switch {
 	case n == 1 || unit == "series":
-	case strings.HasSuffix(unit, "y"):
+	case len(unit) > 1 && unit[len(unit)-1] == 'y' && !strings.ContainsRune("aeiou", rune(unit[len(unit)-2])):
 		s = s[:len(s)-1] + "ies"
 	default:
 		s += "s"

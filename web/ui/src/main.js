@@ -562,7 +562,8 @@ async function loadAlerts() {
   el.alertsNote.textContent = list.length ? `${list.length} open. Choose one to go to it.` : 'No open alerts.';
   for (const a of list) {
     const obs = a.observed === null || a.observed === undefined ? 'suppressed' : number(a.observed);
-    const where = a.areas && a.areas.length ? a.areas.slice(0, 3).join(', ') + (a.areas.length > 3 ? '…' : '') : `${a.cells.length} hexagon${a.cells.length === 1 ? '' : 's'}`;
+    const where = a.areas && a.areas.length ? a.areas.slice(0, 3).join(', ') + (a.areas.length > 3 ? '…' : '')
+      : a.cells && a.cells.length ? `${a.cells.length} hexagon${a.cells.length === 1 ? '' : 's'}` : 'everywhere';
     const b = h('button', { type: 'button', class: `level-${a.tension_level}`, dataset: { alertId: String(a.id) } },
       h('span', { class: 'level' }, a.tension_level), ` · ${methodLabel(a.method).replace(/ \(.*/, '')}`,
       h('span', { class: 'meta' }, `${dayLabel(a.window_from)} to ${dayLabel(a.window_to)} · ${where}`),

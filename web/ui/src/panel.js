@@ -255,6 +255,8 @@ export class Panel {
     facts.push(row('Strands', a.strands && a.strands.length ? a.strands.map(humanise).join(', ') : 'all', 'strands'));
     if (a.areas && a.areas.length) facts.push(row('Areas', a.areas.join(', '), 'areas'));
     if (a.cells && a.cells.length) facts.push(row('Hexagons', String(a.cells.length), 'cells'));
+    if (!(a.areas && a.areas.length) && !(a.cells && a.cells.length)) facts.push(row('Where', 'Everywhere: a rise across the whole area', 'where'));
+    if (a.event_id) facts.push(h('tr', { dataset: { field: 'event' } }, h('th', { scope: 'row' }, 'Trigger event'), h('td', {}, h('a', { href: `/events/${a.event_id}` }, `Event ${a.event_id}: what was measured after it`))));
     const out = [h('p', { class: 'note' }, a.detail || ''), h('table', { class: 'figures' }, h('tbody', {}, facts))];
     if (a.assessment_id) {
       out.push(h('p', {}, h('a', { href: `/assessments/${a.assessment_id}`, class: 'assessment-link' }, `Impact assessment ${a.assessment_id}`), ' responds to this alert.'));
