@@ -568,7 +568,8 @@ async function loadAlerts() {
       h('span', { class: 'level' }, a.tension_level), ` · ${methodLabel(a.method).replace(/ \(.*/, '')}`,
       h('span', { class: 'meta' }, `${dayLabel(a.window_from)} to ${dayLabel(a.window_to)} · ${where}`),
       h('span', { class: 'meta' }, `observed ${obs}, expected ${number(a.expected, 1)}${a.strands && a.strands.length ? ' · ' + a.strands.map(humanise).join(', ') : ''}`));
-    b.addEventListener('click', () => { flyToAlert(a); selectAlert(a.id, true); });
+    // The panel opens first, so that the map fits the alert into the room it leaves.
+    b.addEventListener('click', () => { selectAlert(a.id, true); requestAnimationFrame(() => { map.resize(); flyToAlert(a); }); });
     el.alerts.append(h('li', {}, b));
   }
 }
