@@ -458,3 +458,67 @@ func TestTriggerEvents(t *testing.T) {
 		t.Error("the page of the uplift's assessment says neither where nor which event")
 	}
 }
+
+// TestAssessmentByHand: an assessment of an incident (from the map's incident panel,
+// its strands, kind and day filled in) or of a trigger event, made without an alert.
+func TestAssessmentByHand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	council, police, strategic := e.as(access.Council), e.as(access.Police), e.as(access.Strategic)
+	incident := e.idsWhere("kind = 0")[0]
+
+	page := e.get(council, fmt.Sprintf("/assessments/new?incident=%d&kind=crime&from=2026-06-01&strand=race,religion", incident))
+	body := string(page.body)
+	if page.status != 200 || !strings.Contains(body, `value="Hate crime on 1 June 2026"`) || !strings.Contains(body, `value="race" checked`) ||
+		!strings.Contains(body, `value="religion" checked`) || strings.Contains(body, `value="disability" checked`) ||
+		!strings.Contains(body, fmt.Sprintf(`name="incident_id" value="%d"`, incident)) {
+		t.Errorf("the new assessment page of an incident: %s", page)
+	}
+	if r := e.get(council, "/assessments/new?incident=1&strand=astrology"); r.status != 400 || !strings.Contains(string(r.body), "strand") {
+		t.Errorf("an unknown strand: %s", r)
+	}
+	if r := e.get(strategic, "/assessments/new"); r.status != 403 {
+		t.Errorf("strategic opening the new assessment page: %s", r)
+	}
+
+	// The form, as the page posts it.
+	r := e.postForm(police, "/assessments", url.Values{"incident_id": {fmt.Sprint(incident)}, "title": {"Hate crime on 1 June 2026"},
+		"strands": {"race", "religion"}, "areas": {"DEMOW01"}, "tension_level": {"medium"}})
+	if r.status != 303 || !strings.HasPrefix(r.header.Get("Location"), "/assessments/") {
+		t.Fatalf("creating an assessment of an incident: %s", r)
+	}
+	var id int64
+	fmt.Sscanf(strings.TrimPrefix(r.header.Get("Location"), "/assessments/"), "%d", &id)
+	var got struct {
+		Assessment struct {
+			TriggerKind string `json:"trigger_kind"`
+			IncidentID  int64  `json:"incident_id"`
+			Strands     []string
+			Areas       []string
+			EventIDs    []int64 `json:"event_ids"`
+			Status      string
+		}
+	}
+	e.getJSON(council, fmt.Sprintf("/api/v1/assessments/%d", id), &got)
+	if a := got.Assessment; a.TriggerKind != "incident" || a.IncidentID != incident || !slices.Equal(a.Strands, []string{"race", "religion"}) ||
+		!slices.Equal(a.Areas, []string{"DEMOW01"}) || a.Status != "draft" {
+		t.Errorf("the assessment of incident %d: %+v", incident, a)
+	}
+
+	// Of a trigger event, through the API.
+	var ev struct{ Event struct{ ID int64 } }
+	e.send(council, "POST", "/api/v1/trigger-events", map[string]any{"day": "2026-06-20", "scope": "national", "description": "Referendum result"}).json(t, &ev)
+	r = e.send(council, "POST", "/api/v1/assessments", map[string]any{"title": "After the referendum", "event_ids": []int64{ev.Event.ID}})
+	var made assessmentAnswer
+	r.json(t, &made)
+	if r.status != 201 || made.Assessment.TriggerKind != "event" || !slices.Equal(made.Assessment.EventIDs, []int64{ev.Event.ID}) {
+		t.Errorf("an assessment of a trigger event: %s", r)
+	}
+	if r := e.send(council, "POST", "/api/v1/assessments", map[string]any{"title": "x", "event_ids": []int64{ev.Event.ID + 100}}); r.status != 400 ||
+		!strings.Contains(r.message(t), "event") {
+		t.Errorf("an assessment of an unknown event: %s", r)
+	}
+	if r := e.send(council, "POST", "/api/v1/assessments", map[string]any{"event_ids": []int64{ev.Event.ID}}); r.status != 400 || !strings.HasPrefix(r.message(t), "title") {
+		t.Errorf("an assessment without a title: %s", r)
+	}
+}

@@ -211,9 +211,12 @@ func (s *Server) handleAssessmentsPage(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) handleNewAssessmentPage(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r.URL.Query(), "incident", "event")
+	// The map's incident panel links here with the record's strands, kind and day
+	// (from), which fill the form in.
+	q := newQuery(r.URL.Query(), "incident", "event", "strand", "kind", "from")
 	incident := q.intIn("incident", 0, 1, 1<<62)
 	event := q.intIn("event", 0, 1, 1<<62)
+	f := q.filter(s.opts.Strands, s.opts.Sources)
 	if err := q.err(); err != nil {
 		return err
 	}
@@ -221,8 +224,12 @@ func (s *Server) handleNewAssessmentPage(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
+	title := ""
+	if incident != 0 && len(f.Kinds) == 1 && !f.From.IsZero() {
+		title = fmt.Sprintf("Hate %s on %s", f.Kinds[0], f.From.Format("2 January 2006"))
+	}
 	s.render(w, r, "assessment_new.html", map[string]any{"Incident": incident, "Event": event, "Events": events,
-		"Scale": s.opts.TensionScale, "Strands": s.opts.Strands})
+		"Scale": s.opts.TensionScale, "Strands": s.opts.Strands, "Checked": f.Strands, "Title": title})
 	return nil
 }
 
