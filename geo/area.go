@@ -20,6 +20,21 @@ type Area struct {
 	Population int              // 0 when unknown
 }
 
+// AreasBound is the bound of every area's geometry; ok is false when no area has one.
+func AreasBound(areas []Area) (b orb.Bound, ok bool) {
+	for _, a := range areas {
+		if len(a.Geometry) == 0 {
+			continue
+		}
+		if !ok {
+			b, ok = a.Geometry.Bound(), true
+		} else {
+			b = b.Union(a.Geometry.Bound())
+		}
+	}
+	return b, ok
+}
+
 // AreaIndex answers which areas contain a point, for attribution at ingest. It
 // indexes every polygon by its bounding box.
 type AreaIndex struct {

@@ -87,7 +87,7 @@ func (s *Server) reviewCharts(ctx context.Context, rv *geo.Review, view reviewJS
 				emerging.Features = append(emerging.Features, chart.Feature{Geometry: poly, Style: chart.CategoryStyle(string(h.Category))})
 			}
 		}
-		bound := areasBound(areas)
+		bound, _ := geo.AreasBound(areas)
 		mapNote := fmt.Sprintf("H3 resolution %d hexagons, Gi* over the period's reports with each hexagon and its neighbours; FDR-corrected.", hs.HotspotRes)
 		giMap := chart.Map{Title: "Hot and cold spots of the period (Getis-Ord Gi*)", ID: "gimap", Bounds: bound,
 			Desc:   "Hexagons where reports cluster more (hot) or less (cold) than chance would give, at 90, 95 and 99% confidence.",
@@ -131,18 +131,6 @@ func boundaryLayer(areas []geo.Area, level string) chart.Layer {
 		}
 	}
 	return l
-}
-
-func areasBound(areas []geo.Area) orb.Bound {
-	var b orb.Bound
-	for i, a := range areas {
-		if i == 0 {
-			b = a.Geometry.Bound()
-		} else {
-			b = b.Union(a.Geometry.Bound())
-		}
-	}
-	return b
 }
 
 // eventChart draws a trigger event's daily counts around its day, beside the same

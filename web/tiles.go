@@ -793,15 +793,7 @@ func (s *Server) handleTileJSON(layer string) handlerFunc {
 			return err
 		}
 		bounds := []float64{-180, -85.0511, 180, 85.0511}
-		if len(areas) > 0 {
-			var b orb.Bound
-			for i, a := range areas {
-				if i == 0 {
-					b = a.Geometry.Bound()
-				} else {
-					b = b.Union(a.Geometry.Bound())
-				}
-			}
+		if b, ok := geo.AreasBound(areas); ok {
 			bounds = []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
 		}
 		scheme := "http"

@@ -138,14 +138,7 @@ func runBenchTiles(ctx context.Context, env *Env, args []string) error {
 	}
 
 	// The tiles over the town at zooms 10 to 14.
-	var town orb.Bound
-	for i, a := range areas {
-		if i == 0 {
-			town = a.Geometry.Bound()
-		} else {
-			town = town.Union(a.Geometry.Bound())
-		}
-	}
+	town, _ := geo.AreasBound(areas)
 	byZoom := map[int][]maptile.Tile{}
 	var tileSet []maptile.Tile
 	for z := 10; z <= 14; z++ {
