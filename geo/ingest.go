@@ -79,18 +79,25 @@ func (s *Summary) Add(o Summary) {
 	}
 }
 
-func (s *Summary) reject(e *RowError) {
-	s.Rejected++
+func (s *Summary) reject(e *RowError) { countRejection(&s.Rejected, &s.RejectedBy, &s.Examples, e) }
+
+// countRejection counts a rejected record in a summary's rejections: in all, by
+// field ("record" when unreadable), and the field's first as its example.
+func countRejection(n *int, by *map[string]int, examples *map[string]string, e *RowError) {
+	*n++
 	field := e.Field
 	if field == "" {
 		field = "record"
 	}
-	if s.RejectedBy == nil {
-		s.RejectedBy, s.Examples = map[string]int{}, map[string]string{}
+	if *by == nil {
+		*by = map[string]int{}
 	}
-	s.RejectedBy[field]++
-	if _, ok := s.Examples[field]; !ok {
-		s.Examples[field] = e.Error()
+	if *examples == nil {
+		*examples = map[string]string{}
+	}
+	(*by)[field]++
+	if _, ok := (*examples)[field]; !ok {
+		(*examples)[field] = e.Error()
 	}
 }
 

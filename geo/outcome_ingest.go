@@ -58,18 +58,7 @@ type OutcomeSummary struct {
 }
 
 func (s *OutcomeSummary) reject(e *RowError) {
-	s.Rejected++
-	field := e.Field
-	if field == "" {
-		field = "record"
-	}
-	if s.RejectedBy == nil {
-		s.RejectedBy, s.Examples = map[string]int{}, map[string]string{}
-	}
-	s.RejectedBy[field]++
-	if _, ok := s.Examples[field]; !ok {
-		s.Examples[field] = e.Error()
-	}
+	countRejection(&s.Rejected, &s.RejectedBy, &s.Examples, e)
 }
 
 // Summary returns the counts an incident load has too, for totals over several

@@ -78,20 +78,11 @@ func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.Cell
 		if err := rows.Scan(&cell, &class, &n); err != nil {
 			return nil, fmt.Errorf("postgis: cell counts: %w", err)
 		}
-		kind, _, strands := unpackClass(class)
 		if len(out) == 0 || out[len(out)-1].Cell != uint64(cell) {
 			out = append(out, geo.CellCount{Cell: uint64(cell), ByStrand: map[string]int{}})
 		}
 		c := &out[len(out)-1]
-		c.Count += int(n)
-		if kind == 0 {
-			c.Crimes += int(n)
-		} else {
-			c.Incidents += int(n)
-		}
-		for _, s := range v.StrandNames(strands) {
-			c.ByStrand[s] += int(n)
-		}
+		v.addClass(class, int(n), &c.Count, &c.Crimes, &c.Incidents, c.ByStrand, nil)
 	}
 	return out, rows.Err()
 }

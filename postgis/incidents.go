@@ -123,27 +123,41 @@ func (w *IncidentWriter) Close() {
 var incidentColumns = []string{"source_id", "source_ref", "kind", "strands", "offence", "occurred_from", "occurred_to",
 	"reported_at", "precision", "lon", "lat", "cell", "areas", "victim_key", "offender_key", "run_id"}
 
+// retryConflicts runs write, again after a short wait when it ends in a deadlock or
+// a serialization failure with a concurrent writer, up to five times in all.
+func retryConflicts(write func() error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = write()
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || (pgErr.Code != "40P01" && pgErr.Code != "40001") {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	}
+	return err
+}
+
+// batchError says which batch failed to be stored, and whether the database was away.
+func batchError(n int, what string, err error) error {
+	if Unavailable(err) {
+		return fmt.Errorf("postgis: storing a batch of %d %s: database unavailable: %w", n, what, err)
+	}
+	return fmt.Errorf("postgis: storing a batch of %d %s: %w", n, what, err)
+}
+
 // WriteBatch stores one batch and its roll-up counts in one transaction and returns
 // how many incidents were new. References already stored, or repeated within the
 // batch, are skipped. A deadlock with a concurrent writer is retried.
 func (w *IncidentWriter) WriteBatch(ctx context.Context, batch []*geo.Incident) (int, error) {
 	batch = uniqueRefs(batch)
 	var inserted int
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	err := retryConflicts(func() (err error) {
 		inserted, err = w.writeOnce(ctx, batch)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
-			time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
-			continue
-		}
-		break
-	}
+		return err
+	})
 	if err != nil {
-		if Unavailable(err) {
-			return 0, fmt.Errorf("postgis: storing a batch of %d incidents: database unavailable: %w", len(batch), err)
-		}
-		return 0, fmt.Errorf("postgis: storing a batch of %d incidents: %w", len(batch), err)
+		return 0, batchError(len(batch), "incidents", err)
 	}
 	if inserted > 0 {
 		if _, err := w.db.Pool.Exec(ctx, "SELECT nextval('data_version')"); err != nil {
@@ -418,20 +432,6 @@ func kindCode(k geo.Kind) int16 {
 		return 1
 	}
 	return 0
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // StartRun records the start of an ingest run and returns its id.

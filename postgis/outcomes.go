@@ -3,12 +3,10 @@ package postgis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tensionmap/tensionmap/geo"
 )
@@ -50,11 +48,10 @@ func (w *OutcomeWriter) WriteOutcomes(ctx context.Context, batch []*geo.Outcome)
 	var (
 		inserted int
 		matched  []bool
-		err      error
 	)
-	for attempt := 0; attempt < 5; attempt++ {
+	err := retryConflicts(func() error {
 		matched = make([]bool, len(batch))
-		err = pgx.BeginFunc(ctx, w.db.Pool, func(tx pgx.Tx) error {
+		return pgx.BeginFunc(ctx, w.db.Pool, func(tx pgx.Tx) error {
 			tag, err := tx.Exec(ctx, `INSERT INTO outcomes (crime_ref, month, outcome, positive, run_id)
 				SELECT ref, month, outcome, positive, $5
 				FROM unnest($1::text[], $2::date[], $3::text[], $4::boolean[]) WITH ORDINALITY AS u(ref, month, outcome, positive, ord)
@@ -74,18 +71,9 @@ func (w *OutcomeWriter) WriteOutcomes(ctx context.Context, batch []*geo.Outcome)
 			})
 			return err
 		})
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
-			time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
-			continue
-		}
-		break
-	}
+	})
 	if err != nil {
-		if Unavailable(err) {
-			return 0, nil, fmt.Errorf("postgis: storing a batch of %d outcomes: database unavailable: %w", len(batch), err)
-		}
-		return 0, nil, fmt.Errorf("postgis: storing a batch of %d outcomes: %w", len(batch), err)
+		return 0, nil, batchError(len(batch), "outcomes", err)
 	}
 	return inserted, matched, nil
 }

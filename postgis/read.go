@@ -62,19 +62,7 @@ func (db *DB) areaCounts(ctx context.Context, where string, arg string, f geo.Fi
 			continue
 		}
 		c := &out[len(out)-1]
-		kind, source, strands := unpackClass(class)
-		c.Count += int(n)
-		if kind == 0 {
-			c.Crimes += int(n)
-		} else {
-			c.Incidents += int(n)
-		}
-		for _, s := range v.StrandNames(strands) {
-			c.ByStrand[s] += int(n)
-		}
-		if int(source) < len(v.Sources) {
-			c.BySource[v.Sources[source]] += int(n)
-		}
+		v.addClass(class, int(n), &c.Count, &c.Crimes, &c.Incidents, c.ByStrand, c.BySource)
 	}
 	return out, rows.Err()
 }

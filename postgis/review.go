@@ -95,19 +95,7 @@ func (v *Vocab) addToPeriod(p *geo.PeriodCounts, class int64, n int) {
 	if n == 0 {
 		return
 	}
-	kind, source, strands := unpackClass(class)
-	p.Reports += n
-	if kind == 0 {
-		p.Crimes += n
-	} else {
-		p.Incidents += n
-	}
-	for _, s := range v.StrandNames(strands) {
-		p.ByStrand[s] += n
-	}
-	if int(source) < len(v.Sources) && v.Sources[source] != "" {
-		p.BySource[v.Sources[source]] += n
-	}
+	v.addClass(class, n, &p.Reports, &p.Crimes, &p.Incidents, p.ByStrand, p.BySource)
 }
 
 // reviewPeriods counts the period and the year-earlier period by class from the

@@ -45,6 +45,24 @@ func unpackClass(class int64) (kind, source int16, strands int64) {
 	return int16(class >> 62 & 1), int16(class >> 48 & 16383), class & (1<<48 - 1)
 }
 
+// addClass counts n incidents of a roll-up class into a tally: in all, by kind, by
+// each of its strands, and by source when bySource is not nil.
+func (v *Vocab) addClass(class int64, n int, total, crimes, incidents *int, byStrand, bySource map[string]int) {
+	kind, source, strands := unpackClass(class)
+	*total += n
+	if kind == 0 {
+		*crimes += n
+	} else {
+		*incidents += n
+	}
+	for _, s := range v.StrandNames(strands) {
+		byStrand[s] += n
+	}
+	if bySource != nil && int(source) < len(v.Sources) && v.Sources[source] != "" {
+		bySource[v.Sources[source]] += n
+	}
+}
+
 // StrandNames returns the names of the strands in a bitmask, in bit order.
 func (v *Vocab) StrandNames(mask int64) []string {
 	var out []string
