@@ -345,11 +345,7 @@ func (s *Server) handleAssessment(w http.ResponseWriter, r *http.Request) error 
 	if err := newQuery(r.URL.Query()).err(); err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	a, err := s.store.Assessment(r.Context(), id)
+	a, err := s.loadAssessment(r)
 	if err != nil {
 		return err
 	}

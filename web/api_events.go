@@ -194,18 +194,24 @@ func (s *Server) eventDaily(ctx context.Context, d disclosure, e *tension.Trigge
 	return map[string]any{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "strands": nonNil(e.Strands), "days": days}, nil
 }
 
+// loadTriggerEvent reads the trigger event a request's {id} names; the request takes
+// no query parameters.
+func (s *Server) loadTriggerEvent(r *http.Request) (*tension.TriggerEventDetail, error) {
+	if err := newQuery(r.URL.Query()).err(); err != nil {
+		return nil, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.store.TriggerEvent(r.Context(), id)
+}
+
 // handleTriggerEvent answers GET /api/v1/trigger-events/{id}: the event, the
 // uplift the engine measured after it, its daily counts around it, and the
 // assessments that respond to it.
 func (s *Server) handleTriggerEvent(w http.ResponseWriter, r *http.Request) error {
-	if err := newQuery(r.URL.Query()).err(); err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.store.TriggerEvent(r.Context(), id)
+	e, err := s.loadTriggerEvent(r)
 	if err != nil {
 		return err
 	}

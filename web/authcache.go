@@ -63,20 +63,18 @@ func (c *authCache) forget(key string) {
 
 // forgetUser forgets every session and token of a user.
 func (c *authCache) forgetUser(id int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, e := range c.entries {
-		if e.userID == id {
-			delete(c.entries, k)
-		}
-	}
+	c.forgetIf(func(e authEntry) bool { return e.userID == id })
 }
 
 func (c *authCache) forgetToken(id int64) {
+	c.forgetIf(func(e authEntry) bool { return e.tokenID == id })
+}
+
+func (c *authCache) forgetIf(drop func(authEntry) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, e := range c.entries {
-		if e.tokenID == id {
+		if drop(e) {
 			delete(c.entries, k)
 		}
 	}

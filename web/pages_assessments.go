@@ -520,14 +520,7 @@ func (s *Server) handleCreateEventForm(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) handleEventPage(w http.ResponseWriter, r *http.Request) error {
-	if err := newQuery(r.URL.Query()).err(); err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.store.TriggerEvent(r.Context(), id)
+	e, err := s.loadTriggerEvent(r)
 	if err != nil {
 		return err
 	}
@@ -537,15 +530,9 @@ func (s *Server) handleEventPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var linked []*tension.Assessment
-	for _, aid := range e.Assessments {
-		a, err := s.store.Assessment(r.Context(), aid)
-		if geo.ErrorCode(err) == geo.ENOTFOUND {
-			continue
-		} else if err != nil {
-			return err
-		}
-		linked = append(linked, a)
+	linked, err := s.store.Assessments(r.Context(), tension.AssessmentFilter{EventID: e.ID})
+	if err != nil {
+		return err
 	}
 	s.render(w, r, "event.html", map[string]any{"E": e, "Uplifts": eventUplifts(d, e), "Daily": daily, "ChartSVG": eventChart(e, daily, d),
 		"Assessments": linked, "CanEdit": who.Is(access.AssessmentEditors...), "Exact": d.exact})
