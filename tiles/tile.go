@@ -1,7 +1,6 @@
 package tiles
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 
@@ -73,6 +72,3 @@ func Tile(zs, xs, ys string) (maptile.Tile, error) {
 func Intersects(a, b orb.Bound) bool {
 	return a.Min[0] <= b.Max[0] && b.Min[0] <= a.Max[0] && a.Min[1] <= b.Max[1] && b.Min[1] <= a.Max[1]
 }
-
-// ContainsRes reports whether res is one of the resolutions.
-func ContainsRes(rs []int, res int) bool { return slices.Contains(rs, res) }

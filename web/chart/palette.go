@@ -76,16 +76,6 @@ var confidence = [...]struct {
 	{-99, "#08519c", "Cold spot, 99% confidence"},
 }
 
-// Diverging returns the Gi* scale's seven colours from the hottest (dark orange)
-// through not significant (light grey) to the coldest (dark blue).
-func Diverging() []string {
-	out := make([]string, len(confidence))
-	for i, c := range confidence {
-		out[i] = c.colour
-	}
-	return out
-}
-
 // ConfidenceColor returns the fill of a Gi* result by its confidence: 90, 95 or
 // 99 for hot spots, the same negated for cold spots, anything else not
 // significant.
