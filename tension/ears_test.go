@@ -1,12 +1,10 @@
 package tension
 
 import (
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -16,67 +14,6 @@ var earsWriteInputs = flag.Bool("write-ears-inputs", false,
 	"write the EARS reference inputs to testdata/reference/ears (then run scripts/reference/ears.R)")
 
 const earsRefDir = "../testdata/reference/ears"
-
-// earsReadCSV reads a CSV file with a header line into maps keyed by column name.
-// The reference tests of this package share it.
-func earsReadCSV(t testing.TB, path string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("reference file missing (regenerate with scripts/r-reference.sh): %v", err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if len(recs) == 0 {
-		t.Fatalf("%s: empty", path)
-	}
-	out := make([]map[string]string, 0, len(recs)-1)
-	for _, r := range recs[1:] {
-		m := make(map[string]string, len(r))
-		for i, h := range recs[0] {
-			m[h] = r[i]
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// earsWriteCSV writes a header and rows to path, creating its folder.
-func earsWriteCSV(t testing.TB, path string, header []string, rows [][]string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := csv.NewWriter(f)
-	w.Write(header)
-	w.WriteAll(rows)
-	if err := w.Error(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// earsFloat parses a number as R writes it: NA becomes NaN, Inf and -Inf infinities.
-func earsFloat(t testing.TB, s string) float64 {
-	t.Helper()
-	if s == "NA" {
-		return math.NaN()
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		t.Fatalf("bad number %q: %v", s, err)
-	}
-	return v
-}
 
 // earsFmt formats a float so it reads back exactly.
 func earsFmt(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -205,13 +142,13 @@ func TestEARSReferenceInputs(t *testing.T) {
 			rows = append(rows, []string{name, strconv.Itoa(d), earsFmt(c)})
 		}
 	}
-	earsWriteCSV(t, filepath.Join(earsRefDir, "series.csv"), []string{"series", "day", "count"}, rows)
+	writeRefCSV(t, filepath.Join(earsRefDir, "series.csv"), []string{"series", "day", "count"}, rows)
 	rows = rows[:0]
 	for _, c := range earsRefCases() {
 		rows = append(rows, []string{c.name, c.series, c.o.Method.String(), strconv.Itoa(c.o.Baseline),
 			earsFmt(c.o.MinSigma), earsFmt(c.o.Alpha)})
 	}
-	earsWriteCSV(t, filepath.Join(earsRefDir, "cases.csv"),
+	writeRefCSV(t, filepath.Join(earsRefDir, "cases.csv"),
 		[]string{"case", "series", "method", "baseline", "minsigma", "alpha"}, rows)
 }
 
@@ -231,20 +168,20 @@ func earsSortedKeys[V any](m map[string]V) []string {
 // TestEARSMatchesR compares EARS with surveillance::earsC's upper bounds and alarms
 // (and the statistics computed from the same baselines in R) on every reference case.
 func TestEARSMatchesR(t *testing.T) {
-	seriesRows := earsReadCSV(t, filepath.Join(earsRefDir, "series.csv"))
+	seriesRows := readRefCSV(t, filepath.Join(earsRefDir, "series.csv"))
 	series := map[string][]float64{}
 	for _, r := range seriesRows {
-		series[r["series"]] = append(series[r["series"]], earsFloat(t, r["count"]))
+		series[r["series"]] = append(series[r["series"]], refFloat(t, r["count"]))
 	}
 	cases := map[string]earsRefCase{}
-	for _, r := range earsReadCSV(t, filepath.Join(earsRefDir, "cases.csv")) {
+	for _, r := range readRefCSV(t, filepath.Join(earsRefDir, "cases.csv")) {
 		m := map[string]EARSMethod{"C1": EARSC1, "C2": EARSC2, "C3": EARSC3}[r["method"]]
 		b, _ := strconv.Atoi(r["baseline"])
 		cases[r["case"]] = earsRefCase{name: r["case"], series: r["series"],
-			o: EARSOptions{Method: m, Baseline: b, MinSigma: earsFloat(t, r["minsigma"]), Alpha: earsFloat(t, r["alpha"])}}
+			o: EARSOptions{Method: m, Baseline: b, MinSigma: refFloat(t, r["minsigma"]), Alpha: refFloat(t, r["alpha"])}}
 	}
 	golden := map[string][]map[string]string{}
-	for _, r := range earsReadCSV(t, filepath.Join(earsRefDir, "golden.csv")) {
+	for _, r := range readRefCSV(t, filepath.Join(earsRefDir, "golden.csv")) {
 		golden[r["case"]] = append(golden[r["case"]], r)
 	}
 	if len(cases) < 30 || len(golden) != len(cases) {
@@ -279,7 +216,7 @@ func TestEARSMatchesR(t *testing.T) {
 				got  float64
 				max  *float64
 			}{{"upperbound", g.UpperBound, &maxU}, {"statistic", g.Statistic, &maxS}, {"expected", g.Expected, &maxE}, {"sigma", g.Sigma, &maxE}} {
-				ok, d := earsSame(f.got, earsFloat(t, w[f.what]), tol)
+				ok, d := earsSame(f.got, refFloat(t, w[f.what]), tol)
 				if !ok {
 					t.Errorf("%s day %d: %s %v, R %s", name, g.Day, f.what, f.got, w[f.what])
 				}

@@ -132,7 +132,7 @@ func TestGiStarReferenceInputs(t *testing.T) {
 			rows = append(rows, []string{strconv.Itoa(b), fmt.Sprintf("%x", c.cells[b%len(c.cells)]),
 				strconv.Itoa(b / len(c.cells)), earsFmt(v)})
 		}
-		earsWriteCSV(t, filepath.Join(giRefDir, c.name+"_values.csv"), []string{"bin", "cell", "step", "value"}, rows)
+		writeRefCSV(t, filepath.Join(giRefDir, c.name+"_values.csv"), []string{"bin", "cell", "step", "value"}, rows)
 		rows = rows[:0]
 		for i := 0; i < nb.Len(); i++ {
 			for _, j := range nb.Neighbours(i) {
@@ -141,9 +141,9 @@ func TestGiStarReferenceInputs(t *testing.T) {
 				}
 			}
 		}
-		earsWriteCSV(t, filepath.Join(giRefDir, c.name+"_edges.csv"), []string{"from", "to"}, rows)
+		writeRefCSV(t, filepath.Join(giRefDir, c.name+"_edges.csv"), []string{"from", "to"}, rows)
 	}
-	earsWriteCSV(t, filepath.Join(giRefDir, "cases.csv"), []string{"case", "cells", "steps", "k", "prev", "bins"}, caseRows)
+	writeRefCSV(t, filepath.Join(giRefDir, "cases.csv"), []string{"case", "cells", "steps", "k", "prev", "bins"}, caseRows)
 
 	// p-value vectors for p.adjust(p, "BH"): ties, NA, 0 and 1.
 	rng := rand.New(rand.NewPCG(1995, 57))
@@ -170,7 +170,7 @@ func TestGiStarReferenceInputs(t *testing.T) {
 	}
 	vec("uniform200", u)
 	vec("single", []float64{0.2})
-	earsWriteCSV(t, filepath.Join(giRefDir, "bh_inputs.csv"), []string{"vector", "i", "p"}, rows)
+	writeRefCSV(t, filepath.Join(giRefDir, "bh_inputs.csv"), []string{"vector", "i", "p"}, rows)
 }
 
 // giRefNeighbours returns the explicit neighbour lists of a reference case.
@@ -188,7 +188,7 @@ func giRefNeighbours(t testing.TB, c giRefCase) *GiNeighbours {
 // checks that the H3 neighbourhoods built from the cells give the same lists.
 func TestGiStarMatchesR(t *testing.T) {
 	const tol = 1e-9
-	cases := earsReadCSV(t, filepath.Join(giRefDir, "cases.csv"))
+	cases := readRefCSV(t, filepath.Join(giRefDir, "cases.csv"))
 	if len(cases) < 8 {
 		t.Fatalf("%d Gi* reference cases", len(cases))
 	}
@@ -199,11 +199,11 @@ func TestGiStarMatchesR(t *testing.T) {
 		steps, _ := strconv.Atoi(cr["steps"])
 		k, _ := strconv.Atoi(cr["k"])
 		prev, _ := strconv.Atoi(cr["prev"])
-		vrows := earsReadCSV(t, filepath.Join(giRefDir, name+"_values.csv"))
+		vrows := readRefCSV(t, filepath.Join(giRefDir, name+"_values.csv"))
 		values := make([]float64, len(vrows))
 		var cells []uint64
 		for b, r := range vrows {
-			values[b] = earsFloat(t, r["value"])
+			values[b] = refFloat(t, r["value"])
 			if r["step"] == "0" {
 				c, err := strconv.ParseUint(r["cell"], 16, 64)
 				if err != nil {
@@ -216,7 +216,7 @@ func TestGiStarMatchesR(t *testing.T) {
 		for i := range lists {
 			lists[i] = []int{i}
 		}
-		for _, e := range earsReadCSV(t, filepath.Join(giRefDir, name+"_edges.csv")) {
+		for _, e := range readRefCSV(t, filepath.Join(giRefDir, name+"_edges.csv")) {
 			from, _ := strconv.Atoi(e["from"])
 			to, _ := strconv.Atoi(e["to"])
 			lists[from] = append(lists[from], to)
@@ -250,7 +250,7 @@ func TestGiStarMatchesR(t *testing.T) {
 		}
 		p := GiPValues(zList)
 		bh := BenjaminiHochberg(p)
-		golden := earsReadCSV(t, filepath.Join(giRefDir, name+"_golden.csv"))
+		golden := readRefCSV(t, filepath.Join(giRefDir, name+"_golden.csv"))
 		if len(golden) != len(values) {
 			t.Fatalf("%s: %d bins, R has %d", name, len(values), len(golden))
 		}
@@ -260,7 +260,7 @@ func TestGiStarMatchesR(t *testing.T) {
 				got  float64
 				max  *float64
 			}{{"z", zList[b], &maxZ}, {"z", zH3[b], &maxZH3}, {"p", p[b], &maxP}, {"p_bh", bh[b], &maxBH}} {
-				ok, d := earsSame(f.got, earsFloat(t, g[f.what]), tol)
+				ok, d := earsSame(f.got, refFloat(t, g[f.what]), tol)
 				if !ok {
 					t.Errorf("%s bin %d: %s %v, R %s", name, b, f.what, f.got, g[f.what])
 				}
@@ -274,13 +274,13 @@ func TestGiStarMatchesR(t *testing.T) {
 }
 
 func TestBenjaminiHochbergMatchesR(t *testing.T) {
-	in := earsReadCSV(t, filepath.Join(giRefDir, "bh_inputs.csv"))
-	gold := earsReadCSV(t, filepath.Join(giRefDir, "bh_golden.csv"))
+	in := readRefCSV(t, filepath.Join(giRefDir, "bh_inputs.csv"))
+	gold := readRefCSV(t, filepath.Join(giRefDir, "bh_golden.csv"))
 	vecs := map[string][]float64{}
 	want := map[string][]float64{}
 	for i, r := range in {
-		vecs[r["vector"]] = append(vecs[r["vector"]], earsFloat(t, r["p"]))
-		want[r["vector"]] = append(want[r["vector"]], earsFloat(t, gold[i]["p_bh"]))
+		vecs[r["vector"]] = append(vecs[r["vector"]], refFloat(t, r["p"]))
+		want[r["vector"]] = append(want[r["vector"]], refFloat(t, gold[i]["p_bh"]))
 	}
 	var maxD float64
 	for name, p := range vecs {

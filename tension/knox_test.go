@@ -2,7 +2,6 @@ package tension
 
 import (
 	"cmp"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"math"
@@ -82,7 +81,7 @@ func TestKnoxReferenceInputs(t *testing.T) {
 		for _, e := range knoxTestDataset(name) {
 			rows = append(rows, []string{strconv.FormatFloat(e.X, 'f', -1, 64), strconv.FormatFloat(e.Y, 'f', -1, 64), strconv.Itoa(e.Day)})
 		}
-		knoxTestWriteCSV(t, filepath.Join(knoxRefDir, "events-"+name+".csv"), rows)
+		writeRefCSV(t, filepath.Join(knoxRefDir, "events-"+name+".csv"), rows[0], rows[1:])
 	}
 	rows := [][]string{{"dataset", "eps_s", "eps_t"}}
 	for _, name := range knoxTestDatasets {
@@ -90,12 +89,12 @@ func TestKnoxReferenceInputs(t *testing.T) {
 			rows = append(rows, []string{name, strconv.FormatFloat(th[0], 'f', -1, 64), strconv.FormatFloat(th[1], 'f', -1, 64)})
 		}
 	}
-	knoxTestWriteCSV(t, filepath.Join(knoxRefDir, "thresholds.csv"), rows)
+	writeRefCSV(t, filepath.Join(knoxRefDir, "thresholds.csv"), rows[0], rows[1:])
 	rows = [][]string{{"dataset"}}
 	for _, name := range knoxTestNRDatasets {
 		rows = append(rows, []string{name})
 	}
-	knoxTestWriteCSV(t, filepath.Join(knoxRefDir, "nr-datasets.csv"), rows)
+	writeRefCSV(t, filepath.Join(knoxRefDir, "nr-datasets.csv"), rows[0], rows[1:])
 	rows = [][]string{{"kind", "bound"}}
 	for _, d := range knoxTestBands.Distances {
 		rows = append(rows, []string{"distance", strconv.FormatFloat(d, 'f', -1, 64)})
@@ -103,54 +102,7 @@ func TestKnoxReferenceInputs(t *testing.T) {
 	for _, d := range knoxTestBands.Days {
 		rows = append(rows, []string{"days", strconv.Itoa(d)})
 	}
-	knoxTestWriteCSV(t, filepath.Join(knoxRefDir, "nr-bands.csv"), rows)
-}
-
-func knoxTestWriteCSV(t *testing.T, path string, rows [][]string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := csv.NewWriter(f)
-	if err := w.WriteAll(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// knoxTestReadCSV reads a golden CSV as one map per row, keyed by the header.
-func knoxTestReadCSV(t *testing.T, path string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("%v (regenerate with scripts/r-reference.sh)", err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]string
-	for _, r := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			m[h] = r[i]
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func knoxTestFloat(t *testing.T, s string) float64 {
-	t.Helper()
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	writeRefCSV(t, filepath.Join(knoxRefDir, "nr-bands.csv"), rows[0], rows[1:])
 }
 
 // knoxTestClose says whether two Monte Carlo p-values from independent runs of b1 and
@@ -166,15 +118,15 @@ func knoxTestClose(p1 float64, b1 int, p2 float64, b2 int) (bool, float64) {
 // p-value (pairs permuted, as surveillance does) within Monte Carlo error, and the
 // p-value with days permuted against the same permutation written in R.
 func TestKnoxReference(t *testing.T) {
-	golden := knoxTestReadCSV(t, filepath.Join(knoxRefDir, "knox-golden.csv"))
+	golden := readRefCSV(t, filepath.Join(knoxRefDir, "knox-golden.csv"))
 	if len(golden) != len(knoxTestDatasets)*len(knoxTestThresholds) {
 		t.Fatalf("%d golden rows", len(golden))
 	}
 	var maxPoisson, maxPairs, maxDays float64
 	for _, g := range golden {
 		ev := knoxTestDataset(g["dataset"])
-		b := int(knoxTestFloat(t, g["B"]))
-		o := KnoxOptions{Distance: knoxTestFloat(t, g["eps_s"]), Days: int(knoxTestFloat(t, g["eps_t"])), Replicates: b, Seed: 7}
+		b := int(refFloat(t, g["B"]))
+		o := KnoxOptions{Distance: refFloat(t, g["eps_s"]), Days: int(refFloat(t, g["eps_t"])), Replicates: b, Seed: 7}
 		name := fmt.Sprintf("%s %vm %vd", g["dataset"], o.Distance, o.Days)
 		rd, err := Knox(ev, o)
 		if err != nil {
@@ -186,26 +138,26 @@ func TestKnoxReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := [2][2]int{
-			{int(knoxTestFloat(t, g["t11"])), int(knoxTestFloat(t, g["t12"]))},
-			{int(knoxTestFloat(t, g["t21"])), int(knoxTestFloat(t, g["t22"]))},
+			{int(refFloat(t, g["t11"])), int(refFloat(t, g["t12"]))},
+			{int(refFloat(t, g["t21"])), int(refFloat(t, g["t22"]))},
 		}
-		if rd.Table != want || rd.Observed != want[0][0] || rd.Pairs != int(knoxTestFloat(t, g["npairs"])) {
+		if rd.Table != want || rd.Observed != want[0][0] || rd.Pairs != int(refFloat(t, g["npairs"])) {
 			t.Errorf("%s: table %v, R %v", name, rd.Table, want)
 		}
-		if e := knoxTestFloat(t, g["expected"]); rd.Expected != e {
+		if e := refFloat(t, g["expected"]); rd.Expected != e {
 			t.Errorf("%s: expected %v, R %v (differ by %g)", name, rd.Expected, e, rd.Expected-e)
 		}
-		pp := knoxTestFloat(t, g["p_poisson"])
+		pp := refFloat(t, g["p_poisson"])
 		if d := math.Abs(rd.PoissonP-pp) / math.Max(pp, 1e-300); d > 1e-12 {
 			t.Errorf("%s: Poisson p %v, R %v", name, rd.PoissonP, pp)
 		}
 		maxPoisson = max(maxPoisson, math.Abs(rd.PoissonP-pp)/math.Max(pp, 1e-300))
-		pr := knoxTestFloat(t, g["p_pairs"])
+		pr := refFloat(t, g["p_pairs"])
 		if ok, tol := knoxTestClose(rp.P, b, pr, b); !ok {
 			t.Errorf("%s: p (pairs permuted) %v, surveillance %v, tolerance %v", name, rp.P, pr, tol)
 		}
 		maxPairs = max(maxPairs, math.Abs(rp.P-pr))
-		pd := knoxTestFloat(t, g["p_days"])
+		pd := refFloat(t, g["p_days"])
 		if ok, tol := knoxTestClose(rd.P, b, pd, b); !ok {
 			t.Errorf("%s: p (days permuted) %v, R %v, tolerance %v", name, rd.P, pd, tol)
 		}
@@ -219,7 +171,7 @@ func TestKnoxReference(t *testing.T) {
 // in R: observed counts exactly, the mean and the p-value of R's own permutations
 // within Monte Carlo error.
 func TestNearRepeatReference(t *testing.T) {
-	golden := knoxTestReadCSV(t, filepath.Join(knoxRefDir, "nr-golden.csv"))
+	golden := readRefCSV(t, filepath.Join(knoxRefDir, "nr-golden.csv"))
 	tables := map[string]NearRepeatTable{}
 	var maxE, maxP float64
 	for _, g := range golden {
@@ -234,19 +186,19 @@ func TestNearRepeatReference(t *testing.T) {
 			}
 			tables[g["dataset"]] = tab
 		}
-		i, j := int(knoxTestFloat(t, g["dband"]))-1, int(knoxTestFloat(t, g["tband"]))-1
-		b := int(knoxTestFloat(t, g["B"]))
+		i, j := int(refFloat(t, g["dband"]))-1, int(refFloat(t, g["tband"]))-1
+		b := int(refFloat(t, g["B"]))
 		where := fmt.Sprintf("%s %s / %s", g["dataset"], tab.DistanceLabel(i), tab.DayLabel(j))
-		if o := int(knoxTestFloat(t, g["observed"])); tab.Observed[i][j] != o {
+		if o := int(refFloat(t, g["observed"])); tab.Observed[i][j] != o {
 			t.Errorf("%s: observed %d, R %d", where, tab.Observed[i][j], o)
 		}
-		e, sd := knoxTestFloat(t, g["expected"]), knoxTestFloat(t, g["sd"])
+		e, sd := refFloat(t, g["expected"]), refFloat(t, g["sd"])
 		// The Go replicates' spread is close to R's: use R's for both.
 		if tol := 4.5*sd*math.Sqrt(1/float64(b)+1/float64(tab.Replicates)) + 1e-9; math.Abs(tab.Expected[i][j]-e) > tol {
 			t.Errorf("%s: expected %v, R %v, tolerance %v", where, tab.Expected[i][j], e, tol)
 		}
 		maxE = max(maxE, math.Abs(tab.Expected[i][j]-e))
-		p := knoxTestFloat(t, g["p"])
+		p := refFloat(t, g["p"])
 		if ok, tol := knoxTestClose(tab.P[i][j], tab.Replicates, p, b); !ok {
 			t.Errorf("%s: p %v, R %v, tolerance %v", where, tab.P[i][j], p, tol)
 		}

@@ -66,17 +66,17 @@ func TestMannKendallReferenceInputs(t *testing.T) {
 			rows = append(rows, []string{name, strconv.Itoa(i), earsFmt(v)})
 		}
 	}
-	earsWriteCSV(t, filepath.Join(mkRefDir, "series.csv"), []string{"series", "step", "value"}, rows)
+	writeRefCSV(t, filepath.Join(mkRefDir, "series.csv"), []string{"series", "step", "value"}, rows)
 }
 
 // TestMannKendallMatchesR compares S, Z, P and tau-b with R's cor.test(method =
 // "kendall", exact = FALSE), with and without the continuity correction.
 func TestMannKendallMatchesR(t *testing.T) {
 	series := map[string][]float64{}
-	for _, r := range earsReadCSV(t, filepath.Join(mkRefDir, "series.csv")) {
-		series[r["series"]] = append(series[r["series"]], earsFloat(t, r["value"]))
+	for _, r := range readRefCSV(t, filepath.Join(mkRefDir, "series.csv")) {
+		series[r["series"]] = append(series[r["series"]], refFloat(t, r["value"]))
 	}
-	golden := earsReadCSV(t, filepath.Join(mkRefDir, "golden.csv"))
+	golden := readRefCSV(t, filepath.Join(mkRefDir, "golden.csv"))
 	if len(golden) != len(series) || len(golden) < 20 {
 		t.Fatalf("%d series, %d golden rows", len(series), len(golden))
 	}
@@ -99,7 +99,7 @@ func TestMannKendallMatchesR(t *testing.T) {
 				got  float64
 				max  *float64
 			}{{"z" + suffix, r.Z, &maxZ}, {"p" + suffix, r.P, &maxP}, {"tau", r.TauB, &maxTau}, {"s", r.S, &maxS}} {
-				ok, d := earsSame(f.got, earsFloat(t, g[f.what]), tol)
+				ok, d := earsSame(f.got, refFloat(t, g[f.what]), tol)
 				if !ok {
 					t.Errorf("%s continuity %v: %s %v, R %s", g["series"], cc, f.what, f.got, g[f.what])
 				}

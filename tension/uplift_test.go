@@ -1,7 +1,6 @@
 package tension
 
 import (
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"math"
@@ -90,62 +89,25 @@ func TestUpliftReferenceInputs(t *testing.T) {
 			}
 		}
 	}
-	upliftTestWriteCSV(t, filepath.Join(upliftRefDir, "cases.csv"), rows)
+	writeRefCSV(t, filepath.Join(upliftRefDir, "cases.csv"), rows[0], rows[1:])
 	for name, s := range upliftTestSeries() {
 		rows := [][]string{{"day", "count"}}
 		for d, v := range s {
 			rows = append(rows, []string{strconv.Itoa(d), strconv.FormatFloat(v, 'f', -1, 64)})
 		}
-		upliftTestWriteCSV(t, filepath.Join(upliftRefDir, "series-"+name+".csv"), rows)
+		writeRefCSV(t, filepath.Join(upliftRefDir, "series-"+name+".csv"), rows[0], rows[1:])
 	}
 	rows = [][]string{{"series", "event_day"}}
 	for _, e := range upliftTestEvents {
 		rows = append(rows, []string{e.series, strconv.Itoa(e.day)})
 	}
-	upliftTestWriteCSV(t, filepath.Join(upliftRefDir, "events.csv"), rows)
+	writeRefCSV(t, filepath.Join(upliftRefDir, "events.csv"), rows[0], rows[1:])
 	o := DefaultUpliftOptions()
 	rows = [][]string{{"windows", "year_lag", "prior_days", "conf_level"}}
 	for _, w := range o.Windows {
 		rows = append(rows, []string{strconv.Itoa(w), strconv.Itoa(o.YearLag), strconv.Itoa(o.PriorDays), strconv.FormatFloat(o.ConfLevel, 'f', -1, 64)})
 	}
-	upliftTestWriteCSV(t, filepath.Join(upliftRefDir, "options.csv"), rows)
-}
-
-func upliftTestWriteCSV(t *testing.T, path string, rows [][]string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := csv.NewWriter(f)
-	if err := w.WriteAll(rows); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func upliftTestReadCSV(t *testing.T, path string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("%v (regenerate with scripts/r-reference.sh)", err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]string
-	for _, r := range recs[1:] {
-		m := map[string]string{}
-		for i, h := range recs[0] {
-			m[h] = r[i]
-		}
-		out = append(out, m)
-	}
-	return out
+	writeRefCSV(t, filepath.Join(upliftRefDir, "options.csv"), rows[0], rows[1:])
 }
 
 func upliftTestNum(t *testing.T, m map[string]string, k string) float64 {
@@ -185,7 +147,7 @@ func (e *upliftTestErr) check(t *testing.T, what string, got, want, abs, rel flo
 // poisson.test on a grid of counts and spans: p-values to 1e-14 (or 1e-11 relative,
 // for the far tails), the ratio to the bit and the confidence limits to 1e-13 relative.
 func TestUpliftPoissonReference(t *testing.T) {
-	golden := upliftTestReadCSV(t, filepath.Join(upliftRefDir, "cases-golden.csv"))
+	golden := readRefCSV(t, filepath.Join(upliftRefDir, "cases-golden.csv"))
 	if len(golden) != len(upliftTestCounts)*len(upliftTestCounts)*len(upliftTestSpans) {
 		t.Fatalf("%d golden rows", len(golden))
 	}
@@ -207,7 +169,7 @@ func TestUpliftPoissonReference(t *testing.T) {
 // TestUpliftSeriesReference checks the windows and baselines (which days, which counts)
 // and the tests on seeded series against R computing them by the documented rules.
 func TestUpliftSeriesReference(t *testing.T) {
-	golden := upliftTestReadCSV(t, filepath.Join(upliftRefDir, "series-golden.csv"))
+	golden := readRefCSV(t, filepath.Join(upliftRefDir, "series-golden.csv"))
 	want := map[[4]string]map[string]string{}
 	for _, g := range golden {
 		want[[4]string{g["series"], g["event_day"], g["window"], g["baseline"]}] = g
