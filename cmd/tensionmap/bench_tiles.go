@@ -29,6 +29,7 @@ import (
 	"github.com/tensionmap/tensionmap/geo/synth"
 	"github.com/tensionmap/tensionmap/postgis"
 	"github.com/tensionmap/tensionmap/tension"
+	"github.com/tensionmap/tensionmap/tension/engine"
 	"github.com/tensionmap/tensionmap/tiles"
 	"github.com/tensionmap/tensionmap/web"
 )
@@ -103,7 +104,7 @@ func runBenchTiles(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stderr, "loaded in %s; running the tension engine…\n", sum.Elapsed.Round(time.Millisecond))
 	ecfg := cfg
 	ecfg.ScanReplicates = 99
-	er, _, err := runEngine(ctx, db, &ecfg, end, "bench")
+	er, _, err := engine.Run(ctx, db, ecfg.engineConfig(), end, "bench")
 	if err != nil {
 		return err
 	}

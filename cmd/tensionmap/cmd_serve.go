@@ -66,7 +66,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 	defer cancel()
 	ing := &lazyIngester{db: db, cfg: &s.cfg}
 	migrated := make(chan struct{})
-	sched := &scheduler{db: db, cfg: &s.cfg, log: s.log, debounce: 5 * time.Minute, kick: make(chan struct{}, 1)}
+	sched := newScheduler(db, &s.cfg, s.log)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -77,7 +77,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		sched.loop(ctx, migrated)
+		sched.Loop(ctx, migrated)
 	}()
 
 	reg := prometheus.NewRegistry()
