@@ -7,11 +7,11 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/uber/h3-go/v4"
+	"golang.org/x/sync/errgroup"
 )
 
 // EngineOptions configure a run of every detector. DefaultEngineOptions gives the
@@ -273,26 +273,18 @@ func runFarrington(ctx context.Context, src Source, r *Report, o EngineOptions) 
 	// began, not weeks without incidents.
 	first := firstDataWeek(all)
 	results := make([]farrOutcome, len(all))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				results[i] = farringtonOne(all[i], first, o)
-			}
-		}()
-	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range all {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- i
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			results[i] = farringtonOne(all[i], first, o)
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	// The false discovery rate over every series evaluated.

@@ -9,10 +9,10 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/uber/h3-go/v4"
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/mathext"
 )
 
@@ -284,31 +284,39 @@ func knoxRun(reps, workers int, mk func() func(int, *rand.Rand), seed uint64, ta
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, reps))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := mk()
-			src := rand.NewChaCha8([32]byte{})
-			rng := rand.New(src)
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= reps {
-					f(-1, nil)
-					return
-				}
-				var key [32]byte
-				copy(key[:16], tag)
-				binary.LittleEndian.PutUint64(key[16:], seed)
-				binary.LittleEndian.PutUint64(key[24:], uint64(i))
-				src.Seed(key)
-				f(i, rng)
-			}
-		}()
+	// Each replicate borrows a worker's state from the pool; at most workers run
+	// at once, and each state is told when all are done.
+	type state struct {
+		f   func(int, *rand.Rand)
+		src *rand.ChaCha8
+		rng *rand.Rand
 	}
-	wg.Wait()
+	states := make([]*state, workers)
+	pool := make(chan *state, workers)
+	for i := range states {
+		src := rand.NewChaCha8([32]byte{})
+		states[i] = &state{f: mk(), src: src, rng: rand.New(src)}
+		pool <- states[i]
+	}
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for i := range reps {
+		g.Go(func() error {
+			st := <-pool
+			defer func() { pool <- st }()
+			var key [32]byte
+			copy(key[:16], tag)
+			binary.LittleEndian.PutUint64(key[16:], seed)
+			binary.LittleEndian.PutUint64(key[24:], uint64(i))
+			st.src.Seed(key)
+			st.f(i, st.rng)
+			return nil
+		})
+	}
+	g.Wait()
+	for _, st := range states {
+		st.f(-1, nil)
+	}
 }
 
 // NearRepeatOptions are the bands and replicates of NearRepeat.

@@ -7,11 +7,10 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
-	"sync/atomic"
 
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/uber/h3-go/v4"
+	"golang.org/x/sync/errgroup"
 )
 
 // The prospective space-time permutation scan statistic of
@@ -537,43 +536,48 @@ func (m *scanModel) replicates(o ScanOptions) []float64 {
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, o.Replicates)
+	workers = max(1, min(workers, o.Replicates))
 	maxima := make([]float64, o.Replicates)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ev := m.newEvaluator()
-			units := slices.Clone(m.units)
-			swaps := make([]int32, len(m.labels))
-			src := rand.NewChaCha8([32]byte{})
-			rng := rand.New(src)
-			nu := len(units)
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= o.Replicates {
-					return
-				}
-				src.Seed(scanSeedKey(o.Seed, uint64(i)))
-				// Partial Fisher-Yates: a uniformly random ordered choice of cases to
-				// receive the recent days, which is what a uniform shuffle of all days
-				// gives the recent days.
-				for j := range swaps {
-					s := j + rng.IntN(nu-j)
-					units[j], units[s] = units[s], units[j]
-					swaps[j] = int32(s)
-				}
-				maxima[i] = ev.eval(units[:len(swaps)], m.labels, nil)
-				for j := len(swaps) - 1; j >= 0; j-- {
-					s := swaps[j]
-					units[j], units[s] = units[s], units[j]
-				}
-			}
-		}()
+	// Each replicate borrows a worker's state (its evaluator and buffers) from
+	// the pool; at most workers run at once.
+	type state struct {
+		ev    *scanEvaluator
+		units []int32
+		swaps []int32
+		src   *rand.ChaCha8
+		rng   *rand.Rand
 	}
-	wg.Wait()
+	pool := make(chan *state, workers)
+	for range workers {
+		src := rand.NewChaCha8([32]byte{})
+		pool <- &state{ev: m.newEvaluator(), units: slices.Clone(m.units), swaps: make([]int32, len(m.labels)), src: src, rng: rand.New(src)}
+	}
+	var g errgroup.Group
+	g.SetLimit(workers)
+	for i := range o.Replicates {
+		g.Go(func() error {
+			st := <-pool
+			defer func() { pool <- st }()
+			units, swaps, rng := st.units, st.swaps, st.rng
+			nu := len(units)
+			st.src.Seed(scanSeedKey(o.Seed, uint64(i)))
+			// Partial Fisher-Yates: a uniformly random ordered choice of cases to
+			// receive the recent days, which is what a uniform shuffle of all days
+			// gives the recent days.
+			for j := range swaps {
+				s := j + rng.IntN(nu-j)
+				units[j], units[s] = units[s], units[j]
+				swaps[j] = int32(s)
+			}
+			maxima[i] = st.ev.eval(units[:len(swaps)], m.labels, nil)
+			for j := len(swaps) - 1; j >= 0; j-- {
+				s := swaps[j]
+				units[j], units[s] = units[s], units[j]
+			}
+			return nil
+		})
+	}
+	g.Wait()
 	return maxima
 }
 
