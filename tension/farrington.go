@@ -59,6 +59,37 @@ package tension
 // with TrendThreshold 1 (Noufaily) R keeps or drops that trend by the sign of the
 // noise, here the p-value is 1 and the trend dropped. Both bounds are then near 0.
 //
+// Weeks may be any period: with Freq 12 (calendar months) or 13 (four-weekly
+// periods) the same code is R's farringtonFlexible on an sts of that frequency,
+// including noPeriods 10 on months, where the 5 months between the windows of
+// w=3 cannot hold 9 blocks: R then writes empty blocks as descending ranges and
+// ends with fewer seasonal levels than asked for, and this code does the same
+// (farrBlocks). FarringtonNoufailyPeriods rescales the Noufaily parameters for
+// such series.
+//
+// Sparse series, where this code departs from R only when asked
+// (FarringtonOptions.SparseFloor; FarringtonSparseFloor is the recommended
+// value, 0 is R):
+//
+//   - R: the trend is kept whenever its prediction does not exceed the largest
+//     baseline count (and, in the original method, it is significant), so on a
+//     series with a few early cases and zeros since it extrapolates to expected
+//     counts of 1e-8 or 1e-200, and one case has a p-value of 1e-26. A seasonal
+//     level whose baseline weeks are all zeros is fitted at the log link's
+//     floor, 2e-16, or below, with or without trend. Such weeks rarely alarm only because limit54 wants 5 cases
+//     in 4 weeks.
+//   - Here, with SparseFloor s: the floor is s times the baseline mean,
+//     (Sum y + 1/2) / n over the n baseline weeks (the half case keeps an empty
+//     baseline above 0). A trend whose prediction falls below the floor is
+//     dropped and the model refitted without it (the mirror of the 1996 rule
+//     that drops a trend predicting above the largest baseline count). An
+//     expected count still below the floor becomes the floor (Result.Floored),
+//     taken as known: the bound and p-value are those of the method with that
+//     mean, the dispersion of the fit and no estimation error. A dense series
+//     never comes near the floor and is left as R has it. Result.BaselineMean
+//     and BaselineWeeks let a reader set the expected count against the
+//     baseline's plain mean.
+//
 // Left out: the population offset (populationOffset), dates (epochAsDate: weeks
 // are positions in the series, the reference weeks exactly Freq apart) and missing
 // counts (R drops NA weeks from the baseline; here a NaN is an error). Where R
@@ -123,7 +154,10 @@ type FarringtonOptions struct {
 	// NoPeriods is the number of levels of the seasonal factor (control$noPeriods):
 	// 1 uses only the windows, as in Farrington (1996); more uses every week of the
 	// past B years, the weeks between windows split into NoPeriods-1 blocks
-	// (Noufaily et al. 2013). NoPeriods-1 may not exceed Freq-2W-1.
+	// (Noufaily et al. 2013). At most Freq, as in R; when the Freq-2W-1 weeks
+	// between windows are fewer than NoPeriods-1, some blocks are empty and the
+	// levels are those R gives (see farrBlocks): with Freq 12, W 3 and NoPeriods
+	// 10, six levels remain.
 	NoPeriods int
 	// Reweight down-weights baseline weeks with large Anscombe residuals and
 	// refits (control$reweight).
@@ -156,9 +190,39 @@ type FarringtonOptions struct {
 	// were counted in the last Limit54Weeks weeks, the current one included
 	// (control$limit54 = c(5, 4), Farrington et al. 1996 section 3.8).
 	Limit54Cases, Limit54Weeks int
-	// Freq is the number of weeks in a year (the sts frequency): 52.
+	// Freq is the number of weeks in a year (the sts frequency): 52, or the
+	// number of periods a year of a series of months (12) or four-weekly
+	// periods (13); every other count of weeks above is then in those periods.
 	Freq int
+	// SparseFloor, when positive, keeps the expected count of a sparse series
+	// from extrapolating to nothing (not in R; 0, as in FarringtonOriginal and
+	// FarringtonNoufaily, is R's behaviour). The floor is SparseFloor times the
+	// baseline mean (Sum y + 1/2) / n over the n baseline weeks: a trend whose
+	// prediction falls below it is dropped, as the 1996 rule drops one that
+	// exceeds the largest baseline count, and an expected count still below it
+	// is raised to it, with the bound and p-value from the raised mean. See
+	// FarringtonSparseFloor for the value the engine uses.
+	SparseFloor float64
 }
+
+// FarringtonSparseFloor is the recommended FarringtonOptions.SparseFloor: an
+// expected count is never below a fifth of the baseline's mean count.
+//
+// Why: on a sparse series R's trend (kept whenever its prediction does not
+// exceed the largest baseline count, pThresholdTrend 1 in Noufaily et al. 2013)
+// follows a few early cases and a run of zeros down to expected counts of 1e-8
+// and p-values of 1e-26 for one to three cases; and a seasonal level whose
+// baseline weeks are all zeros is fitted at the log link's floor, 2e-16, or
+// below, trend or not. Neither describes the baseline: in the four years before, the series
+// averaged (Sum y + 1/2)/n cases a week (the half case, the Jeffreys prior's,
+// keeps an empty baseline's mean above 0). Seasonal levels of the series this
+// service watches stay within a factor of two of their mean and their trends
+// change counts by well under a factor of five over a baseline, so a model
+// predicting less than a fifth of the mean is extrapolating, not fitting. With
+// the floor, such a week reads "expected 0.07 a week (the 4 years before
+// averaged 0.35)", its bound and p-value follow from that mean, and a dense
+// series is untouched. Alarms on sparse series are still held back by limit54.
+const FarringtonSparseFloor = 0.2
 
 // FarringtonOriginal returns the parameters of the original method of Farrington
 // et al. (1996) as the surveillance package sets them for farringtonFlexible (its
@@ -198,6 +262,49 @@ func FarringtonNoufaily() FarringtonOptions {
 	}
 }
 
+// FarringtonNoufailyPeriods returns the improved method's parameters
+// (FarringtonNoufaily) rescaled for a series of freq periods a year: 52 gives
+// FarringtonNoufaily itself; 12 (calendar months) and 13 (four-weekly periods)
+// are what the engine uses for its monthly scale. Each parameter given in weeks
+// keeps its length in time, as near as whole periods allow:
+//
+//   - W, the half-width of the window taken from each past year: 3 weeks
+//     becomes round(3 freq/52), at least the current period alone: 1 for 12 or
+//     13 (a month or four weeks either side, the nearest to 3 weeks; 0 would
+//     compare a month with the same month only, a window of 4.3 weeks in place
+//     of 7).
+//   - PastWeeksNotIncluded, the recent past kept out of the baseline so that a
+//     rise in progress does not raise its own baseline: 26 weeks (half a year)
+//     becomes ceil(freq/2): 6 months, 7 four-weekly periods.
+//   - NoPeriods: 10 seasonal levels, as Noufaily et al. (2013) recommend, or
+//     freq-2W when fewer periods lie between the windows, so that no block is
+//     empty (R accepts empty blocks, see farrBlocks, but they leave fewer levels
+//     than asked for): 10 for 12 and 13 (9 months between the windows of
+//     consecutive years make nine one-month blocks; 10 four-weekly periods one
+//     block of two and eight of one).
+//   - Limit54: 5 cases in round(4 freq/52) periods, at least one: 5 cases in the
+//     current month or four-weekly period, the nearest to 5 in 4 weeks.
+//
+// B (4 years), the reweighting threshold 2.58, the trend rule (pThresholdTrend
+// 1), Alpha 0.05 and the nbPlugin bound do not depend on the time unit. The
+// first period that can be evaluated is FarringtonFirstWeek: Freq*4+W, period 49
+// of a monthly series (R's default range starts at freq*b+w+1, 1-based). For
+// freq < 1 the options keep that Freq, which Farrington rejects.
+func FarringtonNoufailyPeriods(freq int) FarringtonOptions {
+	o := FarringtonNoufaily()
+	if freq == 52 || freq < 1 {
+		o.Freq = freq
+		return o
+	}
+	scale := float64(freq) / 52
+	o.Freq = freq
+	o.W = int(math.Round(3 * scale))
+	o.PastWeeksNotIncluded = (freq + 1) / 2
+	o.NoPeriods = max(1, min(10, freq-2*o.W))
+	o.Limit54Weeks = max(1, int(math.Round(4*scale)))
+	return o
+}
+
 // FarringtonResult is the verdict on one week.
 type FarringtonResult struct {
 	// Expected is the fitted mean count of the week (cases per week).
@@ -224,9 +331,18 @@ type FarringtonResult struct {
 	// least the observed one (R's control$pvalue; for delta, of the transformed
 	// count under the normal approximation).
 	PValue float64
+	// BaselineMean is the mean count per week of the baseline weeks the model was
+	// fitted to, and BaselineWeeks their number: what a reader can set Expected
+	// against ("expected 0.4 a week; the 4 years before averaged 0.5").
+	BaselineMean  float64
+	BaselineWeeks int
+	// Floored tells that Expected is the floor of FarringtonOptions.SparseFloor,
+	// not the model's prediction (which was below it).
+	Floored bool
 	// Reason is empty when the week was evaluated and could alarm; otherwise one of
 	// FarringtonReasonShortHistory, FarringtonReasonNoFit or "too few cases in the
-	// last N weeks" (the bound is computed, no alarm is raised).
+	// last N weeks" ("periods" when Freq is not 52; "in the current week" or
+	// "period" when N is 1): the bound is computed, no alarm is raised.
 	Reason string
 }
 
@@ -310,8 +426,12 @@ func farrValidate(o *FarringtonOptions) error {
 		return bad("W %d < 0", o.W)
 	case o.NoPeriods < 1:
 		return bad("NoPeriods %d < 1", o.NoPeriods)
-	case o.NoPeriods > 1 && o.NoPeriods-1 > o.Freq-2*o.W-1:
-		return bad("NoPeriods %d leaves empty blocks: at most Freq-2W = %d", o.NoPeriods, o.Freq-2*o.W)
+	case o.W > o.Freq || (o.W == o.Freq && o.NoPeriods > 1):
+		// R would take weeks after the current one into the baseline
+		return bad("W %d reaches past the current week: at most Freq-1 = %d", o.W, o.Freq-1)
+	case o.NoPeriods > o.Freq:
+		// surveillance:::blocks: "Number of factors too big!"
+		return bad("NoPeriods %d > Freq %d: too many seasonal levels", o.NoPeriods, o.Freq)
 	case o.PastWeeksNotIncluded < 0:
 		return bad("PastWeeksNotIncluded %d < 0", o.PastWeeksNotIncluded)
 	case !(o.Alpha > 0 && o.Alpha < 1):
@@ -347,16 +467,33 @@ func farrCheckCounts(c []float64) error {
 
 // farrBlocks mirrors surveillance:::blocks for dates 1..k (epochAsDate FALSE):
 // f[i] for i in 1..k is the seasonal level of week i (1..p; p is the current
-// week's level), 0 when week i is not in the reference set. It needs k > freq*b+w
-// and, when p > 1, p-1 <= freq-2w-1 (checked by farrValidate): with more levels R
-// either stops or, for empty blocks, assigns a descending range a:(a-1).
+// week's level), 0 when week i is not in the reference set. It needs k > freq*b+w,
+// p <= freq (R stops with "Number of factors too big!" when p > freq) and w <
+// freq, or w = freq with p = 1 (checked by farrValidate).
+//
+// The period between two windows, freq-2w-1 weeks, is split into p-1 blocks,
+// the first ones one week longer. When it has fewer than p-1 weeks some blocks
+// are empty, and R's range a:(a-1) for an empty block starting at week a runs
+// downwards: it writes the block's level on weeks a and a-1, that is on the
+// last week of the previous block (or of the window, when no block has a week)
+// and on the first week of the next year's window. The last empty block wins,
+// so with freq 12, w 3 and p 10 (5 weeks, 9 blocks) a year reads
+// window(10) 1 2 3 4 9 | 9 window(10)...: level 5 is gone, the week that
+// was level 5 and the first week of the next window are level 9, and levels 6
+// to 8 do not exist. This code writes the same ranges the same way, so it
+// reaches the same levels (the GLM then sees only the levels present, as R's
+// as.factor does).
 func farrBlocks(f []int, k, freq, b, w, p int) []int {
 	if cap(f) < k+1 {
 		f = make([]int, k+1)
 	}
 	f = f[:k+1]
 	clear(f)
+	// set is R's vectorOfFactors[a:z] <- level, a:z descending when z < a.
 	set := func(a, z, level int) {
+		if z < a {
+			a, z = z, a
+		}
 		for i := a; i <= z; i++ {
 			f[i] = level
 		}
@@ -368,8 +505,12 @@ func farrBlocks(f []int, k, freq, b, w, p int) []int {
 		if p != 1 {
 			// the weeks between this window and the next year's, referenceWeeks[i]
 			// - 2w - 1 - refWeek of them, in p-1 blocks, the first ones one longer
+			// (R's %/% and %% round towards minus infinity)
 			period := freq - 2*w - 1
 			length, rest := period/(p-1), period%(p-1)
+			if rest < 0 {
+				length, rest = length-1, rest+p-1
+			}
 			start := ref + w + 1
 			for j := 1; j < p; j++ {
 				l := length
@@ -395,6 +536,7 @@ type farrData struct {
 	predLevel int
 	predTau   float64
 	maxY      float64
+	sumY      float64
 }
 
 // farrFit is what the algorithm needs of a glm object.
@@ -459,7 +601,7 @@ func (ws *farrWork) build(counts []float64, t int, o *FarringtonOptions) {
 	}
 	d.y, d.level, d.tau = d.y[:0], d.level[:0], d.tau[:0]
 	lo, hi := math.Inf(1), math.Inf(-1)
-	d.maxY = math.Inf(-1)
+	d.maxY, d.sumY = math.Inf(-1), 0
 	for i := 1; i <= k; i++ {
 		if l := ws.blocks[i]; l != 0 {
 			y := counts[i-1]
@@ -468,6 +610,7 @@ func (ws *farrWork) build(counts []float64, t int, o *FarringtonOptions) {
 			d.tau = append(d.tau, float64(i)) // wtime: the 1-based index
 			lo, hi = min(lo, float64(i)), max(hi, float64(i))
 			d.maxY = max(d.maxY, y)
+			d.sumY += y
 		}
 	}
 	centre, scale := (lo+hi)/2, (hi-lo)/2
@@ -816,8 +959,15 @@ func (ws *farrWork) evaluate(counts []float64, t int, o *FarringtonOptions) Farr
 	nan := math.NaN()
 	noFit := FarringtonResult{Expected: nan, Upper: nan, Score: nan, Phi: nan, PValue: nan, Reason: FarringtonReasonNoFit}
 	ws.build(counts, t, o)
-	if ws.d.predLevel < 0 || len(ws.d.y) == 0 {
+	n := len(ws.d.y)
+	if ws.d.predLevel < 0 || n == 0 {
 		return noFit
+	}
+	noFit.BaselineMean, noFit.BaselineWeeks = ws.d.sumY/float64(n), n
+	// the sparse floor (0 when off, and every mean is above it)
+	var floor float64
+	if o.SparseFloor > 0 {
+		floor = o.SparseFloor * (ws.d.sumY + 0.5) / float64(n)
 	}
 	// surveillance:::algo.farrington.glm
 	f, phi := ws.fitFlexible(0, o.Trend, o)
@@ -829,7 +979,8 @@ func (ws *farrWork) evaluate(counts []float64, t int, o *FarringtonOptions) Farr
 		eta0, _ := ws.predict(f)
 		significant := f.trendPValue() < o.TrendThreshold
 		noExtrapolation := farrLinkinv(eta0) <= ws.d.maxY
-		doTrend = o.B >= 3 && significant && noExtrapolation
+		// not in R: nor below the sparse floor
+		doTrend = o.B >= 3 && significant && noExtrapolation && farrLinkinv(eta0) >= floor
 		if !doTrend {
 			f, phi = ws.fitFlexible(1, false, o)
 			if f == nil {
@@ -841,8 +992,13 @@ func (ws *farrWork) evaluate(counts []float64, t int, o *FarringtonOptions) Farr
 		return noFit
 	}
 	eta0, seEta0 := ws.predict(f)
+	res := FarringtonResult{TrendUsed: doTrend, Phi: phi, BaselineMean: noFit.BaselineMean, BaselineWeeks: n}
+	if floor > 0 && !(math.Exp(eta0) >= floor) {
+		// not in R: the floor is a plug-in mean, known rather than estimated, so
+		// the bound has no estimation error (as nbPlugin's never has)
+		eta0, seEta0, res.Floored = math.Log(floor), 0, true
+	}
 	y := counts[t]
-	res := FarringtonResult{TrendUsed: doTrend, Phi: phi}
 	var rScore float64 // R's score, on which it decides the alarm
 	zq := distuv.UnitNormal.Quantile(1 - o.Alpha)
 	if o.ThresholdMethod == FarringtonDelta {
@@ -901,11 +1057,23 @@ func (ws *farrWork) evaluate(counts []float64, t int, o *FarringtonOptions) Farr
 		recent += counts[i]
 	}
 	if recent < float64(o.Limit54Cases) {
-		res.Reason = fmt.Sprintf("too few cases in the last %d weeks", o.Limit54Weeks)
+		res.Reason = farrFewCases(o)
 		return res
 	}
 	res.Alarm = rScore > 1 && y != 0
 	return res
+}
+
+// farrFewCases is the Reason of a week held back by limit54, in the series' unit.
+func farrFewCases(o *FarringtonOptions) string {
+	unit := "week"
+	if o.Freq != 52 {
+		unit = "period"
+	}
+	if o.Limit54Weeks == 1 {
+		return "too few cases in the current " + unit
+	}
+	return fmt.Sprintf("too few cases in the last %d %ss", o.Limit54Weeks, unit)
 }
 
 // farrPoisCDF is ppois(floor(x), lambda).

@@ -2,6 +2,7 @@ package tension
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -21,10 +22,14 @@ var farrWriteInputs = flag.Bool("write-farrington-inputs", false,
 const farrRefDir = "../testdata/reference/farrington"
 
 // farrSeriesLen and farrEvalFrom: 320 weeks (six years and a bit), the last 52
-// evaluated; b=5 needs week 263 at the earliest.
+// evaluated; b=5 needs week 263 at the earliest. Series of Freq 12 or 13 periods
+// a year run for twelve years (farrLongYears), the last five evaluated
+// (farrLongEvalYears): b=5 and w=3 need period 68 at the earliest.
 const (
-	farrSeriesLen = 320
-	farrEvalFrom  = 268
+	farrSeriesLen     = 320
+	farrEvalFrom      = 268
+	farrLongYears     = 12
+	farrLongEvalYears = 5
 )
 
 // farrOutbreak adds Poisson(extra) cases a week for len weeks from start.
@@ -33,13 +38,15 @@ type farrOutbreak struct {
 	extra      float64
 }
 
-// farrSpec describes a synthetic weekly series: a mean of
-// base * exp(amp sin(2 pi t/52) + slope t/52) (times shift from week shiftAt),
+// farrSpec describes a synthetic series of freq periods a year (0: 52 weeks): a
+// mean of base * exp(amp sin(2 pi t/freq) + slope t/freq) (times shift from
+// period shiftAt),
 // negative binomial with dispersion disp (Poisson when disp <= 1), zero-inflated
 // with probability zero, plus outbreaks.
 type farrSpec struct {
 	name      string
 	seed      uint64
+	freq      int // periods a year; 0 is 52
 	base      float64
 	amp       float64
 	slope     float64 // log change per year
@@ -47,7 +54,7 @@ type farrSpec struct {
 	zero      float64
 	shiftAt   int
 	shift     float64
-	holidays  bool // weeks 51 and 0 of each year at a fifth
+	holidays  bool // the last and first period of each year at a fifth
 	outbreaks []farrOutbreak
 	emptyTill int             // all zeros before this week
 	pattern   []float64       // when set, the counts are this pattern repeated
@@ -124,8 +131,65 @@ func farrNegBin(r *rand.Rand, mu, disp float64) float64 {
 	return x
 }
 
+// farrLongShapes are series of months or four-weekly periods shaped like the
+// hate crime of a borough or a ward: 20-80 a month with seasonality and a
+// trend, sparse ones with 0-3 a month, rises. Means are per month; the
+// four-weekly versions have 12/13 of them.
+func farrLongShapes() []farrSpec {
+	return []farrSpec{
+		{name: "borough-40", base: 40, amp: 0.25, slope: 0.05, disp: 1.5},
+		{name: "borough-25", base: 25, amp: 0.3, slope: 0.08, disp: 1.3},
+		{name: "borough-70", base: 70, amp: 0.2, slope: -0.03, disp: 2},
+		{name: "borough-rise-50", base: 50, amp: 0.2, slope: 0.04, disp: 1.4, outbreaks: []farrOutbreak{{101, 2, 25}, {125, 1, 30}, {138, 2, 20}}},
+		{name: "season-10", base: 10, amp: 0.6},
+		{name: "nb-15-rise", base: 15, disp: 3, outbreaks: []farrOutbreak{{110, 2, 15}, {131, 1, 25}}},
+		{name: "sparse-1", base: 1, amp: 0.3},
+		{name: "sparse-0.3", base: 0.3},
+		{name: "sparse-rise-1.5", base: 1.5, outbreaks: []farrOutbreak{{100, 1, 4}, {130, 2, 4}}},
+		{name: "sparse-decline-3", base: 3, slope: -0.4},
+		{name: "empty-then-cases", base: 2, emptyTill: 120},
+		{name: "zeros-few-cases", pattern: []float64{0}, set: map[int]float64{20: 1, 61: 2, 100: 1, 118: 1, 130: 3, 131: 2}},
+	}
+}
+
+// farrLongSpecs are farrLongShapes at 12 periods a year (months) and 13
+// (four-weekly periods), seeded apart.
+func farrLongSpecs() []farrSpec {
+	var out []farrSpec
+	for _, freq := range []int{12, 13} {
+		for i, s := range farrLongShapes() {
+			s.name = fmt.Sprintf("f%d-%s", freq, s.name)
+			s.freq = freq
+			s.seed = uint64(100*freq + i)
+			s.base *= 12 / float64(freq)
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// length and evalFrom are the length of the reference series and its first
+// evaluated period.
+func (s farrSpec) length() int {
+	if s.freq == 0 {
+		return farrSeriesLen
+	}
+	return farrLongYears * s.freq
+}
+
+func (s farrSpec) evalFrom() int {
+	if s.freq == 0 {
+		return farrEvalFrom
+	}
+	return (farrLongYears - farrLongEvalYears) * s.freq
+}
+
 func (s farrSpec) generate(n int) []float64 {
 	r := rand.New(rand.NewPCG(s.seed, 0x5eed))
+	freq := s.freq
+	if freq == 0 {
+		freq = 52
+	}
 	out := make([]float64, n)
 	if s.pattern != nil {
 		for t := range out {
@@ -139,11 +203,11 @@ func (s farrSpec) generate(n int) []float64 {
 		return out
 	}
 	for t := range n {
-		mu := s.base * math.Exp(s.amp*math.Sin(2*math.Pi*float64(t)/52)+s.slope*float64(t)/52)
+		mu := s.base * math.Exp(s.amp*math.Sin(2*math.Pi*float64(t)/float64(freq))+s.slope*float64(t)/float64(freq))
 		if s.shiftAt > 0 && t >= s.shiftAt {
 			mu *= s.shift
 		}
-		if s.holidays && (t%52 == 51 || t%52 == 0) {
+		if s.holidays && (t%freq == freq-1 || t%freq == 0) {
 			mu /= 5
 		}
 		y := farrNegBin(r, mu, s.disp)
@@ -186,18 +250,48 @@ func farrConfigs() []farrConfig {
 			PastWeeksNotIncluded: 10, Trend: false, TrendThreshold: 0.05, Alpha: 0.1,
 			ThresholdMethod: FarringtonNBPlugin, PowerTrans: FarringtonPowerTwoThirds,
 			Limit54Cases: 3, Limit54Weeks: 2, Freq: 52}},
+		// months (Freq 12) and four-weekly periods (Freq 13), run on the series of
+		// the same frequency only
+		{"noufaily-m", with(nouf, func(o *FarringtonOptions) { o.Freq = 12; o.PastWeeksNotIncluded = 6 })},
+		{"noufaily-m-pw26", with(nouf, func(o *FarringtonOptions) { o.Freq = 12 })},
+		{"noufaily-m-w2-b5", with(nouf, func(o *FarringtonOptions) {
+			o.Freq, o.W, o.B, o.PastWeeksNotIncluded, o.Limit54Weeks = 12, 2, 5, 3, 1
+		})},
+		{"noufaily-m-w1", FarringtonNoufailyPeriods(12)},
+		{"noufaily-m-w1-muan-b3", with(FarringtonNoufailyPeriods(12), func(o *FarringtonOptions) {
+			o.B, o.ThresholdMethod, o.NoPeriods = 3, FarringtonMuan, 4
+		})},
+		{"original-m", with(orig, func(o *FarringtonOptions) { o.Freq = 12 })},
+		{"original-m-w1-b5", with(orig, func(o *FarringtonOptions) {
+			o.Freq, o.W, o.B, o.PastWeeksNotIncluded, o.Limit54Weeks = 12, 1, 5, 1, 1
+		})},
+		{"original-m-w2-b3-p4", with(orig, func(o *FarringtonOptions) {
+			o.Freq, o.W, o.B, o.NoPeriods, o.PastWeeksNotIncluded, o.Limit54Weeks = 12, 2, 3, 4, 2, 1
+		})},
+		{"plain-m-p12", FarringtonOptions{B: 3, W: 3, NoPeriods: 12, Reweight: false, WeightsThreshold: 2.58,
+			PastWeeksNotIncluded: 4, Trend: false, TrendThreshold: 0.05, Alpha: 0.05,
+			ThresholdMethod: FarringtonNBPlugin, PowerTrans: FarringtonPowerTwoThirds,
+			Limit54Cases: 3, Limit54Weeks: 1, Freq: 12}},
+		{"noufaily-m-p1", with(nouf, func(o *FarringtonOptions) {
+			o.Freq, o.W, o.NoPeriods, o.PastWeeksNotIncluded, o.Limit54Weeks = 12, 2, 1, 2, 1
+		})},
+		{"noufaily-13", FarringtonNoufailyPeriods(13)},
+		{"noufaily-13-w3", with(nouf, func(o *FarringtonOptions) { o.Freq = 13; o.PastWeeksNotIncluded = 7 })},
+		{"original-13", with(orig, func(o *FarringtonOptions) { o.Freq = 13; o.W = 1; o.PastWeeksNotIncluded = 1 })},
 	}
 }
 
 func farrInputFiles() map[string][]byte {
 	var series, meta, configs bytes.Buffer
 	series.WriteString("series,t,count\n")
-	meta.WriteString("series,from,to\n")
-	for _, s := range farrSpecs() {
-		for t, y := range s.generate(farrSeriesLen) {
+	meta.WriteString("series,from,to,freq\n")
+	for _, s := range append(farrSpecs(), farrLongSpecs()...) {
+		n := s.length()
+		for t, y := range s.generate(n) {
 			fmt.Fprintf(&series, "%s,%d,%g\n", s.name, t, y)
 		}
-		fmt.Fprintf(&meta, "%s,%d,%d\n", s.name, farrEvalFrom, farrSeriesLen-1)
+		freq := cmp.Or(s.freq, 52)
+		fmt.Fprintf(&meta, "%s,%d,%d,%d\n", s.name, s.evalFrom(), n-1, freq)
 	}
 	configs.WriteString("name,b,w,noPeriods,reweight,weightsThreshold,pastWeeksNotIncluded,trend,pThresholdTrend,alpha,thresholdMethod,powertrans,limit54Cases,limit54Weeks,freq\n")
 	tf := func(b bool) string { return strings.ToUpper(strconv.FormatBool(b)) }
@@ -224,7 +318,7 @@ func TestFarringtonReferenceInputs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		t.Logf("wrote %d series and %d parameter sets to %s", len(farrSpecs()), len(farrConfigs()), farrRefDir)
+		t.Logf("wrote %d series and %d parameter sets to %s", len(farrSpecs())+len(farrLongSpecs()), len(farrConfigs()), farrRefDir)
 		return
 	}
 	for name, b := range files {
@@ -432,6 +526,11 @@ func TestFarringtonAgainstR(t *testing.T) {
 			t.Errorf("%s: upper with limit54 Go %g R %g", where, lim.Upper, g.limUpper)
 		}
 	}
+	for _, c := range farrConfigs() {
+		if stats[c.name] == nil {
+			t.Errorf("%s: no goldens", c.name)
+		}
+	}
 	for _, name := range order {
 		st := stats[name]
 		t.Logf("%-18s %2d series, %4d weeks: max relative error upper %.2g expected %.2g score %.2g phi %.2g pvalue %.2g; "+
@@ -441,8 +540,8 @@ func TestFarringtonAgainstR(t *testing.T) {
 		if st.noise > 2 {
 			t.Errorf("%s: %d weeks where the trend is decided by rounding noise", name, st.noise)
 		}
-		if len(seriesOf[name]) < 20 {
-			t.Errorf("%s: only %d series", name, len(seriesOf[name]))
+		if want := farrSeriesOfFreq(configs[name].Freq); len(seriesOf[name]) != want {
+			t.Errorf("%s: %d series, want the %d of Freq %d", name, len(seriesOf[name]), want, configs[name].Freq)
 		}
 	}
 	// the original method keeps the trend of trend-up-5 and drops that of flat-0.2
@@ -460,6 +559,17 @@ func TestFarringtonAgainstR(t *testing.T) {
 			t.Errorf("%s: the goldens should have weeks with and without the trend and alarms: %+v", name, st)
 		}
 	}
+}
+
+// farrSeriesOfFreq is how many reference series have freq periods a year.
+func farrSeriesOfFreq(freq int) int {
+	n := 0
+	for _, s := range append(farrSpecs(), farrLongSpecs()...) {
+		if cmp.Or(s.freq, 52) == freq {
+			n++
+		}
+	}
+	return n
 }
 
 // farrTrendP is the p-value of the trend in the reweighted model with the trend
@@ -524,15 +634,19 @@ func TestFarringtonOptions(t *testing.T) {
 		counts[i] = float64(i % 7)
 	}
 	for name, f := range map[string]func(*FarringtonOptions){
-		"B":         func(o *FarringtonOptions) { o.B = 0 },
-		"W":         func(o *FarringtonOptions) { o.W = -1 },
-		"Freq":      func(o *FarringtonOptions) { o.Freq = 0 },
-		"NoPeriods": func(o *FarringtonOptions) { o.NoPeriods = 47 },
-		"Alpha":     func(o *FarringtonOptions) { o.Alpha = 1 },
-		"method":    func(o *FarringtonOptions) { o.ThresholdMethod = "Noufaily" },
-		"power":     func(o *FarringtonOptions) { o.PowerTrans = "1/3" },
-		"limit54":   func(o *FarringtonOptions) { o.Limit54Weeks = 0 },
-		"past":      func(o *FarringtonOptions) { o.PastWeeksNotIncluded = -1 },
+		"B":    func(o *FarringtonOptions) { o.B = 0 },
+		"W":    func(o *FarringtonOptions) { o.W = -1 },
+		"Freq": func(o *FarringtonOptions) { o.Freq = 0 },
+		// R: "Number of factors too big!"
+		"NoPeriods": func(o *FarringtonOptions) { o.NoPeriods = 53 },
+		// R would take weeks after the current one into the baseline
+		"W past the year":   func(o *FarringtonOptions) { o.W = 53; o.NoPeriods = 1 },
+		"W a year, periods": func(o *FarringtonOptions) { o.W = 52 },
+		"Alpha":             func(o *FarringtonOptions) { o.Alpha = 1 },
+		"method":            func(o *FarringtonOptions) { o.ThresholdMethod = "Noufaily" },
+		"power":             func(o *FarringtonOptions) { o.PowerTrans = "1/3" },
+		"limit54":           func(o *FarringtonOptions) { o.Limit54Weeks = 0 },
+		"past":              func(o *FarringtonOptions) { o.PastWeeksNotIncluded = -1 },
 	} {
 		o := FarringtonNoufaily()
 		f(&o)
@@ -543,10 +657,15 @@ func TestFarringtonOptions(t *testing.T) {
 			t.Errorf("%s: no error from FarringtonRange", name)
 		}
 	}
-	o = FarringtonNoufaily()
-	o.NoPeriods = 46 // 45 weeks between windows: blocks of one week
-	if _, err := Farrington(counts, 299, o); err != nil {
-		t.Errorf("NoPeriods 46: %v", err)
+	// what R accepts: blocks of one week, empty blocks, as many levels as weeks
+	for _, c := range []struct{ freq, w, noPeriods int }{
+		{52, 3, 46}, {52, 3, 47}, {52, 3, 52}, {52, 52, 1}, {12, 3, 10}, {12, 2, 10}, {12, 1, 10}, {12, 3, 12}, {13, 3, 10}, {12, 6, 12},
+	} {
+		o := FarringtonNoufaily()
+		o.Freq, o.W, o.NoPeriods, o.B = c.freq, c.w, c.noPeriods, 3
+		if _, err := Farrington(counts, 299, o); err != nil {
+			t.Errorf("Freq %d W %d NoPeriods %d: %v", c.freq, c.w, c.noPeriods, err)
+		}
 	}
 	bad := append([]float64(nil), counts...)
 	bad[10] = -1
@@ -650,14 +769,15 @@ func TestFarringtonQuantiles(t *testing.T) {
 }
 
 // TestFarringtonRobust runs odd options and odd series (monthly, wide windows, the
-// most seasonal levels allowed, no reweighting, counts from 0 to millions) and
+// most seasonal levels allowed, empty blocks, no reweighting, the sparse floor,
+// counts from 0 to millions) and
 // checks that every evaluated week gets finite, non-negative numbers or a reason.
 func TestFarringtonRobust(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 7))
 	methods := []string{FarringtonDelta, FarringtonNBPlugin, FarringtonMuan}
 	powers := []string{FarringtonPowerTwoThirds, FarringtonPowerHalf, FarringtonPowerNone}
 	for i := range 300 {
-		freq := []int{52, 12, 26}[r.IntN(3)]
+		freq := []int{52, 12, 13, 26}[r.IntN(4)]
 		w := r.IntN(max(1, freq/4))
 		o := FarringtonOptions{
 			B: 1 + r.IntN(5), W: w, NoPeriods: 1, Reweight: r.IntN(2) == 0,
@@ -667,7 +787,10 @@ func TestFarringtonRobust(t *testing.T) {
 			PowerTrans: powers[r.IntN(3)], Limit54Cases: r.IntN(6), Limit54Weeks: 1 + r.IntN(4), Freq: freq,
 		}
 		if r.IntN(2) == 0 {
-			o.NoPeriods = 1 + r.IntN(freq-2*w)
+			o.NoPeriods = 1 + r.IntN(freq) // up to R's limit: empty blocks from freq-2w on
+		}
+		if r.IntN(3) == 0 {
+			o.SparseFloor = FarringtonSparseFloor
 		}
 		n := FarringtonFirstWeek(o) + 1 + r.IntN(60)
 		spec := farrSpecs()[r.IntN(len(farrSpecs()))]
@@ -691,5 +814,173 @@ func TestFarringtonRobust(t *testing.T) {
 				t.Errorf("%d week %d: %+v with %+v", i, from+j, x, o)
 			}
 		}
+	}
+}
+
+// TestFarringtonSparseFloor checks FarringtonOptions.SparseFloor on the series
+// where R's expected count runs to nothing, on a dense series it must leave
+// alone, and on a truly sparse one where no alarm may come of it.
+func TestFarringtonSparseFloor(t *testing.T) {
+	const week = 299 // 0-based; with the Noufaily options the baseline is weeks 88..272
+	const baselineWeeks = 273 - 88
+	weekly := func(set func(c []float64)) []float64 {
+		c := make([]float64, week+1)
+		set(c)
+		return c
+	}
+	// One case in each of eight early weeks between the windows (0-based weeks 100
+	// to 130; the windows around week 299 of past years are 88..94, 140..146,
+	// 192..198 and 244..250), none since: R's trend runs from 0.4 a week down to
+	// nothing, and the windows' own level is all zeros.
+	fewEarly := weekly(func(c []float64) {
+		for _, i := range []int{100, 101, 105, 110, 115, 120, 125, 130} {
+			c[i] = 1
+		}
+		c[week] = 2
+	})
+	// One case a week from week 88 to 160, none since: the trend runs to nothing,
+	// but the windows of the first two years hold 14 cases in their 28 weeks.
+	declined := weekly(func(c []float64) {
+		for i := 88; i <= 160; i++ {
+			c[i] = 1
+		}
+		c[week] = 2
+	})
+	nouf := FarringtonNoufaily()
+	floored := nouf
+	floored.SparseFloor = FarringtonSparseFloor
+	for _, c := range []struct {
+		name      string
+		counts    []float64
+		o         FarringtonOptions
+		want      float64 // the expected count with the floor, by hand
+		floored   bool
+		rExpected float64 // the expected count without it is below this
+	}{
+		// the floor: a fifth of (8 cases + 1/2) / 185 weeks
+		{"few early cases", fewEarly, floored, FarringtonSparseFloor * 8.5 / baselineWeeks, true, 1e-6},
+		// the trend's prediction is below the floor, a fifth of (73 + 1/2) / 185:
+		// dropped; the model without trend predicts the windows' mean, 14/28
+		{"declined", declined, floored, 0.5, false, 0.01},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Farrington(c.counts, week, nouf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !(r.Expected < c.rExpected) || !r.TrendUsed {
+				t.Errorf("without the floor: expected %g with trend %v, want below %g with the trend (R's extrapolation)", r.Expected, r.TrendUsed, c.rExpected)
+			}
+			got, err := Farrington(c.counts, week, c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(got.Expected-c.want) > 1e-9*c.want || got.Floored != c.floored || got.TrendUsed {
+				t.Errorf("expected %.10g (floored %v, trend %v), want %.10g (floored %v, no trend)", got.Expected, got.Floored, got.TrendUsed, c.want, c.floored)
+			}
+			if got.BaselineWeeks != baselineWeeks {
+				t.Errorf("baseline weeks %d, want %d", got.BaselineWeeks, baselineWeeks)
+			}
+			// the p-value follows from the expected count: P(Y >= 2) of a Poisson
+			// (the dispersion is 1: the baseline is no more variable than that)
+			l := c.want
+			if p := 1 - math.Exp(-l)*(1+l); got.Phi != 1 || math.Abs(got.PValue-p) > 1e-9*p {
+				t.Errorf("p-value %.10g with phi %g, want %.10g with phi 1", got.PValue, got.Phi, p)
+			}
+			t.Logf("2 cases: expected %.4g (%.4g without the floor), upper %g, p %.3g; the baseline averaged %.4g a week over %d weeks",
+				got.Expected, r.Expected, got.Upper, got.PValue, got.BaselineMean, got.BaselineWeeks)
+		})
+	}
+
+	t.Run("dense series unchanged", func(t *testing.T) {
+		for _, s := range farrSpecs() {
+			if s.base < 10 || s.pattern != nil {
+				continue
+			}
+			counts := s.generate(farrSeriesLen)
+			want, err := FarringtonRange(counts, farrEvalFrom, farrSeriesLen-1, nouf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := FarringtonRange(counts, farrEvalFrom, farrSeriesLen-1, floored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if got[i].Floored || fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
+					t.Errorf("%s week %d: with the floor %+v, without %+v", s.name, farrEvalFrom+i, got[i], want[i])
+				}
+			}
+		}
+	})
+
+	// A month with one case after four years with one: no alarm, whatever the
+	// expected count, as limit54 wants 5 cases in the current month.
+	t.Run("one case, nearly empty baseline", func(t *testing.T) {
+		o := FarringtonNoufailyPeriods(12)
+		o.SparseFloor = FarringtonSparseFloor
+		counts := make([]float64, 12*6)
+		counts[40] = 1
+		counts[len(counts)-1] = 1
+		r, err := Farrington(counts, len(counts)-1, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Alarm || r.Reason != "too few cases in the current period" {
+			t.Errorf("got alarm %v (%q), want no alarm: too few cases; %+v", r.Alarm, r.Reason, r)
+		}
+		// the baseline: months 22 to 64 (0-based), from 4 years and a month back
+		// to the 7th month back (the last 6 are left out): 43 months, 1 case;
+		// the current month's level is all zeros, so the floor holds
+		if want := FarringtonSparseFloor * 1.5 / 43; r.BaselineWeeks != 43 || math.Abs(r.Expected-want) > 1e-12 || !r.Floored {
+			t.Errorf("expected %g over %d months (floored %v), want the floor %g over 43", r.Expected, r.BaselineWeeks, r.Floored, want)
+		}
+		counts[len(counts)-1] = 5
+		r, _ = Farrington(counts, len(counts)-1, o)
+		if !r.Alarm || r.Reason != "" || !(r.Expected > 0.001) {
+			t.Errorf("5 cases: %+v", r)
+		}
+	})
+}
+
+// TestFarringtonNoufailyPeriods checks the rescaled Noufaily parameters: the same
+// lengths in time as 52 weeks have them, R's first evaluable period, and that
+// the options are valid and evaluate.
+func TestFarringtonNoufailyPeriods(t *testing.T) {
+	for _, c := range []struct {
+		freq, w, past, noPeriods, limitPeriods, first int
+	}{
+		{52, 3, 26, 10, 4, 211}, // FarringtonNoufaily itself
+		{12, 1, 6, 10, 1, 49},   // months: a month either side, half a year left out
+		{13, 1, 7, 10, 1, 53},   // four-weekly periods
+		{26, 2, 13, 10, 2, 106}, // fortnights
+		{4, 0, 2, 4, 1, 16},     // quarters: as many levels as quarters
+	} {
+		t.Run(strconv.Itoa(c.freq), func(t *testing.T) {
+			o := FarringtonNoufailyPeriods(c.freq)
+			want := FarringtonNoufaily()
+			want.Freq, want.W, want.PastWeeksNotIncluded, want.NoPeriods, want.Limit54Weeks = c.freq, c.w, c.past, c.noPeriods, c.limitPeriods
+			if o != want {
+				t.Errorf("got %+v, want %+v", o, want)
+			}
+			// R's default range starts at freq*b + w + 1, 1-based
+			if got := FarringtonFirstWeek(o); got != c.first {
+				t.Errorf("first period %d, want %d", got, c.first)
+			}
+			counts := make([]float64, c.first+3)
+			for i := range counts {
+				counts[i] = float64(20 + i%5)
+			}
+			if _, err := Farrington(counts, c.first-1, o); !errors.Is(err, ErrFarringtonShortHistory) {
+				t.Errorf("period %d: %v, want short history", c.first-1, err)
+			}
+			r, err := Farrington(counts, c.first, o)
+			if err != nil || r.Reason != "" || !(r.Expected > 19 && r.Expected < 25) {
+				t.Errorf("period %d: %+v, %v", c.first, r, err)
+			}
+		})
+	}
+	if _, err := Farrington(make([]float64, 100), 99, FarringtonNoufailyPeriods(0)); err == nil {
+		t.Error("Freq 0 accepted")
 	}
 }

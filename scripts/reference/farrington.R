@@ -51,6 +51,7 @@ for (ci in seq_len(nrow(configs))) {
                   powertrans = cf$powertrans, limit54 = c(cf$limit54Cases, cf$limit54Weeks),
                   glmWarnings = FALSE)
   for (mi in seq_len(nrow(meta))) {
+    if (meta$freq[mi] != cf$freq) next # weekly parameters on weekly series, monthly on monthly
     id <- meta$series[mi]
     obs <- series$count[series$series == id][order(series$t[series$series == id])]
     s <- sts(observed = obs, frequency = cf$freq)
@@ -74,7 +75,14 @@ out <- file(file.path(dir, "blocks.csv"), "w")
 writeLines("k,freq,b,w,p,level", out)
 for (cs in list(c(250, 52, 4, 3, 10), c(230, 52, 4, 3, 1), c(320, 52, 5, 3, 1),
                 c(300, 52, 3, 2, 4), c(200, 52, 3, 0, 7), c(270, 52, 5, 4, 12),
-                c(60, 12, 4, 1, 3), c(300, 52, 4, 3, 46))) {
+                c(60, 12, 4, 1, 3), c(300, 52, 4, 3, 46),
+                # months and four-weekly periods, with empty blocks (fewer periods
+                # between the windows than noPeriods-1), noPeriods = freq, and
+                # windows wider than half a year
+                c(100, 12, 4, 3, 10), c(100, 12, 5, 2, 10), c(100, 12, 4, 1, 10),
+                c(90, 12, 3, 0, 12), c(100, 12, 4, 3, 12), c(100, 12, 4, 5, 3),
+                c(100, 12, 4, 6, 12), c(110, 13, 4, 1, 10), c(110, 13, 4, 3, 10),
+                c(110, 13, 4, 3, 13), c(300, 52, 4, 3, 52), c(300, 52, 4, 20, 30))) {
   k <- cs[1]; f <- cs[2]; b <- cs[3]; w <- cs[4]; p <- cs[5]
   ref <- surveillance:::algo.farrington.referencetimepoints(k, b = b, freq = f,
                                                            epochAsDate = FALSE, epochStr = "none")
