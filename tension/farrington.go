@@ -74,10 +74,10 @@ package tension
 //   - R: the trend is kept whenever its prediction does not exceed the largest
 //     baseline count (and, in the original method, it is significant), so on a
 //     series with a few early cases and zeros since it extrapolates to expected
-//     counts of 1e-8 or 1e-200, and one case has a p-value of 1e-26. A seasonal
-//     level whose baseline weeks are all zeros is fitted at the log link's
-//     floor, 2e-16, or below, with or without trend. Such weeks rarely alarm only because limit54 wants 5 cases
-//     in 4 weeks.
+//     counts of 1e-8 or far less, and one case has a p-value of 1e-26. A
+//     seasonal level whose baseline weeks are all zeros is fitted at the log
+//     link's floor, 2e-16, or below, with or without trend. Only limit54 (5
+//     cases in 4 weeks) holds such weeks back from alarming.
 //   - Here, with SparseFloor s: the floor is s times the baseline mean,
 //     (Sum y + 1/2) / n over the n baseline weeks (the half case keeps an empty
 //     baseline above 0). A trend whose prediction falls below the floor is
@@ -86,7 +86,8 @@ package tension
 //     expected count still below the floor becomes the floor (Result.Floored),
 //     taken as known: the bound and p-value are those of the method with that
 //     mean, the dispersion of the fit and no estimation error. A dense series
-//     never comes near the floor and is left as R has it. Result.BaselineMean
+//     does not come near the floor and is left as R has it (see
+//     FarringtonSparseFloor for the one exception met). Result.BaselineMean
 //     and BaselineWeeks let a reader set the expected count against the
 //     baseline's plain mean.
 //
@@ -213,15 +214,17 @@ type FarringtonOptions struct {
 // follows a few early cases and a run of zeros down to expected counts of 1e-8
 // and p-values of 1e-26 for one to three cases; and a seasonal level whose
 // baseline weeks are all zeros is fitted at the log link's floor, 2e-16, or
-// below, trend or not. Neither describes the baseline: in the four years before, the series
-// averaged (Sum y + 1/2)/n cases a week (the half case, the Jeffreys prior's,
-// keeps an empty baseline's mean above 0). Seasonal levels of the series this
-// service watches stay within a factor of two of their mean and their trends
-// change counts by well under a factor of five over a baseline, so a model
-// predicting less than a fifth of the mean is extrapolating, not fitting. With
-// the floor, such a week reads "expected 0.07 a week (the 4 years before
-// averaged 0.35)", its bound and p-value follow from that mean, and a dense
-// series is untouched. Alarms on sparse series are still held back by limit54.
+// below, trend or not. Neither describes the baseline: in the four years
+// before, the series averaged (Sum y + 1/2)/n cases a week (the half case, the
+// Jeffreys prior's, keeps an empty baseline's mean above 0). A model that
+// predicts less than a fifth of that mean is extrapolating, not fitting: dense
+// series, seasonal and trending as hate crime is, stay well above it. Of the
+// reference series with 10 or more cases a week only one comes below it, one
+// that is empty half the weeks: in 6 of 52 weeks the original method's trend
+// predicts 0.4 to 1.6 cases against a baseline mean of 6 to 9, and the floor
+// drops that trend. With the floor a sparse week reads "expected 0.07 a week
+// (the 4 years before averaged 0.35)", its bound and p-value follow from that
+// mean. Alarms on sparse series are still held back by limit54.
 const FarringtonSparseFloor = 0.2
 
 // FarringtonOriginal returns the parameters of the original method of Farrington
@@ -269,10 +272,9 @@ func FarringtonNoufaily() FarringtonOptions {
 // keeps its length in time, as near as whole periods allow:
 //
 //   - W, the half-width of the window taken from each past year: 3 weeks
-//     becomes round(3 freq/52), at least the current period alone: 1 for 12 or
-//     13 (a month or four weeks either side, the nearest to 3 weeks; 0 would
-//     compare a month with the same month only, a window of 4.3 weeks in place
-//     of 7).
+//     becomes round(3 freq/52): 1 for 12 or 13, a month or four weeks either
+//     side, the nearest to 3 weeks (0 would compare a month with the same month
+//     only, a window of 4.3 weeks in place of 7).
 //   - PastWeeksNotIncluded, the recent past kept out of the baseline so that a
 //     rise in progress does not raise its own baseline: 26 weeks (half a year)
 //     becomes ceil(freq/2): 6 months, 7 four-weekly periods.

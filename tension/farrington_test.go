@@ -893,24 +893,75 @@ func TestFarringtonSparseFloor(t *testing.T) {
 	}
 
 	t.Run("dense series unchanged", func(t *testing.T) {
-		for _, s := range farrSpecs() {
-			if s.base < 10 || s.pattern != nil {
-				continue
-			}
-			counts := s.generate(farrSeriesLen)
-			want, err := FarringtonRange(counts, farrEvalFrom, farrSeriesLen-1, nouf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := FarringtonRange(counts, farrEvalFrom, farrSeriesLen-1, floored)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range got {
-				if got[i].Floored || fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
-					t.Errorf("%s week %d: with the floor %+v, without %+v", s.name, farrEvalFrom+i, got[i], want[i])
+		for _, o := range []FarringtonOptions{nouf, FarringtonOriginal(), FarringtonNoufailyPeriods(12)} {
+			on := o
+			on.SparseFloor = FarringtonSparseFloor
+			for _, s := range append(farrSpecs(), farrLongSpecs()...) {
+				// 10 a week or more, not zero-inflated (the original method's trend on
+				// zero-inflated-10 predicts a sixth of the baseline mean in 6 weeks
+				// and is dropped: see FarringtonSparseFloor)
+				if s.base*float64(cmp.Or(s.freq, 52))/52 < 10 || s.pattern != nil || s.zero > 0 || cmp.Or(s.freq, 52) != o.Freq {
+					continue
+				}
+				counts := s.generate(s.length())
+				want, err := FarringtonRange(counts, s.evalFrom(), len(counts)-1, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := FarringtonRange(counts, s.evalFrom(), len(counts)-1, on)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range got {
+					if got[i].Floored || fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
+						t.Errorf("%s week %d: with the floor %+v, without %+v", s.name, s.evalFrom()+i, got[i], want[i])
+					}
 				}
 			}
+		}
+	})
+
+	// The rule on every week of the reference series: where R's model predicts
+	// below the floor, the trend is dropped (the result is R's without trend) and
+	// what is still below the floor is raised to it; elsewhere the result is R's.
+	t.Run("the rule on the reference series", func(t *testing.T) {
+		changed := 0
+		for _, o := range []FarringtonOptions{nouf, FarringtonOriginal(), FarringtonNoufailyPeriods(12), FarringtonNoufailyPeriods(13)} {
+			on, noTrend := o, o
+			on.SparseFloor, noTrend.Trend = FarringtonSparseFloor, false
+			for _, s := range append(farrSpecs(), farrLongSpecs()...) {
+				if cmp.Or(s.freq, 52) != o.Freq {
+					continue
+				}
+				counts := s.generate(s.length())
+				for wk := s.evalFrom(); wk < len(counts); wk++ {
+					r, _ := Farrington(counts, wk, o)
+					got, _ := Farrington(counts, wk, on)
+					if r.Reason == FarringtonReasonNoFit {
+						continue
+					}
+					floor := FarringtonSparseFloor * (r.BaselineMean*float64(r.BaselineWeeks) + 0.5) / float64(r.BaselineWeeks)
+					want := r
+					if r.Expected < floor*(1-1e-12) {
+						changed++
+						if r.TrendUsed {
+							want, _ = Farrington(counts, wk, noTrend)
+						}
+						if want.Expected < floor*(1-1e-12) {
+							if !got.Floored || math.Abs(got.Expected-floor) > 1e-12*floor {
+								t.Errorf("%s week %d (Freq %d): expected %g (floored %v), want the floor %g", s.name, wk, o.Freq, got.Expected, got.Floored, floor)
+							}
+							continue
+						}
+					}
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("%s week %d (Freq %d): with the floor %+v, want %+v", s.name, wk, o.Freq, got, want)
+					}
+				}
+			}
+		}
+		if changed == 0 {
+			t.Error("the floor changed no week of the reference series")
 		}
 	})
 
