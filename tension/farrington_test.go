@@ -388,8 +388,9 @@ func farrRelErr(got, want float64) float64 {
 }
 
 // TestFarringtonAgainstR compares Farrington with the goldens of
-// surveillance::farringtonFlexible: upper bounds and expected counts to 1e-6
-// relative, identical alarms, trends and NA patterns.
+// surveillance::farringtonFlexible on weekly, monthly and four-weekly series:
+// upper bounds and expected counts to 1e-6 relative, identical alarms, trends
+// and NA patterns.
 func TestFarringtonAgainstR(t *testing.T) {
 	series := farrReadSeries(t)
 	configs := map[string]FarringtonOptions{}
@@ -496,6 +497,14 @@ func TestFarringtonAgainstR(t *testing.T) {
 				// cases); qpois and qnbinom resolve such quantiles coarsely.
 				tol = 1e-5
 			}
+			if c.what == "expected" && farrNonZeroBaseline(counts, g.t, o) <= 1 {
+				// one case in the whole baseline: every seasonal level but one is all
+				// zeros and its coefficient runs towards -Inf with each iteration, so
+				// the model is not identified and the prediction (trend plus an
+				// empty level) is wherever 25 iterations of IRLS left it, in R as
+				// here; both bounds are 0 and the alarms agree.
+				tol = 1e-4
+			}
 			if !(e <= tol) {
 				t.Errorf("%s: %s Go %.17g R %.17g (relative error %.3g)", where, c.what, c.got, c.want, e)
 			}
@@ -537,7 +546,13 @@ func TestFarringtonAgainstR(t *testing.T) {
 			"alarms %d (%d with limit54), trend kept %d dropped %d, too few cases %d, no fit %d, trend by rounding noise %d",
 			name, len(seriesOf[name]), st.n, st.upper, st.expected, st.score, st.phi, st.pv,
 			st.alarms, st.limAlarms, st.trends, st.noTrends, st.fewCases, st.na, st.noise)
-		if st.noise > 2 {
+		// Sparse series of months have more of these weeks: a seasonal level holds
+		// 4 to 8 months of baseline, often all zeros.
+		maxNoise := 2
+		if configs[name].Freq != 52 {
+			maxNoise = st.n / 50
+		}
+		if st.noise > maxNoise {
 			t.Errorf("%s: %d weeks where the trend is decided by rounding noise", name, st.noise)
 		}
 		if want := farrSeriesOfFreq(configs[name].Freq); len(seriesOf[name]) != want {
@@ -559,6 +574,19 @@ func TestFarringtonAgainstR(t *testing.T) {
 			t.Errorf("%s: the goldens should have weeks with and without the trend and alarms: %+v", name, st)
 		}
 	}
+}
+
+// farrNonZeroBaseline is the number of baseline weeks of week t with cases.
+func farrNonZeroBaseline(counts []float64, t int, o FarringtonOptions) int {
+	var ws farrWork
+	ws.build(counts, t, &o)
+	n := 0
+	for _, y := range ws.d.y {
+		if y > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // farrSeriesOfFreq is how many reference series have freq periods a year.

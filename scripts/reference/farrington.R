@@ -8,7 +8,9 @@
 #   Rscript scripts/reference/farrington.R --bench IN  # times the Noufaily method on
 #                                                      # the series in IN, one week each
 #
-# Weeks are 0-based in the CSV files, 1-based in R.
+# Weeks (or months, or four-weekly periods: a series' frequency is in
+# series-meta.csv, a parameter set's in configs.csv, and each parameter set runs
+# on the series of its own frequency) are 0-based in the CSV files, 1-based in R.
 suppressPackageStartupMessages(library(surveillance))
 options(digits = 17, warn = 1)
 
