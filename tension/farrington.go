@@ -101,6 +101,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -1075,7 +1076,7 @@ func farrFewCases(o *FarringtonOptions) string {
 	if o.Limit54Weeks == 1 {
 		return "too few cases in the current " + unit
 	}
-	return fmt.Sprintf("too few cases in the last %d %ss", o.Limit54Weeks, unit)
+	return "too few cases in the last " + strconv.Itoa(o.Limit54Weeks) + " " + unit + "s"
 }
 
 // farrPoisCDF is ppois(floor(x), lambda).
