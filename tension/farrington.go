@@ -190,7 +190,9 @@ type FarringtonOptions struct {
 	PowerTrans string
 	// Limit54Cases and Limit54Weeks: no alarm when fewer than Limit54Cases cases
 	// were counted in the last Limit54Weeks weeks, the current one included
-	// (control$limit54 = c(5, 4), Farrington et al. 1996 section 3.8).
+	// (control$limit54 = c(5, 4), Farrington et al. 1996 section 3.8). On months
+	// or four-weekly periods FarringtonNoufailyPeriods asks for 5 cases in the
+	// current period, the nearest to 4 weeks.
 	Limit54Cases, Limit54Weeks int
 	// Freq is the number of weeks in a year (the sts frequency): 52, or the
 	// number of periods a year of a series of months (12) or four-weekly
@@ -411,9 +413,12 @@ func FarringtonRange(counts []float64, from, to int, o FarringtonOptions) ([]Far
 	return out, nil
 }
 
-// FarringtonFirstWeek is the first 0-based week the options can evaluate:
-// Freq*B+W, so that the window around the same week B years back exists.
-// surveillance's default range starts there (freq*b + w + 1, 1-based).
+// FarringtonFirstWeek is the first 0-based week (or period, when Freq is not 52)
+// the options can evaluate: Freq*B+W, so that the window around the same week B
+// years back exists: 211 for FarringtonNoufaily, 49 for
+// FarringtonNoufailyPeriods(12), 53 for 13. surveillance's default range starts
+// there (freq*b + w + 1, 1-based); R evaluates earlier points only when given a
+// range, with part of the oldest window cut off.
 func FarringtonFirstWeek(o FarringtonOptions) int { return o.Freq*o.B + o.W }
 
 func farrValidate(o *FarringtonOptions) error {
