@@ -1014,10 +1014,12 @@ func TestFarringtonSparseFloor(t *testing.T) {
 		if want := FarringtonSparseFloor * 1.5 / 43; r.BaselineWeeks != 43 || math.Abs(r.Expected-want) > 1e-12 || !r.Floored {
 			t.Errorf("expected %g over %d months (floored %v), want the floor %g over 43", r.Expected, r.BaselineWeeks, r.Floored, want)
 		}
+		// 5 cases on the same expected count (the current month is not in the
+		// baseline): limit54 is met and the alarm stands
 		counts[len(counts)-1] = 5
-		r, _ = Farrington(counts, len(counts)-1, o)
-		if !r.Alarm || r.Reason != "" || !(r.Expected > 0.001) {
-			t.Errorf("5 cases: %+v", r)
+		r5, _ := Farrington(counts, len(counts)-1, o)
+		if !r5.Alarm || r5.Reason != "" || r5.Expected != r.Expected {
+			t.Errorf("5 cases: %+v, want an alarm on the expected %g", r5, r.Expected)
 		}
 	})
 }
