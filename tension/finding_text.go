@@ -74,8 +74,8 @@ func (f *Finding) WindowText() string {
 }
 
 // BaselineText says in words where the finding's expected count comes from: "the
-// same weeks of the five years before", "the four weeks before (27 May – 23 Jun
-// 2016)"; "" when the method says nothing of it.
+// same weeks of the five years before", "the four weeks before, 27 May – 23 Jun
+// 2016"; "" when the method says nothing of it.
 func (f *Finding) BaselineText() string {
 	switch f.Method {
 	case MethodFarrington:
@@ -105,12 +105,12 @@ func (f *Finding) BaselineText() string {
 		if gap > 0 {
 			when = "ending " + NumberWord(gap+1) + " days before"
 		}
-		return fmt.Sprintf("the %s days %s (%s)", NumberWord(DefaultEARSBaseline), when, DayRange(first, last))
+		return fmt.Sprintf("the %s days %s, %s", NumberWord(DefaultEARSBaseline), when, DayRange(first, last))
 	case MethodScan:
 		return "each place's and each day's share of all the reports the scan reads, as if place and time were unrelated"
 	case MethodUplift:
-		if _, after, ok := strings.Cut(f.Detail, upliftAgainst); ok {
-			return after
+		if i := strings.LastIndex(f.Detail, upliftAgainst); i >= 0 { // the last: an event's name may hold the words
+			return f.Detail[i+len(upliftAgainst):]
 		}
 	}
 	return ""

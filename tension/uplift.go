@@ -399,9 +399,9 @@ func upliftBD0(x, np float64) float64 {
 	return x*math.Log(x/np) + np - x
 }
 
-// upliftDetail says what an uplift finding compared, in dates: "Referendum result
-// (national): the 4 days from 24 Jun 2016 (the event day) to 27 Jun 2016, against the
-// four weeks before (27 May – 23 Jun 2016)". The days are those the window covers,
+// upliftDetail says what an uplift finding compared, in dates: "After Referendum
+// result (national), the 4 days from 24 Jun 2016 (the event day) to 27 Jun 2016,
+// against the four weeks before, 27 May – 23 Jun 2016". The days are those the window covers,
 // fewer than its configured length while the event is recent; start is the date of
 // the series' day 0.
 func upliftDetail(e TriggerEvent, w UpliftWindow, c UpliftComparison, start time.Time) string {
@@ -419,8 +419,8 @@ func upliftDetail(e TriggerEvent, w UpliftWindow, c UpliftComparison, start time
 	} else {
 		baseline = "the same days a year earlier"
 	}
-	baseline += " (" + DayRange(day(c.FirstDay), day(c.LastDay)) + ")"
-	return fmt.Sprintf("%s (%s): %s%s%s", e.Description, e.Scope, window, upliftAgainst, baseline)
+	baseline += ", " + DayRange(day(c.FirstDay), day(c.LastDay))
+	return fmt.Sprintf("After %s (%s), %s%s%s", e.Description, e.Scope, window, upliftAgainst, baseline)
 }
 
 // upliftComparisonJSON is UpliftComparison as JSON, where an infinite or undefined

@@ -156,7 +156,11 @@ func historyLine(h tension.HistoryEntry) string {
 	if len(c) > 0 {
 		var parts []string
 		for k, v := range c {
-			parts = append(parts, fieldChange(k, v))
+			if _, ok := v.(map[string]any); ok {
+				parts = append(parts, fieldChange(k, v))
+			} else {
+				parts = append(parts, words(k)+" "+shortValue(v))
+			}
 		}
 		slices.Sort(parts)
 		s += ": " + strings.Join(parts, "; ")

@@ -75,7 +75,7 @@ await runner.run(async () => {
     assert.equal(await panel.locator('[data-field=method]').textContent(), 'EARS C2');
     // The window says its days and how many; the expected count, the baseline it comes from.
     assert.match(await panel.locator('[data-field=window]').textContent(), /^1 day, \d{1,2} [A-Z][a-z]{2} \d{4}$/);
-    assert.match(await panel.locator('[data-field=expected]').textContent(), /\(the seven days ending three days before \(.+\)\)$/);
+    assert.match(await panel.locator('[data-field=expected]').textContent(), /\(the seven days ending three days before, .+\)$/);
     assert.doesNotMatch(await panel.locator('[data-field=p_value]').textContent(), /^0(\.0*)?$/, 'a p-value never reads 0');
     assert.equal(await panel.locator('a.assessment-link').count(), 0, 'no assessment to link to yet');
     await panel.getByRole('button', { name: 'Open an impact assessment' }).waitFor({ state: 'visible' });
