@@ -567,7 +567,7 @@ async function loadAlerts() {
     const b = h('button', { type: 'button', class: `level-${a.tension_level}`, dataset: { alertId: String(a.id) } },
       h('span', { class: 'level' }, a.tension_level), ` · ${methodLabel(a.method, a.method_name).replace(/ \(.*/, '')}`,
       h('span', { class: 'meta' }, `${windowText(a)} · ${where}`),
-      h('span', { class: 'meta' }, `observed ${obs}, expected ${expectedText(a)}${a.strands && a.strands.length ? ' · ' + a.strands.map(humanise).join(', ') : ''}`));
+      h('span', { class: 'meta' }, `observed ${obs}, expected ${expectedText({ expected: a.expected })}${a.strands && a.strands.length ? ' · ' + a.strands.map(humanise).join(', ') : ''}`));
     // The panel opens first, so that the map fits the alert into the room it leaves.
     b.addEventListener('click', () => { selectAlert(a.id, true); requestAnimationFrame(() => { map.resize(); flyToAlert(a); }); });
     el.alerts.append(h('li', {}, b));
