@@ -134,3 +134,31 @@ func TestEvidenceRows(t *testing.T) {
 		t.Errorf("no evidence: got %q", rows)
 	}
 }
+
+// TestAlertFigures: the alert's JSON keeps a small p-value exact and a small expected
+// count above 0 (both were rounded to 0).
+func TestAlertFigures(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		v, wantExpect float64
+	}{
+		{"a count", 12.434, 12.43},
+		{"below one, two significant figures", 0.0123, 0.012},
+		{"a sparse series' expectation", 1.23e-8, 1.2e-8},
+		{"nothing", 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := roundExpected(c.v); got != c.wantExpect {
+				t.Errorf("roundExpected(%g) = %g, want %g", c.v, got, c.wantExpect)
+			}
+		})
+	}
+	if p := exactFloat(2e-12); p == nil || *p != 2e-12 {
+		t.Errorf("exactFloat(2e-12) = %v", p)
+	}
+	for _, v := range []float64{math.NaN(), math.Inf(1)} {
+		if p := exactFloat(v); p != nil {
+			t.Errorf("exactFloat(%g) = %v, want nil", v, *p)
+		}
+	}
+}
