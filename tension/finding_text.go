@@ -107,7 +107,7 @@ func (f *Finding) BaselineText() string {
 		}
 		return fmt.Sprintf("the %s days %s, %s", NumberWord(DefaultEARSBaseline), when, DayRange(first, last))
 	case MethodScan:
-		return "each place's and each day's share of all the reports the scan reads, as if place and time were unrelated"
+		return "the places' and days' totals over the scan's period, as if place and time were unrelated"
 	case MethodUplift:
 		if i := strings.LastIndex(f.Detail, upliftAgainst); i >= 0 { // the last: an event's name may hold the words
 			return f.Detail[i+len(upliftAgainst):]

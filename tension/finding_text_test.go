@@ -101,7 +101,7 @@ func TestFindingTexts(t *testing.T) {
 			"EARS C1", "1 day, 10 Jul 2016", "the seven days before, 3–9 Jul 2016"},
 		{"scan",
 			Finding{Method: MethodScan, WindowFrom: day("2016-06-28"), WindowTo: day("2016-07-04")},
-			"space-time permutation scan", "7 days, 28 Jun – 4 Jul 2016", "each place's and each day's share of all the reports the scan reads, as if place and time were unrelated"},
+			"space-time permutation scan", "7 days, 28 Jun – 4 Jul 2016", "the places' and days' totals over the scan's period, as if place and time were unrelated"},
 		{"uplift: the issue's 4 days, not 14",
 			Finding{Method: MethodUplift, WindowFrom: day("2016-06-24"), WindowTo: day("2016-06-27"),
 				Detail: "After Protest, against the closure (local), the 4 days from 24 Jun 2016 (the event day) to 27 Jun 2016, against the four weeks before, 27 May – 23 Jun 2016"},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -122,7 +123,7 @@ type upliftWindowJSON struct {
 	Length   int             `json:"length"` // the window's configured length in days
 	From     string          `json:"from"`
 	To       string          `json:"to"`
-	Text     string          `json:"text"` // "4 days, 24–27 Jun 2016"
+	Text     string          `json:"text"` // "14 days, 24 Jun – 7 Jul 2016"; "4 of 14 days so far, 24–27 Jun 2016"
 	Observed *int            `json:"observed"`
 	LastYear *comparisonJSON `json:"last_year"`
 	Prior    *comparisonJSON `json:"prior"`
@@ -140,6 +141,15 @@ type comparisonJSON struct {
 	CIHigh   *float64 `json:"ci_high"`
 }
 
+// windowDays says the days a window covers, and its length while it is not yet
+// complete: "14 days", "4 of 14 days so far".
+func windowDays(covered, length int) string {
+	if covered < length {
+		return fmt.Sprintf("%d of %d days so far", covered, length)
+	}
+	return tension.DaysWord(covered)
+}
+
 // eventUplifts shapes the engine's uplift results; a series' days count from its
 // own start, which eventDay maps to the event's day. For a role that may not see
 // small numbers, counts are withheld or rounded and the statistics made from them
@@ -154,7 +164,7 @@ func eventUplifts(d disclosure, e *tension.TriggerEventDetail) []upliftJSON {
 			obs := d.count(w.Observed)
 			covered := w.LastDay - w.FirstDay + 1
 			wj := upliftWindowJSON{Days: covered, Length: w.Days, From: dayOf(w.FirstDay), To: dayOf(w.LastDay), Observed: obs,
-				Text: tension.DaysWord(covered) + ", " + tension.DayRange(dateOf(w.FirstDay), dateOf(w.LastDay))}
+				Text: windowDays(covered, w.Days) + ", " + tension.DayRange(dateOf(w.FirstDay), dateOf(w.LastDay))}
 			cmp := func(c tension.UpliftComparison, words string) *comparisonJSON {
 				if !c.Available {
 					return nil
