@@ -779,8 +779,7 @@ func upliftFinding(e TriggerEvent, res UpliftResult, start time.Time, o EngineOp
 			return &Finding{Method: MethodUplift, Key: fmt.Sprintf("event:%d:%s", e.ID, strandKey(res.Name)), Strands: strandList(res.Name),
 				WindowFrom: start.AddDate(0, 0, w.FirstDay), WindowTo: start.AddDate(0, 0, w.LastDay),
 				Observed: float64(w.Observed), Expected: c.Expected, P: c.P, Recurrence: math.NaN(), Score: c.Ratio,
-				Detail: fmt.Sprintf("%d days after %s (%s), against %d to %d", w.Days, e.Description, e.Scope,
-					c.FirstDay-w.FirstDay, c.LastDay-w.FirstDay)}
+				Detail: upliftDetail(e, w, c, start)}
 		}
 	}
 	return nil

@@ -2,8 +2,10 @@ package tension
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
 	"gonum.org/v1/gonum/mathext"
@@ -395,6 +397,30 @@ func upliftBD0(x, np float64) float64 {
 		}
 	}
 	return x*math.Log(x/np) + np - x
+}
+
+// upliftDetail says what an uplift finding compared, in dates: "After Referendum
+// result (national), the 4 days from 24 Jun 2016 (the event day) to 27 Jun 2016,
+// against the four weeks before, 27 May – 23 Jun 2016". The days are those the window covers,
+// fewer than its configured length while the event is recent; start is the date of
+// the series' day 0.
+func upliftDetail(e TriggerEvent, w UpliftWindow, c UpliftComparison, start time.Time) string {
+	day := func(i int) time.Time { return start.AddDate(0, 0, i) }
+	event := day(w.FirstDay).Format("2 Jan 2006")
+	var window string
+	if n := w.LastDay - w.FirstDay + 1; n <= 1 {
+		window = "the event day, " + event
+	} else {
+		window = fmt.Sprintf("the %d days from %s (the event day) to %s", n, event, day(w.LastDay).Format("2 Jan 2006"))
+	}
+	var baseline string
+	if c.LastDay == w.FirstDay-1 { // the days just before the event
+		baseline = "the " + PeriodWords(c.LastDay-c.FirstDay+1) + " before"
+	} else {
+		baseline = "the same days a year earlier"
+	}
+	baseline += ", " + DayRange(day(c.FirstDay), day(c.LastDay))
+	return fmt.Sprintf("After %s (%s), %s%s%s", e.Description, e.Scope, window, upliftAgainst, baseline)
 }
 
 // upliftComparisonJSON is UpliftComparison as JSON, where an infinite or undefined

@@ -46,7 +46,12 @@ type alertJSON struct {
 	Expected       float64              `json:"expected"`
 	Upper          *float64             `json:"upper"`
 	Ratio          *float64             `json:"ratio"`
-	PValue         *float64             `json:"p_value"`
+	PValue         *float64             `json:"p_value"` // exact: a very small p-value is not rounded to 0
+	PText          string               `json:"p_text,omitempty"`
+	MethodName     string               `json:"method_name"`
+	Days           int                  `json:"days"`          // the days the window covers
+	WindowText     string               `json:"window_text"`   // "7 days, 1–7 Jul 2016"
+	BaselineText   string               `json:"baseline_text"` // where the expected count comes from, in words
 	RecurrenceDays *float64             `json:"recurrence_days"`
 	AssessmentID   *int64               `json:"assessment_id"`
 	EventID        int64                `json:"event_id,omitempty"` // the trigger event an uplift alert measured
@@ -62,6 +67,24 @@ func optFloat(v float64, digits int) *float64 {
 	p := math.Pow(10, float64(digits))
 	r := math.Round(v*p) / p
 	return &r
+}
+
+// exactFloat is v as JSON holds it: nil for NaN or an infinity, else v unrounded.
+func exactFloat(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// roundExpected rounds an expected count to two decimals, or below 1 to two
+// significant figures, so that a small expectation does not read as 0.
+func roundExpected(v float64) float64 {
+	if v >= 1 || v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return math.Round(v*100) / 100
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 2, 64), 64)
+	return r
 }
 
 // areaBounds are the stored areas' bounds by code, for the alerts' bboxes.
@@ -129,9 +152,13 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 		FirstSeen: a.FirstSeen.Format(time.DateOnly), LastSeen: a.LastSeen.Format(time.DateOnly),
 		WindowFrom: a.WindowFrom.Format(time.DateOnly), WindowTo: a.WindowTo.Format(time.DateOnly),
 		AreaLevel: a.AreaLevel, Areas: nonNil(a.Areas), Strands: nonNil(a.Strands), Cells: []string{},
-		Observed: obs, Suppressed: obs == nil, Expected: math.Round(a.Expected*100) / 100,
-		Upper: optFloat(a.Upper, 2), PValue: optFloat(a.P, 6), RecurrenceDays: optFloat(a.Recurrence, 1), BBox: s.alertBBox(a, areas),
+		Observed: obs, Suppressed: obs == nil, Expected: roundExpected(a.Expected),
+		Upper: optFloat(a.Upper, 2), PValue: exactFloat(a.P), RecurrenceDays: optFloat(a.Recurrence, 1), BBox: s.alertBBox(a, areas),
 		EventID: tension.EventOfAlertKey(a.Key)}
+	if j.PValue != nil {
+		j.PText = tension.FormatP(*j.PValue)
+	}
+	j.MethodName, j.Days, j.WindowText, j.BaselineText = a.MethodName(), a.Days(), a.WindowText(), a.BaselineText()
 	if obs != nil {
 		j.Ratio = optFloat(float64(*obs)/a.Expected, 2)
 	}
@@ -346,7 +373,7 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, hotspotJSON{Cell: geo.CellString(h.Cell), Lat: round6(ll.Lat), Lon: round6(ll.Lng), Count: d.count(h.Count),
 			Z: math.Round(h.Z*1000) / 1000, P: h.P, Confidence: h.Confidence, Category: h.Category,
-			TrendZ: optFloat(h.TrendZ, 3), TrendP: optFloat(h.TrendP, 6)})
+			TrendZ: optFloat(h.TrendZ, 3), TrendP: exactFloat(h.TrendP)})
 	}
 	answer := map[string]any{"resolution": res, "run_id": runID, "hotspots": out}
 	if runID != 0 {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -118,9 +119,11 @@ type upliftJSON struct {
 }
 
 type upliftWindowJSON struct {
-	Days     int             `json:"days"`
+	Days     int             `json:"days"`   // the days covered: fewer than Length while the event is recent
+	Length   int             `json:"length"` // the window's configured length in days
 	From     string          `json:"from"`
 	To       string          `json:"to"`
+	Text     string          `json:"text"` // "14 days, 24 Jun – 7 Jul 2016"; "4 of 14 days so far, 24–27 Jun 2016"
 	Observed *int            `json:"observed"`
 	LastYear *comparisonJSON `json:"last_year"`
 	Prior    *comparisonJSON `json:"prior"`
@@ -129,12 +132,22 @@ type upliftWindowJSON struct {
 type comparisonJSON struct {
 	From     string   `json:"from"`
 	To       string   `json:"to"`
+	Text     string   `json:"text"` // the baseline in words: "the four weeks before (27 May – 23 Jun 2016)"
 	Baseline *int     `json:"baseline"`
 	Expected *float64 `json:"expected"`
 	Ratio    *float64 `json:"ratio"`
 	P        *float64 `json:"p_value"`
 	CILow    *float64 `json:"ci_low"`
 	CIHigh   *float64 `json:"ci_high"`
+}
+
+// windowDays says the days a window covers, and its length while it is not yet
+// complete: "14 days", "4 of 14 days so far".
+func windowDays(covered, length int) string {
+	if covered < length {
+		return fmt.Sprintf("%d of %d days so far", covered, length)
+	}
+	return tension.DaysWord(covered)
 }
 
 // eventUplifts shapes the engine's uplift results; a series' days count from its
@@ -144,23 +157,28 @@ type comparisonJSON struct {
 func eventUplifts(d disclosure, e *tension.TriggerEventDetail) []upliftJSON {
 	out := []upliftJSON{}
 	for _, u := range e.Uplifts {
-		dayOf := func(i int) string { return e.Day.AddDate(0, 0, i-u.EventDay).Format(time.DateOnly) }
+		dateOf := func(i int) time.Time { return e.Day.AddDate(0, 0, i-u.EventDay) }
+		dayOf := func(i int) string { return dateOf(i).Format(time.DateOnly) }
 		uj := upliftJSON{Strand: u.Name, Windows: []upliftWindowJSON{}}
 		for _, w := range u.Windows {
 			obs := d.count(w.Observed)
-			wj := upliftWindowJSON{Days: w.Days, From: dayOf(w.FirstDay), To: dayOf(w.LastDay), Observed: obs}
-			cmp := func(c tension.UpliftComparison) *comparisonJSON {
+			covered := w.LastDay - w.FirstDay + 1
+			wj := upliftWindowJSON{Days: covered, Length: w.Days, From: dayOf(w.FirstDay), To: dayOf(w.LastDay), Observed: obs,
+				Text: windowDays(covered, w.Days) + ", " + tension.DayRange(dateOf(w.FirstDay), dateOf(w.LastDay))}
+			cmp := func(c tension.UpliftComparison, words string) *comparisonJSON {
 				if !c.Available {
 					return nil
 				}
-				cj := &comparisonJSON{From: dayOf(c.FirstDay), To: dayOf(c.LastDay), Baseline: d.count(c.Baseline)}
+				cj := &comparisonJSON{From: dayOf(c.FirstDay), To: dayOf(c.LastDay), Baseline: d.count(c.Baseline),
+					Text: words + " (" + tension.DayRange(dateOf(c.FirstDay), dateOf(c.LastDay)) + ")"}
 				if obs != nil && cj.Baseline != nil {
-					cj.Expected, cj.Ratio, cj.P = optFloat(c.Expected, 2), optFloat(c.Ratio, 3), optFloat(c.P, 6)
+					cj.Expected, cj.Ratio, cj.P = optFloat(c.Expected, 2), optFloat(c.Ratio, 3), exactFloat(c.P)
 					cj.CILow, cj.CIHigh = optFloat(c.CILow, 3), optFloat(c.CIHigh, 3)
 				}
 				return cj
 			}
-			wj.LastYear, wj.Prior = cmp(w.LastYear), cmp(w.Prior)
+			wj.LastYear = cmp(w.LastYear, "the same days a year earlier")
+			wj.Prior = cmp(w.Prior, "the "+tension.PeriodWords(w.Prior.LastDay-w.Prior.FirstDay+1)+" before")
 			uj.Windows = append(uj.Windows, wj)
 		}
 		out = append(out, uj)

@@ -349,9 +349,11 @@ func TestTriggerEvents(t *testing.T) {
 		Uplifts []struct {
 			Strand  string
 			Windows []struct {
-				Days     int
-				Observed *int
-				Prior    *struct{ Baseline *int }
+				Days, Length int
+				From, To     string
+				Text         string
+				Observed     *int
+				Prior        *struct{ Baseline *int }
 			}
 		}
 		Daily struct {
@@ -387,6 +389,26 @@ func TestTriggerEvents(t *testing.T) {
 	if page.status != 200 || !strings.Contains(string(page.body), "Graffiti on the community centre") {
 		t.Errorf("the event page: %s", page)
 	}
+	// Each window says the days it covers, as dates, and how many: never a
+	// configured 14 days over fewer days.
+	for _, w := range got.Uplifts[0].Windows {
+		from, _ := time.Parse(time.DateOnly, w.From)
+		to, _ := time.Parse(time.DateOnly, w.To)
+		covered := int(to.Sub(from).Hours()/24) + 1
+		text := tension.DaysWord(covered) + ", " + tension.DayRange(from, to)
+		if covered < w.Length {
+			text = fmt.Sprintf("%d of %d days so far, %s", covered, w.Length, tension.DayRange(from, to))
+		}
+		if w.Days != covered || w.Days > w.Length || w.Text != text {
+			t.Errorf("window %s to %s: days %d of %d, %q; want %d covered, %q", w.From, w.To, w.Days, w.Length, w.Text, covered, text)
+		}
+		if !strings.Contains(string(page.body), text) {
+			t.Errorf("the event page lacks the window %q", text)
+		}
+	}
+	if strings.Contains(string(page.body), "p 0.000") {
+		t.Error(`the event page says "p 0.000"`)
+	}
 
 	// The rise after the event, citywide: the alerts name the event and span every
 	// area; the engine's draft (high) and a person's (medium) both answer to it.
@@ -394,9 +416,9 @@ func TestTriggerEvents(t *testing.T) {
 	alerts := e.runEngineWith(func(*tension.Report) []tension.Finding {
 		return []tension.Finding{
 			{Method: tension.MethodUplift, Key: fmt.Sprintf("event:%d:", ev.Event.ID), Observed: 40, Expected: 20, P: 1e-5, Recurrence: math.NaN(),
-				WindowFrom: evDay, WindowTo: evDay.AddDate(0, 0, 13), Detail: "14 days after Graffiti on the community centre (local)"},
+				WindowFrom: evDay, WindowTo: evDay.AddDate(0, 0, 13), Detail: "After Graffiti on the community centre (local), the 14 days from 10 Jun 2026 (the event day) to 23 Jun 2026, against the four weeks before, 13 May – 9 Jun 2026"},
 			{Method: tension.MethodUplift, Key: fmt.Sprintf("event:%d:race", ev.Event.ID), Strands: []string{"race"}, Observed: 15, Expected: 10,
-				P: 0.03, Recurrence: math.NaN(), WindowFrom: evDay, WindowTo: evDay.AddDate(0, 0, 13), Detail: "14 days after Graffiti on the community centre (local)"},
+				P: 2e-12, Recurrence: math.NaN(), WindowFrom: evDay, WindowTo: evDay.AddDate(0, 0, 3), Detail: "After Graffiti on the community centre (local), the 4 days from 10 Jun 2026 (the event day) to 13 Jun 2026, against the four weeks before, 13 May – 9 Jun 2026"},
 		}
 	})
 	var west, south, east, north float64
@@ -413,9 +435,33 @@ func TestTriggerEvents(t *testing.T) {
 				EventID      int64     `json:"event_id"`
 				BBox         []float64 `json:"bbox"`
 				TensionLevel string    `json:"tension_level"`
+				PValue       *float64  `json:"p_value"`
+				PText        string    `json:"p_text"`
+				MethodName   string    `json:"method_name"`
+				Days         int       `json:"days"`
+				WindowText   string    `json:"window_text"`
+				BaselineText string    `json:"baseline_text"`
 			}
 		}
 		e.getJSON(council, fmt.Sprintf("/api/v1/alerts/%d", a.ID), &got)
+		// The alert reads right: its method by name, the days it covers, its baseline in
+		// words and a p-value of 2e-12 as it is (it was rounded to 0).
+		want := struct {
+			p          float64
+			pText      string
+			days       int
+			windowText string
+		}{1e-5, "1.0e-5", 14, "14 days, 10–23 Jun 2026"}
+		if len(a.Strands) > 0 {
+			want.p, want.pText, want.days, want.windowText = 2e-12, "2.0e-12", 4, "4 days, 10–13 Jun 2026"
+		}
+		if got.Alert.PValue == nil || *got.Alert.PValue != want.p || got.Alert.PText != want.pText || got.Alert.Days != want.days ||
+			got.Alert.WindowText != want.windowText || got.Alert.MethodName != "trigger-event uplift" ||
+			got.Alert.BaselineText != "the four weeks before, 13 May – 9 Jun 2026" {
+			t.Errorf("the uplift alert %d reads p %v %q, %q, %d days %q, baseline %q; want p %v %q, %d days %q and the four weeks before",
+				a.ID, got.Alert.PValue, got.Alert.PText, got.Alert.MethodName, got.Alert.Days, got.Alert.WindowText, got.Alert.BaselineText,
+				want.p, want.pText, want.days, want.windowText)
+		}
 		if got.Alert.EventID != ev.Event.ID || len(got.Alert.BBox) != 4 || math.Abs(got.Alert.BBox[0]-west) > 1e-5 || math.Abs(got.Alert.BBox[1]-south) > 1e-5 ||
 			math.Abs(got.Alert.BBox[2]-east) > 1e-5 || math.Abs(got.Alert.BBox[3]-north) > 1e-5 {
 			t.Errorf("the citywide alert %d: event %d, bbox %v; want event %d and every area's bound %v", a.ID, got.Alert.EventID, got.Alert.BBox,

@@ -141,8 +141,11 @@ func eventChart(e *tension.TriggerEventDetail, daily map[string]any, d disclosur
 		return ""
 	}
 	c := chart.ObservedExpected{Title: "Reports each day around the event", ID: "eventdaily", YLabel: "Reports a day", Note: roundingNote(d),
-		Desc:          "Reports a day from four weeks before the event to four weeks after, with the same days a year earlier as a line.",
 		ExpectedLabel: "The same days a year earlier"}
+	first, _ := time.Parse(time.DateOnly, days[0]["day"].(string))
+	last, _ := time.Parse(time.DateOnly, days[len(days)-1]["day"].(string))
+	c.Desc = "Reports a day over the " + tension.DaysWord(len(days)) + " " + tension.DayRange(first, last) + ", around the event on " +
+		e.Day.Format("2 Jan 2006") + ", with the same days a year earlier as a line."
 	for i, row := range days {
 		t, _ := time.Parse(time.DateOnly, row["day"].(string))
 		c.Times = append(c.Times, t)
@@ -150,7 +153,16 @@ func eventChart(e *tension.TriggerEventDetail, daily map[string]any, d disclosur
 		c.Expected = append(c.Expected, countValue(row["year_before"].(*int)))
 		if t.Equal(e.Day) {
 			c.Markers = append(c.Markers, chart.Marker{At: i, Label: "the event"})
-			c.Bands = append(c.Bands, chart.Band{From: i, To: min(i+13, len(days)-1), Label: "two weeks after"})
+			// The band says the days there are: fewer than two weeks while the event is recent.
+			to := min(i+13, len(days)-1)
+			label := "the two weeks from the event"
+			switch n := to - i + 1; {
+			case n == 1:
+				label = "the event day"
+			case n < 14:
+				label = "the " + tension.DaysWord(n) + " since the event"
+			}
+			c.Bands = append(c.Bands, chart.Band{From: i, To: to, Label: label})
 		}
 	}
 	return c.SVG()

@@ -129,37 +129,42 @@ func (s *Server) assessmentPage(w http.ResponseWriter, r *http.Request, status i
 	return nil
 }
 
-// evidenceRows turns an alert's evidence into labelled figures for the page.
+// evidenceRows turns an alert's evidence, as its assessment keeps it, into labelled
+// figures for the page, in the words the map's alert panel uses.
 func evidenceRows(ev map[string]any) [][2]string {
+	if len(ev) == 0 {
+		return nil
+	}
+	num := func(k string) (float64, bool) { v, ok := ev[k].(float64); return v, ok }
+	str := func(k string) string { s, _ := ev[k].(string); return s }
+	day := func(k string) time.Time { t, _ := time.Parse(time.DateOnly, str(k)); return t }
+	f := &tension.Finding{Method: str("method"), Detail: str("detail"), WindowFrom: day("window_from"), WindowTo: day("window_to")}
 	var out [][2]string
-	add := func(label, key string, format func(any) string) {
-		if v, ok := ev[key]; ok && v != nil {
-			out = append(out, [2]string{label, format(v)})
+	add := func(label, value string) {
+		if value != "" {
+			out = append(out, [2]string{label, value})
 		}
 	}
-	num := func(digits int) func(any) string {
-		return func(v any) string {
-			f, ok := v.(float64)
-			if !ok {
-				return fmt.Sprint(v)
-			}
-			return strconv.FormatFloat(f, 'f', digits, 64)
-		}
+	if f.Method != "" {
+		add("Method", upperFirst(f.MethodName()))
 	}
-	str := func(v any) string { return fmt.Sprint(v) }
-	add("Method", "method", str)
-	add("Finding", "detail", str)
-	add("Observed", "observed", num(0))
-	add("Expected", "expected", num(1))
-	add("p-value", "p_value", func(v any) string {
-		if f, ok := v.(float64); ok && f < 0.0001 {
-			return "< 0.0001"
-		}
-		return num(4)(v)
-	})
-	add("Recurrence interval (days)", "recurrence_days", num(0))
-	add("Window from", "window_from", str)
-	add("Window to", "window_to", str)
+	add("Finding", f.Detail)
+	if !f.WindowFrom.IsZero() && !f.WindowTo.IsZero() {
+		add("Window", f.WindowText())
+	}
+	if v, ok := num("observed"); ok {
+		add("Observed", strconv.FormatFloat(v, 'f', 0, 64))
+	}
+	if v, ok := num("expected"); ok {
+		f.Expected = v
+		add("Expected", expectedText(f))
+	}
+	if v, ok := num("p_value"); ok {
+		add("p-value", tension.FormatP(v))
+	}
+	if v, ok := num("recurrence_days"); ok {
+		add("Recurrence", "once in "+strconv.FormatFloat(v, 'f', 0, 64)+" days")
+	}
 	return out
 }
 
@@ -534,7 +539,16 @@ func (s *Server) handleEventPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "event.html", map[string]any{"E": e, "Uplifts": eventUplifts(d, e), "Daily": daily, "ChartSVG": eventChart(e, daily, d),
+	uplifts := eventUplifts(d, e)
+	priorText := ""
+	for _, u := range uplifts {
+		for _, w := range u.Windows {
+			if w.Prior != nil && priorText == "" {
+				priorText = w.Prior.Text
+			}
+		}
+	}
+	s.render(w, r, "event.html", map[string]any{"E": e, "Uplifts": uplifts, "PriorText": priorText, "Daily": daily, "ChartSVG": eventChart(e, daily, d),
 		"Assessments": linked, "CanEdit": who.Is(access.AssessmentEditors...), "Exact": d.exact})
 	return nil
 }

@@ -304,22 +304,14 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.Format(time.DateOnly)
 	},
-	// change writes one field's change in an assessment's history.
-	"change": func(v any) string {
-		switch c := v.(type) {
-		case map[string]any:
-			from, to := shortValue(c["from"]), shortValue(c["to"])
-			if from == "" {
-				return to
-			}
-			return from + " → " + to
-		case string:
-			return c
-		case float64:
-			return strconv.FormatFloat(c, 'f', -1, 64)
-		}
-		return shortValue(v)
-	},
+	// pvalue writes a p-value with two significant figures however small.
+	"pvalue": pValue,
+	// level names an area level ("LSOA", "Ward").
+	"level": levelName,
+	// actor names who did something ("alice at the command line").
+	"actor": actorName,
+	// history says an entry of an assessment's history as a sentence.
+	"history": historyLine,
 	"json": func(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)

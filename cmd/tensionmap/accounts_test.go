@@ -47,7 +47,7 @@ func (c *cli) runIn(stdin string, args ...string) (int, string, string) {
 	c.tb.Helper()
 	var out, errOut bytes.Buffer
 	env := &Env{Config: DefaultConfig(), Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
-		Getenv: func(k string) string { return c.env[k] }}
+		Getenv: func(k string) string { return c.env[k] }, User: c.osUser}
 	code := Main(context.Background(), env, args)
 	return code, out.String(), errOut.String()
 }
@@ -328,12 +328,18 @@ func TestUsersCommands(t *testing.T) {
 		t.Error("a password hash appears in the audit log or the users list")
 	}
 
-	// Without $USER the actor is cli:unknown.
+	// Without $USER the actor is the OS user, or plain cli when that cannot be told
+	// (it was cli:unknown).
 	delete(c.env, "USER")
-	c.must("users", "disable", "abrown")
-	if es := c.auditJSON("--action", "users.disable", "--limit", "1"); len(es) != 1 || es[0].Actor != "cli:unknown" {
-		t.Errorf("without $USER: %+v; want actor cli:unknown", es)
+	for _, tc := range []struct{ osUser, want string }{{"carol", "cli:carol"}, {"", "cli"}} {
+		c.cli.osUser = func() string { return tc.osUser }
+		c.must("users", "enable", "abrown")
+		c.must("users", "disable", "abrown")
+		if es := c.auditJSON("--action", "users.disable", "--limit", "1"); len(es) != 1 || es[0].Actor != tc.want {
+			t.Errorf("without $USER, OS user %q: %+v; want actor %s", tc.osUser, es, tc.want)
+		}
 	}
+	c.cli.osUser = nil
 }
 
 func TestUsersDemo(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/user"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -118,13 +119,31 @@ func parseDaysDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// cliActor names the person at the command line in the audit log.
+// cliActor names the person at the command line in the audit log and the records
+// they make: "cli:alice" for the login $USER names, else the OS user that runs the
+// command (os/user: $USER is unset under make, cron and containers), else "cli".
 func cliActor(env *Env) string {
-	user := strings.TrimSpace(env.Getenv("USER"))
-	if user == "" {
-		user = "unknown"
+	name := strings.TrimSpace(env.Getenv("USER"))
+	if name == "" {
+		lookup := env.User
+		if lookup == nil {
+			lookup = osUser
+		}
+		name = strings.TrimSpace(lookup())
 	}
-	return "cli:" + user
+	if name == "" {
+		return "cli"
+	}
+	return "cli:" + name
+}
+
+// osUser is the name of the OS user running the process, "" when it cannot be told.
+func osUser() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	return u.Username
 }
 
 // recordAudit appends an entry for a change made at the command line. The change is

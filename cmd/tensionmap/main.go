@@ -37,6 +37,8 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// User names the OS user running the command, "" when unknown; nil asks os/user.
+	User func() string
 }
 
 // exitError carries an exit status other than 1.

@@ -21,8 +21,9 @@ import (
 // cli runs the binary's Main in-process with its own environment and returns the
 // exit status and what it printed.
 type cli struct {
-	tb  testing.TB
-	env map[string]string
+	tb     testing.TB
+	env    map[string]string
+	osUser func() string // the OS user, when a test sets it
 }
 
 func newCLI(tb testing.TB) *cli {
@@ -47,7 +48,7 @@ func (c *cli) run(args ...string) (int, string, string) {
 	c.tb.Helper()
 	var out, errOut bytes.Buffer
 	env := &Env{Config: DefaultConfig(), Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
-		Getenv: func(k string) string { return c.env[k] }}
+		Getenv: func(k string) string { return c.env[k] }, User: c.osUser}
 	code := Main(context.Background(), env, args)
 	return code, out.String(), errOut.String()
 }

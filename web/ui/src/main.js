@@ -14,7 +14,7 @@ import {
   CATEGORIES, TENSION, NEAR_REPEAT, baseStyle, classBreaks, dataLayers, fillColor, humanise, layerGroups, legend,
   levelLabel, sourceOfGroup,
 } from './style.js';
-import { Panel, normaliseArea, normaliseCell, methodLabel } from './panel.js';
+import { Panel, normaliseArea, normaliseCell, methodLabel, windowText, expectedText } from './panel.js';
 import { h, clear, number, dayLabel } from './dom.js';
 
 const app = document.getElementById('tm-map');
@@ -565,9 +565,9 @@ async function loadAlerts() {
     const where = a.areas && a.areas.length ? a.areas.slice(0, 3).join(', ') + (a.areas.length > 3 ? '…' : '')
       : a.cells && a.cells.length ? `${a.cells.length} hexagon${a.cells.length === 1 ? '' : 's'}` : 'everywhere';
     const b = h('button', { type: 'button', class: `level-${a.tension_level}`, dataset: { alertId: String(a.id) } },
-      h('span', { class: 'level' }, a.tension_level), ` · ${methodLabel(a.method).replace(/ \(.*/, '')}`,
-      h('span', { class: 'meta' }, `${dayLabel(a.window_from)} to ${dayLabel(a.window_to)} · ${where}`),
-      h('span', { class: 'meta' }, `observed ${obs}, expected ${number(a.expected, 1)}${a.strands && a.strands.length ? ' · ' + a.strands.map(humanise).join(', ') : ''}`));
+      h('span', { class: 'level' }, a.tension_level), ` · ${methodLabel(a.method, a.method_name).replace(/ \(.*/, '')}`,
+      h('span', { class: 'meta' }, `${windowText(a)} · ${where}`),
+      h('span', { class: 'meta' }, `observed ${obs}, expected ${expectedText({ expected: a.expected })}${a.strands && a.strands.length ? ' · ' + a.strands.map(humanise).join(', ') : ''}`));
     // The panel opens first, so that the map fits the alert into the room it leaves.
     b.addEventListener('click', () => { selectAlert(a.id, true); requestAnimationFrame(() => { map.resize(); flyToAlert(a); }); });
     el.alerts.append(h('li', {}, b));

@@ -244,16 +244,17 @@ export class Panel {
     const facts = [
       row('Tension level', humanise(a.tension_level || ''), 'tension_level'),
       row('Status', humanise(a.status || ''), 'status'),
-      row('Method', methodLabel(a.method), 'method'),
-      row('Window', `${dayLabel(a.window_from)} to ${dayLabel(a.window_to)}`, 'window'),
+      row('Method', methodLabel(a.method, a.method_name), 'method'),
+      row('Window', windowText(a), 'window'),
       row('Observed', shown(a.observed), 'observed'),
-      row('Expected', a.expected === null || a.expected === undefined ? '–' : number(a.expected, 2), 'expected'),
+      row('Expected', expectedText(a), 'expected'),
     ];
     if (a.ratio !== null && a.ratio !== undefined) facts.push(row('Ratio', number(a.ratio, 2), 'ratio'));
-    if (a.p_value !== null && a.p_value !== undefined) facts.push(row('p-value', a.p_value < 0.0001 ? '< 0.0001' : number(a.p_value, 4), 'p_value'));
+    // The server writes the p-value with two significant figures (tension.FormatP).
+    if (a.p_value !== null && a.p_value !== undefined) facts.push(row('p-value', a.p_text || String(a.p_value), 'p_value'));
     if (a.recurrence_days !== null && a.recurrence_days !== undefined) facts.push(row('Recurrence', `once in ${number(a.recurrence_days)} days`, 'recurrence'));
     facts.push(row('Strands', a.strands && a.strands.length ? a.strands.map(humanise).join(', ') : 'all', 'strands'));
-    if (a.areas && a.areas.length) facts.push(row('Areas', a.areas.join(', '), 'areas'));
+    if (a.areas && a.areas.length) facts.push(row(a.area_level ? `Areas (${levelLabel(a.area_level)})` : 'Areas', a.areas.join(', '), 'areas'));
     if (a.cells && a.cells.length) facts.push(row('Hexagons', String(a.cells.length), 'cells'));
     if (!(a.areas && a.areas.length) && !(a.cells && a.cells.length)) facts.push(row('Where', 'Everywhere: a rise across the whole area', 'where'));
     if (a.event_id) facts.push(h('tr', { dataset: { field: 'event' } }, h('th', { scope: 'row' }, 'Trigger event'), h('td', {}, h('a', { href: `/events/${a.event_id}` }, `Event ${a.event_id}: what was measured after it`))));
@@ -293,7 +294,26 @@ export class Panel {
   }
 }
 
-export function methodLabel(m) {
-  return { farrington: 'Farrington (weekly, against past years)', ears: 'EARS (daily, against recent days)',
-    scan: 'Space-time scan (cluster)', uplift: 'Uplift after a trigger event' }[m] || humanise(m || '');
+// methodLabel names an alert's method: the name the server gives (method_name), else
+// the same names as tension.Finding.MethodName, first letter in capitals.
+export function methodLabel(m, name) {
+  const n = name || { farrington: 'Farrington-flexible (baseline exceedance)', ears: 'EARS C2', scan: 'space-time permutation scan',
+    uplift: 'trigger-event uplift', widespread: 'widespread rise' }[m] || String(m || '').replaceAll('_', ' ');
+  return n.charAt(0).toUpperCase() + n.slice(1);
+}
+
+// windowText says an alert's window as dates and the days it covers: the server's
+// window_text ("7 days, 1–7 Jul 2016"), else the dates.
+export function windowText(a) {
+  if (a.window_text) return a.window_text;
+  return a.window_from === a.window_to ? dayLabel(a.window_from) : `${dayLabel(a.window_from)} to ${dayLabel(a.window_to)}`;
+}
+
+// expectedText writes an alert's expected count with the baseline it comes from:
+// "12.4 (the same weeks of the five years before)".
+export function expectedText(a) {
+  if (a.expected === null || a.expected === undefined) return '–';
+  const v = Number(a.expected);
+  const n = v >= 1 || v === 0 ? number(v, 1) : String(Number(v.toPrecision(2)));
+  return a.baseline_text ? `${n} (${a.baseline_text})` : n;
 }

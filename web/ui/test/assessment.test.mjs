@@ -72,7 +72,11 @@ await runner.run(async () => {
 
   await step('2. choosing the EARS alert opens its panel with "Open an impact assessment"', async () => {
     const panel = await chooseAlert(SMALL, /EARS/);
-    assert.equal(await panel.locator('[data-field=method]').textContent(), 'EARS (daily, against recent days)');
+    assert.equal(await panel.locator('[data-field=method]').textContent(), 'EARS C2');
+    // The window says its days and how many; the expected count, the baseline it comes from.
+    assert.match(await panel.locator('[data-field=window]').textContent(), /^1 day, \d{1,2} [A-Z][a-z]{2} \d{4}$/);
+    assert.match(await panel.locator('[data-field=expected]').textContent(), /\(the seven days ending three days before, .+\)$/);
+    assert.doesNotMatch(await panel.locator('[data-field=p_value]').textContent(), /^0(\.0*)?$/, 'a p-value never reads 0');
     assert.equal(await panel.locator('a.assessment-link').count(), 0, 'no assessment to link to yet');
     await panel.getByRole('button', { name: 'Open an impact assessment' }).waitFor({ state: 'visible' });
   });
@@ -130,7 +134,10 @@ await runner.run(async () => {
     for (const t of [ACTION.description, ACTION.owner, '14 July 2026', 'not yet']) assert.ok(action.includes(t), `the action row "${action}" lacks "${t}"`);
     assert.equal(await rows.first().getByRole('button', { name: 'Mark done' }).count(), 1, 'the action can be marked done');
     const history = await visibleText(page.locator('.history-list'));
-    for (const t of ['created', 'edited', 'action added', 'opened']) assert.ok(history.includes(t), `the history "${history}" lacks "${t}"`);
+    for (const t of ['Created the assessment as a draft from alert', 'Changed the tension level', 'Added the action', 'Opened the assessment.']) {
+      assert.ok(history.includes(t), `the history "${history}" lacks "${t}"`);
+    }
+    for (const raw of ['alert id', 'trigger kind', 'action added']) assert.ok(!history.includes(raw), `the history "${history}" shows the raw "${raw}"`);
     assert.ok(await page.locator('.map-figure svg.chart-map').isVisible(), 'the assessment\'s map is shown');
   });
 

@@ -7,7 +7,7 @@ import {
   weekEnd, weekIndex,
 } from '../src/state.js';
 import { classBreaks, classLabels, fillColor, legend, pick, VIRIDIS, SUPPRESSED } from '../src/style.js';
-import { normaliseCell, normaliseArea, normaliseWeeks } from '../src/panel.js';
+import { expectedText, methodLabel, normaliseCell, normaliseArea, normaliseWeeks, windowText } from '../src/panel.js';
 
 const cfg = {
   role: 'police', today: '2026-06-30', strands: ['race', 'religion', 'sexual_orientation'], sources: ['police', 'third_party'],
@@ -138,4 +138,28 @@ test('API answers in either shape', () => {
   const a = normaliseArea({ area: { code: 'W1', name: 'Ward 1', level: 'ward', count: 5, population: 1000, rate_per_1000: 5 }, weekly: { weeks: [] } });
   assert.deepEqual([a.id, a.count, a.rate, a.weeks.length], ['W1', 5, 5, 0]);
   assert.deepEqual(normaliseWeeks(undefined), []);
+});
+
+test('alert texts: methods by name, windows as dates, expected counts with their baseline', () => {
+  for (const [m, name, want] of [
+    ['farrington', undefined, 'Farrington-flexible (baseline exceedance)'],
+    ['ears', undefined, 'EARS C2'],
+    ['ears', 'EARS C1', 'EARS C1'],
+    ['scan', 'space-time permutation scan', 'Space-time permutation scan'],
+    ['uplift', undefined, 'Trigger-event uplift'],
+    ['widespread', undefined, 'Widespread rise'],
+    ['knox_table', undefined, 'Knox table'],
+  ]) assert.equal(methodLabel(m, name), want, `${m} ${name}`);
+  for (const [a, want] of [
+    [{ window_text: '7 days, 1–7 Jul 2016', window_from: '2016-07-01', window_to: '2016-07-07' }, '7 days, 1–7 Jul 2016'],
+    [{ window_from: '2016-07-01', window_to: '2016-07-07' }, '1 Jul 2016 to 7 Jul 2016'],
+    [{ window_from: '2016-07-07', window_to: '2016-07-07' }, '7 Jul 2016'],
+  ]) assert.equal(windowText(a), want);
+  for (const [a, want] of [
+    [{ expected: 12.43, baseline_text: 'the same weeks of the five years before' }, '12.4 (the same weeks of the five years before)'],
+    [{ expected: 0.0000000123, baseline_text: 'the same weeks of the five years before' }, '1.2e-8 (the same weeks of the five years before)'],
+    [{ expected: 0.43 }, '0.43'],
+    [{ expected: 1234.5, baseline_text: '' }, '1,234.5'],
+    [{ expected: null }, '–'],
+  ]) assert.equal(expectedText(a), want, JSON.stringify(a));
 });
