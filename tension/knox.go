@@ -668,3 +668,13 @@ func knoxRings(origin h3.Cell, d float64) int {
 	}
 	return int((d+s/math.Sqrt(3))/(s*math.Sqrt(3)/2)*1.15) + 1
 }
+
+// NullReason says why a ratio of the table is not a number: no pairs were expected
+// in its band cell.
+func (t NearRepeatTable) NullReason(field string, index []int) string {
+	if field == "Ratio" && len(index) == 2 && index[0] < len(t.Expected) && index[1] < len(t.Expected[index[0]]) &&
+		t.Expected[index[0]][index[1]] == 0 {
+		return "no pairs expected"
+	}
+	return ""
+}
