@@ -1,0 +1,239 @@
+package postgis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/postgis"
+	"github.com/tensionmap/tensionmap/tension"
+	"github.com/tensionmap/tensionmap/tension/engine"
+)
+
+// sliceReader reads raw incidents from memory.
+type sliceReader struct {
+	rows []geo.RawIncident
+	i    int
+}
+
+func (r *sliceReader) Next() (*geo.RawIncident, error) {
+	if r.i >= len(r.rows) {
+		return nil, io.EOF
+	}
+	r.i++
+	row := r.rows[r.i-1]
+	row.Index, row.Line = r.i-1, r.i
+	return &row, nil
+}
+
+// degenerate is one data set the engine must run over and save.
+type degenerate struct {
+	name      string
+	areas     bool // import the demo town's areas
+	noPop     bool // ... without their populations
+	incidents []geo.RawIncident
+	asOf      time.Time
+}
+
+// point returns an incident at a place and day, of a strand, exactly located.
+func point(ref string, at orb.Point, day time.Time, strand string) geo.RawIncident {
+	return geo.RawIncident{Source: "police", SourceRef: ref, Kind: "crime", Strands: strand, Offence: "test",
+		Occurred: day.Format(time.DateOnly), Lat: fmt.Sprint(at.Lat()), Lon: fmt.Sprint(at.Lon()), Precision: "exact"}
+}
+
+// degenerateCases are the named degenerate data sets and n seeded random ones, placed
+// in the demo town's bound.
+func degenerateCases(b orb.Bound, n int) []degenerate {
+	centre := b.Center()
+	span := func(r *rand.Rand) orb.Point {
+		return orb.Point{b.Min.X() + r.Float64()*(b.Max.X()-b.Min.X()), b.Min.Y() + r.Float64()*(b.Max.Y()-b.Min.Y())}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	var distinct, identical, oneDay, oneStrand []geo.RawIncident
+	for i := range 300 {
+		distinct = append(distinct, point(fmt.Sprintf("D%d", i), span(r), testEnd.AddDate(0, 0, -r.IntN(3*365)), "race"))
+		identical = append(identical, point(fmt.Sprintf("I%d", i), centre, testEnd, "religion"))
+		oneDay = append(oneDay, point(fmt.Sprintf("S%d", i), span(r), testEnd.AddDate(0, 0, -3), "race;religion"))
+		oneStrand = append(oneStrand, point(fmt.Sprintf("R%d", i), span(r), testEnd.AddDate(0, 0, -r.IntN(800)), "race"))
+	}
+	cases := []degenerate{
+		{name: "no data", areas: true, asOf: testEnd},
+		{name: "all points distinct", areas: true, incidents: distinct, asOf: testEnd},
+		{name: "all identical", areas: true, incidents: identical, asOf: testEnd},
+		{name: "one incident", areas: true, incidents: identical[:1], asOf: testEnd},
+		{name: "a single day", areas: true, incidents: oneDay, asOf: testEnd},
+		{name: "no areas", incidents: distinct, asOf: testEnd},
+		{name: "areas with no population", areas: true, noPop: true, incidents: distinct, asOf: testEnd},
+		{name: "strands with no reports", areas: true, incidents: oneStrand, asOf: testEnd},
+		{name: "far in the future", areas: true, incidents: distinct, asOf: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{name: "incident dated in the future", areas: true,
+			incidents: append(slices.Clone(distinct[:50]), point("F1", centre, testEnd.AddDate(1, 0, 0), "race")), asOf: testEnd},
+	}
+	for seed := range n {
+		r := rand.New(rand.NewPCG(uint64(seed), 99))
+		var rows []geo.RawIncident
+		spots := []orb.Point{span(r), span(r), centre}
+		days := 1 + r.IntN(1500)
+		for i := range r.IntN(400) {
+			at := span(r)
+			if r.IntN(3) == 0 { // some at the same few places
+				at = spots[r.IntN(len(spots))]
+			}
+			strand := []string{"race", "religion", "sexual_orientation", "race;religion"}[r.IntN(4)]
+			rows = append(rows, point(fmt.Sprintf("X%d", i), at, testEnd.AddDate(0, 0, -r.IntN(days)), strand))
+		}
+		cases = append(cases, degenerate{name: fmt.Sprintf("random %d", seed), areas: r.IntN(5) > 0, noPop: r.IntN(3) == 0,
+			incidents: rows, asOf: testEnd.AddDate(0, 0, r.IntN(60)-30)})
+	}
+	return cases
+}
+
+// engineConfig is the service's engine configuration with few replicates.
+func testEngineConfig(tb testing.TB) engine.Config {
+	tb.Helper()
+	o := tension.DefaultEngineOptions()
+	o.Strands = geo.DefaultStrands
+	o.Scan.Replicates, o.NearRepeat.Replicates = 19, 19
+	rules, err := tension.ParseRules(tension.DefaultRules, tension.DefaultScale)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return engine.Config{Options: o, Rules: rules, Scale: tension.DefaultScale, DraftLevel: "high", AlertGap: 14 * 24 * time.Hour}
+}
+
+// TestEngineSavesDegenerateData drives the whole engine (tension.Run through
+// engine.Run) and its store over degenerate data: every run saves, done or partial.
+func TestEngineSavesDegenerateData(t *testing.T) {
+	n := 50
+	if testing.Short() {
+		n = 5
+	}
+	g := demo(t, 10)
+	b, _ := geo.AreasBound(g.GeoAreas())
+	cfg := testEngineConfig(t)
+	for _, c := range degenerateCases(b, n) {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := openDB(t)
+			if c.areas {
+				if _, err := db.ImportAreas(ctx, g.GeoAreas()); err != nil {
+					t.Fatal(err)
+				}
+				if !c.noPop {
+					if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			p := newPipeline(t, db, geo.Defaults{})
+			if _, err := p.ingest(ctx, t, &sliceReader{rows: c.incidents}, 100); err != nil {
+				t.Fatal(err)
+			}
+			res, ok, err := engine.Run(ctx, db, cfg, c.asOf, "test")
+			if err != nil || !ok {
+				t.Fatalf("run: ok %v, %v", ok, err)
+			}
+			run, err := db.EngineRun(ctx, res.RunID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Status != "done" && run.Status != "partial" {
+				t.Fatalf("run %s: %s (%s), want done or partial", run.Status, run.Error, run.Failures)
+			}
+			if len(run.Failures) != len(res.Report.Failures) {
+				t.Errorf("run recorded %d failures, the report has %v", len(run.Failures), res.Report.Failures)
+			}
+			if got := run.Counts["findings"]; got != len(res.Report.Findings) {
+				t.Errorf("run recorded %d findings, got %d", got, len(res.Report.Findings))
+			}
+			for _, d := range tension.Detectors() {
+				if _, ok := run.Seconds[d]; !ok {
+					t.Errorf("no seconds recorded for %s: %v", d, run.Seconds)
+				}
+			}
+		})
+	}
+}
+
+// failingSource is the store with some Source methods failing: one returns an
+// error, one panics.
+type failingSource struct {
+	*postgis.DB
+}
+
+func (f failingSource) LocatedIncidents(context.Context, time.Time, time.Time) ([]tension.Located, error) {
+	return nil, errors.New("located incidents are unavailable")
+}
+
+func (f failingSource) TriggerEvents(context.Context, time.Time, time.Time) ([]tension.TriggerEvent, error) {
+	panic("trigger events exploded")
+}
+
+// TestFailingDetectorFailsAlone runs the engine over a store whose near-repeat and
+// uplift reads fail: the other detectors' findings and analyses are saved and the
+// run is partial, listing both with their errors.
+func TestFailingDetectorFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	g := demo(t, 6000)
+	importDemoAreas(t, db, g)
+	p := newPipeline(t, db, geo.Defaults{})
+	if _, err := p.ingest(ctx, t, g.Reader(), 1000); err != nil {
+		t.Fatal(err)
+	}
+	// A burst at one place on the last days, for the working detectors to find.
+	b, _ := geo.AreasBound(g.GeoAreas())
+	var burst []geo.RawIncident
+	for i := range 60 {
+		burst = append(burst, point(fmt.Sprintf("B%d", i), b.Center(), testEnd.AddDate(0, 0, -(i%2)), "race"))
+	}
+	if _, err := p.ingest(ctx, t, &sliceReader{rows: burst}, 100); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testEngineConfig(t)
+	cfg.DraftLevel = ""
+	res, ok, err := engine.Run(ctx, failingSource{db}, cfg, testEnd, "test")
+	if err != nil || !ok {
+		t.Fatalf("run: ok %v, %v", ok, err)
+	}
+	run, err := db.EngineRun(ctx, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, f := range run.Failures {
+		failed = append(failed, f.Detector)
+	}
+	if run.Status != "partial" || !slices.Equal(failed, []string{"near_repeat", "uplift"}) {
+		t.Fatalf("run %s with failures %v; want partial with near_repeat and uplift", run.Status, run.Failures)
+	}
+	for _, f := range run.Failures {
+		if f.Error == "" {
+			t.Errorf("%s failed with no reason", f.Detector)
+		}
+	}
+	// What the other detectors found is stored.
+	alerts, err := db.Alerts(ctx, tension.AlertFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != res.Opened {
+		t.Errorf("%d alerts stored, %d opened", len(alerts), res.Opened)
+	}
+	if len(res.Report.Findings) == 0 || res.Opened == 0 {
+		t.Errorf("%d findings, %d alerts opened: want the working detectors' findings saved", len(res.Report.Findings), res.Opened)
+	}
+	if _, _, runID, hs, err := db.Hotspots(ctx, res.Report.HotspotRes); err != nil || runID != res.RunID || len(hs) == 0 {
+		t.Errorf("hotspots of run %d: %d, %v; want those of run %d", runID, len(hs), err, res.RunID)
+	}
+	if _, _, err := db.NearRepeat(ctx); geo.ErrorCode(err) != geo.ENOTFOUND {
+		t.Errorf("near repeat after its detector failed: %v, want none", err)
+	}
+}
