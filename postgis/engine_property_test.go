@@ -237,3 +237,99 @@ func TestFailingDetectorFailsAlone(t *testing.T) {
 		t.Errorf("near repeat after its detector failed: %v, want none", err)
 	}
 }
+
+// TestBackfillAndClear replays the engine over past weeks: its alerts are the
+// backfill's (never merged with live ones, no drafts), the current-state analyses
+// stay the live run's, and clearing it deletes exactly its alerts.
+func TestBackfillAndClear(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	g := demo(t, 6000)
+	importDemoAreas(t, db, g)
+	p := newPipeline(t, db, geo.Defaults{})
+	if _, err := p.ingest(ctx, t, g.Reader(), 1000); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := geo.AreasBound(g.GeoAreas())
+	var burst []geo.RawIncident
+	for i := range 60 {
+		burst = append(burst, point(fmt.Sprintf("B%d", i), b.Center(), testEnd.AddDate(0, 0, -7-(i%2)), "race"))
+	}
+	if _, err := p.ingest(ctx, t, &sliceReader{rows: burst}, 100); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testEngineConfig(t)
+	cfg.DraftLevel = "low" // a live run drafts for every alert; a backfill for none
+	live, ok, err := engine.Run(ctx, db, cfg, testEnd, "schedule")
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if day, err := db.LastScheduledRun(ctx); err != nil || !day.Equal(testEnd) {
+		t.Errorf("last scheduled run %s, %v; want %s", day, err, testEnd)
+	}
+	liveAlerts, _ := db.Alerts(ctx, tension.AlertFilter{Limit: 1000})
+	drafts := count(t, db, "SELECT count(*) FROM assessments")
+	var progress [][3]int
+	bf, err := engine.Backfill(ctx, db, cfg, engine.BackfillOptions{From: testEnd.AddDate(0, 0, -21), To: testEnd, Every: 7,
+		Progress: func(done, total, alerts int) { progress = append(progress, [3]int{done, total, alerts}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bf.Days != 4 || len(progress) != 4 || progress[3][0] != 4 || progress[3][1] != 4 {
+		t.Fatalf("backfill of %d days, progress %v; want 4", bf.Days, progress)
+	}
+	if bf.Opened == 0 {
+		t.Fatal("the backfill opened no alert over the burst")
+	}
+	mine, err := db.Alerts(ctx, tension.AlertFilter{Limit: 1000, Backfill: bf.ID})
+	if err != nil || len(mine) != bf.Opened {
+		t.Fatalf("%d alerts of the backfill, %v; want %d", len(mine), err, bf.Opened)
+	}
+	for _, a := range mine {
+		if a.BackfillID != bf.ID || a.AssessmentID != 0 {
+			t.Errorf("alert %d: backfill %d, assessment %d; want backfill %d and no draft", a.ID, a.BackfillID, a.AssessmentID, bf.ID)
+		}
+	}
+	if n := count(t, db, "SELECT count(*) FROM assessments"); n != drafts {
+		t.Errorf("%d assessments after the backfill, %d before", n, drafts)
+	}
+	after, _ := db.Alerts(ctx, tension.AlertFilter{Limit: 1000})
+	if len(after) != len(liveAlerts) {
+		t.Errorf("%d live alerts after the backfill, %d before", len(after), len(liveAlerts))
+	}
+	if _, _, runID, _, _ := db.Hotspots(ctx, cfg.Options.HotspotRes); runID != live.RunID {
+		t.Errorf("hotspots of run %d after the backfill, want the live run %d", runID, live.RunID)
+	}
+	runs, err := db.EngineRuns(ctx, tension.RunFilter{Backfill: bf.ID})
+	if err != nil || len(runs) != 5 || runs[len(runs)-1].ID != bf.ID && runs[0].ID != bf.ID {
+		t.Fatalf("backfill runs: %d, %v; want its record and 4 days", len(runs), err)
+	}
+	for _, r := range runs {
+		if r.Status != "done" {
+			t.Errorf("run %d (%s): %s", r.ID, r.Trigger, r.Status)
+		}
+	}
+	top, _ := db.EngineRuns(ctx, tension.RunFilter{})
+	if len(top) != 2 {
+		t.Errorf("%d runs listed without a backfill, want the live run and the backfill", len(top))
+	}
+	if day, _ := db.LastScheduledRun(ctx); !day.Equal(testEnd) {
+		t.Errorf("last scheduled run %s after a backfill", day)
+	}
+	n, err := db.ClearBackfill(ctx, bf.ID)
+	if err != nil || n != bf.Opened {
+		t.Fatalf("cleared %d alerts, %v; want %d", n, err, bf.Opened)
+	}
+	if left := count(t, db, "SELECT count(*) FROM alerts WHERE backfill_id IS NOT NULL"); left != 0 {
+		t.Errorf("%d backfill alerts left", left)
+	}
+	if got, _ := db.Alerts(ctx, tension.AlertFilter{Limit: 1000}); len(got) != len(liveAlerts) {
+		t.Errorf("%d live alerts after clearing, want %d", len(got), len(liveAlerts))
+	}
+	if r, _ := db.EngineRun(ctx, bf.ID); r.Status != "cleared" {
+		t.Errorf("backfill status %s after clearing", r.Status)
+	}
+	if _, err := db.ClearBackfill(ctx, live.RunID); geo.ErrorCode(err) != geo.ENOTFOUND {
+		t.Errorf("clearing a live run: %v, want ENOTFOUND", err)
+	}
+}

@@ -34,7 +34,7 @@ func Bench(ctx context.Context, db Store, cfg Config, bo BenchOptions, w io.Writ
 	if !ok {
 		return fmt.Errorf("engine: bench: another run holds the engine")
 	}
-	fmt.Fprintf(progress, "one run: %s\n", res.Took.Round(time.Millisecond))
+	fmt.Fprintf(progress, "one run: %s %v\n", res.Took.Round(time.Millisecond), res.Report.Seconds)
 	from := bo.AsOf.AddDate(0, 0, -7*(bo.BackfillWeeks-1))
 	days := len(BackfillOptions{From: from, To: bo.AsOf, Every: 7}.Days())
 	// The old way: a live run on each day.
