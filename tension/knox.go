@@ -425,16 +425,28 @@ func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error
 	}
 	colTotal[nt-1] = t.Pairs - prev
 
+	// The time band of every day difference up to the last bound, looked up rather
+	// than searched: the replicates spend their time in this loop.
+	last := o.Days[len(o.Days)-1]
+	col := make([]int32, last+1)
+	for d := range col {
+		j, _ := slices.BinarySearch(o.Days, d)
+		col[d] = int32(j)
+	}
+	type bandPair struct{ i, j, cell int32 }
+	pairs := make([]bandPair, len(near))
+	for p, c := range near {
+		pairs[p] = bandPair{c.i, c.j, band[p] * int32(nt)}
+	}
 	fill := func(dst []int, days []int) {
 		clear(dst)
-		for p, c := range near {
+		for _, c := range pairs {
 			diff := days[c.i] - days[c.j]
 			if diff < 0 {
 				diff = -diff
 			}
-			j, _ := slices.BinarySearch(o.Days, diff)
-			if j < nt-1 {
-				dst[int(band[p])*nt+j]++
+			if diff <= last {
+				dst[int(c.cell)+int(col[diff])]++
 			}
 		}
 		// The last column: row totals less the other columns; then the last row:

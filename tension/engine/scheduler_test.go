@@ -17,7 +17,7 @@ type recordingStore struct {
 }
 
 func (s *recordingStore) LastScheduledRun(context.Context) (time.Time, error) { return s.last, nil }
-func (s *recordingStore) DataVersion(context.Context) (int64, error)           { return 1, nil }
+func (s *recordingStore) DataVersion(context.Context) (int64, error)          { return 1, nil }
 func (s *recordingStore) StartEngineRun(context.Context, time.Time, string, map[string]any) (int64, func(map[string]int, error) error, bool, error) {
 	s.starts++
 	return 0, nil, false, nil
