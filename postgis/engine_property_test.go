@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -40,6 +41,9 @@ type degenerate struct {
 	noPop     bool // ... without their populations
 	incidents []geo.RawIncident
 	asOf      time.Time
+	// wantNull is the reason of a value the run must store as null ("" for none
+	// required).
+	wantNull string
 }
 
 // point returns an incident at a place and day, of a strand, exactly located.
@@ -65,7 +69,9 @@ func degenerateCases(b orb.Bound, n int) []degenerate {
 	}
 	cases := []degenerate{
 		{name: "no data", areas: true, asOf: testEnd},
-		{name: "all points distinct", areas: true, incidents: distinct, asOf: testEnd},
+		// No two points coincide: the same-location row expects no pair, and its ratio
+		// (NaN) once lost the whole run.
+		{name: "all points distinct", areas: true, incidents: distinct, asOf: testEnd, wantNull: "no pairs expected"},
 		{name: "all identical", areas: true, incidents: identical, asOf: testEnd},
 		{name: "one incident", areas: true, incidents: identical[:1], asOf: testEnd},
 		{name: "a single day", areas: true, incidents: oneDay, asOf: testEnd},
@@ -152,6 +158,12 @@ func TestEngineSavesDegenerateData(t *testing.T) {
 			}
 			if got := run.Counts["findings"]; got != len(res.Report.Findings) {
 				t.Errorf("run recorded %d findings, got %d", got, len(res.Report.Findings))
+			}
+			if c.wantNull != "" && !slices.ContainsFunc(run.Nulls, func(n tension.NullValue) bool { return n.Reason == c.wantNull }) {
+				t.Errorf("nulls %v; want one because %s", run.Nulls, c.wantNull)
+			}
+			if nr, _, err := db.NearRepeat(ctx); c.wantNull != "" && (err != nil || !math.IsNaN(nr.Table.Ratio[0][0])) {
+				t.Errorf("near repeat read back: %v; want the same-location ratio not a number", err)
 			}
 			for _, d := range tension.Detectors() {
 				if _, ok := run.Seconds[d]; !ok {
