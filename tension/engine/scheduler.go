@@ -135,4 +135,7 @@ func (s *Scheduler) maybeRun(ctx context.Context) {
 	s.seenVer = ver
 	s.Log.Info("engine run", "run", res.RunID, "trigger", trigger, "as_of", today.Format(time.DateOnly),
 		"findings", len(res.Report.Findings), "opened", res.Opened, "updated", res.Updated, "drafts", res.Drafted, "took", res.Took.Round(time.Millisecond))
+	for _, f := range res.Report.Failures {
+		s.Log.Error("engine detector failed; the run is partial", "run", res.RunID, "detector", f.Detector, "err", f.Error)
+	}
 }
