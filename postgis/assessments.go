@@ -71,7 +71,7 @@ func history(ctx context.Context, tx pgx.Tx, id int64, actor, action string, cha
 	if changes == nil {
 		changes = map[string]any{}
 	}
-	js, err := json.Marshal(changes)
+	js, _, err := safeJSON(changes)
 	if err != nil {
 		return err
 	}
@@ -101,10 +101,7 @@ func followAlert(ctx context.Context, tx pgx.Tx, alertID, assessmentID int64, st
 	return alertEvent(ctx, tx, alertID, actor, "assessment_"+status, 0, map[string]any{"assessment_id": assessmentID, "from": from, "to": to})
 }
 
-func jsonArg(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
-}
+func jsonArg(v any) []byte { return mustSafeJSON(v) }
 
 func dateArg(t time.Time) any {
 	if t.IsZero() {

@@ -145,7 +145,7 @@ func TestEngineRunsMergeIntoAlerts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		recent, err := db.RecentAlerts(ctx, asOf.Add(-gap))
+		recent, err := db.RecentAlerts(ctx, asOf.Add(-gap), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestEngineRunsMergeIntoAlerts(t *testing.T) {
 		Recurrence: 1000, Score: 9, WindowFrom: asOf.AddDate(0, 0, -2), WindowTo: asOf}
 	save := func(asOf time.Time, fs []tension.Finding) []tension.Change {
 		id, finish, _, _ := db.StartEngineRun(ctx, asOf, "test", nil)
-		recent, _ := db.RecentAlerts(ctx, asOf.Add(-gap))
+		recent, _ := db.RecentAlerts(ctx, asOf.Add(-gap), 0)
 		changes := tension.Merge(recent, fs, asOf, gap, rules, tension.DefaultScale)
 		if _, _, _, err := db.SaveEngineRun(ctx, id, &tension.Report{AsOf: asOf}, changes, "high", tension.DefaultScale); err != nil {
 			t.Fatal(err)
@@ -239,7 +239,7 @@ func TestEngineRunsMergeIntoAlerts(t *testing.T) {
 	if again.Status != tension.StatusDismissed || !again.LastSeen.Equal(asOf.AddDate(0, 0, 3)) {
 		t.Errorf("after another sighting: status %s, last seen %s", again.Status, again.LastSeen)
 	}
-	runs, err := db.EngineRuns(ctx, 10)
+	runs, err := db.EngineRuns(ctx, tension.RunFilter{Limit: 10})
 	if err != nil || len(runs) < 4 || runs[len(runs)-1].Status != "done" {
 		t.Errorf("runs: %d, %v", len(runs), err)
 	}

@@ -289,6 +289,8 @@ type AlertFilter struct {
 	Level  []string
 	Since  time.Time // last seen on or after
 	Limit  int
+	// Backfill 0 lists live alerts only; an id lists that backfill's alerts alone.
+	Backfill int64
 }
 
 // AlertEvent is one entry of an alert's history.
@@ -305,6 +307,7 @@ type StoredAlert struct {
 	Alert
 	FirstRunID, LastRunID int64
 	AssessmentID          int64 // 0 when none
+	BackfillID            int64 // the backfill that raised it; 0 for a live alert
 	UpdatedAt             time.Time
 	Events                []AlertEvent // filled by single reads
 }
@@ -331,8 +334,24 @@ type RunRecord struct {
 	StartedAt  time.Time      `json:"started_at"`
 	FinishedAt time.Time      `json:"finished_at"`
 	Duration   time.Duration  `json:"duration_ns"`
-	Status     string         `json:"status"`
+	Status     string         `json:"status"` // running, done, partial (see Failures), failed (see Error), cleared (a backfill)
 	Params     map[string]any `json:"params"`
 	Counts     map[string]int `json:"counts"`
 	Error      string         `json:"error,omitempty"`
+	// Failures are the detectors (or stored parts) that failed in a partial run.
+	Failures []Failure `json:"failures"`
+	// Seconds is each detector's time.
+	Seconds map[string]float64 `json:"seconds"`
+	// Nulls are the values that were not numbers and were stored as null.
+	Nulls []NullValue `json:"nulls,omitempty"`
+	// BackfillID is the backfill a replayed day belongs to (0 for a live run or a
+	// backfill's own record, whose Trigger is "backfill").
+	BackfillID int64 `json:"backfill_id,omitempty"`
+}
+
+// RunFilter selects engine runs: Backfill 0 lists live runs and backfills, an id the
+// backfill and its days.
+type RunFilter struct {
+	Limit    int
+	Backfill int64
 }

@@ -3,6 +3,7 @@ package tension
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -146,39 +147,75 @@ type Report struct {
 	Uplifts     []EventUplift
 	Counts      map[string]int
 	Seconds     map[string]float64
+	// Failures are the detectors that failed, in the order they ran: what they
+	// found is left out, and the other detectors' findings stand.
+	Failures []Failure
+}
+
+// Failure is a detector (or a part of saving a run) that failed, and why.
+type Failure struct {
+	Detector string `json:"detector"`
+	Error    string `json:"error"`
+}
+
+// Detectors returns the names of the engine's detectors in the order a run takes them.
+func Detectors() []string {
+	return []string{"farrington", "ears", "scan", "hotspots", "near_repeat", "uplift"}
 }
 
 // Run runs every detector over the counts of src up to asOf (a day), and returns the
-// findings and analyses. A detector whose data are too few is skipped and counted.
+// findings and analyses. A detector whose data are too few is skipped and counted. A
+// detector that fails (returns an error or panics) fails alone: what it had added to
+// the report is taken back, the failure is listed in Report.Failures and the others
+// run on. Run returns an error only when ctx ends.
 func Run(ctx context.Context, src Source, asOf time.Time, o EngineOptions) (*Report, error) {
 	asOf = dayOf(asOf)
 	r := &Report{AsOf: asOf, Counts: map[string]int{}, Seconds: map[string]float64{}}
-	steps := []struct {
-		name string
-		run  func(context.Context, Source, *Report, EngineOptions) error
-	}{
-		{"farrington", runFarrington},
-		{"ears", runEARS},
-		{"scan", runScan},
-		{"hotspots", runHotspots},
-		{"near_repeat", runNearRepeat},
-		{"uplift", runUplift},
+	steps := map[string]func(context.Context, Source, *Report, EngineOptions) error{
+		"farrington":  runFarrington,
+		"ears":        runEARS,
+		"scan":        runScan,
+		"hotspots":    runHotspots,
+		"near_repeat": runNearRepeat,
+		"uplift":      runUplift,
 	}
-	for _, s := range steps {
+	for _, name := range Detectors() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if len(o.Detectors) > 0 && !slices.Contains(o.Detectors, s.name) {
+		if len(o.Detectors) > 0 && !slices.Contains(o.Detectors, name) {
 			continue
 		}
 		start := time.Now()
-		if err := s.run(ctx, src, r, o); err != nil {
-			return nil, fmt.Errorf("tension: %s: %w", s.name, err)
+		before := *r
+		before.Counts = maps.Clone(r.Counts)
+		err := runStep(ctx, name, steps[name], src, r, o)
+		r.Seconds[name] = time.Since(start).Seconds()
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, cerr
+			}
+			seconds := r.Seconds
+			*r = before
+			r.Seconds = seconds
+			r.Failures = append(r.Failures, Failure{Detector: name, Error: err.Error()})
 		}
-		r.Seconds[s.name] = time.Since(start).Seconds()
 	}
 	r.Counts["findings"] = len(r.Findings)
 	return r, nil
+}
+
+// runStep runs one detector, turning a panic into an error that names it.
+func runStep(ctx context.Context, name string, step func(context.Context, Source, *Report, EngineOptions) error, src Source, r *Report, o EngineOptions) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("tension: %s: panic: %v", name, p)
+		}
+	}()
+	if err := step(ctx, src, r, o); err != nil {
+		return fmt.Errorf("tension: %s: %w", name, err)
+	}
+	return nil
 }
 
 func dayOf(t time.Time) time.Time {

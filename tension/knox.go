@@ -425,16 +425,28 @@ func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error
 	}
 	colTotal[nt-1] = t.Pairs - prev
 
+	// The time band of every day difference up to the last bound, looked up rather
+	// than searched: the replicates spend their time in this loop.
+	last := o.Days[len(o.Days)-1]
+	col := make([]int32, last+1)
+	for d := range col {
+		j, _ := slices.BinarySearch(o.Days, d)
+		col[d] = int32(j)
+	}
+	type bandPair struct{ i, j, cell int32 }
+	pairs := make([]bandPair, len(near))
+	for p, c := range near {
+		pairs[p] = bandPair{c.i, c.j, band[p] * int32(nt)}
+	}
 	fill := func(dst []int, days []int) {
 		clear(dst)
-		for p, c := range near {
+		for _, c := range pairs {
 			diff := days[c.i] - days[c.j]
 			if diff < 0 {
 				diff = -diff
 			}
-			j, _ := slices.BinarySearch(o.Days, diff)
-			if j < nt-1 {
-				dst[int(band[p])*nt+j]++
+			if diff <= last {
+				dst[int(c.cell)+int(col[diff])]++
 			}
 		}
 		// The last column: row totals less the other columns; then the last row:
@@ -667,4 +679,14 @@ func knoxRings(origin h3.Cell, d float64) int {
 		}
 	}
 	return int((d+s/math.Sqrt(3))/(s*math.Sqrt(3)/2)*1.15) + 1
+}
+
+// NullReason says why a ratio of the table is not a number: no pairs were expected
+// in its band cell.
+func (t NearRepeatTable) NullReason(field string, index []int) string {
+	if field == "Ratio" && len(index) == 2 && index[0] < len(t.Expected) && index[1] < len(t.Expected[index[0]]) &&
+		t.Expected[index[0]][index[1]] == 0 {
+		return "no pairs expected"
+	}
+	return ""
 }

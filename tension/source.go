@@ -55,3 +55,20 @@ type Source interface {
 	// TriggerEvents returns the trigger events recorded over [from, to].
 	TriggerEvents(ctx context.Context, from, to time.Time) ([]TriggerEvent, error)
 }
+
+// NullReasoner is a value that says why one of its float fields is not a number
+// (NaN or infinite): the store writes such a value as null with this reason beside
+// it. field is the Go field's name, index the position within it when it is a slice
+// (nil otherwise); "" lets the store say "not a number".
+type NullReasoner interface {
+	NullReason(field string, index []int) string
+}
+
+// NullValue is a value that was not a number (NaN or an infinity) and was stored as
+// null: in which part of a run's record, where in it (a JSON path such as
+// table.Ratio[0][0]) and why.
+type NullValue struct {
+	Part   string `json:"part,omitempty"`
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}

@@ -54,7 +54,8 @@ type alertJSON struct {
 	BaselineText   string               `json:"baseline_text"` // where the expected count comes from, in words
 	RecurrenceDays *float64             `json:"recurrence_days"`
 	AssessmentID   *int64               `json:"assessment_id"`
-	EventID        int64                `json:"event_id,omitempty"` // the trigger event an uplift alert measured
+	EventID        int64                `json:"event_id,omitempty"`    // the trigger event an uplift alert measured
+	BackfillID     int64                `json:"backfill_id,omitempty"` // the backfill that raised it
 	Series         []pointJSON          `json:"series,omitempty"`
 	Events         []tension.AlertEvent `json:"events,omitempty"`
 	BBox           []float64            `json:"bbox,omitempty"` // west, south, east, north of its cells or areas
@@ -172,6 +173,7 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 		id := a.AssessmentID
 		j.AssessmentID = &id
 	}
+	j.BackfillID = a.BackfillID
 	if full {
 		for _, p := range a.Series {
 			pj := pointJSON{Day: p.Day.Format(time.DateOnly), Observed: d.count(int(math.Round(p.Observed))), Expected: math.Round(p.Expected*100) / 100, Alarm: p.Alarm}
@@ -228,9 +230,9 @@ func (d disclosure) events(evs []tension.AlertEvent) []tension.AlertEvent {
 // handleAlerts answers GET /api/v1/alerts: the engine's alerts, the most recently
 // seen first.
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r.URL.Query(), "status", "method", "level", "since", "limit")
+	q := newQuery(r.URL.Query(), "status", "method", "level", "since", "limit", "backfill")
 	f := tension.AlertFilter{Status: q.list("status"), Method: q.list("method"), Level: q.list("level"), Since: q.day("since"),
-		Limit: q.intIn("limit", 200, 1, 1000)}
+		Limit: q.intIn("limit", 200, 1, 1000), Backfill: int64(q.intIn("backfill", 0, 0, math.MaxInt32))}
 	for _, st := range f.Status {
 		if !slices.Contains([]string{tension.StatusNew, tension.StatusAcknowledged, tension.StatusAssessmentOpened, tension.StatusDismissed}, st) {
 			q.fail("status", "%q is not new, acknowledged, assessment_opened or dismissed", st)
@@ -410,14 +412,15 @@ func (s *Server) handleNearRepeat(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// handleRuns answers GET /api/v1/runs: the engine's latest runs.
+// handleRuns answers GET /api/v1/runs: the engine's latest runs and backfills, or
+// with backfill=ID that backfill and its days.
 func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r.URL.Query(), "limit")
-	limit := q.intIn("limit", 50, 1, 500)
+	q := newQuery(r.URL.Query(), "limit", "backfill")
+	f := tension.RunFilter{Limit: q.intIn("limit", 50, 1, 1000), Backfill: int64(q.intIn("backfill", 0, 0, math.MaxInt32))}
 	if err := q.err(); err != nil {
 		return err
 	}
-	runs, err := s.store.EngineRuns(r.Context(), limit)
+	runs, err := s.store.EngineRuns(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -425,5 +428,20 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request) error {
 		runs = []tension.RunRecord{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+	return nil
+}
+
+// handleRun answers GET /api/v1/runs/{id}: one run, with its failed detectors and
+// each detector's seconds.
+func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	run, err := s.store.EngineRun(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run": run})
 	return nil
 }

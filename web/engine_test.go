@@ -226,9 +226,24 @@ func TestHotspotsNearRepeatAndRunsAPI(t *testing.T) {
 	if r := e.get(e.as(access.Strategic), "/api/v1/near-repeat"); r.status != http.StatusForbidden {
 		t.Errorf("strategic reading the risk zones: %s", r)
 	}
-	var runs struct{ Runs []struct{ Status string } }
+	var runs struct {
+		Runs []struct {
+			ID       int64
+			Status   string
+			Failures []struct{ Detector, Error string }
+			Seconds  map[string]float64
+		}
+	}
 	e.getJSON(e.as(access.Admin), "/api/v1/runs", &runs)
-	if len(runs.Runs) != 1 || runs.Runs[0].Status != "done" {
-		t.Errorf("runs: %+v", runs)
+	if len(runs.Runs) != 1 || runs.Runs[0].Status != "done" || runs.Runs[0].Failures == nil || len(runs.Runs[0].Seconds) == 0 {
+		t.Fatalf("runs: %+v", runs)
+	}
+	var one struct{ Run struct{ ID int64 } }
+	e.getJSON(e.as(access.Strategic), fmt.Sprintf("/api/v1/runs/%d", runs.Runs[0].ID), &one)
+	if one.Run.ID != runs.Runs[0].ID {
+		t.Errorf("run %d: %+v", runs.Runs[0].ID, one)
+	}
+	if r := e.get(e.as(access.Partner), "/api/v1/runs"); r.status != http.StatusForbidden {
+		t.Errorf("a partner reading the runs: %s", r)
 	}
 }

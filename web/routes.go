@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	s.handle("GET", "/api/v1/hotspots", allow(access.Readers...), s.handleHotspots)
 	s.handle("GET", "/api/v1/near-repeat", allow(access.AlertHandlers...), s.handleNearRepeat)
 	s.handle("GET", "/api/v1/runs", allow(access.Readers...), s.handleRuns)
+	s.handle("GET", "/api/v1/runs/{id}", allow(access.Readers...), s.handleRun)
 	s.handle("GET", "/api/v1/assessments", allow(access.Readers...), s.handleAssessments)
 	s.handle("POST", "/api/v1/assessments", allow(access.AssessmentEditors...), s.handleCreateAssessment, withBody(256<<10))
 	s.handle("GET", "/api/v1/assessments/{id}", allow(access.Readers...), s.handleAssessment)

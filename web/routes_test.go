@@ -99,6 +99,7 @@ func routeCases() []routeCase {
 		{method: "GET", pattern: "/api/v1/hotspots", path: "/api/v1/hotspots?res=8", ok: 200},
 		{method: "GET", pattern: "/api/v1/near-repeat", path: "/api/v1/near-repeat", ok: 404},
 		{method: "GET", pattern: "/api/v1/runs", path: "/api/v1/runs", ok: 200},
+		{method: "GET", pattern: "/api/v1/runs/{id}", path: "/api/v1/runs/999999", ok: 404},
 		{method: "GET", pattern: "/api/v1/cells/{cell}", path: "/api/v1/cells/" + townCell(8), ok: 200},
 		{method: "GET", pattern: "/map", path: "/map", ok: 200},
 		{method: "GET", pattern: "/api/v1/assessments", path: "/api/v1/assessments?status=open", ok: 200},

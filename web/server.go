@@ -47,7 +47,8 @@ type Store interface {
 	MoveAlert(ctx context.Context, id int64, to, reason, actor string) (*tension.StoredAlert, error)
 	Hotspots(ctx context.Context, res int) (from, to time.Time, runID int64, hotspots []tension.Hotspot, err error)
 	NearRepeat(ctx context.Context) (*tension.NearRepeatReport, int64, error)
-	EngineRuns(ctx context.Context, limit int) ([]tension.RunRecord, error)
+	EngineRuns(ctx context.Context, f tension.RunFilter) ([]tension.RunRecord, error)
+	EngineRun(ctx context.Context, id int64) (tension.RunRecord, error)
 
 	// What the tiles read: versions that change when the data, the analysis or the
 	// areas do, and the areas with their geometry.

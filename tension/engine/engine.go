@@ -16,12 +16,22 @@ type Store interface {
 	// StartEngineRun records the start of a run, or returns ok false when another
 	// run holds the engine. finish records its end.
 	StartEngineRun(ctx context.Context, asOf time.Time, trigger string, params map[string]any) (id int64, finish func(counts map[string]int, runErr error) error, ok bool, err error)
-	// RecentAlerts returns the alerts last seen on or after since.
-	RecentAlerts(ctx context.Context, since time.Time) ([]tension.Alert, error)
-	// SaveEngineRun stores what a run found and the alerts it opened or updated.
+	// StartBackfill records the start of a backfill over [from, to]; finish records
+	// its end.
+	StartBackfill(ctx context.Context, from, to time.Time, params map[string]any) (id int64, finish func(counts map[string]int, runErr error) error, err error)
+	// StartBackfillRun is StartEngineRun for one day of a backfill.
+	StartBackfillRun(ctx context.Context, backfillID int64, asOf time.Time, params map[string]any) (id int64, finish func(counts map[string]int, runErr error) error, ok bool, err error)
+	// RecentAlerts returns the alerts last seen on or after since: the live ones
+	// when backfill is 0, else that backfill's.
+	RecentAlerts(ctx context.Context, since time.Time, backfill int64) ([]tension.Alert, error)
+	// SaveEngineRun stores what a run found and the alerts it opened or updated,
+	// and records the run's failures and seconds.
 	SaveEngineRun(ctx context.Context, runID int64, rep *tension.Report, changes []tension.Change, draftLevel string, scale tension.Scale) (opened, updated, drafts int, err error)
 	// DataVersion changes whenever incidents or areas change.
 	DataVersion(ctx context.Context) (int64, error)
+	// LastScheduledRun is the as-of day of the latest scheduled run that
+	// completed; zero when none did.
+	LastScheduledRun(ctx context.Context) (time.Time, error)
 }
 
 // Config is how the engine runs: the detectors' settings, the rules suggesting a
@@ -46,46 +56,68 @@ type Result struct {
 	Took                     time.Duration
 }
 
-// Run runs every detector as of a day, merges the findings into the recent alerts
-// and stores it all. ok is false when another run held the engine.
-func Run(ctx context.Context, db Store, cfg Config, asOf time.Time, trigger string) (res Result, ok bool, err error) {
-	start := time.Now()
+// params are the settings recorded with a run.
+func (cfg Config) params(asOf time.Time) map[string]any {
 	o := cfg.Options
-	res.AsOf = asOf
 	params := map[string]any{"as_of": asOf.Format(time.DateOnly), "scan_res": o.ScanRes, "scan_days": o.ScanDays,
 		"scan_replicates": o.Scan.Replicates, "farrington": "noufaily", "farrington_alpha": o.Farrington.Alpha,
 		"hotspot_res": o.HotspotRes, "draft_level": cfg.DraftLevel}
+	if len(o.Detectors) > 0 {
+		params["detectors"] = o.Detectors
+	}
 	for k, v := range cfg.Params {
 		params[k] = v
 	}
-	id, finish, ok, err := db.StartEngineRun(ctx, asOf, trigger, params)
+	return params
+}
+
+// Run runs every detector as of a day, merges the findings into the recent alerts
+// and stores it all. ok is false when another run held the engine. A detector that
+// fails leaves the others' findings saved: the run ends partial and lists it. err is
+// the run's own failure (the store's, or ctx's end), recorded as a failed run.
+func Run(ctx context.Context, db Store, cfg Config, asOf time.Time, trigger string) (res Result, ok bool, err error) {
+	id, finish, ok, err := db.StartEngineRun(ctx, asOf, trigger, cfg.params(asOf))
 	if err != nil || !ok {
-		return res, ok, err
+		return Result{AsOf: asOf}, ok, err
 	}
-	res.RunID = id
+	res, err = runDay(ctx, db, db, cfg, asOf, id, finish, 0)
+	return res, true, err
+}
+
+// runDay runs the detectors over src as of a day for the run id started, saves
+// what they found into db and finishes the run. A backfill's day (backfill not 0)
+// merges its findings into the backfill's alerts only.
+func runDay(ctx context.Context, db Store, src tension.Source, cfg Config, asOf time.Time, id int64, finish func(map[string]int, error) error, backfill int64) (res Result, err error) {
+	start := time.Now()
+	res.AsOf, res.RunID = asOf, id
 	counts := map[string]int{}
 	defer func() {
 		if ferr := finish(counts, err); ferr != nil && err == nil {
 			err = ferr
 		}
+		res.Took = time.Since(start)
 	}()
-	rep, err := tension.Run(ctx, db, asOf, o)
+	rep, err := tension.Run(ctx, src, asOf, cfg.Options)
 	if err != nil {
-		return res, true, err
+		return res, err
 	}
 	res.Report = rep
 	for k, v := range rep.Counts {
 		counts[k] = v
 	}
-	recent, err := db.RecentAlerts(ctx, asOf.Add(-cfg.AlertGap))
+	recent, err := db.RecentAlerts(ctx, asOf.Add(-cfg.AlertGap), backfill)
 	if err != nil {
-		return res, true, err
+		return res, err
 	}
 	changes := tension.Merge(recent, rep.Findings, asOf, cfg.AlertGap, cfg.Rules, cfg.Scale)
-	res.Opened, res.Updated, res.Drafted, err = db.SaveEngineRun(ctx, id, rep, changes, cfg.DraftLevel, cfg.Scale)
+	draft := cfg.DraftLevel
+	if backfill != 0 {
+		draft = "" // a backfill drafts no assessment
+	}
+	res.Opened, res.Updated, res.Drafted, err = db.SaveEngineRun(ctx, id, rep, changes, draft, cfg.Scale)
 	counts["alerts_opened"], counts["alerts_updated"], counts["assessments_drafted"] = res.Opened, res.Updated, res.Drafted
-	res.Took = time.Since(start)
-	return res, true, err
+	counts["detectors_failed"] = len(rep.Failures)
+	return res, err
 }
 
 // Print writes a summary of the run for a person at a terminal.
@@ -110,8 +142,13 @@ func (res Result) Print(w io.Writer) {
 		fmt.Fprintf(w, "  trigger event %s (%s): measured\n", u.Event.Day.Format(time.DateOnly), u.Event.Description)
 	}
 	secs := ""
-	for _, k := range []string{"farrington", "ears", "scan", "hotspots", "near_repeat", "uplift"} {
-		secs += fmt.Sprintf(" %s %.2fs", k, rep.Seconds[k])
+	for _, k := range tension.Detectors() {
+		if v, ok := rep.Seconds[k]; ok {
+			secs += fmt.Sprintf(" %s %.2fs", k, v)
+		}
 	}
 	fmt.Fprintf(w, "  time:%s\n", secs)
+	for _, f := range rep.Failures {
+		fmt.Fprintf(w, "  FAILED %s: %s (the other detectors' findings are saved; the run is partial)\n", f.Detector, f.Error)
+	}
 }

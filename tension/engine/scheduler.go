@@ -59,9 +59,7 @@ func (s *Scheduler) Loop(ctx context.Context, ready <-chan struct{}) {
 		return
 	case <-ready:
 	}
-	if v, err := s.Store.DataVersion(ctx); err == nil {
-		s.seenVer = v
-	}
+	s.learn(ctx)
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
@@ -72,6 +70,25 @@ func (s *Scheduler) Loop(ctx context.Context, ready <-chan struct{}) {
 		case <-tick.C:
 		case <-s.kickChan():
 		}
+	}
+}
+
+// learn reads what the store remembers: the day of the last scheduled run that
+// completed (so that a restart after the daily time does not run the day again)
+// and the data version.
+func (s *Scheduler) learn(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, err := s.Store.DataVersion(ctx); err == nil {
+		s.seenVer = v
+	}
+	day, err := s.Store.LastScheduledRun(ctx)
+	if err != nil {
+		s.Log.Warn("the last scheduled engine run could not be read", "err", err)
+		return
+	}
+	if day.After(s.lastDay) {
+		s.lastDay = day
 	}
 }
 
@@ -118,4 +135,7 @@ func (s *Scheduler) maybeRun(ctx context.Context) {
 	s.seenVer = ver
 	s.Log.Info("engine run", "run", res.RunID, "trigger", trigger, "as_of", today.Format(time.DateOnly),
 		"findings", len(res.Report.Findings), "opened", res.Opened, "updated", res.Updated, "drafts", res.Drafted, "took", res.Took.Round(time.Millisecond))
+	for _, f := range res.Report.Failures {
+		s.Log.Error("engine detector failed; the run is partial", "run", res.RunID, "detector", f.Detector, "err", f.Error)
+	}
 }
