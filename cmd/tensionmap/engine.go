@@ -21,7 +21,7 @@ func (c *Config) engineOptions() tension.EngineOptions {
 	o := tension.DefaultEngineOptions()
 	o.Strands = c.Strands
 	o.Scan.Replicates = c.ScanReplicates
-	o.NearRepeat.Replicates = c.ScanReplicates
+	o.NearRepeat.Replicates = c.NearRepeatReplicates
 	return o
 }
 
@@ -48,7 +48,7 @@ func runScan(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&to, "to", "", "backfill: the last analysis day to replay (default: today)")
 	fs.StringVar(&every, "every", "week", "backfill: replay every week or every day from --from")
 	fs.StringVar(&progressMode, "progress", "auto", "backfill progress: bar, log, none or auto (a bar on a terminal)")
-	fs.IntVar(&env.Config.ScanReplicates, "replicates", env.Config.ScanReplicates, "Monte Carlo replicates of the scan and near-repeat tests (env TENSIONMAP_SCAN_REPLICATES)")
+	fs.IntVar(&env.Config.ScanReplicates, "replicates", env.Config.ScanReplicates, "Monte Carlo replicates of the space-time scan (env TENSIONMAP_SCAN_REPLICATES)")
 	fs.Usage = func() {
 		fmt.Fprintf(env.Stderr, `Usage: tensionmap scan [--as-of YYYY-MM-DD]
        tensionmap scan --from YYYY-MM-DD [--to YYYY-MM-DD] [--every week|day]

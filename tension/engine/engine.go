@@ -60,7 +60,7 @@ type Result struct {
 func (cfg Config) params(asOf time.Time) map[string]any {
 	o := cfg.Options
 	params := map[string]any{"as_of": asOf.Format(time.DateOnly), "scan_res": o.ScanRes, "scan_days": o.ScanDays,
-		"scan_replicates": o.Scan.Replicates, "farrington": "noufaily", "farrington_alpha": o.Farrington.Alpha,
+		"scan_replicates": o.Scan.Replicates, "near_repeat_replicates": o.NearRepeat.Replicates, "farrington": "noufaily", "farrington_alpha": o.Farrington.Alpha,
 		"hotspot_res": o.HotspotRes, "draft_level": cfg.DraftLevel}
 	if len(o.Detectors) > 0 {
 		params["detectors"] = o.Detectors
