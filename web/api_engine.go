@@ -21,7 +21,7 @@ import (
 type pointJSON struct {
 	Day      string   `json:"day"`
 	Observed *int     `json:"observed"`
-	Expected float64  `json:"expected"`
+	Expected *float64 `json:"expected"` // null where no baseline exists
 	Upper    *float64 `json:"upper,omitempty"`
 	Alarm    bool     `json:"alarm,omitempty"`
 }
@@ -49,7 +49,11 @@ type alertJSON struct {
 	PValue         *float64             `json:"p_value"`
 	RecurrenceDays *float64             `json:"recurrence_days"`
 	AssessmentID   *int64               `json:"assessment_id"`
-	EventID        int64                `json:"event_id,omitempty"` // the trigger event an uplift alert measured
+	EventID        int64                `json:"event_id,omitempty"` // the trigger event an uplift alert measured, or a widespread one took in
+	Scale          string               `json:"scale,omitempty"`    // week or 4 weeks: the time scale of a baseline alert
+	BaselineFrom   string               `json:"baseline_from,omitempty"`
+	BaselineTo     string               `json:"baseline_to,omitempty"`
+	Breadth        *float64             `json:"breadth,omitempty"` // the share of areas a widespread rise covers
 	Series         []pointJSON          `json:"series,omitempty"`
 	Events         []tension.AlertEvent `json:"events,omitempty"`
 	BBox           []float64            `json:"bbox,omitempty"` // west, south, east, north of its cells or areas
@@ -131,7 +135,16 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 		AreaLevel: a.AreaLevel, Areas: nonNil(a.Areas), Strands: nonNil(a.Strands), Cells: []string{},
 		Observed: obs, Suppressed: obs == nil, Expected: math.Round(a.Expected*100) / 100,
 		Upper: optFloat(a.Upper, 2), PValue: optFloat(a.P, 6), RecurrenceDays: optFloat(a.Recurrence, 1), BBox: s.alertBBox(a, areas),
-		EventID: tension.EventOfAlertKey(a.Key)}
+		EventID: tension.EventOfAlertKey(a.Key), Scale: a.Scale}
+	if a.EventID != 0 {
+		j.EventID = a.EventID
+	}
+	if !a.BaselineFrom.IsZero() {
+		j.BaselineFrom, j.BaselineTo = a.BaselineFrom.Format(time.DateOnly), a.BaselineTo.Format(time.DateOnly)
+	}
+	if a.Breadth > 0 {
+		j.Breadth = optFloat(a.Breadth, 3)
+	}
 	if obs != nil {
 		j.Ratio = optFloat(float64(*obs)/a.Expected, 2)
 	}
@@ -147,7 +160,7 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 	}
 	if full {
 		for _, p := range a.Series {
-			pj := pointJSON{Day: p.Day.Format(time.DateOnly), Observed: d.count(int(math.Round(p.Observed))), Expected: math.Round(p.Expected*100) / 100, Alarm: p.Alarm}
+			pj := pointJSON{Day: p.Day.Format(time.DateOnly), Observed: d.count(int(math.Round(p.Observed))), Expected: optFloat(p.Expected, 2), Alarm: p.Alarm}
 			if p.Upper > 0 {
 				pj.Upper = optFloat(p.Upper, 2)
 			}

@@ -245,10 +245,12 @@ export class Panel {
       row('Tension level', humanise(a.tension_level || ''), 'tension_level'),
       row('Status', humanise(a.status || ''), 'status'),
       row('Method', methodLabel(a.method), 'method'),
-      row('Window', `${dayLabel(a.window_from)} to ${dayLabel(a.window_to)}`, 'window'),
+      row('Window', `${dayLabel(a.window_from)} to ${dayLabel(a.window_to)}${a.scale ? ` (${a.scale === 'week' ? 'the week' : 'the ' + a.scale})` : ''}`, 'window'),
       row('Observed', shown(a.observed), 'observed'),
       row('Expected', a.expected === null || a.expected === undefined ? '–' : number(a.expected, 2), 'expected'),
     ];
+    if (a.baseline_from) facts.push(row('Baseline', `${dayLabel(a.baseline_from)} to ${dayLabel(a.baseline_to)}`, 'baseline'));
+    if (a.breadth) facts.push(row('Breadth', `${number(a.breadth * 100)}% of the areas`, 'breadth'));
     if (a.ratio !== null && a.ratio !== undefined) facts.push(row('Ratio', number(a.ratio, 2), 'ratio'));
     if (a.p_value !== null && a.p_value !== undefined) facts.push(row('p-value', a.p_value < 0.0001 ? '< 0.0001' : number(a.p_value, 4), 'p_value'));
     if (a.recurrence_days !== null && a.recurrence_days !== undefined) facts.push(row('Recurrence', `once in ${number(a.recurrence_days)} days`, 'recurrence'));
@@ -276,7 +278,7 @@ export class Panel {
           h('tbody', {}, series.map((p) => h('tr', { dataset: { day: p.day } },
             h('th', { scope: 'row' }, dayLabel(p.day) + (p.alarm ? ' (alarm)' : '')),
             h('td', { class: 'num', dataset: { field: 'observed' } }, shown(p.observed)),
-            h('td', { class: 'num' }, number(p.expected, 2)),
+            h('td', { class: 'num' }, p.expected === null || p.expected === undefined ? '–' : number(p.expected, 2)),
             h('td', { class: 'num' }, p.upper === null || p.upper === undefined ? '–' : number(p.upper, 2))))))));
     }
     this.body.append(...out);
@@ -294,6 +296,6 @@ export class Panel {
 }
 
 export function methodLabel(m) {
-  return { farrington: 'Farrington (weekly, against past years)', ears: 'EARS (daily, against recent days)',
+  return { farrington: 'Farrington (against past years)', widespread: 'Widespread rise (many areas at once)', ears: 'EARS (daily, against recent days)',
     scan: 'Space-time scan (cluster)', uplift: 'Uplift after a trigger event' }[m] || humanise(m || '');
 }
