@@ -223,8 +223,8 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, m := range f.Method {
-		if !slices.Contains([]string{tension.MethodFarrington, tension.MethodEARS, tension.MethodScan, tension.MethodUplift}, m) {
-			q.fail("method", "%q is not farrington, ears, scan or uplift", m)
+		if !slices.Contains([]string{tension.MethodFarrington, tension.MethodWidespread, tension.MethodEARS, tension.MethodScan, tension.MethodUplift}, m) {
+			q.fail("method", "%q is not farrington, widespread, ears, scan or uplift", m)
 		}
 	}
 	if err := q.err(); err != nil {
