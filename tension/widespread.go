@@ -42,8 +42,15 @@ package tension
 // other strands stay local. Its tension level comes from size (ratio, p) and
 // breadth (Finding.Breadth, the share of areas that rose: a rule field).
 //
-// The quiet-period alarm rate this gives is measured by the evaluation's national
-// scenario (tension/engine, tensionmap eval --scenario national).
+// Measured on the evaluation's national scenario (tensionmap eval --scenario
+// national: 33 areas, race up 30-60% in 80% of them for 4-8 weeks, the engine run
+// every Monday for two years, seeds 1-5) with these settings and the families' FDR
+// at 0.01: 83.1% of the risen areas flagged within the event's month (widespread
+// over 4 weeks 74.2%, over weeks 71.9%) and 1.6% of the quiet area-months alarmed
+// (widespread 0.8% and 0.7%, local alarms 0.4%); the gate never opened outside an
+// event, its false alarms are areas left out of an event listed with it. R's
+// farringtonFlexible on the calendar months (Noufaily settings, every area and
+// strand): 66.5% and 18.6%.
 
 import (
 	"cmp"
