@@ -94,6 +94,30 @@ func (db *DB) AreaDays(ctx context.Context, level string, from, to time.Time) ([
 
 // CellDays returns the cells at res with any incident over [from, to] and their
 // daily counts.
+// CellAreas returns, for each cell at res with incidents over [from, to], the codes
+// of the areas of level its incidents fall in.
+func (db *DB) CellAreas(ctx context.Context, res int, level string, from, to time.Time) (map[uint64][]string, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT DISTINCT h3_parent(c.cell, $1), ar.code
+		FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+		JOIN areas ar ON ar.id = a.area_id
+		WHERE c.day BETWEEN $2 AND $3 AND c.cell <> 0 AND h3_res(c.cell) >= $1 AND ar.level = $4`, res, from, to, level)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell areas: %w", err)
+	}
+	out := map[uint64][]string{}
+	var cell int64
+	var code string
+	_, err = pgx.ForEachRow(rows, []any{&cell, &code}, func() error {
+		out[uint64(cell)] = append(out[uint64(cell)], code)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell areas: %w", err)
+	}
+	return out, nil
+}
+
 func (db *DB) CellDays(ctx context.Context, res int, from, to time.Time) ([]uint64, *tension.Series, error) {
 	v, err := db.Vocab(ctx)
 	if err != nil {

@@ -106,12 +106,10 @@ func scanAlert(row pgx.Row) (*tension.StoredAlert, error) {
 	for _, c := range cells {
 		a.Cells = append(a.Cells, uint64(c))
 	}
-	var ev struct {
-		Series []tension.Point `json:"series"`
-		Detail string          `json:"detail"`
-	}
+	var ev alertEvidence
 	if err := json.Unmarshal(evidence, &ev); err == nil {
-		a.Series, a.Detail = ev.Series, ev.Detail
+		a.Series, a.Detail, a.Scale, a.Breadth, a.EventID, a.Uplift = ev.Series, ev.Detail, ev.Scale, ev.Breadth, ev.EventID, ev.Uplift
+		a.BaselineFrom, a.BaselineTo = ev.BaselineFrom, ev.BaselineTo
 	}
 	if math.IsNaN(a.Upper) {
 		a.Upper = 0
@@ -302,9 +300,24 @@ func saveUplifts(ctx context.Context, tx pgx.Tx, runID int64, uplifts []tension.
 	return nulls, nil
 }
 
+// alertEvidence is what an alert's evidence column holds besides its figures: the
+// series, the words, the time scale and baseline period, a widespread rise's breadth
+// and the trigger event whose uplift it took in.
+type alertEvidence struct {
+	Series       []tension.Point      `json:"series"`
+	Detail       string               `json:"detail"`
+	Scale        string               `json:"scale,omitempty"`
+	BaselineFrom time.Time            `json:"baseline_from,omitzero"`
+	BaselineTo   time.Time            `json:"baseline_to,omitzero"`
+	Breadth      float64              `json:"breadth,omitempty"`
+	EventID      int64                `json:"event_id,omitempty"`
+	Uplift       []tension.UpliftNote `json:"uplift,omitempty"`
+}
+
 func saveAlert(ctx context.Context, tx pgx.Tx, runID int64, c *tension.Change, backfill *int64) (int64, []NullValue, error) {
 	a := &c.Alert
-	evidence, nulls, err := safeJSON(map[string]any{"series": a.Series, "detail": a.Detail})
+	evidence, nulls, err := safeJSON(alertEvidence{Series: a.Series, Detail: a.Detail, Scale: a.Scale, BaselineFrom: a.BaselineFrom,
+		BaselineTo: a.BaselineTo, Breadth: a.Breadth, EventID: a.EventID, Uplift: a.Uplift})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -105,6 +106,22 @@ func TestSourceAgreesWithMemory(t *testing.T) {
 			return out
 		}
 		equal("cells", ds, ms, str(dc), str(mc))
+	}
+	for _, level := range []string{"lsoa", "ward"} {
+		dw, err := db.CellAreas(ctx, 7, level, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mw, _ := mem.CellAreas(ctx, 7, level, from, to)
+		if len(dw) != len(mw) || len(dw) == 0 {
+			t.Fatalf("cell areas of %s: %d cells from the database, %d in memory", level, len(dw), len(mw))
+		}
+		for c, codes := range mw {
+			got := slices.Sorted(slices.Values(dw[c]))
+			if want := slices.Sorted(slices.Values(codes)); !slices.Equal(got, want) {
+				t.Errorf("cell %s in %s areas: database %v, memory %v", geo.CellString(c), level, got, want)
+			}
+		}
 	}
 	dcity, _ := db.CityDays(ctx, from, to)
 	mcity, _ := mem.CityDays(ctx, from, to)
@@ -242,6 +259,63 @@ func TestEngineRunsMergeIntoAlerts(t *testing.T) {
 	runs, err := db.EngineRuns(ctx, tension.RunFilter{Limit: 10})
 	if err != nil || len(runs) < 4 || runs[len(runs)-1].Status != "done" {
 		t.Errorf("runs: %d, %v", len(runs), err)
+	}
+}
+
+// TestWidespreadAlertEvidence: a widespread alert keeps its time scale, baseline
+// period, breadth, trigger event and uplift, and its evidence's periods without a
+// baseline read back without an expected count; its level from breadth drafts an
+// assessment naming the event.
+func TestWidespreadAlertEvidence(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	rules, err := tension.ParseRules(tension.DefaultRules, tension.DefaultScale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := testEnd
+	ev := tension.TriggerEvent{Day: asOf.AddDate(0, 0, -10), Scope: "national", Description: "a referendum", Strands: []string{"race"}}
+	if err := db.CreateTriggerEvent(ctx, &ev, "test"); err != nil {
+		t.Fatal(err)
+	}
+	evID := ev.ID
+	f := tension.Finding{Method: tension.MethodWidespread, Key: "widespread:ward:28d:race", Scale: tension.ScaleFourWeeks, AreaLevel: "ward",
+		Areas: []string{"W1", "W2", "W3"}, Strands: []string{"race"}, WindowFrom: asOf.AddDate(0, 0, -27), WindowTo: asOf,
+		Observed: 900, Expected: 650, P: 1e-9, Recurrence: math.NaN(), Score: 3, Breadth: 0.8,
+		BaselineFrom: asOf.AddDate(-4, 0, -30), BaselineTo: asOf.AddDate(0, 0, -196), EventID: evID,
+		Uplift: []tension.UpliftNote{{EventID: evID, Strands: []string{"race"}, WindowFrom: asOf.AddDate(0, 0, -10), WindowTo: asOf, Observed: 400, Expected: 280, Ratio: 1.43, P: 1e-6}},
+		Series: []tension.Point{{Day: asOf.AddDate(0, 0, -28), Observed: 600, Expected: math.NaN(), Upper: math.NaN()}, {Day: asOf, Observed: 900, Expected: 650, Upper: 720}},
+		Detail: "race reports rose together in 24 of 30 ward areas"}
+	id, finish, _, err := db.StartEngineRun(ctx, asOf, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := tension.Merge(nil, []tension.Finding{f}, asOf, 14*24*time.Hour, rules, tension.DefaultScale)
+	if _, _, drafts, err := db.SaveEngineRun(ctx, id, &tension.Report{AsOf: asOf}, changes, "high", tension.DefaultScale); err != nil || drafts != 1 {
+		t.Fatalf("saving: %d drafts, %v; want 1 (a widespread rise at high)", drafts, err)
+	}
+	finish(nil, nil)
+	alerts, err := db.Alerts(ctx, tension.AlertFilter{Method: []string{tension.MethodWidespread}})
+	if err != nil || len(alerts) != 1 {
+		t.Fatalf("widespread alerts: %d, %v", len(alerts), err)
+	}
+	a, err := db.Alert(ctx, alerts[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Scale != f.Scale || !a.BaselineFrom.Equal(f.BaselineFrom) || !a.BaselineTo.Equal(f.BaselineTo) || a.Breadth != 0.8 || a.EventID != evID ||
+		len(a.Uplift) != 1 || a.Uplift[0].Ratio != 1.43 || a.TensionLevel != "high" {
+		t.Errorf("read back %+v", a.Alert)
+	}
+	if len(a.Series) != 2 || !math.IsNaN(a.Series[0].Expected) || a.Series[1].Expected != 650 {
+		t.Errorf("evidence read back %+v, want the first period without an expected count", a.Series)
+	}
+	d, err := db.Assessment(ctx, a.AssessmentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.EventIDs, []int64{evID}) {
+		t.Errorf("the draft answers to events %v, want [%d]", d.EventIDs, evID)
 	}
 }
 

@@ -1,6 +1,7 @@
 package tension
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -19,13 +20,57 @@ const (
 	MethodUplift     = "uplift"
 )
 
-// Point is one step of an evidence series: a day or a week (the 7 days ending on Day).
+// MarshalJSON writes a point, its expected count and bound null when they are not
+// numbers (a period with no baseline shows its count alone).
+func (p Point) MarshalJSON() ([]byte, error) {
+	type point struct {
+		Day      time.Time `json:"day"`
+		Observed float64   `json:"observed"`
+		Expected *float64  `json:"expected"`
+		Upper    *float64  `json:"upper,omitempty"`
+		Alarm    bool      `json:"alarm,omitempty"`
+	}
+	q := point{Day: p.Day, Observed: p.Observed, Alarm: p.Alarm}
+	if !math.IsNaN(p.Expected) && !math.IsInf(p.Expected, 0) {
+		q.Expected = &p.Expected
+	}
+	if !math.IsNaN(p.Upper) && !math.IsInf(p.Upper, 0) && p.Upper != 0 {
+		q.Upper = &p.Upper
+	}
+	return json.Marshal(q)
+}
+
+// UnmarshalJSON reads a point, a null expected count or a missing bound as NaN.
+func (p *Point) UnmarshalJSON(b []byte) error {
+	var q struct {
+		Day      time.Time `json:"day"`
+		Observed float64   `json:"observed"`
+		Expected *float64  `json:"expected"`
+		Upper    *float64  `json:"upper"`
+		Alarm    bool      `json:"alarm"`
+	}
+	if err := json.Unmarshal(b, &q); err != nil {
+		return err
+	}
+	*p = Point{Day: q.Day, Observed: q.Observed, Expected: math.NaN(), Upper: math.NaN(), Alarm: q.Alarm}
+	if q.Expected != nil {
+		p.Expected = *q.Expected
+	}
+	if q.Upper != nil {
+		p.Upper = *q.Upper
+	}
+	return nil
+}
+
+// Point is one step of an evidence series: a day, a week or a four-week period (the
+// days ending on Day). Expected and Upper are NaN where there is no baseline, and
+// Upper where the method has no bound.
 type Point struct {
-	Day      time.Time `json:"day"`
-	Observed float64   `json:"observed"`
-	Expected float64   `json:"expected"`
-	Upper    float64   `json:"upper,omitempty"`
-	Alarm    bool      `json:"alarm,omitempty"`
+	Day      time.Time
+	Observed float64
+	Expected float64
+	Upper    float64
+	Alarm    bool
 }
 
 // Finding is one detector's judgement that counts in a place and window are unusually
@@ -47,6 +92,19 @@ type Finding struct {
 	Score      float64   `json:"score"`           // method-specific exceedance score
 	Series     []Point   `json:"series,omitempty"`
 	Detail     string    `json:"detail,omitempty"` // e.g. "EARS C2", "Noufaily"
+
+	// Scale is the time scale of a baseline finding: ScaleWeek or ScaleFourWeeks
+	// (the window is the 7 or 28 days ending on the analysis day).
+	Scale string `json:"scale,omitempty"`
+	// BaselineFrom and BaselineTo are the days the expected count's baseline spans.
+	BaselineFrom time.Time `json:"baseline_from,omitzero"`
+	BaselineTo   time.Time `json:"baseline_to,omitzero"`
+	// Breadth is the share of a level's areas that rose with a widespread finding.
+	Breadth float64 `json:"breadth,omitempty"`
+	// EventID is the trigger event whose uplift a widespread finding took in, and
+	// Uplift that uplift's figures.
+	EventID int64        `json:"event_id,omitempty"`
+	Uplift  []UpliftNote `json:"uplift,omitempty"`
 }
 
 // Ratio is observed over expected, +Inf when nothing was expected.
@@ -93,7 +151,8 @@ type Rule struct {
 }
 
 // Condition compares a finding's figure with a value: ratio, p, recurrence,
-// observed, expected or score.
+// observed, expected, score or breadth (the share of areas a widespread rise
+// covers, 0 for any other finding).
 type Condition struct {
 	Field string
 	Op    string // >=, <=, >, <
@@ -102,8 +161,10 @@ type Condition struct {
 
 // DefaultRules suggest critical for a rise that would recur less than once a year or
 // triples the expected count with overwhelming evidence, high for a doubling with
-// strong evidence, medium for any significant rise, and low otherwise.
-const DefaultRules = "critical: recurrence>=365; critical: ratio>=3 p<=0.001 observed>=10; high: recurrence>=100; high: ratio>=2 p<=0.01 observed>=5; medium: p<=0.05; low"
+// strong evidence or for a rise of 30% with strong evidence across half a level's
+// areas or more (a widespread rise: breadth is the share of areas that rose),
+// medium for any significant rise, and low otherwise.
+const DefaultRules = "critical: recurrence>=365; critical: ratio>=3 p<=0.001 observed>=10; high: recurrence>=100; high: ratio>=2 p<=0.01 observed>=5; high: breadth>=0.5 ratio>=1.3 p<=0.001; medium: p<=0.05; low"
 
 // ParseRules reads rules such as "high: ratio>=2 p<=0.01; medium: p<=0.05; low",
 // tried in order, the first that holds giving the level. Every level must be on the
@@ -136,7 +197,7 @@ func ParseRules(s string, scale Scale) ([]Rule, error) {
 	return rules, nil
 }
 
-var ruleFields = []string{"ratio", "p", "recurrence", "observed", "expected", "score"}
+var ruleFields = []string{"ratio", "p", "recurrence", "observed", "expected", "score", "breadth"}
 
 func parseCondition(c string) (Condition, error) {
 	for _, op := range []string{">=", "<=", ">", "<"} {
@@ -166,6 +227,8 @@ func (c Condition) holds(f *Finding) bool {
 		v = f.Expected
 	case "score":
 		v = f.Score
+	case "breadth":
+		v = f.Breadth
 	}
 	if math.IsNaN(v) {
 		return false

@@ -420,6 +420,8 @@ func DraftFromAlert(id int64, a *Alert) *Assessment {
 		TensionLevel: a.TensionLevel, Evidence: evidence, BBox: CellsBBox(a.Cells)}
 	if ev := EventOfAlertKey(a.Key); ev != 0 {
 		d.EventIDs = []int64{ev} // the rise after a trigger event answers to that event
+	} else if a.EventID != 0 {
+		d.EventIDs = []int64{a.EventID} // a widespread rise that took in an event's uplift
 	}
 	return d
 }

@@ -77,6 +77,21 @@ func (f *Finding) WindowText() string {
 // same weeks of the five years before", "the four weeks before, 27 May – 23 Jun
 // 2016"; "" when the method says nothing of it.
 func (f *Finding) BaselineText() string {
+	if (f.Method == MethodFarrington || f.Method == MethodWidespread) && !f.BaselineFrom.IsZero() {
+		unit := "weeks"
+		if f.Scale == ScaleFourWeeks {
+			unit = "four-week periods"
+		}
+		years := int(math.Round(f.BaselineTo.Sub(f.BaselineFrom).Hours() / 24 / 364))
+		of := "of past years"
+		switch {
+		case years == 1:
+			of = "of the year before"
+		case years > 1:
+			of = "of the " + NumberWord(years) + " years before"
+		}
+		return fmt.Sprintf("the same %s %s, %s", unit, of, DayRange(f.BaselineFrom, f.BaselineTo))
+	}
 	switch f.Method {
 	case MethodFarrington:
 		unit := "weeks"

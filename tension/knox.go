@@ -301,7 +301,7 @@ func knoxRun(reps, workers int, mk func() func(int, *rand.Rand), seed uint64, ta
 	var g errgroup.Group
 	g.SetLimit(workers)
 	for i := range reps {
-		g.Go(func() error {
+		goRecover(&g, func() error {
 			st := <-pool
 			defer func() { pool <- st }()
 			var key [32]byte
@@ -313,7 +313,7 @@ func knoxRun(reps, workers int, mk func() func(int, *rand.Rand), seed uint64, ta
 			return nil
 		})
 	}
-	g.Wait()
+	waitOrPanic(&g)
 	for _, st := range states {
 		st.f(-1, nil)
 	}

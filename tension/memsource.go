@@ -160,3 +160,31 @@ func FromIncident(in *geo.Incident) MemoryIncident {
 	return MemoryIncident{Day: in.Day(), Strands: in.Strands, Cell: in.Cell, Areas: in.Areas, At: in.Location,
 		Exact: in.Precision == geo.PrecisionExact || in.Precision == geo.PrecisionStreet}
 }
+
+var _ CellPlacer = (*MemorySource)(nil)
+
+// CellAreas returns, for each cell at res with incidents over [from, to], the codes
+// of the areas of level its incidents fall in.
+func (m *MemorySource) CellAreas(_ context.Context, res int, level string, from, to time.Time) (map[uint64][]string, error) {
+	code := map[int32]string{}
+	for _, a := range m.areas {
+		if a.Level == level {
+			code[a.ID] = a.Code
+		}
+	}
+	out := map[uint64][]string{}
+	from, to = dayOf(from), dayOf(to)
+	for i := range m.incidents {
+		in := &m.incidents[i]
+		if in.Cell == 0 || geo.CellRes(in.Cell) < res || in.Day.Before(from) || in.Day.After(to) {
+			continue
+		}
+		c := geo.CellParent(in.Cell, res)
+		for _, id := range in.Areas {
+			if k, ok := code[id]; ok && !slices.Contains(out[c], k) {
+				out[c] = append(out[c], k)
+			}
+		}
+	}
+	return out, nil
+}

@@ -555,7 +555,7 @@ func (m *scanModel) replicates(o ScanOptions) []float64 {
 	var g errgroup.Group
 	g.SetLimit(workers)
 	for i := range o.Replicates {
-		g.Go(func() error {
+		goRecover(&g, func() error {
 			st := <-pool
 			defer func() { pool <- st }()
 			units, swaps, rng := st.units, st.swaps, st.rng
@@ -577,7 +577,7 @@ func (m *scanModel) replicates(o ScanOptions) []float64 {
 			return nil
 		})
 	}
-	g.Wait()
+	waitOrPanic(&g)
 	return maxima
 }
 

@@ -21,7 +21,7 @@ import (
 type pointJSON struct {
 	Day      string   `json:"day"`
 	Observed *int     `json:"observed"`
-	Expected float64  `json:"expected"`
+	Expected *float64 `json:"expected"` // null where no baseline exists
 	Upper    *float64 `json:"upper,omitempty"`
 	Alarm    bool     `json:"alarm,omitempty"`
 }
@@ -54,8 +54,12 @@ type alertJSON struct {
 	BaselineText   string               `json:"baseline_text"` // where the expected count comes from, in words
 	RecurrenceDays *float64             `json:"recurrence_days"`
 	AssessmentID   *int64               `json:"assessment_id"`
-	EventID        int64                `json:"event_id,omitempty"`    // the trigger event an uplift alert measured
+	EventID        int64                `json:"event_id,omitempty"`    // the trigger event an uplift alert measured, or a widespread one took in
 	BackfillID     int64                `json:"backfill_id,omitempty"` // the backfill that raised it
+	Scale          string               `json:"scale,omitempty"`       // week or 4 weeks: the time scale of a baseline alert
+	BaselineFrom   string               `json:"baseline_from,omitempty"`
+	BaselineTo     string               `json:"baseline_to,omitempty"`
+	Breadth        *float64             `json:"breadth,omitempty"` // the share of areas a widespread rise covers
 	Series         []pointJSON          `json:"series,omitempty"`
 	Events         []tension.AlertEvent `json:"events,omitempty"`
 	BBox           []float64            `json:"bbox,omitempty"` // west, south, east, north of its cells or areas
@@ -155,11 +159,20 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 		AreaLevel: a.AreaLevel, Areas: nonNil(a.Areas), Strands: nonNil(a.Strands), Cells: []string{},
 		Observed: obs, Suppressed: obs == nil, Expected: roundExpected(a.Expected),
 		Upper: optFloat(a.Upper, 2), PValue: exactFloat(a.P), RecurrenceDays: optFloat(a.Recurrence, 1), BBox: s.alertBBox(a, areas),
-		EventID: tension.EventOfAlertKey(a.Key)}
+		EventID: tension.EventOfAlertKey(a.Key), Scale: a.Scale}
 	if j.PValue != nil {
 		j.PText = tension.FormatP(*j.PValue)
 	}
 	j.MethodName, j.Days, j.WindowText, j.BaselineText = a.MethodName(), a.Days(), a.WindowText(), a.BaselineText()
+	if a.EventID != 0 {
+		j.EventID = a.EventID
+	}
+	if !a.BaselineFrom.IsZero() {
+		j.BaselineFrom, j.BaselineTo = a.BaselineFrom.Format(time.DateOnly), a.BaselineTo.Format(time.DateOnly)
+	}
+	if a.Breadth > 0 {
+		j.Breadth = optFloat(a.Breadth, 3)
+	}
 	if obs != nil {
 		j.Ratio = optFloat(float64(*obs)/a.Expected, 2)
 	}
@@ -176,7 +189,7 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 	j.BackfillID = a.BackfillID
 	if full {
 		for _, p := range a.Series {
-			pj := pointJSON{Day: p.Day.Format(time.DateOnly), Observed: d.count(int(math.Round(p.Observed))), Expected: math.Round(p.Expected*100) / 100, Alarm: p.Alarm}
+			pj := pointJSON{Day: p.Day.Format(time.DateOnly), Observed: d.count(int(math.Round(p.Observed))), Expected: optFloat(p.Expected, 2), Alarm: p.Alarm}
 			if p.Upper > 0 {
 				pj.Upper = optFloat(p.Upper, 2)
 			}
@@ -239,8 +252,8 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, m := range f.Method {
-		if !slices.Contains([]string{tension.MethodFarrington, tension.MethodEARS, tension.MethodScan, tension.MethodUplift}, m) {
-			q.fail("method", "%q is not farrington, ears, scan or uplift", m)
+		if !slices.Contains([]string{tension.MethodFarrington, tension.MethodWidespread, tension.MethodEARS, tension.MethodScan, tension.MethodUplift}, m) {
+			q.fail("method", "%q is not farrington, widespread, ears, scan or uplift", m)
 		}
 	}
 	if err := q.err(); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,9 +14,11 @@ import (
 // sensitivity, false alarms per area-week and days to detection; and the hot spot
 // ranking's Predictive Accuracy Index beside ranking by the last four weeks' counts.
 func runEval(ctx context.Context, env *Env, args []string) error {
-	var seeds, sizes string
+	var seeds, sizes, scenario, rscript string
 	var years, weeks, replicates int
-	fs := newFlagSet(env, "eval", "eval [--seeds 1,2] [--rows 3000,30000] [--years 3] [--weeks 52]")
+	fs := newFlagSet(env, "eval", "eval [--scenario towns|national] [--seeds 1,2] [--rows 3000,30000] [--years 3] [--weeks 52]")
+	fs.StringVar(&scenario, "scenario", "towns", "towns: generated towns with local and citywide spikes; national: 33 boroughs through a national event, beside R")
+	fs.StringVar(&rscript, "rscript", "", "the R interpreter for the national scenario's farringtonFlexible column (default Rscript on the path; none to leave R out)")
 	fs.StringVar(&seeds, "seeds", "1,2", "seeds of the generated towns, comma-separated")
 	fs.StringVar(&sizes, "rows", "3000,30000", "incidents per town, comma-separated (sizes to compare)")
 	fs.IntVar(&years, "years", 3, "years of data per town; the last --weeks are evaluated")
@@ -31,6 +34,24 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	seedList, err := intList2(seeds)
 	if err != nil {
 		return usageError("--seeds: %v", err)
+	}
+	switch scenario {
+	case "national":
+		o := engine.DefaultNationalOptions()
+		o.Options = engine.NationalEngineOptions(env.Config.engineOptions())
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "seeds":
+				o.Seeds = seedList
+			case "years":
+				o.Years = years
+			}
+		})
+		o.Rscript = rscript
+		return o.Evaluate(ctx, env.Stdout, env.Stderr)
+	case "towns":
+	default:
+		return usageError("--scenario: towns or national, not %q", scenario)
 	}
 	sizeList, err := intList2(sizes)
 	if err != nil {

@@ -412,6 +412,7 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{"short key", []string{"migrate", "--pseudonym-key-file", writeFile(t, "k", "short", false)}, nil, 2, "fewer than 32"},
 		{"bad zone", []string{"migrate", "--time-zone", "Mars/Olympus"}, nil, 2, "time-zone"},
 		{"ingest without files", []string{"ingest", "--database-url", "postgres://x@localhost:1/x"}, nil, 2, "at least one file"},
+		{"unknown eval scenario", []string{"eval", "--scenario", "regional"}, nil, 2, "towns or national"},
 		{"help", []string{"help"}, nil, 0, ""},
 	}
 	for _, tt := range tests {

@@ -126,8 +126,8 @@ func (res Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "engine run %d as of %s took %s\n", res.RunID, res.AsOf.Format(time.DateOnly), res.Took.Round(time.Millisecond))
 	fmt.Fprintf(w, "  series: farrington %d (%d with too little history), ears %d; scan %d cases in %d zones\n",
 		rep.Counts["farrington_series"], rep.Counts["farrington_skipped"], rep.Counts["ears_series"], rep.Counts["scan_cases"], rep.Counts["scan_zones"])
-	fmt.Fprintf(w, "  findings: %d (farrington %d, ears %d, scan %d, uplift %d)\n", len(rep.Findings),
-		rep.Counts["farrington_alarms"], rep.Counts["ears_alarms"], rep.Counts["scan_clusters"], rep.Counts["uplift_alarms"])
+	fmt.Fprintf(w, "  findings: %d (farrington %d, widespread %d, ears %d, scan %d, uplift %d)\n", len(rep.Findings),
+		rep.Counts["farrington_alarms"], rep.Counts["widespread_findings"], rep.Counts["ears_alarms"], rep.Counts["scan_clusters"], rep.Counts["uplift_alarms"])
 	fmt.Fprintf(w, "  alerts: %d opened, %d updated; %d assessment drafts\n", res.Opened, res.Updated, res.Drafted)
 	fmt.Fprintf(w, "  hotspots: %d significant of %d cells at resolution %d; %d with an emerging pattern\n",
 		rep.Counts["hotspot_cells"], rep.Counts["hotspot_study_cells"], rep.HotspotRes, rep.Counts["emerging_patterns"])

@@ -249,6 +249,8 @@ export class Panel {
       row('Observed', shown(a.observed), 'observed'),
       row('Expected', expectedText(a), 'expected'),
     ];
+    if (a.baseline_from) facts.push(row('Baseline', `${dayLabel(a.baseline_from)} to ${dayLabel(a.baseline_to)}`, 'baseline'));
+    if (a.breadth) facts.push(row('Breadth', `${number(a.breadth * 100)}% of the areas`, 'breadth'));
     if (a.ratio !== null && a.ratio !== undefined) facts.push(row('Ratio', number(a.ratio, 2), 'ratio'));
     // The server writes the p-value with two significant figures (tension.FormatP).
     if (a.p_value !== null && a.p_value !== undefined) facts.push(row('p-value', a.p_text || String(a.p_value), 'p_value'));
@@ -277,7 +279,7 @@ export class Panel {
           h('tbody', {}, series.map((p) => h('tr', { dataset: { day: p.day } },
             h('th', { scope: 'row' }, dayLabel(p.day) + (p.alarm ? ' (alarm)' : '')),
             h('td', { class: 'num', dataset: { field: 'observed' } }, shown(p.observed)),
-            h('td', { class: 'num' }, number(p.expected, 2)),
+            h('td', { class: 'num' }, p.expected === null || p.expected === undefined ? '–' : number(p.expected, 2)),
             h('td', { class: 'num' }, p.upper === null || p.upper === undefined ? '–' : number(p.upper, 2))))))));
     }
     this.body.append(...out);
