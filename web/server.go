@@ -62,6 +62,9 @@ type Store interface {
 	CreateAssessment(ctx context.Context, a *tension.Assessment, actor string) error
 	Assessment(ctx context.Context, id int64) (*tension.Assessment, error)
 	Assessments(ctx context.Context, f tension.AssessmentFilter) ([]*tension.Assessment, error)
+	// PlacesInScope reports whether an assessment's areas and map extent meet the
+	// areas of scope, as tension.AssessmentFilter.Scope counts it.
+	PlacesInScope(ctx context.Context, areas []string, bbox []float64, scope []string) (bool, error)
 	UpdateAssessment(ctx context.Context, a *tension.Assessment, actor string) (*tension.Assessment, error)
 	MoveAssessment(ctx context.Context, id int64, to, reason string, version int, actor string) (*tension.Assessment, error)
 	AddAction(ctx context.Context, id int64, x *tension.Action, actor string) error
