@@ -118,7 +118,7 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 			writeJSON(w, http.StatusBadRequest, intakeJSON(sum, rejections, geo.ErrorMessage(err)))
 			return nil
 		}
-		if !s.opts.Unavailable(err) && r.Context().Err() == nil {
+		if geo.ErrorCode(err) != geo.EUNAVAILABLE && !s.opts.Unavailable(err) && r.Context().Err() == nil {
 			return err
 		}
 		// The database failed under the intake (or it ran out of time): the body
