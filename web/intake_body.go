@@ -98,7 +98,6 @@ func spoolBody(body io.Reader, gzipped bool, limit int64) (*spool, error) {
 			}
 			return nil, geo.Errorf(geo.EINVALID, "the body is not valid gzip: %v", err)
 		}
-		zr.Multistream(false)
 		src = &cappedReader{r: zr, limit: limit}
 	}
 	sp := &spool{}
