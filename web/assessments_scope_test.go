@@ -184,3 +184,30 @@ func TestAssessmentsFollowAreaScope(t *testing.T) {
 		t.Errorf("unscoped police adding an action to ward 2's: %s; want 201", r)
 	}
 }
+
+// TestAssessmentFromAlertFollowsScope: a scoped police user turns an alert of their
+// own ward into a draft, but not an alert of another ward; the draft is then theirs
+// and not found for the other ward's team.
+func TestAssessmentFromAlertFollowsScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, small := e.runEngine() // the small alert is in DEMOW01
+	ward1 := e.sessionOf(e.createUser("ward1", access.Police, "DEMOW01"))
+	ward2 := e.sessionOf(e.createUser("ward2", access.Police, "DEMOW02"))
+	if r := e.send(ward2, "POST", "/api/v1/assessments", map[string]any{"alert_id": small}); r.status != 403 {
+		t.Errorf("ward 2's team drafting from ward 1's alert: %s; want 403", r)
+	}
+	r := e.send(ward1, "POST", "/api/v1/assessments", map[string]any{"alert_id": small})
+	var made assessmentAnswer
+	r.json(t, &made)
+	if r.status != 201 {
+		t.Fatalf("ward 1's team drafting from its alert: %s; want 201", r)
+	}
+	path := fmt.Sprintf("/api/v1/assessments/%d", made.Assessment.ID)
+	if r := e.get(ward1, path); r.status != 200 {
+		t.Errorf("ward 1's team reading its draft: %s; want 200", r)
+	}
+	if r := e.get(ward2, path); r.status != 404 {
+		t.Errorf("ward 2's team reading ward 1's draft: %s; want 404", r)
+	}
+}
