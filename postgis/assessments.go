@@ -257,6 +257,31 @@ func (db *DB) fillActions(ctx context.Context, as []*tension.Assessment) error {
 	return rows.Err()
 }
 
+// scopeMatch is true when the places of the assessment row s meet the areas whose
+// codes are $S: an area of its is one of them, or overlaps one of them by more than
+// 1% of the smaller (so an LSOA inside a scoped ward counts, and a neighbour that
+// only touches its border does not); an assessment without areas counts by its map
+// extent.
+const scopeMatch = `(s.areas && $S::text[]
+	OR EXISTS (SELECT 1 FROM areas a JOIN areas sa ON sa.code = ANY($S::text[]) AND a.geom && sa.geom
+		WHERE a.code = ANY(s.areas)
+		AND ST_Area(ST_Intersection(a.geom, sa.geom)) > 0.01 * least(ST_Area(a.geom), ST_Area(sa.geom)))
+	OR (cardinality(s.areas) = 0 AND cardinality(s.bbox) = 4 AND EXISTS (SELECT 1 FROM areas sa WHERE sa.code = ANY($S::text[])
+		AND ST_Intersects(sa.geom, ST_MakeEnvelope(s.bbox[1], s.bbox[2], s.bbox[3], s.bbox[4], 4326)))))`
+
+// PlacesInScope reports whether an assessment with these areas and map extent
+// (west, south, east, north; nil for none) meets the areas of scope, as
+// AssessmentFilter.Scope counts it.
+func (db *DB) PlacesInScope(ctx context.Context, areas []string, bbox []float64, scope []string) (bool, error) {
+	var ok bool
+	err := db.Pool.QueryRow(ctx, `SELECT `+strings.ReplaceAll(scopeMatch, "$S", "$3")+`
+		FROM (SELECT $1::text[] AS areas, $2::float8[] AS bbox) s`, nonNilSlice(areas), bboxArg(bbox), nonNilSlice(scope)).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("postgis: assessment scope: %w", err)
+	}
+	return ok, nil
+}
+
 // Assessments lists assessments, the most recently changed first, with their actions.
 func (db *DB) Assessments(ctx context.Context, f tension.AssessmentFilter) ([]*tension.Assessment, error) {
 	limit := f.Limit
@@ -278,13 +303,18 @@ func (db *DB) Assessments(ctx context.Context, f tension.AssessmentFilter) ([]*t
 	if today.IsZero() {
 		today = time.Now()
 	}
+	var scope any
+	if f.Scope != nil {
+		scope = f.Scope
+	}
 	rows, err := db.Pool.Query(ctx, `SELECT `+assessmentColumns+` FROM assessments s
 		WHERE ($1::text[] IS NULL OR s.status = ANY($1))
 		AND ($2::bigint IS NULL OR s.alert_id = $2)
 		AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM assessment_events e WHERE e.assessment_id = s.id AND e.event_id = $3))
 		AND (NOT $4 OR (s.status IN ('open', 'under_review') AND (s.review_date < $5
 			OR EXISTS (SELECT 1 FROM assessment_actions x WHERE x.assessment_id = s.id AND NOT x.done AND x.due < $5))))
-		ORDER BY s.updated_at DESC, s.id DESC LIMIT $6`, status, alert, event, f.Overdue, today, limit)
+		AND ($7::text[] IS NULL OR (cardinality(s.areas) = 0 AND coalesce(cardinality(s.bbox), 0) = 0) OR `+strings.ReplaceAll(scopeMatch, "$S", "$7")+`)
+		ORDER BY s.updated_at DESC, s.id DESC LIMIT $6`, status, alert, event, f.Overdue, today, limit, scope)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: assessments: %w", err)
 	}

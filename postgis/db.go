@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
 	"github.com/tensionmap/tensionmap/geo"
 )
 
@@ -108,7 +111,14 @@ func Unavailable(err error) bool {
 		}
 		return false
 	}
-	return pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err) || isConnectError(err)
+	if pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) || pgconn.SafeToRetry(err) || isConnectError(err) {
+		return true
+	}
+	// A connection that went away under a statement: the server stopped or was
+	// restarted, or the network between dropped it.
+	var netErr net.Error
+	return errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) ||
+		errors.Is(err, puddle.ErrClosedPool)
 }
 
 func isConnectError(err error) bool {

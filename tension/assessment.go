@@ -366,7 +366,14 @@ type AssessmentFilter struct {
 	Overdue bool      // only those with a review or an action overdue on Today
 	Today   time.Time // for Overdue
 	Limit   int
+	// Scope, when set, keeps the assessments whose places meet these areas (by
+	// code, or by overlapping them) and the citywide ones, which have no places.
+	Scope []string
 }
+
+// Citywide reports whether an assessment names no place: no areas and no map
+// extent.
+func (a *Assessment) Citywide() bool { return len(a.Areas) == 0 && len(a.BBox) == 0 }
 
 // CheckTriggerEvent returns an EINVALID error naming what is wrong with a trigger
 // event a person records.

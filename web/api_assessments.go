@@ -263,12 +263,83 @@ func (s *Server) assessmentJSON(a *tension.Assessment) assessmentJSON {
 	return out
 }
 
-// assessmentFor answers with an assessment as the caller may see it.
+// assessmentFor answers with an assessment as the caller may see it: whole for
+// those who edit it, a summary for the others.
 func (s *Server) assessmentFor(who *access.Principal, a *tension.Assessment) any {
-	if who.Is(access.AssessmentEditors...) {
+	if who.Is(access.AssessmentEditors...) && !(who.Scoped() && a.Citywide()) {
 		return s.assessmentJSON(a)
 	}
 	return s.summaryOf(a)
+}
+
+// Assessments follow area scope. A police user scoped to areas reads and edits the
+// assessments whose places (areas, or the map extent of one without areas) meet
+// those areas, reads citywide ones (no places) as summaries without changing them,
+// and sees no other: those are not found, so that their existence does not show.
+// Council, admin and unscoped police work on every assessment.
+
+// checkScope returns ENOTFOUND for an assessment outside a scoped caller's areas,
+// and EFORBIDDEN when write is set and it is citywide.
+func (s *Server) checkScope(ctx context.Context, who *access.Principal, a *tension.Assessment, write bool) error {
+	if !who.Scoped() {
+		return nil
+	}
+	if a.Citywide() {
+		if write {
+			return geo.Errorf(geo.EFORBIDDEN, "a citywide impact assessment is changed by council, admin or police without an area scope")
+		}
+		return nil
+	}
+	ok, err := s.store.PlacesInScope(ctx, a.Areas, a.BBox, who.Areas)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return geo.Errorf(geo.ENOTFOUND, "no such impact assessment")
+	}
+	return nil
+}
+
+// checkNewPlaces refuses a scoped caller an assessment, new or edited, whose places
+// would leave their areas.
+func (s *Server) checkNewPlaces(ctx context.Context, who *access.Principal, a *tension.Assessment) error {
+	if !who.Scoped() {
+		return nil
+	}
+	if a.Citywide() {
+		return geo.Errorf(geo.EFORBIDDEN, "areas: name at least one of your areas (%s); a citywide assessment is made by council, admin or police without an area scope",
+			strings.Join(who.Areas, ", "))
+	}
+	ok, err := s.store.PlacesInScope(ctx, a.Areas, a.BBox, who.Areas)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return geo.Errorf(geo.EFORBIDDEN, "areas: this assessment's places are outside your areas (%s)", strings.Join(who.Areas, ", "))
+	}
+	return nil
+}
+
+// editable loads assessment id for a change by the caller: ENOTFOUND outside a
+// scoped caller's areas, EFORBIDDEN for a citywide one. It reads nothing for an
+// unscoped caller.
+func (s *Server) editable(r *http.Request, id int64) error {
+	who := access.PrincipalFrom(r.Context())
+	if !who.Scoped() {
+		return nil
+	}
+	a, err := s.store.Assessment(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.checkScope(r.Context(), who, a, true)
+}
+
+// scopeFilter limits a listing to the caller's areas.
+func scopeFilter(who *access.Principal, f *tension.AssessmentFilter) {
+	if who.Scoped() {
+		f.Scope = who.Areas
+	}
 }
 
 func pathID(r *http.Request, name string) (int64, error) {
@@ -301,11 +372,12 @@ func (s *Server) handleAssessments(w http.ResponseWriter, r *http.Request) error
 	if err := q.err(); err != nil {
 		return err
 	}
+	who := access.PrincipalFrom(r.Context())
+	scopeFilter(who, &f)
 	list, err := s.store.Assessments(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	who := access.PrincipalFrom(r.Context())
 	out := make([]any, len(list))
 	for i, a := range list {
 		out[i] = s.assessmentFor(who, a)
@@ -326,6 +398,9 @@ func (s *Server) handleCreateAssessment(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	who := access.PrincipalFrom(r.Context())
+	if err := s.checkNewPlaces(r.Context(), who, a); err != nil {
+		return err
+	}
 	if err := s.store.CreateAssessment(r.Context(), a, who.Actor()); err != nil {
 		return err
 	}
@@ -349,7 +424,11 @@ func (s *Server) handleAssessment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"assessment": s.assessmentFor(access.PrincipalFrom(r.Context()), a)})
+	who := access.PrincipalFrom(r.Context())
+	if err := s.checkScope(r.Context(), who, a, false); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"assessment": s.assessmentFor(who, a)})
 	return nil
 }
 
@@ -374,6 +453,10 @@ func (s *Server) handleUpdateAssessment(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
+	who := access.PrincipalFrom(r.Context())
+	if err := s.checkScope(r.Context(), who, a, true); err != nil {
+		return err
+	}
 	a.Version = *in.Version
 	if err := in.apply(a); err != nil {
 		return err
@@ -381,7 +464,9 @@ func (s *Server) handleUpdateAssessment(w http.ResponseWriter, r *http.Request) 
 	if err := s.assessmentRules().Check(a); err != nil {
 		return err
 	}
-	who := access.PrincipalFrom(r.Context())
+	if err := s.checkNewPlaces(r.Context(), who, a); err != nil {
+		return err
+	}
 	stored, err := s.store.UpdateAssessment(r.Context(), a, who.Actor())
 	if err != nil {
 		return err
@@ -403,6 +488,9 @@ func (s *Server) handleMoveAssessment(w http.ResponseWriter, r *http.Request) er
 		Version int    `json:"version"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.editable(r, id); err != nil {
 		return err
 	}
 	who := access.PrincipalFrom(r.Context())
@@ -449,6 +537,9 @@ func (s *Server) handleAddAction(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.editable(r, id); err != nil {
+		return err
+	}
 	if err := s.store.AddAction(r.Context(), id, x, access.PrincipalFrom(r.Context()).Actor()); err != nil {
 		return err
 	}
@@ -480,6 +571,9 @@ func (s *Server) handleUpdateAction(w http.ResponseWriter, r *http.Request) erro
 	if in.Done == nil {
 		return geo.Errorf(geo.EINVALID, "done: required, true or false")
 	}
+	if err := s.editable(r, id); err != nil {
+		return err
+	}
 	if err := s.store.SetActionDone(r.Context(), id, aid, *in.Done, access.PrincipalFrom(r.Context()).Actor()); err != nil {
 		return err
 	}
@@ -507,6 +601,9 @@ func (s *Server) handleLinkEvents(w http.ResponseWriter, r *http.Request) error 
 	}
 	if len(in.Link)+len(in.Unlink) == 0 || len(in.Link)+len(in.Unlink) > 100 {
 		return geo.Errorf(geo.EINVALID, "link, unlink: give from 1 to 100 trigger event ids")
+	}
+	if err := s.editable(r, id); err != nil {
+		return err
 	}
 	if err := s.store.LinkEvents(r.Context(), id, in.Link, in.Unlink, access.PrincipalFrom(r.Context()).Actor()); err != nil {
 		return err

@@ -2,10 +2,10 @@ package web
 
 import (
 	"errors"
-	"io"
 	"mime"
 	"net/http"
-	"sync/atomic"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -27,6 +27,12 @@ type rejectionJSON struct {
 // handleIntake answers POST /api/v1/incidents: a JSON array or NDJSON of incidents
 // in the project's schema, through the same validation and idempotent ingest as the
 // command line. A partner token writes its own source only.
+//
+// The body is read whole (spooled, its raw and decompressed bytes capped at the
+// route's limit) before any database work, so a slow upload holds no connection;
+// each caller has a few intakes in flight at most and starts them at a bounded pace
+// (429 beyond), and the intakes that store at once are bounded over all callers so
+// that reads keep their share of the pool.
 func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 	who := access.PrincipalFrom(r.Context())
 	if who.Role == access.Partner && who.Source == "" {
@@ -46,16 +52,32 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 			return geo.Errorf(geo.EINVALID, "Content-Type %s is not accepted: send application/json (an array) or application/x-ndjson", mt)
 		}
 	}
-	body := &limitedBody{Reader: r.Body}
-	rd, err := geo.NewReader(body, geo.ReaderOptions{Format: format})
+	gzipped := false
+	switch ce := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); ce {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gzipped = true
+	default:
+		return geo.Errorf(geo.EINVALID, "Content-Encoding %s is not accepted: send gzip or none", ce)
+	}
+	release, err := s.intake.enter(intakeKey(who))
 	if err != nil {
-		if tooBig := body.tooBig.Load(); tooBig != nil {
-			return tooBig
-		}
 		return err
 	}
-	if f := geo.ReaderFormat(rd); f != geo.FormatJSON && f != geo.FormatNDJSON {
-		return geo.Errorf(geo.EINVALID, "the body is not a JSON array or NDJSON of incidents")
+	defer release()
+	body, err := spoolBody(r.Body, gzipped, s.opts.MaxIntakeBody)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	if format == geo.FormatAuto {
+		if format, err = sniffIntakeFormat(body.head(sniffBytes)); err != nil {
+			return err
+		}
+	}
+	rd, err := geo.NewReader(body.Reader(), geo.ReaderOptions{Format: format})
+	if err != nil {
+		return err
 	}
 	var rd2 geo.Reader = rd
 	if who.Source != "" {
@@ -67,7 +89,12 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 			rejections = append(rejections, rejectionJSON{Index: e.Index, Line: e.Line, Field: e.Field, Reason: e.Reason})
 		}
 	}
+	done, err := s.intake.write(r.Context())
+	if err != nil {
+		return err
+	}
 	sum, err := s.ingester.Ingest(r.Context(), rd2, geo.Defaults{Source: who.Source}, who.Actor(), onReject)
+	done()
 	s.metrics.ingested.WithLabelValues("inserted").Add(float64(sum.Inserted))
 	s.metrics.ingested.WithLabelValues("duplicate").Add(float64(sum.Duplicates))
 	s.metrics.ingested.WithLabelValues("rejected").Add(float64(sum.Rejected))
@@ -83,14 +110,6 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 			"rejected": sum.Rejected, "source": who.Source, "failed": err != nil}, int64(sum.Inserted))
 	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return err
-		}
-		if tooBig := body.tooBig.Load(); tooBig != nil {
-			// The JSON array reader reports a read error as malformed JSON.
-			return tooBig
-		}
 		if errors.Is(err, geo.ErrNoKey) {
 			return geo.Errorf(geo.EUNAVAILABLE, "%s", geo.ErrorMessage(err))
 		}
@@ -99,26 +118,25 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 			writeJSON(w, http.StatusBadRequest, intakeJSON(sum, rejections, geo.ErrorMessage(err)))
 			return nil
 		}
-		return err
+		if geo.ErrorCode(err) != geo.EUNAVAILABLE && !s.opts.Unavailable(err) && r.Context().Err() == nil {
+			return err
+		}
+		// The database failed under the intake (or it ran out of time): the body
+		// was read whole, so the partner can send it again as it is.
+		s.log.Warn("intake interrupted", "err", err, "read", sum.Read, "inserted", sum.Inserted)
+		return geo.Errorf(geo.EUNAVAILABLE, "the database failed during the intake (%d of %d records stored): send the same body again shortly; what was stored is not stored twice",
+			sum.Inserted, sum.Read)
 	}
 	writeJSON(w, http.StatusOK, intakeJSON(sum, rejections, ""))
 	return nil
 }
 
-// limitedBody notes when a request body passed its limit, whatever a reader above
-// it makes of the error.
-type limitedBody struct {
-	io.Reader
-	tooBig atomic.Pointer[http.MaxBytesError]
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	n, err := b.Reader.Read(p)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		b.tooBig.Store(tooBig)
+// intakeKey names the caller whose intakes are paced together: a token, or a user.
+func intakeKey(p *access.Principal) string {
+	if p.TokenID != 0 {
+		return "token:" + strconv.FormatInt(p.TokenID, 10)
 	}
-	return n, err
+	return "user:" + strconv.FormatInt(p.UserID, 10)
 }
 
 func intakeJSON(sum geo.Summary, rejections []rejectionJSON, errMsg string) map[string]any {

@@ -14,10 +14,12 @@ import (
 // statusOf maps an error to its HTTP status, in one place.
 func (s *Server) statusOf(err error) int {
 	var tooBig *http.MaxBytesError
+	var tooLarge *tooLargeError
+	var throttled *throttledError
 	switch {
-	case errors.As(err, &tooBig):
+	case errors.As(err, &tooBig), errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, errTooManyRequests):
+	case errors.Is(err, errTooManyRequests), errors.As(err, &throttled):
 		return http.StatusTooManyRequests
 	}
 	switch geo.ErrorCode(err) {
@@ -51,11 +53,21 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := s.statusOf(err)
 	code, msg := geo.ErrorCode(err), geo.ErrorMessage(err)
 	var tooBig *http.MaxBytesError
+	var tooLarge *tooLargeError
+	var throttled *throttledError
 	switch {
+	case errors.As(err, &tooLarge):
+		code, msg = "too_large", tooLarge.Error()
 	case errors.As(err, &tooBig):
-		code, msg = geo.EINVALID, "the request body is too large"
+		code, msg = "too_large", (&tooLargeError{limit: tooBig.Limit}).Error()
+	case errors.As(err, &throttled):
+		code, msg = "too_many_requests", throttled.Error()
+		w.Header().Set("Retry-After", throttled.retryAfter())
 	case status == http.StatusServiceUnavailable:
-		code, msg = geo.EUNAVAILABLE, "the database is unavailable; try again shortly"
+		if geo.ErrorCode(err) != geo.EUNAVAILABLE {
+			msg = "the database is unavailable; try again shortly"
+		}
+		code = geo.EUNAVAILABLE
 		w.Header().Set("Retry-After", "5")
 	case status == http.StatusGatewayTimeout:
 		code, msg = "timeout", "the request took too long"

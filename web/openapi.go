@@ -40,7 +40,8 @@ func jsonResponse(desc string, schema obj) obj {
 func errorResponses(codes ...string) obj {
 	out := obj{}
 	texts := map[string]string{"400": "invalid parameters or body", "401": "no or bad credentials", "403": "the role may not do this",
-		"404": "not found", "409": "conflict", "413": "body too large", "503": "database unavailable"}
+		"404": "not found", "409": "conflict", "413": "body too large, raw or decompressed", "429": "too many requests: wait as Retry-After says",
+		"503": "database unavailable: try again as Retry-After says"}
 	for _, c := range codes {
 		out[c] = jsonResponse(texts[c], ref("Error"))
 	}
@@ -152,7 +153,7 @@ func (s *Server) openAPI() obj {
 				"requestBody": obj{"required": true, "content": obj{
 					"application/json":     obj{"schema": obj{"type": "array", "items": ref("IncidentInput")}},
 					"application/x-ndjson": obj{"schema": ref("IncidentInput")}}},
-				"responses": merge(obj{"200": jsonResponse("what was stored and each rejected record", ref("IntakeResult"))}, errorResponses("400", "401", "403", "413", "503"))},
+				"responses": merge(obj{"200": jsonResponse("what was stored and each rejected record", ref("IntakeResult"))}, errorResponses("400", "401", "403", "413", "429", "503"))},
 			"get": obj{"summary": "Incident records, newest first, a page at a time (police in their areas, admin); audited",
 				"parameters": append(filterParameters(),
 					param("bbox", "query", "west,south,east,north in degrees", str, false),

@@ -90,7 +90,7 @@ func (s *Server) assessmentPage(w http.ResponseWriter, r *http.Request, status i
 			"status": "Status changed.", "action": "Action added.", "actions": "Action updated.", "events": "Trigger events updated.",
 			"exists": "This alert already has an impact assessment: here it is."}[msg]
 	}
-	if !who.Is(access.AssessmentEditors...) {
+	if !who.Is(access.AssessmentEditors...) || (who.Scoped() && a.Citywide()) {
 		s.renderStatus(w, r, status, "assessment_summary.html", data)
 		return nil
 	}
@@ -179,6 +179,8 @@ func (s *Server) handleAssessmentsPage(w http.ResponseWriter, r *http.Request) e
 	if err := q.err(); err != nil {
 		return err
 	}
+	who := access.PrincipalFrom(r.Context())
+	scopeFilter(who, &f)
 	list, err := s.store.Assessments(r.Context(), f)
 	if err != nil {
 		return err
@@ -188,7 +190,9 @@ func (s *Server) handleAssessmentsPage(w http.ResponseWriter, r *http.Request) e
 		rows[i] = s.summaryOf(a)
 	}
 	// What is overdue, whatever the listing: reviews past their date, actions past due.
-	overdue, err := s.store.Assessments(r.Context(), tension.AssessmentFilter{Overdue: true, Today: s.opts.Now(), Limit: 500})
+	of := tension.AssessmentFilter{Overdue: true, Today: s.opts.Now(), Limit: 500}
+	scopeFilter(who, &of)
+	overdue, err := s.store.Assessments(r.Context(), of)
 	if err != nil {
 		return err
 	}
@@ -198,12 +202,11 @@ func (s *Server) handleAssessmentsPage(w http.ResponseWriter, r *http.Request) e
 	}
 	var reviews []*tension.Assessment
 	var actions []overdueAction
-	who := access.PrincipalFrom(r.Context())
 	for _, a := range overdue {
 		if a.ReviewOverdue(s.opts.Now()) {
 			reviews = append(reviews, a)
 		}
-		if who.Is(access.AssessmentEditors...) {
+		if who.Is(access.AssessmentEditors...) && !(who.Scoped() && a.Citywide()) {
 			for _, x := range a.OverdueActions(s.opts.Now()) {
 				actions = append(actions, overdueAction{a, x})
 			}
@@ -300,6 +303,9 @@ func (s *Server) handleCreateAssessmentForm(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
+	if err := s.checkNewPlaces(r.Context(), access.PrincipalFrom(r.Context()), a); err != nil {
+		return err
+	}
 	if err := s.store.CreateAssessment(r.Context(), a, access.PrincipalFrom(r.Context()).Actor()); err != nil {
 		return err
 	}
@@ -323,6 +329,9 @@ func (s *Server) handleAssessmentPage(w http.ResponseWriter, r *http.Request) er
 	}
 	a, err := s.loadAssessment(r)
 	if err != nil {
+		return err
+	}
+	if err := s.checkScope(r.Context(), access.PrincipalFrom(r.Context()), a, false); err != nil {
 		return err
 	}
 	return s.assessmentPage(w, r, http.StatusOK, a, nil, "")
@@ -354,6 +363,10 @@ func (s *Server) handleSaveAssessmentForm(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
+	who := access.PrincipalFrom(r.Context())
+	if err := s.checkScope(r.Context(), who, a, true); err != nil {
+		return err
+	}
 	in, err := assessmentForm(r)
 	if err != nil {
 		return err
@@ -367,6 +380,9 @@ func (s *Server) handleSaveAssessmentForm(w http.ResponseWriter, r *http.Request
 	}
 	if err := s.assessmentRules().Check(&form); err != nil {
 		return s.formProblem(w, r, a.ID, &form, err)
+	}
+	if err := s.checkNewPlaces(r.Context(), who, &form); err != nil {
+		return err
 	}
 	if _, err := s.store.UpdateAssessment(r.Context(), &form, access.PrincipalFrom(r.Context()).Actor()); err != nil {
 		return s.formProblem(w, r, a.ID, &form, err)
@@ -382,6 +398,9 @@ func (s *Server) handleMoveAssessmentForm(w http.ResponseWriter, r *http.Request
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
+		return err
+	}
+	if err := s.editable(r, id); err != nil {
 		return err
 	}
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
@@ -401,6 +420,9 @@ func (s *Server) handleAddActionForm(w http.ResponseWriter, r *http.Request) err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
+		return err
+	}
+	if err := s.editable(r, id); err != nil {
 		return err
 	}
 	x, err := actionInput{Description: r.PostForm.Get("description"), Owner: r.PostForm.Get("owner"), Due: r.PostForm.Get("due")}.action()
@@ -423,6 +445,9 @@ func (s *Server) handleActionForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if err := s.editable(r, id); err != nil {
+		return err
+	}
 	aid, err := pathID(r, "action")
 	if err != nil {
 		return err
@@ -442,6 +467,9 @@ func (s *Server) handleLinkEventsForm(w http.ResponseWriter, r *http.Request) er
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
+		return err
+	}
+	if err := s.editable(r, id); err != nil {
 		return err
 	}
 	ids := func(name string) ([]int64, error) {
@@ -535,7 +563,9 @@ func (s *Server) handleEventPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	linked, err := s.store.Assessments(r.Context(), tension.AssessmentFilter{EventID: e.ID})
+	lf := tension.AssessmentFilter{EventID: e.ID}
+	scopeFilter(who, &lf)
+	linked, err := s.store.Assessments(r.Context(), lf)
 	if err != nil {
 		return err
 	}

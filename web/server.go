@@ -63,6 +63,9 @@ type Store interface {
 	CreateAssessment(ctx context.Context, a *tension.Assessment, actor string) error
 	Assessment(ctx context.Context, id int64) (*tension.Assessment, error)
 	Assessments(ctx context.Context, f tension.AssessmentFilter) ([]*tension.Assessment, error)
+	// PlacesInScope reports whether an assessment's areas and map extent meet the
+	// areas of scope, as tension.AssessmentFilter.Scope counts it.
+	PlacesInScope(ctx context.Context, areas []string, bbox []float64, scope []string) (bool, error)
 	UpdateAssessment(ctx context.Context, a *tension.Assessment, actor string) (*tension.Assessment, error)
 	MoveAssessment(ctx context.Context, id int64, to, reason string, version int, actor string) (*tension.Assessment, error)
 	AddAction(ctx context.Context, id int64, x *tension.Action, actor string) error
@@ -106,6 +109,20 @@ type Options struct {
 	MaxIntakeBody  int64         // partner intake; 32 MiB when 0
 	RequestTimeout time.Duration // per request; 30s when 0
 	IntakeTimeout  time.Duration // partner intake; 5m when 0
+	// ReadHeaderTimeout is how long a client has to send a request's headers; 10s
+	// when 0.
+	ReadHeaderTimeout time.Duration
+
+	// IntakeConcurrency is how many intakes one caller (a token or a user) may have
+	// in flight; 2 when 0. IntakeRate is how many it may start a minute, with
+	// bursts of half that; 60 when 0.
+	IntakeConcurrency int
+	IntakeRate        float64
+	// IntakeWriters is how many intakes store at once over all callers, each
+	// having read its whole body first; the others wait without holding a database
+	// connection. The command sets it so that intakes hold at most half the pool;
+	// 2 when 0.
+	IntakeWriters int
 
 	SignInMax    int           // failed sign-ins allowed per address and per username in SignInWindow; 5 when 0
 	SignInWindow time.Duration // 15m when 0
@@ -158,6 +175,18 @@ func (o *Options) defaults() {
 	if o.IntakeTimeout == 0 {
 		o.IntakeTimeout = 5 * time.Minute
 	}
+	if o.ReadHeaderTimeout == 0 {
+		o.ReadHeaderTimeout = 10 * time.Second
+	}
+	if o.IntakeConcurrency == 0 {
+		o.IntakeConcurrency = 2
+	}
+	if o.IntakeRate == 0 {
+		o.IntakeRate = 60
+	}
+	if o.IntakeWriters == 0 {
+		o.IntakeWriters = 2
+	}
 	if o.SignInMax == 0 {
 		o.SignInMax = 5
 	}
@@ -194,6 +223,7 @@ type Server struct {
 	gatherer prometheus.Gatherer
 	tiles    *tileState
 	auth     *authCache
+	intake   *intakeGate
 }
 
 // New returns a server over store. reg receives the server's metrics and is what
@@ -214,6 +244,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		metrics:  newMetrics(reg),
 		tiles:    newTileState(opts.TileCacheBytes),
 		auth:     newAuthCache(),
+		intake:   newIntakeGate(opts.IntakeConcurrency, opts.IntakeRate, opts.IntakeWriters),
 	}
 	if reg != nil {
 		s.gatherer = reg
@@ -233,6 +264,21 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 	return s
 }
 
+// HTTPServer returns an http.Server for the handler with the service's timeouts: a
+// client has ReadHeaderTimeout to send its headers (a slow-header client is cut off
+// then), the intake's timeout to send a body, and a little longer for the answer.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.IntakeTimeout, // partner uploads, read whole before any work
+		WriteTimeout:      s.opts.IntakeTimeout + time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
@@ -246,10 +292,26 @@ func (s *Server) Router() chi.Routes { return s.router }
 
 func (s *Server) staticFiles() http.Handler {
 	if s.opts.StaticDir != "" {
-		return http.StripPrefix("/static/", http.FileServer(http.Dir(s.opts.StaticDir)))
+		return http.StripPrefix("/static/", http.FileServer(filesOnly{http.Dir(s.opts.StaticDir)}))
 	}
 	sub, _ := fs.Sub(staticFS, "static")
-	return http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return http.StripPrefix("/static/", http.FileServer(filesOnly{http.FS(sub)}))
+}
+
+// filesOnly serves files and nothing else: a directory is not found, so /static/
+// lists nothing.
+type filesOnly struct{ fs http.FileSystem }
+
+func (f filesOnly) Open(name string) (http.File, error) {
+	file, err := f.fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 var templateFuncs = template.FuncMap{

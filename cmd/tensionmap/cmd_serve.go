@@ -37,6 +37,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.Var((*strList)(&c.CORSOrigins), "cors-origins", "origins whose pages may call the API, comma-separated; none by default (env TENSIONMAP_CORS_ORIGINS)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take client addresses from X-Forwarded-For: only behind a proxy that sets it (env TENSIONMAP_TRUST_PROXY)")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "database connections (env TENSIONMAP_DB_MAX_CONNS)")
+	fs.Float64Var(&c.IntakeRate, "intake-rate", c.IntakeRate, "intakes a token may start a minute, in bursts of half that (env TENSIONMAP_INTAKE_RATE)")
+	fs.IntVar(&c.IntakeConcurrency, "intake-concurrency", c.IntakeConcurrency, "intakes a token may have in flight (env TENSIONMAP_INTAKE_CONCURRENCY)")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
@@ -90,20 +92,13 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		AfterIngest:  sched.Kick,
 		BasemapStyle: s.cfg.BasemapStyle, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20,
 		TensionScale: s.cfg.TensionScale, Location: s.cfg.location,
+		IntakeRate: s.cfg.IntakeRate, IntakeConcurrency: s.cfg.IntakeConcurrency, IntakeWriters: intakeWriters(s.cfg.DBMaxConns),
 	}, db, ing, s.log, reg)
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.cfg.Listen, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // partner uploads
-		WriteTimeout:      6 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	srv := handler.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("listening", "addr", ln.Addr().String(), "version", version)
@@ -155,6 +150,18 @@ func (s *serveCmd) migrate(ctx context.Context, db *postgis.DB) bool {
 		}
 		pause = min(pause*2, 10*time.Second)
 	}
+}
+
+// intakeConns is how many connections one intake holds at most: its lock, its two
+// batch writers and, briefly, its run record.
+const intakeConns = 4
+
+// intakeWriters is how many intakes may store at once so that they hold at most half
+// of the pool: the other half stays for reads (pages, tiles, the API). A semaphore
+// over one pool rather than a second pool for writes: the connections that no
+// intake uses serve reads, and the server opens no more than it was given.
+func intakeWriters(maxConns int) int {
+	return max(1, maxConns/2/intakeConns)
 }
 
 // lazyIngester sets the ingest up on first use, once the database is there.

@@ -43,6 +43,9 @@ type Config struct {
 	StaticDir     string        // TENSIONMAP_STATIC_DIR: serve /static from this directory instead of the embedded files
 	TileCacheMB   int           // TENSIONMAP_TILE_CACHE_MB: memory for rendered tiles
 
+	IntakeRate        float64 // TENSIONMAP_INTAKE_RATE: intakes a token (or user) may start a minute, in bursts of half that
+	IntakeConcurrency int     // TENSIONMAP_INTAKE_CONCURRENCY: intakes a token (or user) may have in flight
+
 	// the tension engine
 	EngineAt          string        // TENSIONMAP_ENGINE_AT: local time of the daily run, "HH:MM", or "off"
 	EngineAfterIngest bool          // TENSIONMAP_ENGINE_AFTER_INGEST: run again when new data arrived
@@ -82,6 +85,9 @@ func DefaultConfig() Config {
 		DBMaxConns:    20,
 		TileCacheMB:   256,
 
+		IntakeRate:        60,
+		IntakeConcurrency: 2,
+
 		EngineAt:             "02:00",
 		EngineAfterIngest:    true,
 		TensionScale:         slices.Clone(tension.DefaultScale),
@@ -101,7 +107,7 @@ var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIO
 	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS",
 	"TENSIONMAP_ENGINE_AT", "TENSIONMAP_ENGINE_AFTER_INGEST", "TENSIONMAP_TENSION_SCALE", "TENSIONMAP_TENSION_RULES",
 	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES", "TENSIONMAP_BASEMAP_STYLE",
-	"TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB"}
+	"TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
 func (c *Config) LoadEnv(getenv func(string) string) error {
@@ -156,7 +162,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		}
 	}
 	ints := map[string]*int{"TENSIONMAP_SUPPRESS_BELOW": &c.SuppressBelow, "TENSIONMAP_STRATEGIC_ROUNDING": &c.RoundTo, "TENSIONMAP_DB_MAX_CONNS": &c.DBMaxConns,
-		"TENSIONMAP_SCAN_REPLICATES": &c.ScanReplicates, "TENSIONMAP_NEAR_REPEAT_REPLICATES": &c.NearRepeatReplicates, "TENSIONMAP_TILE_CACHE_MB": &c.TileCacheMB}
+		"TENSIONMAP_SCAN_REPLICATES": &c.ScanReplicates, "TENSIONMAP_NEAR_REPEAT_REPLICATES": &c.NearRepeatReplicates, "TENSIONMAP_TILE_CACHE_MB": &c.TileCacheMB,
+		"TENSIONMAP_INTAKE_CONCURRENCY": &c.IntakeConcurrency}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -165,6 +172,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			}
 			*dst = n
 		}
+	}
+	if v := getenv("TENSIONMAP_INTAKE_RATE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TENSIONMAP_INTAKE_RATE: %q is not a number of intakes a minute", v))
+		}
+		c.IntakeRate = f
 	}
 	bools := map[string]*bool{"TENSIONMAP_SECURE_COOKIES": &c.SecureCookies, "TENSIONMAP_TRUST_PROXY": &c.TrustProxy, "TENSIONMAP_ENGINE_AFTER_INGEST": &c.EngineAfterIngest}
 	for name, dst := range bools {
@@ -292,6 +306,12 @@ func (c *Config) Validate() error {
 	}
 	if c.NearRepeatReplicates < 19 || c.NearRepeatReplicates > 99999 {
 		errs = append(errs, errors.New("near-repeat-replicates: from 19 to 99999 (99 is enough for the 5% level)"))
+	}
+	if !(c.IntakeRate > 0) || c.IntakeRate > 1e6 {
+		errs = append(errs, errors.New("intake-rate: a number of intakes a minute above 0 (0.5 is one every two minutes)"))
+	}
+	if c.IntakeConcurrency < 1 || c.IntakeConcurrency > 100 {
+		errs = append(errs, errors.New("intake-concurrency: from 1 to 100"))
 	}
 	if c.TileCacheMB < 1 {
 		errs = append(errs, errors.New("tile-cache-mb: at least 1"))

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/postgis"
 	"github.com/tensionmap/tensionmap/postgis/localpg"
 )
 
@@ -68,6 +70,39 @@ func TestServerRidesOutDatabaseRestart(t *testing.T) {
 	}
 	waitFor("/readyz", 200)
 
+	// A partner token, used once while the database is up (so the server knows it).
+	db, err := postgis.Open(ctx, url, postgis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret string
+	tok := &access.Token{Name: "restart partner", Role: access.Partner, Source: "third_party", CreatedBy: "test"}
+	err = db.CreateToken(ctx, tok, func(id int64) []byte {
+		s, hash := access.NewToken(id)
+		secret = s
+		return hash
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	intake := func(ref string) (int, string, string) {
+		body := `[{"source_ref": "` + ref + `", "kind": "crime", "strands": "race", "occurred": "2026-06-01", "lat": 52.04, "lon": -0.76}]`
+		req, _ := http.NewRequest("POST", base+"/api/v1/incidents", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("intake: the server stopped answering: %v", err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After"), string(b)
+	}
+	if st, _, body := intake("R-1"); st != 200 {
+		t.Fatalf("intake with the database up: %d %s", st, body)
+	}
+
 	if err := localpg.Stop(ctx, o); err != nil {
 		t.Fatal(err)
 	}
@@ -88,12 +123,28 @@ func TestServerRidesOutDatabaseRestart(t *testing.T) {
 		t.Errorf("API call with the database down: %d %s, want 503 with Retry-After", resp.StatusCode, body)
 	}
 
+	// An intake with the database down answers 503 with Retry-After, never 500.
+	if st, retry, body := intake("R-2"); st != 503 || retry == "" {
+		t.Errorf("intake with the database down: %d %s (Retry-After %q), want 503 with Retry-After", st, body, retry)
+	}
+
 	if _, err := localpg.Ensure(ctx, o); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("/readyz", 200)
 	if got := status("/healthz"); got != 200 {
 		t.Errorf("/healthz after the restart: %d", got)
+	}
+	// The same body again once the database is back is stored.
+	var st int
+	for range 50 {
+		if st, _, _ = intake("R-2"); st != 503 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if st != 200 {
+		t.Errorf("intake after the restart: %d, want 200", st)
 	}
 	stopServer()
 	if err := <-done; err != nil {
