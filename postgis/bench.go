@@ -100,7 +100,7 @@ func (db *DB) CopyBaseline(ctx context.Context) (int64, time.Duration, error) {
 
 // Truncate empties the incidents and roll-ups, for repeated benchmark runs.
 func (db *DB) Truncate(ctx context.Context) error {
-	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_counts, day_counts, ingest_runs")
+	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_counts, day_counts, area_month_counts, ingest_runs")
 	return err
 }
 
