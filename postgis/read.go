@@ -83,13 +83,24 @@ func (db *DB) areaCountsFrom(ctx context.Context, where string, arg string, f ge
 	args := []any{arg, from, to, mask, kinds, sources}
 	if monthly {
 		mFrom, mTo, d1From, d1To, d2From, d2To := monthSplit(f.From, f.To)
+		// Three range scans, each on the leading key column of its table: the whole
+		// months, and the days before and after them.
 		counts = `SELECT area_id, class, sum(n)::bigint AS n FROM (
 				SELECT area_id, class, n FROM area_month_counts
-				WHERE ($5::date IS NULL OR month >= $5) AND ($6::date IS NULL OR month < $6) AND ` + classWhere(2) + `
+				WHERE month >= $5 AND month < $6 AND ` + classWhere(2) + `
 				UNION ALL
-				SELECT area_id, class, n FROM area_counts
-				WHERE (day BETWEEN $7 AND $8 OR day BETWEEN $9 AND $10) AND ` + classWhere(2) + `
+				SELECT a.area_id, c.class, c.n FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+				WHERE c.day BETWEEN $7 AND $8 AND c.area_set <> 0 AND ` + classWhere(2) + `
+				UNION ALL
+				SELECT a.area_id, c.class, c.n FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+				WHERE c.day BETWEEN $9 AND $10 AND c.area_set <> 0 AND ` + classWhere(2) + `
 			) u GROUP BY 1, 2`
+		if mFrom == nil {
+			mFrom = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		if mTo == nil {
+			mTo = time.Date(9999, 12, 1, 0, 0, 0, 0, time.UTC)
+		}
 		args = []any{arg, mask, kinds, sources, mFrom, mTo, d1From, d1To, d2From, d2To}
 	}
 	rows, err := db.Pool.Query(ctx, `
