@@ -74,6 +74,7 @@ bench: build ## run the benchmarks and print the ratio tables
 	$(GO) test -run '^$$' -bench '^BenchmarkScan$$' -benchtime 1x -cpu 2 ./tension
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench ingest --rows $(BENCH_ROWS)
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench tiles --rows $(BENCH_ROWS)
+	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench api --rows $(BENCH_ROWS)
 	$(GO) test -run '^$$' -bench '^BenchmarkTileRequest$$' -benchmem ./web
 
 RELIABILITY_SHORT ?=
