@@ -5,9 +5,11 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +22,7 @@ type hostileFile struct {
 	what        string
 	contentType string // for the HTTP intake
 	path        string
+	says        *regexp.Regexp // what a clear answer names, in the CLI's output and the intake's answer
 }
 
 const hostileHeader = "source,source_ref,kind,strands,occurred,lat,lon\n"
@@ -40,7 +43,7 @@ func hostileCorpus(tb testing.TB, dir string, bomb int64) []hostileFile {
 		return b.String()
 	}
 	var files []hostileFile
-	add := func(name, what, ct string, write func(w io.Writer) error, gz bool) {
+	add := func(name, what, ct, says string, write func(w io.Writer) error, gz bool) {
 		path := filepath.Join(dir, name)
 		f, err := os.Create(path)
 		if err != nil {
@@ -63,7 +66,7 @@ func hostileCorpus(tb testing.TB, dir string, bomb int64) []hostileFile {
 		if err := f.Close(); err != nil {
 			tb.Fatal(err)
 		}
-		files = append(files, hostileFile{name: name, what: what, contentType: ct, path: path})
+		files = append(files, hostileFile{name: name, what: what, contentType: ct, path: path, says: regexp.MustCompile("(?i)" + says)})
 	}
 	text := func(s string) func(io.Writer) error {
 		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
@@ -83,36 +86,36 @@ func hostileCorpus(tb testing.TB, dir string, bomb int64) []hostileFile {
 			return err
 		}
 	}
-	add("bomb.csv.gz", fmt.Sprintf("gzip bomb: a CSV header then %s of zeros without a newline", mib(bomb)), "text/csv",
+	add("bomb.csv.gz", fmt.Sprintf("gzip bomb: a CSV header then %s of zeros without a newline", mib(bomb)), "text/csv", `too (long|large|big)|limit|cap|exceed`,
 		repeat(hostileHeader, '0', bomb, "\n"), true)
-	add("bomb.json.gz", fmt.Sprintf("gzip bomb: a JSON array of one record whose source_ref is %s long", mib(bomb)), "application/json",
+	add("bomb.json.gz", fmt.Sprintf("gzip bomb: a JSON array of one record whose source_ref is %s long", mib(bomb)), "application/json", `too (long|large|big)|limit|cap|exceed`,
 		repeat(`[{"source_ref":"`, 'a', bomb, `","kind":"incident","strands":"race","occurred":"2025-03-01","lat":52.04,"lon":-0.76}]`), true)
-	add("huge-line.csv", "a 16 MiB line between valid rows", "text/csv", repeat(hostileHeader+rows(0, 10)+"third_party,", 'x', 16<<20, "\n"+rows(10, 10)), false)
-	add("huge-line.ndjson", "a 16 MiB NDJSON line", "application/x-ndjson", repeat(`{"source_ref":"`, 'y', 16<<20, "\"}\n"), false)
-	add("no-newline-header.csv", "a 16 MiB header line", "text/csv", repeat("source_ref", 'h', 16<<20, "\n"), false)
-	add("latin1.csv", "Latin-1 and invalid UTF-8 bytes in references and strands", "text/csv",
+	add("huge-line.csv", "a 16 MiB line between valid rows", "text/csv", `too (long|large|big)|limit|cap|exceed`, repeat(hostileHeader+rows(0, 10)+"third_party,", 'x', 16<<20, "\n"+rows(10, 10)), false)
+	add("huge-line.ndjson", "a 16 MiB NDJSON line", "application/x-ndjson", `too (long|large|big)|limit|cap|exceed`, repeat(`{"source_ref":"`, 'y', 16<<20, "\"}\n"), false)
+	add("no-newline-header.csv", "a 16 MiB header line", "text/csv", `too (long|large|big)|limit|cap|exceed|header`, repeat("source_ref", 'h', 16<<20, "\n"), false)
+	add("latin1.csv", "Latin-1 and invalid UTF-8 bytes in references and strands", "text/csv", `utf-?8|encoding`,
 		text(hostileHeader+"third_party,caf\xe9-1,incident,race,2025-03-01,52.04,-0.76\nthird_party,\xff\xfe-2,incident,r\xe9ligion,2025-03-01,52.04,-0.76\n"+rows(0, 5)), false)
-	add("latin1.ndjson", "invalid UTF-8 in a JSON source_ref (two refs that would collapse into U+FFFD)", "application/x-ndjson",
+	add("latin1.ndjson", "invalid UTF-8 in a JSON source_ref (two refs that would collapse into U+FFFD)", "application/x-ndjson", `utf-?8|encoding`,
 		text("{\"source_ref\":\"Z\xff\",\"kind\":\"incident\",\"strands\":\"race\",\"occurred\":\"2025-03-01\",\"lat\":52.04,\"lon\":-0.76}\n"+
 			"{\"source_ref\":\"Z\xfe\",\"kind\":\"incident\",\"strands\":\"race\",\"occurred\":\"2025-03-01\",\"lat\":52.04,\"lon\":-0.76}\n"), false)
-	add("nul.csv", "NUL bytes inside fields and a run of 1 MiB of NULs", "text/csv",
+	add("nul.csv", "NUL bytes inside fields and a run of 1 MiB of NULs", "text/csv", `nul|control|utf-?8|invalid`,
 		repeat(hostileHeader+"third_party,N\x00-1,incident,race\x00,2025-03-01,52.04,-0.76\n"+rows(0, 5), 0, 1<<20, "\n"+rows(5, 5)), false)
-	add("quote.csv", "an unterminated quote followed by 2,000 valid rows", "text/csv",
+	add("quote.csv", "an unterminated quote followed by 2,000 valid rows", "text/csv", `quote`,
 		text(hostileHeader+rows(0, 5)+"third_party,\"Q-open,incident,race,2025-03-01,52.04,-0.76\n"+rows(5, 2000)), false)
-	add("deep.json", "JSON nested 100,000 arrays deep", "application/json", text(strings.Repeat("[", 100_000)+strings.Repeat("]", 100_000)), false)
-	add("deep-field.ndjson", "a field holding an object nested 50,000 deep", "application/x-ndjson",
+	add("deep.json", "JSON nested 100,000 arrays deep", "application/json", `depth|nest`, text(strings.Repeat("[", 100_000)+strings.Repeat("]", 100_000)), false)
+	add("deep-field.ndjson", "a field holding an object nested 50,000 deep", "application/x-ndjson", `depth|nest|offence`,
 		text(`{"source_ref":"D-1","kind":"incident","strands":"race","occurred":"2025-03-01","lat":52.04,"lon":-0.76,"offence":`+
 			strings.Repeat(`{"a":`, 50_000)+"1"+strings.Repeat("}", 50_000)+"}\n"), false)
-	add("state-plane.csv", "State Plane feet in the lat and lon columns, and easting/northing in feet", "text/csv",
+	add("state-plane.csv", "State Plane feet in the lat and lon columns, and easting/northing in feet", "text/csv", `outside`,
 		text(hostileHeader+"third_party,SP-1,incident,race,2025-03-01,1520000.25,450000.75\nthird_party,SP-2,incident,race,2025-03-01,-1520000.25,-450000.75\n"+
 			"source,source_ref,kind,strands,occurred,easting,northing\n"), false)
-	add("swapped.csv", "lat and lon swapped (both inside the valid ranges, lat/lon of the town reversed)", "text/csv",
+	add("swapped.csv", "lat and lon swapped (both inside the valid ranges, lat/lon of the town reversed)", "text/csv", `swap`,
 		text(hostileHeader+"third_party,SW-1,incident,race,2025-03-01,-0.76,52.04\nthird_party,SW-2,incident,race,2025-03-01,-0.7601,52.0401\n"), false)
-	add("future.csv", "dates in 2099 and in year 20250", "text/csv",
+	add("future.csv", "dates in 2099 and in year 20250", "text/csv", `future`,
 		text(hostileHeader+"third_party,F-1,incident,race,2099-01-01,52.04,-0.76\nthird_party,F-2,incident,race,20250-01-01,52.04,-0.76\n"), false)
-	add("duplicate-keys.ndjson", "a JSON object naming source_ref and lat twice", "application/x-ndjson",
+	add("duplicate-keys.ndjson", "a JSON object naming source_ref and lat twice", "application/x-ndjson", `twice|duplicate (key|field|name)`,
 		text(`{"source_ref":"DK-1","source_ref":"DK-2","kind":"incident","strands":"race","occurred":"2025-03-01","lat":52.04,"lat":-0.76,"lon":-0.76}`+"\n"), false)
-	add("duplicate-header.csv", "a CSV header naming source_ref twice", "text/csv",
+	add("duplicate-header.csv", "a CSV header naming source_ref twice", "text/csv", `twice|duplicate`,
 		text("source,source_ref,source_ref,kind,strands,occurred,lat,lon\nthird_party,DH-1,DH-2,incident,race,2025-03-01,52.04,-0.76\n"), false)
 	return files
 }
@@ -131,6 +134,7 @@ func TestHostileFilesCLI(t *testing.T) {
 			if strings.TrimSpace(out+errOut) == "" {
 				t.Errorf("exit %d and nothing said", code)
 			}
+			t.Logf("names the problem (/%s/): %v", f.says, f.says.MatchString(out+errOut))
 		})
 	}
 }
@@ -185,8 +189,10 @@ func (s *suite) hostileFiles() {
 		}
 		code := cmd.ProcessState.ExitCode()
 		said := lastLine(out.String())
-		s.record("hostile file, CLI: "+f.name, f.what, killed == "" && cleanExit(code) && said != "",
-			"exit %d%s, peak RSS %s (bound %s), %s; says: %s", code, prefixed(killed), mib(peak), mib(cliBound), time.Since(start).Round(100*time.Millisecond), said)
+		clear := f.says.MatchString(out.String())
+		s.record("hostile file, CLI: "+f.name, f.what, killed == "" && cleanExit(code) && clear,
+			"exit %d%s, peak RSS %s (bound %s), %s; names the problem (/%s/): %v; last line: %s", code, prefixed(killed), mib(peak), mib(cliBound),
+			time.Since(start).Round(100*time.Millisecond), f.says, clear, said)
 	}
 	srv := s.serve(u)
 	defer func() { srv.stop() }()
@@ -214,14 +220,16 @@ func (s *suite) hostileFiles() {
 			}
 		}()
 		start := time.Now()
-		st, reqErr := srv.status(nil, "POST", "/api/v1/incidents", bytes.NewReader(body),
+		st, answer, reqErr := srv.answer("POST", "/api/v1/incidents", bytes.NewReader(body),
 			"Authorization", "Bearer "+token, "Content-Type", f.contentType)
+		clear := f.says.MatchString(answer)
 		close(stop)
 		peak := <-peakc
 		alive, _ := srv.status(nil, "GET", "/healthz", nil)
 		s.record("hostile file, HTTP intake: "+f.name, f.what+fmt.Sprintf(" (%s on the wire)", kib(int64(len(body)))),
-			reqErr == nil && st > 0 && st < 500 && alive == 200 && peak <= serverBound,
-			"status %d%s, server peak RSS %s (bound %s), alive after: %v, %s", st, prefixed(errString(reqErr)), mib(peak), mib(serverBound), alive == 200, time.Since(start).Round(100*time.Millisecond))
+			reqErr == nil && st > 0 && st < 500 && alive == 200 && peak <= serverBound && clear,
+			"status %d%s, server peak RSS %s (bound %s), alive after: %v, %s; names the problem (/%s/): %v; answer: %s", st, prefixed(errString(reqErr)),
+			mib(peak), mib(serverBound), alive == 200, time.Since(start).Round(100*time.Millisecond), f.says, clear, lastLine(answer))
 		if alive != 200 {
 			srv.kill9()
 			srv = s.serve(u)
@@ -256,6 +264,24 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// answer makes one request and returns its status and up to 64 KiB of its body.
+func (srv *server) answer(method, path string, body io.Reader, headers ...string) (int, string, error) {
+	req, err := http.NewRequest(method, srv.base+path, body)
+	if err != nil {
+		return 0, "", err
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := httpClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	return res.StatusCode, string(b), nil
 }
 
 func kib(n int64) string { return fmt.Sprintf("%d KiB", n>>10) }
