@@ -21,7 +21,7 @@ UI_DIR    := web/ui
 UI_SRC    := $(wildcard $(UI_DIR)/src/*) $(UI_DIR)/build.mjs $(UI_DIR)/package.json
 UI_OUT    := web/static/dist/map.js
 
-.PHONY: help build ui run db-up db-stop migrate demo test test-deps test-go vet fuzz bench reference clean
+.PHONY: help build ui run db-up db-stop migrate demo test test-deps test-go vet fuzz bench reliability reference clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,7 +75,16 @@ bench: build ## run the benchmarks and print the ratio tables
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench ingest --rows $(BENCH_ROWS)
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench tiles --rows $(BENCH_ROWS)
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench engine --rows 200000
+	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench api --rows $(BENCH_ROWS)
 	$(GO) test -run '^$$' -bench '^BenchmarkTileRequest$$' -benchmem ./web
+
+RELIABILITY_SHORT ?=
+SOAK ?=
+reliability: build ## attack the real binary (kills, restarts, soak, hostile files, slow clients, roles, inference) and write docs/reliability.md; RELIABILITY_SHORT=1 for the short version, SOAK=10m for the soak's length
+	TENSIONMAP_RELIABILITY=1 TENSIONMAP_RELIABILITY_SHORT=$(RELIABILITY_SHORT) TENSIONMAP_SOAK=$(SOAK) \
+	TENSIONMAP_BIN=$(CURDIR)/$(BIN) TENSIONMAP_RELIABILITY_REPORT=$(CURDIR)/docs/reliability.md TENSIONMAP_ATTACK_SIZE=large \
+	$(GO) test -count=1 -timeout 60m -run '^TestReliability$$' -v ./cmd/tensionmap | grep -E '^(=== RUN|--- |\s+reliability_|ok|FAIL|PASS)' ; \
+	status=$${PIPESTATUS[0]}; echo "docs/reliability.md written"; exit $$status
 
 reference: ## regenerate the reference values in testdata/ with PROJ and R (installs them if missing)
 	scripts/bng-reference.sh

@@ -202,7 +202,7 @@ func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 	return nil
 }
 
-// rebuildRollups recomputes cell_counts and day_counts from incidents. An incident's
+// rebuildRollups recomputes cell_counts, day_counts and area_month_counts from incidents. An incident's
 // roll-up cell is the parent at the finest resolution not finer than its own cell, as
 // geo.Binner.RollupCell has it.
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
@@ -215,7 +215,7 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 		args []any
 	}{
 		{`INSERT INTO area_sets (areas) SELECT DISTINCT areas FROM incidents ON CONFLICT (areas) DO NOTHING`, nil},
-		{`TRUNCATE cell_counts, day_counts`, nil},
+		{`TRUNCATE cell_counts, day_counts, area_month_counts`, nil},
 		{`CREATE TEMP TABLE rollup_source ON COMMIT DROP AS
 			SELECT occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, areas,
 				h3_parent(cell, (SELECT max(x) FROM unnest($1::smallint[]) x WHERE x <= h3_res(cell))) AS cell
@@ -227,6 +227,8 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 			GROUP BY 1, 2, 3, 4`, nil},
 		{`INSERT INTO day_counts (day, class, n, located)
 			SELECT day, class, count(*), count(cell) FROM rollup_source GROUP BY 1, 2`, nil},
+		{`INSERT INTO area_month_counts (month, area_id, class, n)
+			SELECT date_trunc('month', day)::date, area_id, class, sum(n) FROM area_counts GROUP BY 1, 2, 3`, nil},
 		{`DROP TABLE rollup_source`, nil},
 	}
 	for _, st := range steps {

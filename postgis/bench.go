@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tensionmap/tensionmap/geo"
 )
 
 // ScratchDatabase creates an empty database with PostGIS on the server of url, for
@@ -100,7 +102,7 @@ func (db *DB) CopyBaseline(ctx context.Context) (int64, time.Duration, error) {
 
 // Truncate empties the incidents and roll-ups, for repeated benchmark runs.
 func (db *DB) Truncate(ctx context.Context) error {
-	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_counts, day_counts, ingest_runs")
+	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_counts, day_counts, area_month_counts, ingest_runs")
 	return err
 }
 
@@ -186,4 +188,11 @@ func (db *DB) BenchHexagonTile(ctx context.Context, z, x, y, res int) ([]byte, e
 		return nil, fmt.Errorf("postgis: ST_AsMVT tile %d/%d/%d: %w", z, x, y, err)
 	}
 	return b, nil
+}
+
+// AreaCountsDaily is AreaCounts read from the daily roll-up alone, the way it was
+// answered before the monthly roll-up: the reference the monthly path is checked and
+// timed against.
+func (db *DB) AreaCountsDaily(ctx context.Context, level string, f geo.Filter) ([]geo.AreaCount, error) {
+	return db.areaCountsFrom(ctx, "a.level = $1", level, f, false)
 }

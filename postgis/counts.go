@@ -54,6 +54,14 @@ func rollupWhere(first int) string {
 		first, first+1, first+2, first+3, first+4)
 }
 
+// classWhere returns the strands, kinds and sources part of rollupWhere, its three
+// values bound from $first on.
+func classWhere(first int) string {
+	return fmt.Sprintf(`($%[1]d::bigint = 0 OR class & $%[1]d <> 0)
+	AND ($%[2]d::smallint[] IS NULL OR class_kind(class) = ANY($%[2]d))
+	AND ($%[3]d::smallint[] IS NULL OR class_source(class) = ANY($%[3]d))`, first, first+1, first+2)
+}
+
 // CellCounts returns the count of every cell at resolution res with incidents that
 // match the filter, from the roll-ups, in cell order.
 func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {

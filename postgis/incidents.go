@@ -352,6 +352,14 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 			FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[], $5::integer[]) AS u(d, cell, area_set, class, n)
 			ON CONFLICT (day, cell, area_set, class) DO UPDATE SET n = c.n + excluded.n`,
 			cells.day, cells.cell, cells.set, cells.class, cells.n)
+		// The same deltas by month and area, in key order (see above).
+		b.Queue(`INSERT INTO area_month_counts AS m (month, area_id, class, n)
+			SELECT date_trunc('month', date '2000-01-01' + u.d)::date, a.area_id, u.class, sum(u.n)
+			FROM unnest($1::integer[], $2::integer[], $3::bigint[], $4::integer[]) AS u(d, area_set, class, n)
+			JOIN area_sets s ON s.id = u.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+			GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+			ON CONFLICT (month, area_id, class) DO UPDATE SET n = m.n + excluded.n`,
+			cells.day, cells.set, cells.class, cells.n)
 	}
 	b.Queue(`INSERT INTO day_counts AS d (day, class, n, located)
 		SELECT date '2000-01-01' + d, class, n, located

@@ -466,6 +466,21 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 		gotAreas[k] = n
 	}
 	compareMaps(tb, "area roll-ups", gotAreas, wantAreas)
+	wantMonths := map[areaKey]int64{}
+	for k, n := range wantAreas {
+		wantMonths[areaKey{k.area, k.day[:8] + "01", k.class}] += n
+	}
+	gotMonths := map[areaKey]int64{}
+	rows, _ = db.Pool.Query(ctx, `SELECT area_id, month::text, class, n FROM area_month_counts`)
+	for rows.Next() {
+		var k areaKey
+		var n int64
+		if err := rows.Scan(&k.area, &k.day, &k.class, &n); err != nil {
+			tb.Fatal(err)
+		}
+		gotMonths[k] = n
+	}
+	compareMaps(tb, "monthly area roll-ups", gotMonths, wantMonths)
 	gotDays, gotLocated := map[dayKey]int64{}, map[dayKey]int64{}
 	rows, _ = db.Pool.Query(ctx, `SELECT day::text, class, n, located FROM day_counts`)
 	for rows.Next() {

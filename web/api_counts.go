@@ -64,6 +64,7 @@ func (s *Server) handleCells(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
+	s.defaultPeriod(&f)
 	stored, err := s.store.Resolutions(r.Context())
 	if err != nil {
 		return err
@@ -149,6 +150,7 @@ func (s *Server) handleAreas(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
+	s.defaultPeriod(&f)
 	levels, err := s.store.AreaLevels(r.Context())
 	if err != nil {
 		return err
@@ -182,6 +184,8 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
+	asked := f // the weekly series ends on the day asked, else the last day with data
+	s.defaultPeriod(&f)
 	code := chi.URLParam(r, "code")
 	if len(code) > 100 {
 		return geo.Errorf(geo.EINVALID, "code: too long")
@@ -191,7 +195,7 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
-	weekly, err := s.weekly(r.Context(), d, geo.Place{Area: code}, f)
+	weekly, err := s.weekly(r.Context(), d, geo.Place{Area: code}, asked)
 	if err != nil {
 		return err
 	}
@@ -208,6 +212,8 @@ func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
+	asked := f // the weekly series ends on the day asked, else the last day with data
+	s.defaultPeriod(&f)
 	cell, err := geo.ParseCell(chi.URLParam(r, "cell"))
 	if err != nil {
 		return geo.Errorf(geo.EINVALID, "cell: %s", geo.ErrorMessage(err))
@@ -251,7 +257,7 @@ func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
 	if h, ok := gi[cell]; ok {
 		out["hotspot"] = map[string]any{"z": round3(h.Z), "p": h.P, "confidence": h.Confidence, "category": h.Category}
 	}
-	if out["weekly"], err = s.weekly(r.Context(), d, geo.Place{Cell: cell}, f); err != nil {
+	if out["weekly"], err = s.weekly(r.Context(), d, geo.Place{Cell: cell}, asked); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -83,6 +83,19 @@ func filters() []filterQuery {
 	return out
 }
 
+// defaultPeriod is f as the count listings read it: with no from and no to, the 28
+// days to today; a to alone, the 28 days to it; a from alone, to today.
+func defaultPeriod(f geo.Filter) geo.Filter {
+	today := testNow.UTC().Truncate(24 * time.Hour)
+	if f.To.IsZero() && (f.From.IsZero() || !f.From.After(today)) {
+		f.To = today
+	}
+	if f.From.IsZero() {
+		f.From = f.To.AddDate(0, 0, -27)
+	}
+	return f
+}
+
 // shown is what a strategic user is shown of a count: nil from 1 to k-1, else the
 // count rounded to a multiple of 5 (at least 5); zero stays zero.
 func shown(n int) *int {
@@ -149,7 +162,7 @@ func TestCellsMatchTheDatabase(t *testing.T) {
 			if res != 8 && fi%4 != 0 {
 				continue // every filter at res 8; a sample elsewhere
 			}
-			want, err := e.db.CellCounts(e.ctx, res, fq.f)
+			want, err := e.db.CellCounts(e.ctx, res, defaultPeriod(fq.f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -211,7 +224,7 @@ func TestCellsBBox(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	police := e.as(access.Police)
-	all, err := e.db.CellCounts(e.ctx, 8, geo.Filter{})
+	all, err := e.db.CellCounts(e.ctx, 8, defaultPeriod(geo.Filter{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +417,7 @@ func TestAreasMatchTheDatabase(t *testing.T) {
 				continue // admin sees what police see: a sample will do
 			}
 			for _, level := range []string{"lsoa", "ward"} {
-				want, err := e.db.AreaCounts(e.ctx, level, fq.f)
+				want, err := e.db.AreaCounts(e.ctx, level, defaultPeriod(fq.f))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -436,7 +449,7 @@ func TestAreasMatchTheDatabase(t *testing.T) {
 			}
 			// One area, with its split by source.
 			for _, code := range []string{"DEMO0005", "DEMO0100", "DEMOW02", "DEMOW06"} {
-				w, err := e.db.AreaCount(e.ctx, code, fq.f)
+				w, err := e.db.AreaCount(e.ctx, code, defaultPeriod(fq.f))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -464,6 +477,15 @@ func TestAreasMatchTheDatabase(t *testing.T) {
 	e.getJSON(police, "/api/v1/areas", &got)
 	if got.Level != "lsoa" {
 		t.Errorf("default level %q; want lsoa", got.Level)
+	}
+	// Without a period, the last 28 days, and the answer says so.
+	for path, want := range map[string]string{"/api/v1/areas": "2026-06-04 2026-07-01", "/api/v1/areas?to=2026-03-31": "2026-03-04 2026-03-31",
+		"/api/v1/areas?from=2026-06-20": "2026-06-20 2026-07-01", "/api/v1/cells": "2026-06-04 2026-07-01"} {
+		var a struct{ Filter struct{ From, To string } }
+		e.getJSON(police, path, &a)
+		if got := a.Filter.From + " " + a.Filter.To; got != want {
+			t.Errorf("%s: period %s; want %s", path, got, want)
+		}
 	}
 	if r := e.get(police, "/api/v1/areas?level=county"); r.status != 400 || !strings.Contains(r.message(t), "level") {
 		t.Errorf("level=county: %s; want 400 naming level", r)

@@ -33,6 +33,15 @@ func filterParameters() []any {
 	}
 }
 
+// countParameters are filterParameters for the count listings, whose period is the
+// last 28 days unless given.
+func countParameters() []any {
+	return append([]any{
+		param("from", "query", "first day (inclusive); default 27 days before to", day, false),
+		param("to", "query", "last day (inclusive); default today (or open when from is after today)", day, false),
+	}, filterParameters()[2:]...)
+}
+
 func jsonResponse(desc string, schema obj) obj {
 	return obj{"description": desc, "content": obj{"application/json": obj{"schema": schema}}}
 }
@@ -164,20 +173,20 @@ func (s *Server) openAPI() obj {
 					errorResponses("400", "401", "403", "503"))},
 		},
 		"/api/v1/cells": obj{"get": obj{"summary": "Per-cell counts at an H3 resolution",
-			"parameters": append(filterParameters(), param("res", "query", "H3 resolution (a roll-up resolution)", integer, false),
+			"parameters": append(countParameters(), param("res", "query", "H3 resolution (a roll-up resolution)", integer, false),
 				param("bbox", "query", "west,south,east,north in degrees", str, false)),
 			"responses": merge(obj{"200": jsonResponse("cells", obj{"type": "object", "properties": obj{"resolution": integer, "cells": array("Cell")}})},
 				errorResponses("400", "401", "403", "503"))}},
 		"/api/v1/areas": obj{"get": obj{"summary": "Areas of a level with counts, rates per 1,000 and split by strand",
-			"parameters": append(filterParameters(), param("level", "query", "area level, e.g. lsoa", str, false)),
+			"parameters": append(countParameters(), param("level", "query", "area level, e.g. lsoa", str, false)),
 			"responses": merge(obj{"200": jsonResponse("areas", obj{"type": "object", "properties": obj{"level": str, "levels": strs, "areas": array("Area")}})},
 				errorResponses("400", "401", "403", "503"))}},
 		"/api/v1/areas/{code}": obj{"get": obj{"summary": "One area with counts by strand and source",
-			"parameters": append(filterParameters(), param("code", "path", "area code", str, true)),
+			"parameters": append(countParameters(), param("code", "path", "area code", str, true)),
 			"responses": merge(obj{"200": jsonResponse("the area", obj{"type": "object", "properties": obj{"area": ref("Area"), "weekly": ref("Weekly")}})},
 				errorResponses("400", "401", "403", "404", "503"))}},
 		"/api/v1/cells/{cell}": obj{"get": obj{"summary": "One H3 cell: counts by strand, estimated population and rate, hot spot analysis, weekly series",
-			"parameters": append(filterParameters(), param("cell", "path", "H3 cell at a roll-up resolution, as hex", str, true)),
+			"parameters": append(countParameters(), param("cell", "path", "H3 cell at a roll-up resolution, as hex", str, true)),
 			"responses": merge(obj{"200": jsonResponse("the cell", obj{"type": "object", "properties": obj{"cell": str, "res": integer,
 				"lat": obj{"type": "number"}, "lon": obj{"type": "number"}, "counts": ref("Cell"),
 				"population_estimate": obj{"type": "integer", "description": "the finest populated level's people spread over the cell (an estimate)"},

@@ -164,3 +164,24 @@ func (q *query) filter(strands, sources []string) geo.Filter {
 	}
 	return f
 }
+
+// defaultDays is the period a count answers when the request names none.
+const defaultDays = 28
+
+// defaultPeriod bounds a count's period when the request leaves it open: no from and
+// no to is the last 28 days to today, a to alone the 28 days ending on it; a from
+// alone runs to today.
+func (s *Server) defaultPeriod(f *geo.Filter) {
+	if f.To.IsZero() && (f.From.IsZero() || !f.From.After(s.today())) {
+		f.To = s.today()
+	}
+	if f.From.IsZero() {
+		f.From = f.To.AddDate(0, 0, -(defaultDays - 1))
+	}
+}
+
+// today is the current day, UTC.
+func (s *Server) today() time.Time {
+	n := s.opts.Now().UTC()
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}

@@ -518,7 +518,7 @@ func TestCellAndAreaPanels(t *testing.T) {
 		Weekly             weeklyJSON
 	}
 	e.getJSON(police, "/api/v1/cells/"+cell.String()+"?strand=race&strand=religion", &got)
-	want, err := e.db.CellCounts(e.ctx, 8, geo.Filter{Strands: []string{"race", "religion"}})
+	want, err := e.db.CellCounts(e.ctx, 8, defaultPeriod(geo.Filter{Strands: []string{"race", "religion"}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,11 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "engine" {
 		return runBenchEngine(ctx, env, args[1:])
 	}
-	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]\n       tensionmap bench engine [--rows N] [--weeks N]")
-	return usageError("want `bench ingest`, `bench tiles` or `bench engine`")
+	if len(args) > 0 && args[0] == "api" {
+		return runBenchAPI(ctx, env, args[1:])
+	}
+	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]\n       tensionmap bench engine [--rows N] [--weeks N]\n       tensionmap bench api [--rows N] [--runs N]")
+	return usageError("want `bench ingest`, `bench tiles`, `bench engine` or `bench api`")
 }
 
 // runBenchIngest times the ingest pipeline against a plain COPY of the same rows.
