@@ -242,6 +242,15 @@ func (s *Server) handleTile(layer string) handlerFunc {
 				return err
 			}
 		}
+		if layer == layerHotspots || layer == layerAreas {
+			what := "cell"
+			if layer == layerAreas {
+				what = "area"
+			}
+			if req.disc, _, err = s.restrict(r.Context(), req.disc, &req.filter, what); err != nil {
+				return err
+			}
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), tiles.RenderTimeout)
 		defer cancel()
 		if req.version, err = s.dataVersion(ctx); err != nil {
@@ -476,7 +485,12 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 		c := counts[cell]
 		hex := s.tiles.hexes.Get(cell)
 		props := map[string]any{"cell": geo.CellString(cell)}
-		shown := req.disc.count(c.Count)
+		shown := req.disc.count(c.Count, geo.CellString(cell), "total")
+		h, hot := gi[cell]
+		if shown == nil && !hot && !req.disc.exact {
+			// Withheld and no hot spot class: left out like an empty cell.
+			return true
+		}
 		if shown == nil {
 			props["suppressed"] = 1
 		} else {
@@ -487,8 +501,10 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 				}
 			}
 		}
-		if h, ok := gi[cell]; ok {
-			props["z"] = round3(h.Z)
+		if hot {
+			if req.disc.exact {
+				props["z"] = round3(h.Z)
+			}
 			props["confidence"] = h.Confidence
 			props["category"] = string(h.Category)
 		}
@@ -550,7 +566,7 @@ func (s *Server) areaFeatures(ctx context.Context, req *tileRequest) ([]tiles.Fe
 		if a.Population > 0 {
 			props["population"] = a.Population
 		}
-		if shown := req.disc.count(c.Count); shown == nil {
+		if shown := req.disc.count(c.Count, a.Code, "total"); shown == nil {
 			props["suppressed"] = 1
 		} else {
 			props["count"] = *shown
