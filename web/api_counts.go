@@ -272,7 +272,7 @@ func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
 		out["population_estimate"] = int(math.Round(p))
 		out["rate_per_1000"] = d.rate(counts.Count, int(math.Round(p)))
 	}
-	gi, err := s.hotspotIndex(r.Context(), res, version)
+	gi, err := s.hotspotIndex(r.Context(), d, res, version)
 	if err != nil {
 		return err
 	}

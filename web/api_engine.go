@@ -385,6 +385,7 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	hs = d.hotspots(hs, from.Format(time.DateOnly)+".."+to.Format(time.DateOnly))
 	out := []hotspotJSON{}
 	for _, h := range hs {
 		if sig == "true" && h.Confidence == 0 && h.Category == tension.CategoryNoPattern {

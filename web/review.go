@@ -344,7 +344,14 @@ func (s *Server) reviewHotspots(ctx context.Context, rq geo.ReviewQuery) (*tensi
 	if err != nil {
 		return nil, err
 	}
-	return v.(*tension.Report), nil
+	rep := v.(*tension.Report)
+	if d := s.disclosureFor(access.PrincipalFrom(ctx)); !d.exact {
+		// A copy: the cached report stays exact.
+		cp := *rep
+		cp.Hotspots = d.hotspots(rep.Hotspots, rq.From.Format(time.DateOnly)+".."+rq.To.Format(time.DateOnly))
+		rep = &cp
+	}
+	return rep, nil
 }
 
 // handleReviewAPI answers GET /api/v1/review.
@@ -432,7 +439,6 @@ func (s *Server) handleReviewExport(name string) handlerFunc {
 			if err != nil {
 				return err
 			}
-			// The period's count of a cell is the one /api/v1/cells gives for it.
 			dh := d.in("cell", s.filterScope(geo.Filter{From: rq.From, To: rq.To}))
 			fc := geojson.NewFeatureCollection()
 			for _, h := range hs.Hotspots {
@@ -446,7 +452,14 @@ func (s *Server) handleReviewExport(name string) handlerFunc {
 				if d.exact {
 					f.Properties["z"], f.Properties["p"] = round3(h.Z), h.P
 				}
-				if c := dh.count(h.Count, geo.CellString(h.Cell), "total"); c != nil {
+				c := dh.count(h.Count, geo.CellString(h.Cell), "total")
+				if !d.exact {
+					c = nil // the analysis gave the published count already
+					if h.Count > 0 {
+						c = &h.Count
+					}
+				}
+				if c != nil {
 					f.Properties["count"] = *c
 				} else {
 					f.Properties["suppressed"] = true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/tension"
 )
 
 // disclosure decides how counts are shown to a role. Police, council and admin see
@@ -83,6 +84,7 @@ func (d disclosure) perturbation(n int, item []string) int {
 		return 0
 	}
 	mac := hmac.New(sha256.New, d.key)
+	mac.Write([]byte("tensionmap disclosure\x00")) // apart from any other use of the key
 	mac.Write([]byte(d.scope))
 	for _, it := range item {
 		mac.Write([]byte{0})
@@ -297,3 +299,40 @@ func (d disclosure) disclosureWeeks(filter string, p geo.Place) disclosure {
 	d.scope = ""
 	return d.in("week", place, filter)
 }
+
+// hotspots returns a hot spot analysis as the role may see it. A role that may not
+// see small counts gets the Gi* confidence classes recomputed from the published
+// counts of the analysis window (so the classes tell nothing the published counts
+// do not), the published counts themselves, no z or p-values and no trend; the
+// emerging categories stay as the engine found them. scope names the window.
+func (d disclosure) hotspots(hs []tension.Hotspot, scope string) []tension.Hotspot {
+	if d.exact || len(hs) == 0 {
+		return hs
+	}
+	d = d.in("hotspot window", scope)
+	out := make([]tension.Hotspot, len(hs))
+	cells := make([]uint64, len(hs))
+	values := make([]float64, len(hs))
+	for i, h := range hs {
+		cells[i] = h.Cell
+		if shown := d.count(h.Count, geo.CellString(h.Cell)); shown != nil {
+			values[i] = float64(*shown)
+		}
+	}
+	z, err := tension.GiStar(cells, values, hotspotK)
+	var bins []int
+	if err == nil {
+		bins, _ = tension.HotspotBins(z)
+	}
+	conf := map[int]int{3: 99, 2: 95, 1: 90, 0: 0, -1: -90, -2: -95, -3: -99}
+	for i, h := range hs {
+		out[i] = tension.Hotspot{Cell: h.Cell, Count: int(values[i]), Category: h.Category}
+		if bins != nil {
+			out[i].Confidence = conf[bins[i]]
+		}
+	}
+	return out
+}
+
+// hotspotK is the neighbourhood (rings of H3 cells) of the engine's Gi*.
+const hotspotK = 1

@@ -413,12 +413,14 @@ func filterKey(f geo.Filter) string {
 }
 
 // hotspotIndex is the latest hot spot analysis by cell, at its resolution.
-func (s *Server) hotspotIndex(ctx context.Context, res int, version string) (map[uint64]tension.Hotspot, error) {
-	v, err := s.tiles.derived.get(fmt.Sprintf("hotspots|%d|%s", res, analysisVersion(version)), func() (any, error) {
-		_, _, _, hs, err := s.store.Hotspots(ctx, res)
+// A role that may not see small counts gets it as disclosure.hotspots gives it.
+func (s *Server) hotspotIndex(ctx context.Context, d disclosure, res int, version string) (map[uint64]tension.Hotspot, error) {
+	v, err := s.tiles.derived.get(fmt.Sprintf("hotspots|%d|%s|exact=%v", res, analysisVersion(version), d.exact), func() (any, error) {
+		from, to, _, hs, err := s.store.Hotspots(ctx, res)
 		if err != nil {
 			return nil, err
 		}
+		hs = d.hotspots(hs, from.Format(time.DateOnly)+".."+to.Format(time.DateOnly))
 		m := make(map[uint64]tension.Hotspot, len(hs))
 		for _, h := range hs {
 			m[h.Cell] = h
@@ -468,7 +470,7 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 		return nil, err
 	}
 	counts := cs.counts
-	gi, err := s.hotspotIndex(ctx, res, req.version)
+	gi, err := s.hotspotIndex(ctx, req.disc, res, req.version)
 	if err != nil {
 		return nil, err
 	}
