@@ -41,8 +41,10 @@ type countJSON struct {
 	ByStrand   map[string]*int `json:"by_strand"`
 }
 
-func (s *Server) countJSON(d disclosure, count, crimes, incidents int, byStrand map[string]int) countJSON {
-	c := countJSON{Count: d.count(count), Crimes: d.count(crimes), Incidents: d.count(incidents), ByStrand: d.counts(byStrand, s.opts.Strands)}
+// countJSON shows one place's counts; id names the place in the disclosure's scope.
+func (s *Server) countJSON(d disclosure, id string, count, crimes, incidents int, byStrand map[string]int) countJSON {
+	c := countJSON{Count: d.count(count, id, "total"), Crimes: d.count(crimes, id, "crime"), Incidents: d.count(incidents, id, "incident"),
+		ByStrand: d.counts(byStrand, s.opts.Strands, id, "strand")}
 	c.Suppressed = c.Count == nil
 	return c
 }
@@ -77,21 +79,32 @@ func (s *Server) handleCells(w http.ResponseWriter, r *http.Request) error {
 	} else if !slices.Contains(stored, res) {
 		return geo.Errorf(geo.EINVALID, "res: counts are kept at resolutions %v", stored)
 	}
+	d, snapped, err := s.restrict(r.Context(), s.disclosureFor(access.PrincipalFrom(r.Context())), &f, "cell")
+	if err != nil {
+		return err
+	}
 	counts, err := s.store.CellCounts(r.Context(), res, f)
 	if err != nil {
 		return err
 	}
-	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
 	out := make([]cellJSON, 0, len(counts))
 	for _, c := range counts {
 		ll := h3.Cell(c.Cell).LatLng()
 		if box != nil && !box.Contains(geo.LatLon{Lat: ll.Lat, Lon: ll.Lng}) {
 			continue
 		}
-		out = append(out, cellJSON{Cell: geo.CellString(c.Cell), Lat: round6(ll.Lat), Lon: round6(ll.Lng),
-			countJSON: s.countJSON(d, c.Count, c.Crimes, c.Incidents, c.ByStrand)})
+		cj := cellJSON{Cell: geo.CellString(c.Cell), Lat: round6(ll.Lat), Lon: round6(ll.Lng),
+			countJSON: s.countJSON(d, geo.CellString(c.Cell), c.Count, c.Crimes, c.Incidents, c.ByStrand)}
+		if cj.Suppressed && !d.exact {
+			// A withheld cell is left out like an empty one: its presence would say
+			// it is not empty.
+			continue
+		}
+		out = append(out, cj)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"resolution": res, "filter": filterJSON(f), "cells": out})
+	answer := map[string]any{"resolution": res, "filter": filterJSON(f), "cells": out}
+	noteSnapped(answer, snapped)
+	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
 
@@ -129,14 +142,14 @@ type areaJSON struct {
 
 func (s *Server) areaJSON(d disclosure, a geo.AreaCount, sources bool) areaJSON {
 	out := areaJSON{Code: a.Area.Code, Name: a.Area.Name, Level: a.Area.Level,
-		countJSON: s.countJSON(d, a.Count, a.Crimes, a.Incidents, a.ByStrand)}
+		countJSON: s.countJSON(d, a.Area.Code, a.Count, a.Crimes, a.Incidents, a.ByStrand)}
 	if a.Area.Population > 0 {
 		p := a.Area.Population
 		out.Population = &p
 	}
 	out.RatePer1000 = d.rate(out.Count, a.Area.Population)
 	if sources {
-		out.BySource = d.counts(a.BySource, s.opts.Sources)
+		out.BySource = d.counts(a.BySource, s.opts.Sources, a.Area.Code, "source")
 	}
 	return out
 }
@@ -164,16 +177,21 @@ func (s *Server) handleAreas(w http.ResponseWriter, r *http.Request) error {
 	} else if !slices.Contains(levels, level) {
 		return geo.Errorf(geo.EINVALID, "level: %q is not an imported level (%v)", level, levels)
 	}
+	d, snapped, err := s.restrict(r.Context(), s.disclosureFor(access.PrincipalFrom(r.Context())), &f, "area")
+	if err != nil {
+		return err
+	}
 	counts, err := s.store.AreaCounts(r.Context(), level, f)
 	if err != nil {
 		return err
 	}
-	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
 	out := make([]areaJSON, len(counts))
 	for i, a := range counts {
 		out[i] = s.areaJSON(d, a, false)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"level": level, "levels": levels, "filter": filterJSON(f), "areas": out})
+	answer := map[string]any{"level": level, "levels": levels, "filter": filterJSON(f), "areas": out}
+	noteSnapped(answer, snapped)
+	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
 
@@ -190,16 +208,21 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 	if len(code) > 100 {
 		return geo.Errorf(geo.EINVALID, "code: too long")
 	}
+	d, snapped, err := s.restrict(r.Context(), s.disclosureFor(access.PrincipalFrom(r.Context())), &f, "area")
+	if err != nil {
+		return err
+	}
 	a, err := s.store.AreaCount(r.Context(), code, f)
 	if err != nil {
 		return err
 	}
-	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
-	weekly, err := s.weekly(r.Context(), d, geo.Place{Area: code}, asked)
+	weekly, err := s.weekly(r.Context(), d, geo.Place{Area: code}, weeklyFilter(d, asked, f))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"filter": filterJSON(f), "area": s.areaJSON(d, a, true), "weekly": weekly})
+	answer := map[string]any{"filter": filterJSON(f), "area": s.areaJSON(d, a, true), "weekly": weekly}
+	noteSnapped(answer, snapped)
+	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
 
@@ -226,6 +249,10 @@ func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(stored, res) {
 		return geo.Errorf(geo.EINVALID, "cell: counts are kept at resolutions %v, not %d", stored, res)
 	}
+	d, snapped, err := s.restrict(r.Context(), s.disclosureFor(access.PrincipalFrom(r.Context())), &f, "cell")
+	if err != nil {
+		return err
+	}
 	version, err := s.dataVersion(r.Context())
 	if err != nil {
 		return err
@@ -238,26 +265,31 @@ func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
 	if c == nil {
 		c = &geo.CellCount{Cell: cell}
 	}
-	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
 	ll := h3.Cell(cell).LatLng()
+	counts := s.countJSON(d, geo.CellString(cell), c.Count, c.Crimes, c.Incidents, c.ByStrand)
 	out := map[string]any{"cell": geo.CellString(cell), "res": res, "lat": round6(ll.Lat), "lon": round6(ll.Lng),
-		"filter": filterJSON(f), "counts": s.countJSON(d, c.Count, c.Crimes, c.Incidents, c.ByStrand)}
+		"filter": filterJSON(f), "counts": counts}
+	noteSnapped(out, snapped)
 	pop, err := s.cellPopulation(r.Context(), res, version)
 	if err != nil {
 		return err
 	}
 	if p := pop[cell]; p >= 50 {
 		out["population_estimate"] = int(math.Round(p))
-		out["rate_per_1000"] = d.rate(d.count(c.Count), int(math.Round(p)))
+		out["rate_per_1000"] = d.rate(counts.Count, int(math.Round(p)))
 	}
-	gi, err := s.hotspotIndex(r.Context(), res, version)
+	gi, err := s.hotspotIndex(r.Context(), d, res, version)
 	if err != nil {
 		return err
 	}
 	if h, ok := gi[cell]; ok {
-		out["hotspot"] = map[string]any{"z": round3(h.Z), "p": h.P, "confidence": h.Confidence, "category": h.Category}
+		if d.exact {
+			out["hotspot"] = map[string]any{"z": round3(h.Z), "p": h.P, "confidence": h.Confidence, "category": h.Category}
+		} else {
+			out["hotspot"] = map[string]any{"confidence": h.Confidence, "category": h.Category}
+		}
 	}
-	if out["weekly"], err = s.weekly(r.Context(), d, geo.Place{Cell: cell}, asked); err != nil {
+	if out["weekly"], err = s.weekly(r.Context(), d, geo.Place{Cell: cell}, weeklyFilter(d, asked, f)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -280,8 +312,9 @@ type weekJSON struct {
 
 // weekly is a place's series of weeks ending on the filter's last day (or the last
 // day with data): each week's count beside the mean of the twelve weeks before it.
-// For a role that may not see small numbers a week below k is withheld, and the
-// expected count comes from the rounded twelve-week total, withheld below k.
+// For a role that may not see small numbers the weeks are calendar weeks (Monday to
+// Sunday, the last one ending on or before that day), each published like any count,
+// and the expected count is the mean of the twelve published weeks before.
 func (s *Server) weekly(ctx context.Context, d disclosure, p geo.Place, f geo.Filter) (map[string]any, error) {
 	end := f.To
 	if end.IsZero() {
@@ -294,25 +327,52 @@ func (s *Server) weekly(ctx context.Context, d disclosure, p geo.Place, f geo.Fi
 			end = s.opts.Now().UTC()
 		}
 	}
+	end = time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
+	if !d.exact {
+		end = end.AddDate(0, 0, -((int(end.Weekday()) + 7) % 7)) // back to a Sunday
+		wf := f
+		wf.From, wf.To = time.Time{}, time.Time{}
+		d = d.disclosureWeeks(s.filterScope(wf), p)
+	}
 	counts, err := s.store.WeeklyCounts(ctx, p, f, end, weeksShown+weeksBaseline)
 	if err != nil {
 		return nil, err
 	}
-	end = time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, time.UTC)
+	shown := make([]*int, len(counts))
+	for k, n := range counts {
+		start := end.AddDate(0, 0, -7*(len(counts)-1-k)-6)
+		shown[k] = d.count(n, start.Format(time.DateOnly))
+	}
 	weeks := make([]weekJSON, weeksShown)
 	for i := range weeks {
 		k := weeksBaseline + i
 		last := end.AddDate(0, 0, -7*(weeksShown-1-i))
-		wk := weekJSON{Start: last.AddDate(0, 0, -6).Format(time.DateOnly), End: last.Format(time.DateOnly), Observed: d.count(counts[k])}
-		total := 0
-		for _, n := range counts[k-weeksBaseline : k] {
-			total += n
+		wk := weekJSON{Start: last.AddDate(0, 0, -6).Format(time.DateOnly), End: last.Format(time.DateOnly), Observed: shown[k]}
+		var total *int
+		if d.exact {
+			t := 0
+			for _, n := range counts[k-weeksBaseline : k] {
+				t += n
+			}
+			total = &t
+		} else {
+			total = sumShown(shown[k-weeksBaseline : k]...)
 		}
-		if shown := d.count(total); shown != nil {
-			e := math.Round(float64(*shown)/weeksBaseline*100) / 100
+		if total != nil {
+			e := math.Round(float64(*total)/weeksBaseline*100) / 100
 			wk.Expected = &e
 		}
 		weeks[i] = wk
 	}
 	return map[string]any{"end": end.Format(time.DateOnly), "expected": "mean of the 12 weeks before", "weeks": weeks}, nil
+}
+
+// weeklyFilter is the filter a weekly series is drawn for: the period asked (its last
+// day, or the last day with data), except for a restricted role, whose series follow
+// the published period the answer was moved to.
+func weeklyFilter(d disclosure, asked, published geo.Filter) geo.Filter {
+	if d.exact {
+		return asked
+	}
+	return published
 }

@@ -152,7 +152,8 @@ func (s *Server) alertBBox(a *tension.StoredAlert, areas map[string]orb.Bound) [
 }
 
 func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, areas map[string]orb.Bound) alertJSON {
-	obs := d.count(int(math.Round(a.Observed)))
+	d = d.in("alert", strconv.FormatInt(a.ID, 10), a.WindowFrom.Format(time.DateOnly), a.WindowTo.Format(time.DateOnly))
+	obs := d.count(int(math.Round(a.Observed)), "observed")
 	j := alertJSON{ID: a.ID, Method: a.Method, Detail: a.Detail, Status: a.Status, StatusReason: a.StatusReason, TensionLevel: a.TensionLevel,
 		FirstSeen: a.FirstSeen.Format(time.DateOnly), LastSeen: a.LastSeen.Format(time.DateOnly),
 		WindowFrom: a.WindowFrom.Format(time.DateOnly), WindowTo: a.WindowTo.Format(time.DateOnly),
@@ -162,6 +163,12 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 		EventID: tension.EventOfAlertKey(a.Key), Scale: a.Scale}
 	if j.PValue != nil {
 		j.PText = tension.FormatP(*j.PValue)
+	}
+	if !d.exact {
+		// An exact p-value (or recurrence interval) of a count against a known
+		// expectation gives the count back: a restricted role gets its class.
+		j.PText = pClass(a.P)
+		j.PValue, j.RecurrenceDays = nil, nil
 	}
 	j.MethodName, j.Days, j.WindowText, j.BaselineText = a.MethodName(), a.Days(), a.WindowText(), a.BaselineText()
 	if a.EventID != 0 {
@@ -189,7 +196,7 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 	j.BackfillID = a.BackfillID
 	if full {
 		for _, p := range a.Series {
-			pj := pointJSON{Day: p.Day.Format(time.DateOnly), Observed: d.count(int(math.Round(p.Observed))), Expected: optFloat(p.Expected, 2), Alarm: p.Alarm}
+			pj := pointJSON{Day: p.Day.Format(time.DateOnly), Observed: d.count(int(math.Round(p.Observed)), "day", p.Day.Format(time.DateOnly)), Expected: optFloat(p.Expected, 2), Alarm: p.Alarm}
 			if p.Upper > 0 {
 				pj.Upper = optFloat(p.Upper, 2)
 			}
@@ -198,6 +205,21 @@ func (s *Server) alertJSON(d disclosure, a *tension.StoredAlert, full bool, area
 		j.Events = d.events(a.Events)
 	}
 	return j
+}
+
+// pClass is the class of a p-value a restricted role is given in place of the value.
+func pClass(p float64) string {
+	switch {
+	case p <= 0:
+		return ""
+	case p < 0.001:
+		return "p < 0.001"
+	case p < 0.01:
+		return "p < 0.01"
+	case p < 0.05:
+		return "p < 0.05"
+	}
+	return "p ≥ 0.05"
 }
 
 // events returns an alert's history as a role may see it: the observed count an
@@ -227,7 +249,7 @@ func (d disclosure) events(evs []tension.AlertEvent) []tension.AlertEvent {
 				case int64:
 					f = float64(n)
 				}
-				if shown := d.count(int(math.Round(f))); shown != nil {
+				if shown := d.count(int(math.Round(f)), "event", strconv.Itoa(i), k); shown != nil {
 					det[k] = *shown
 				} else {
 					det[k] = nil
@@ -350,9 +372,10 @@ type hotspotJSON struct {
 	Cell       string           `json:"cell"`
 	Lat        float64          `json:"lat"`
 	Lon        float64          `json:"lon"`
-	Count      *int             `json:"count"`
-	Z          float64          `json:"z"`
-	P          float64          `json:"p"`
+	Count      *int             `json:"count,omitempty"`
+	Suppressed bool             `json:"suppressed,omitempty"`
+	Z          *float64         `json:"z,omitempty"`
+	P          *float64         `json:"p,omitempty"`
 	Confidence int              `json:"confidence"`
 	Category   tension.Category `json:"category"`
 	TrendZ     *float64         `json:"trend_z"`
@@ -377,6 +400,7 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	hs = d.hotspots(hs, from.Format(time.DateOnly)+".."+to.Format(time.DateOnly))
 	out := []hotspotJSON{}
 	for _, h := range hs {
 		if sig == "true" && h.Confidence == 0 && h.Category == tension.CategoryNoPattern {
@@ -386,9 +410,17 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		if box != nil && !box.Contains(geo.LatLon{Lat: ll.Lat, Lon: ll.Lng}) {
 			continue
 		}
-		out = append(out, hotspotJSON{Cell: geo.CellString(h.Cell), Lat: round6(ll.Lat), Lon: round6(ll.Lng), Count: d.count(h.Count),
-			Z: math.Round(h.Z*1000) / 1000, P: h.P, Confidence: h.Confidence, Category: h.Category,
-			TrendZ: optFloat(h.TrendZ, 3), TrendP: exactFloat(h.TrendP)})
+		hj := hotspotJSON{Cell: geo.CellString(h.Cell), Lat: round6(ll.Lat), Lon: round6(ll.Lng), Confidence: h.Confidence, Category: h.Category}
+		if d.exact {
+			n, z, p := h.Count, math.Round(h.Z*1000)/1000, h.P
+			hj.Count, hj.Z, hj.P, hj.TrendZ, hj.TrendP = &n, &z, &p, optFloat(h.TrendZ, 3), exactFloat(h.TrendP)
+		} else {
+			// The analysis runs over a window of days that moves with each run: its
+			// counts, z and p would give the counts back (docs/privacy.md). A
+			// restricted role gets the classes; counts come from /api/v1/cells.
+			hj.Suppressed = true
+		}
+		out = append(out, hj)
 	}
 	answer := map[string]any{"resolution": res, "run_id": runID, "hotspots": out}
 	if runID != 0 {

@@ -160,8 +160,9 @@ func eventUplifts(d disclosure, e *tension.TriggerEventDetail) []upliftJSON {
 		dateOf := func(i int) time.Time { return e.Day.AddDate(0, 0, i-u.EventDay) }
 		dayOf := func(i int) string { return dateOf(i).Format(time.DateOnly) }
 		uj := upliftJSON{Strand: u.Name, Windows: []upliftWindowJSON{}}
+		du := d.in("window", u.Name)
 		for _, w := range u.Windows {
-			obs := d.count(w.Observed)
+			obs := du.count(w.Observed, dayOf(w.FirstDay), dayOf(w.LastDay))
 			covered := w.LastDay - w.FirstDay + 1
 			wj := upliftWindowJSON{Days: covered, Length: w.Days, From: dayOf(w.FirstDay), To: dayOf(w.LastDay), Observed: obs,
 				Text: windowDays(covered, w.Days) + ", " + tension.DayRange(dateOf(w.FirstDay), dateOf(w.LastDay))}
@@ -169,11 +170,21 @@ func eventUplifts(d disclosure, e *tension.TriggerEventDetail) []upliftJSON {
 				if !c.Available {
 					return nil
 				}
-				cj := &comparisonJSON{From: dayOf(c.FirstDay), To: dayOf(c.LastDay), Baseline: d.count(c.Baseline),
+				cj := &comparisonJSON{From: dayOf(c.FirstDay), To: dayOf(c.LastDay), Baseline: du.count(c.Baseline, dayOf(c.FirstDay), dayOf(c.LastDay)),
 					Text: words + " (" + tension.DayRange(dateOf(c.FirstDay), dateOf(c.LastDay)) + ")"}
-				if obs != nil && cj.Baseline != nil {
+				switch {
+				case obs == nil || cj.Baseline == nil:
+				case d.exact:
 					cj.Expected, cj.Ratio, cj.P = optFloat(c.Expected, 2), optFloat(c.Ratio, 3), exactFloat(c.P)
 					cj.CILow, cj.CIHigh = optFloat(c.CILow, 3), optFloat(c.CIHigh, 3)
+				case c.Baseline > 0:
+					// From the published counts only: the exact expectation, p-value
+					// and interval would give the counts back.
+					e := float64(*cj.Baseline) * c.Expected / float64(c.Baseline)
+					cj.Expected = optFloat(e, 2)
+					if e > 0 {
+						cj.Ratio = optFloat(float64(*obs)/e, 3)
+					}
 				}
 				return cj
 			}
@@ -205,9 +216,12 @@ func (s *Server) eventDaily(ctx context.Context, d disclosure, e *tension.Trigge
 	if err != nil {
 		return nil, err
 	}
+	d = d.in("day", s.filterScope(geo.Filter{Strands: e.Strands}))
 	days := make([]map[string]any, len(counts))
 	for i := range counts {
-		days[i] = map[string]any{"day": from.AddDate(0, 0, i).Format(time.DateOnly), "count": d.count(counts[i]), "year_before": d.count(before[i])}
+		day, dayBefore := from.AddDate(0, 0, i), from.AddDate(0, 0, i-364)
+		days[i] = map[string]any{"day": day.Format(time.DateOnly), "count": d.count(counts[i], day.Format(time.DateOnly)),
+			"year_before": d.count(before[i], dayBefore.Format(time.DateOnly))}
 	}
 	return map[string]any{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "strands": nonNil(e.Strands), "days": days}, nil
 }

@@ -27,7 +27,7 @@ func roundingNote(d disclosure) string {
 	if d.exact {
 		return ""
 	}
-	return fmt.Sprintf("Counts from 1 to %d are withheld; others are rounded to a multiple of %d.", d.k-1, d.roundTo)
+	return fmt.Sprintf("Counts are perturbed slightly; fewer than %d (or none) are withheld; others are rounded to a multiple of %d.", d.k, d.roundTo)
 }
 
 // reviewCharts draws the review's charts: monthly counts by strand over two

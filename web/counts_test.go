@@ -25,6 +25,7 @@ type countFields struct {
 
 type cellAnswer struct {
 	Resolution int
+	Filter     map[string]any
 	Cells      []struct {
 		Cell     string
 		Lat, Lon float64
@@ -41,6 +42,7 @@ type areaFields struct {
 }
 
 type areasAnswer struct {
+	Filter map[string]any
 	Level  string
 	Levels []string
 	Areas  []areaFields
@@ -114,6 +116,46 @@ func shown(n int) *int {
 
 func exact(n int) *int { return &n }
 
+// fitsStrategic reports whether a strategic figure can stand for the true count n
+// under docs/privacy.md: withheld allows 0..k-1+noise, a shown p is a multiple of
+// 5 within 2+noise of n, never for none.
+func fitsStrategic(got *int, n int) bool {
+	if got == nil {
+		return n <= 3-1+4
+	}
+	return *got >= 5 && *got%5 == 0 && n >= 1 && abs(float64(*got-n)) <= 2+4
+}
+
+// checkStrategic checks a strategic user's count fields against the true counts
+// of the period the answer names.
+func checkStrategic(t *testing.T, label string, got countFields, count, crimes, incidents int, byStrand map[string]int) {
+	t.Helper()
+	if !fitsStrategic(got.Count, count) || !fitsStrategic(got.Crimes, crimes) || !fitsStrategic(got.Incidents, incidents) {
+		t.Errorf("%s: count %s crimes %s incidents %s for true %d %d %d", label,
+			showCount(got.Count), showCount(got.Crimes), showCount(got.Incidents), count, crimes, incidents)
+	}
+	if got.Suppressed != (got.Count == nil) {
+		t.Errorf("%s: suppressed %v with count %s", label, got.Suppressed, showCount(got.Count))
+	}
+	for _, s := range geo.DefaultStrands {
+		if !fitsStrategic(got.ByStrand[s], byStrand[s]) {
+			t.Errorf("%s: by_strand %s = %s for true %d", label, s, showCount(got.ByStrand[s]), byStrand[s])
+		}
+	}
+}
+
+// answeredFilter is f with the period an answer names.
+func answeredFilter(f geo.Filter, filter map[string]any) geo.Filter {
+	f.From, f.To = time.Time{}, time.Time{}
+	if v, ok := filter["from"].(string); ok {
+		f.From, _ = time.Parse(time.DateOnly, v)
+	}
+	if v, ok := filter["to"].(string); ok {
+		f.To, _ = time.Parse(time.DateOnly, v)
+	}
+	return f
+}
+
 func eqCount(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 func showCount(p *int) string {
@@ -174,6 +216,32 @@ func TestCellsMatchTheDatabase(t *testing.T) {
 				var got cellAnswer
 				e.getJSON(callers[role], "/api/v1/cells?"+q.Encode(), &got)
 				label := fmt.Sprintf("%s res %d %v", role, res, fq.q)
+				if role == access.Strategic {
+					// Its period snapped, its counts perturbed, withheld cells left out.
+					truth, err := e.db.CellCounts(e.ctx, res, answeredFilter(fq.f, got.Filter))
+					if err != nil {
+						t.Fatal(err)
+					}
+					byCell := map[string]geo.CellCount{}
+					for _, w := range truth {
+						byCell[geo.CellString(w.Cell)] = w
+					}
+					listed := map[string]bool{}
+					for _, c := range got.Cells {
+						w := byCell[c.Cell]
+						listed[c.Cell] = true
+						if c.Count == nil {
+							t.Errorf("%s: withheld cell %s listed", label, c.Cell)
+						}
+						checkStrategic(t, label+" "+c.Cell, c.countFields, w.Count, w.Crimes, w.Incidents, w.ByStrand)
+					}
+					for cell, w := range byCell {
+						if w.Count > 3-1+4 && !listed[cell] {
+							t.Errorf("%s: cell %s of %d left out", label, cell, w.Count)
+						}
+					}
+					continue
+				}
 				if got.Resolution != res || len(got.Cells) != len(want) {
 					t.Errorf("%s: resolution %d, %d cells; want %d, %d", label, got.Resolution, len(got.Cells), res, len(want))
 					continue
@@ -427,6 +495,11 @@ func TestAreasMatchTheDatabase(t *testing.T) {
 				}
 				var got areasAnswer
 				e.getJSON(c, "/api/v1/areas?"+q.Encode(), &got)
+				if role == access.Strategic {
+					if want, err = e.db.AreaCounts(e.ctx, level, answeredFilter(fq.f, got.Filter)); err != nil {
+						t.Fatal(err)
+					}
+				}
 				if got.Level != level || fmt.Sprint(got.Levels) != "[lsoa ward]" || len(got.Areas) != len(want) {
 					t.Fatalf("%s %s: level %s levels %v, %d areas; want %d", role, level, got.Level, got.Levels, len(got.Areas), len(want))
 				}
@@ -437,8 +510,13 @@ func TestAreasMatchTheDatabase(t *testing.T) {
 						t.Errorf("%s: area %d is %s %q; want %s %q", label, i, a.Code, a.Name, w.Area.Code, w.Area.Name)
 						continue
 					}
-					checkCounts(t, label, a.countFields, w.Count, w.Crimes, w.Incidents, w.ByStrand, rule)
-					checkRate(t, label, a, w.Area.Population, rule(w.Count))
+					if role == access.Strategic {
+						checkStrategic(t, label, a.countFields, w.Count, w.Crimes, w.Incidents, w.ByStrand)
+						checkRate(t, label, a, w.Area.Population, a.Count)
+					} else {
+						checkCounts(t, label, a.countFields, w.Count, w.Crimes, w.Incidents, w.ByStrand, rule)
+						checkRate(t, label, a, w.Area.Population, rule(w.Count))
+					}
 					if a.BySource != nil {
 						t.Errorf("%s: by_source in the list", label)
 					}
@@ -454,9 +532,25 @@ func TestAreasMatchTheDatabase(t *testing.T) {
 					t.Fatal(err)
 				}
 				q := fq.q.Encode()
-				var got struct{ Area areaFields }
+				var got struct {
+					Filter map[string]any
+					Area   areaFields
+				}
 				e.getJSON(c, "/api/v1/areas/"+code+"?"+q, &got)
 				label := fmt.Sprintf("%s %v %s", role, fq.q, code)
+				if role == access.Strategic {
+					if w, err = e.db.AreaCount(e.ctx, code, answeredFilter(fq.f, got.Filter)); err != nil {
+						t.Fatal(err)
+					}
+					checkStrategic(t, label, got.Area.countFields, w.Count, w.Crimes, w.Incidents, w.ByStrand)
+					checkRate(t, label, got.Area, w.Area.Population, got.Area.Count)
+					for _, s := range geo.DefaultSources {
+						if !fitsStrategic(got.Area.BySource[s], w.BySource[s]) {
+							t.Errorf("%s: by_source %s = %s for true %d", label, s, showCount(got.Area.BySource[s]), w.BySource[s])
+						}
+					}
+					continue
+				}
 				checkCounts(t, label, got.Area.countFields, w.Count, w.Crimes, w.Incidents, w.ByStrand, rule)
 				checkRate(t, label, got.Area, w.Area.Population, rule(w.Count))
 				if len(got.Area.BySource) != len(geo.DefaultSources) {

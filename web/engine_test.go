@@ -206,6 +206,7 @@ func TestHotspotsNearRepeatAndRunsAPI(t *testing.T) {
 	if hs.Resolution != 8 || len(hs.Hotspots) == 0 {
 		t.Fatalf("hotspots: %+v", hs)
 	}
+	hs.Hotspots = nil // a field the answer leaves out must not keep the police value
 	e.getJSON(e.as(access.Strategic), "/api/v1/hotspots?res=8", &hs)
 	for _, h := range hs.Hotspots {
 		if h.Count != nil && *h.Count > 0 && *h.Count < 3 {

@@ -117,8 +117,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			d := s.disclosureFor(who)
 			data["Stats"] = st
-			data["Reports"] = d.count(int(st.Incidents))
-			data["Located"] = d.count(int(st.Located))
+			d = d.in("all time", s.filterScope(geo.Filter{}))
+			data["Reports"] = d.count(int(st.Incidents), "reports")
+			data["Located"] = d.count(int(st.Located), "located")
 		}
 	}
 	s.render(w, r, "home.html", data)

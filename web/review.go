@@ -79,6 +79,14 @@ func (s *Server) reviewQuery(ctx context.Context, r *http.Request) (geo.ReviewQu
 			from, to = time.Date(last.Year(), 1, 1, 0, 0, 0, 0, time.UTC), last
 		}
 	}
+	if d := s.disclosureFor(access.PrincipalFrom(ctx)); !d.exact {
+		f := geo.Filter{From: from, To: to}
+		d.period(&f, to)
+		if f.From.IsZero() {
+			return geo.ReviewQuery{}, "", geo.Errorf(geo.EINVALID, "from, to: %s; a review covers a month, a quarter or a year", periodNote)
+		}
+		from, to = f.From, f.To
+	}
 	if to.Sub(from) > 3*366*24*time.Hour {
 		return geo.ReviewQuery{}, "", geo.Errorf(geo.EINVALID, "from, to: a review covers at most three years")
 	}
@@ -115,8 +123,10 @@ func shareOf(part, whole *int) *float64 {
 	return &v
 }
 
-func (d disclosure) figure(label, key string, cur, prev int) figureJSON {
-	c, p := d.count(cur), d.count(prev)
+// figure is one figure of the period (published under dc) beside a year earlier
+// (under dp).
+func figure(dc, dp disclosure, label, key string, cur, prev int) figureJSON {
+	c, p := dc.count(cur, key), dp.count(prev, key)
 	return figureJSON{Label: label, Key: key, Count: c, Previous: p, Change: pctOf(c, p)}
 }
 
@@ -140,7 +150,8 @@ type repeatJSON struct {
 }
 
 func (d disclosure) repeats(r geo.RepeatCounts) repeatJSON {
-	out := repeatJSON{WithKey: d.count(r.WithKey), People: d.count(r.People), RepeatPeople: d.count(r.RepeatPeople), RepeatReports: d.count(r.RepeatReports)}
+	out := repeatJSON{WithKey: d.count(r.WithKey, "with_key"), People: d.count(r.People, "people"), RepeatPeople: d.count(r.RepeatPeople, "repeat_people"),
+		RepeatReports: d.count(r.RepeatReports, "repeat_reports")}
 	out.RepeatShare = shareOf(out.RepeatReports, out.WithKey)
 	return out
 }
@@ -207,29 +218,37 @@ func (s *Server) reviewJSON(rv *geo.Review, d disclosure, preset string) reviewJ
 		PreviousFrom: rv.YearEarlier.From.Format(time.DateOnly), PreviousTo: rv.YearEarlier.To.Format(time.DateOnly),
 		Preset: preset, Level: q.Level, Alerts: reviewAlerts{Raised: rv.Alerts.Raised, ByMethod: rv.Alerts.ByMethod, ByLevel: rv.Alerts.ByLevel}}
 	p, y := rv.Period, rv.YearEarlier
-	out.Totals = []figureJSON{d.figure("All reports", "reports", p.Reports, y.Reports), d.figure("Hate crimes", "crimes", p.Crimes, y.Crimes),
-		d.figure("Hate incidents", "incidents", p.Incidents, y.Incidents)}
+	// Each figure is published under the name of its period, so the same quarter
+	// shown as this period or as a year earlier is the same answer.
+	dc := d.in("citywide", s.filterScope(geo.Filter{From: q.From, To: q.To}))
+	dp := d.in("citywide", s.filterScope(geo.Filter{From: rv.YearEarlier.From, To: rv.YearEarlier.To}))
+	out.Totals = []figureJSON{figure(dc, dp, "All reports", "reports", p.Reports, y.Reports), figure(dc, dp, "Hate crimes", "crimes", p.Crimes, y.Crimes),
+		figure(dc, dp, "Hate incidents", "incidents", p.Incidents, y.Incidents)}
 	for _, st := range rv.Strands {
-		out.Strands = append(out.Strands, d.figure(words(st), st, p.ByStrand[st], y.ByStrand[st]))
+		out.Strands = append(out.Strands, figure(dc.in("strand"), dp.in("strand"), words(st), st, p.ByStrand[st], y.ByStrand[st]))
 	}
 	total := out.Totals[0].Count
 	for _, src := range rv.Sources {
-		f := d.figure(words(src), src, p.BySource[src], y.BySource[src])
+		f := figure(dc.in("source"), dp.in("source"), words(src), src, p.BySource[src], y.BySource[src])
 		f.Share = shareOf(f.Count, total)
 		out.Sources = append(out.Sources, f)
 	}
-	out.Victims, out.Offenders = d.repeats(rv.Repeats.Victims), d.repeats(rv.Repeats.Offenders)
+	out.Victims, out.Offenders = dc.in("victims").repeats(rv.Repeats.Victims), dc.in("offenders").repeats(rv.Repeats.Offenders)
 	for _, m := range rv.Months {
-		row := map[string]any{"month": m.Month.Format("2006-01"), "total": d.count(m.Total)}
+		dm := d.in("citywide", s.filterScope(geo.Filter{From: m.Month, To: m.Month.AddDate(0, 1, -1)}))
+		row := map[string]any{"month": m.Month.Format("2006-01"), "total": dm.count(m.Total, "reports")}
 		for _, st := range rv.Strands {
-			row[st] = d.count(m.ByStrand[st])
+			row[st] = dm.in("strand").count(m.ByStrand[st], st)
 		}
 		out.Months = append(out.Months, row)
 	}
 	// Areas, ranked on the counts as shown, so that a ranking tells no more than the table.
 	shown := make([]geo.ReviewArea, 0, len(rv.Areas))
+	// The same area and period as /api/v1/areas asks: the same answer.
+	da := d.in("area", s.filterScope(geo.Filter{From: q.From, To: q.To}))
+	dpa := d.in("area", s.filterScope(geo.Filter{From: rv.YearEarlier.From, To: rv.YearEarlier.To}))
 	for _, a := range rv.Areas {
-		row := areaRowJSON{Code: a.Code, Name: a.Name, Count: d.count(a.Count), Previous: d.count(a.Previous)}
+		row := areaRowJSON{Code: a.Code, Name: a.Name, Count: da.count(a.Count, a.Code, "total"), Previous: dpa.count(a.Previous, a.Code, "total")}
 		if a.Population > 0 {
 			pop := a.Population
 			row.Population = &pop
@@ -259,7 +278,8 @@ func (s *Server) reviewJSON(rv *geo.Review, d disclosure, preset string) reviewJ
 	out.Assessments = reviewAssessments{Opened: as.Opened, Closed: as.Closed, Open: as.Open, Overdue: as.Overdue,
 		OverdueActions: as.OverdueActions, DaysToOpen: as.DaysToOpen, DaysToOpenOver: as.DaysToOpenOver}
 	oc := rv.Outcomes
-	out.Outcomes = reviewOutcomes{Crimes: d.count(oc.Crimes), WithOutcome: d.count(oc.WithOutcome), Positive: d.count(oc.Positive)}
+	do := dc.in("outcomes")
+	out.Outcomes = reviewOutcomes{Crimes: do.count(oc.Crimes, "crimes"), WithOutcome: do.count(oc.WithOutcome, "with_outcome"), Positive: do.count(oc.Positive, "positive")}
 	out.Outcomes.PositiveRate = shareOf(out.Outcomes.Positive, out.Outcomes.Crimes)
 	names := make([]string, 0, len(oc.ByOutcome))
 	for k := range oc.ByOutcome {
@@ -272,7 +292,7 @@ func (s *Server) reviewJSON(rv *geo.Review, d disclosure, preset string) reviewJ
 		return compareStrings(a, b)
 	})
 	for _, k := range names {
-		out.Outcomes.ByOutcome = append(out.Outcomes.ByOutcome, outcomeCount{Outcome: k, Count: d.count(oc.ByOutcome[k])})
+		out.Outcomes.ByOutcome = append(out.Outcomes.ByOutcome, outcomeCount{Outcome: k, Count: do.count(oc.ByOutcome[k], "outcome", k)})
 	}
 	return out
 }
@@ -324,7 +344,14 @@ func (s *Server) reviewHotspots(ctx context.Context, rq geo.ReviewQuery) (*tensi
 	if err != nil {
 		return nil, err
 	}
-	return v.(*tension.Report), nil
+	rep := v.(*tension.Report)
+	if d := s.disclosureFor(access.PrincipalFrom(ctx)); !d.exact {
+		// A copy: the cached report stays exact.
+		cp := *rep
+		cp.Hotspots = d.hotspots(rep.Hotspots, rq.From.Format(time.DateOnly)+".."+rq.To.Format(time.DateOnly))
+		rep = &cp
+	}
+	return rep, nil
 }
 
 // handleReviewAPI answers GET /api/v1/review.
@@ -370,7 +397,7 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) error 
 	query.Del("preset")
 	data := map[string]any{"R": view, "Levels": levels, "Presets": reviewPresets, "Exact": d.exact, "ExportQuery": query.Encode(),
 		"Hotspots": hotspotSummary(hs), "HotspotRes": hs.HotspotRes,
-		"KMinus1": s.opts.SuppressBelow - 1, "RoundTo": s.opts.RoundTo}
+		"KMinus1": s.opts.SuppressBelow - 1, "K": s.opts.SuppressBelow, "RoundTo": s.opts.RoundTo}
 	for k, v := range s.reviewCharts(r.Context(), rv, view, hs, d) {
 		data[k] = v
 	}
@@ -412,6 +439,7 @@ func (s *Server) handleReviewExport(name string) handlerFunc {
 			if err != nil {
 				return err
 			}
+			dh := d.in("cell", s.filterScope(geo.Filter{From: rq.From, To: rq.To}))
 			fc := geojson.NewFeatureCollection()
 			for _, h := range hs.Hotspots {
 				if h.Count == 0 && h.Confidence == 0 && (h.Category == tension.CategoryNoPattern || h.Category == "") {
@@ -419,9 +447,19 @@ func (s *Server) handleReviewExport(name string) handlerFunc {
 				}
 				f := geojson.NewFeature(geo.CellPolygon(h.Cell))
 				f.ID = geo.CellString(h.Cell)
-				f.Properties = map[string]any{"cell": geo.CellString(h.Cell), "res": hs.HotspotRes, "z": round3(h.Z), "p": h.P,
+				f.Properties = map[string]any{"cell": geo.CellString(h.Cell), "res": hs.HotspotRes,
 					"confidence": h.Confidence, "category": string(h.Category)}
-				if c := d.count(h.Count); c != nil {
+				if d.exact {
+					f.Properties["z"], f.Properties["p"] = round3(h.Z), h.P
+				}
+				c := dh.count(h.Count, geo.CellString(h.Cell), "total")
+				if !d.exact {
+					c = nil // the analysis gave the published count already
+					if h.Count > 0 {
+						c = &h.Count
+					}
+				}
+				if c != nil {
 					f.Properties["count"] = *c
 				} else {
 					f.Properties["suppressed"] = true

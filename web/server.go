@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -99,6 +100,12 @@ type Options struct {
 
 	SuppressBelow int // strategic: counts 1..k-1 are suppressed; 3 when 0
 	RoundTo       int // strategic: shown counts are rounded to a multiple of this; 5 when 0, 1 to disable
+	// Noise is the largest perturbation added to a strategic count before it is
+	// withheld or rounded (docs/privacy.md); 4 when 0, -1 for none.
+	Noise int
+	// DisclosureKey keys the perturbation; a random key drawn at start when empty
+	// (answers then change when the server restarts).
+	DisclosureKey []byte
 
 	SessionTTL    time.Duration // a session's life without activity; 8h when 0
 	SecureCookies bool          // set the Secure attribute on cookies
@@ -156,6 +163,13 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.SuppressBelow == 0 {
 		o.SuppressBelow = 3
+	}
+	if o.Noise == 0 {
+		o.Noise = 4
+	}
+	if len(o.DisclosureKey) == 0 {
+		o.DisclosureKey = make([]byte, 32)
+		rand.Read(o.DisclosureKey) // never fails (crypto/rand)
 	}
 	if o.RoundTo == 0 {
 		o.RoundTo = 5

@@ -1,42 +1,139 @@
 package web
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"math"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/tension"
 )
 
 // disclosure decides how counts are shown to a role. Police, council and admin see
-// them as they are. Strategic users see aggregates only: a count from 1 to k-1 is
-// withheld, and every other count is rounded to a multiple of RoundTo, so that no
-// small number can be recovered by differencing two answers (the difference of two
-// rounded counts only bounds the true one). Zero stays zero.
+// them as they are. A role that may not see small counts (strategic) sees every
+// count through the same rule, so that no count from 1 to k-1 can be recovered by
+// combining answers (docs/privacy.md):
+//
+//   - its periods are snapped to a fixed lattice (calendar months, quarters and
+//     years, or all time), so a place's incidents are published in a handful of
+//     overlapping windows only, never in windows of days;
+//   - a count n becomes n + e, where e from -Noise to Noise (triangular) is drawn from a
+//     keyed hash of what is counted (place, period, filter, measure) and of n itself:
+//     asking again gives the same answer, asking after the count changed a fresh one;
+//   - a perturbed count below k is withheld, and so is a true zero, so a withheld
+//     figure means "fewer than k, perhaps none" and carries no lower bound; the rest
+//     is rounded to a multiple of RoundTo.
+//
+// Everything else a restricted role sees (rates, shares, changes, chart heights,
+// totals) is computed from the published counts, never from the true ones.
 type disclosure struct {
 	exact   bool
 	k       int
 	roundTo int
+	noise   int
+	key     []byte
+	scope   string
 }
 
 func (s *Server) disclosureFor(p *access.Principal) disclosure {
-	return disclosure{exact: p != nil && p.Role.SeesSmallCounts(), k: s.opts.SuppressBelow, roundTo: s.opts.RoundTo}
+	return disclosure{exact: p != nil && p.Role.SeesSmallCounts(), k: s.opts.SuppressBelow, roundTo: s.opts.RoundTo,
+		noise: s.opts.Noise, key: s.opts.DisclosureKey}
 }
 
-// count returns the count to show, nil when withheld.
-func (d disclosure) count(n int) *int {
-	if d.exact || n == 0 {
+// in returns the disclosure for the counts of one question: parts name what is
+// counted (the route, the place system, the period, the filter), and every count
+// published under it draws its noise from them.
+func (d disclosure) in(parts ...string) disclosure {
+	d.scope = d.scope + "|" + strings.Join(parts, "|")
+	return d
+}
+
+// count returns the count to show, nil when withheld. item names the figure within
+// the disclosure's scope (an area code, a cell, a strand, "total").
+func (d disclosure) count(n int, item ...string) *int {
+	if d.exact {
 		return &n
 	}
-	if n < d.k {
+	y := n
+	if n > 0 {
+		y += d.perturbation(n, item)
+	}
+	if n <= 0 || y < d.k {
 		return nil
 	}
 	if d.roundTo > 1 {
-		r := int(math.Round(float64(n)/float64(d.roundTo))) * d.roundTo
+		r := int(math.Round(float64(y)/float64(d.roundTo))) * d.roundTo
 		if r == 0 {
 			r = d.roundTo
 		}
 		return &r
 	}
-	return &n
+	return &y
+}
+
+// perturbation is the noise added to the count n of item: from -noise to noise, with
+// weights noise+1-|e| (a triangle), from the keyed hash of the scope, the item and n.
+func (d disclosure) perturbation(n int, item []string) int {
+	if d.noise <= 0 {
+		return 0
+	}
+	mac := hmac.New(sha256.New, d.key)
+	mac.Write([]byte("tensionmap disclosure\x00")) // apart from any other use of the key
+	mac.Write([]byte(d.scope))
+	for _, it := range item {
+		mac.Write([]byte{0})
+		mac.Write([]byte(it))
+	}
+	mac.Write([]byte{0})
+	mac.Write([]byte(strconv.Itoa(n)))
+	u := binary.BigEndian.Uint64(mac.Sum(nil))
+	total := uint64((d.noise + 1) * (d.noise + 1))
+	r := int(u % total)
+	for e := -d.noise; e <= d.noise; e++ {
+		w := d.noise + 1 - abs(e)
+		if r < w {
+			return e
+		}
+		r -= w
+	}
+	return 0
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// bounds are the true counts a published figure allows, as an attacker who knows the
+// method (but not the key) can tell: lo..hi, hi < 0 for no upper bound. A withheld
+// figure allows 0..k-1+noise; a shown p allows p-RoundTo/2-noise .. p+RoundTo/2+noise.
+func (d disclosure) bounds(shown *int) (lo, hi int) {
+	if d.exact {
+		if shown == nil {
+			return 0, -1
+		}
+		return *shown, *shown
+	}
+	if shown == nil {
+		return 0, d.k - 1 + d.noise
+	}
+	half := 0
+	if d.roundTo > 1 {
+		half = d.roundTo / 2
+	}
+	lo = *shown - half - d.noise
+	if floor := d.k - d.noise; lo < floor {
+		lo = floor
+	}
+	return max(lo, 1), *shown + half + d.noise
 }
 
 // rate returns the rate per 1,000 population of a shown count, nil when the count
@@ -49,11 +146,193 @@ func (d disclosure) rate(shown *int, population int) *float64 {
 	return &r
 }
 
-// counts applies count to each value of a breakdown.
-func (d disclosure) counts(m map[string]int, keys []string) map[string]*int {
+// counts applies count to each value of a breakdown, each key its own item.
+func (d disclosure) counts(m map[string]int, keys []string, item ...string) map[string]*int {
 	out := make(map[string]*int, len(keys))
 	for _, k := range keys {
-		out[k] = d.count(m[k])
+		out[k] = d.count(m[k], append(item, k)...)
 	}
 	return out
 }
+
+// sumShown adds published counts, withheld ones as none: the total a restricted role
+// may be told of figures it was given.
+func sumShown(vs ...*int) *int {
+	t, any := 0, false
+	for _, v := range vs {
+		if v != nil {
+			t += *v
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return &t
+}
+
+// periodNote says which published period a restricted role's question was answered
+// for.
+const periodNote = "counts for this role are published for calendar months, quarters and years (or all time) only; the period asked for was answered with the one shown"
+
+// period snaps a filter's dates, for a role that may not see small counts, to the
+// lattice of published periods: a span of up to 31 days becomes the calendar month
+// that holds its last day, up to 92 days that quarter, up to 366 days that year,
+// and anything longer (or no dates at all) all time. last is the day a missing end
+// stands for. It reports whether the dates changed.
+func (d disclosure) period(f *geo.Filter, last time.Time) bool {
+	if d.exact {
+		return false
+	}
+	from, to := snapPeriod(f.From, f.To, last)
+	changed := !from.Equal(f.From) || !to.Equal(f.To)
+	f.From, f.To = from, to
+	return changed
+}
+
+func snapPeriod(from, to, last time.Time) (time.Time, time.Time) {
+	if from.IsZero() && to.IsZero() {
+		return time.Time{}, time.Time{}
+	}
+	end := to
+	if end.IsZero() {
+		end = last
+	}
+	if end.IsZero() {
+		return time.Time{}, time.Time{}
+	}
+	end = geo.Day(end)
+	days := 367
+	if !from.IsZero() {
+		days = int(end.Sub(geo.Day(from)).Hours()/24) + 1
+	}
+	month := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC)
+	switch {
+	case days <= 31:
+		return month, month.AddDate(0, 1, -1)
+	case days <= 92:
+		q := time.Date(end.Year(), time.Month((int(end.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
+		return q, q.AddDate(0, 3, -1)
+	case days <= 366:
+		y := time.Date(end.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		return y, y.AddDate(1, 0, -1)
+	}
+	return time.Time{}, time.Time{}
+}
+
+// filterScope is the canonical name of a filter for the noise: the same question
+// asked in other words (a different order, every kind listed) is the same question.
+func (s *Server) filterScope(f geo.Filter) string {
+	var b strings.Builder
+	if !f.From.IsZero() {
+		b.WriteString(f.From.Format(time.DateOnly))
+	}
+	b.WriteString("..")
+	if !f.To.IsZero() {
+		b.WriteString(f.To.Format(time.DateOnly))
+	}
+	strands := sortedCopy(f.Strands)
+	if len(compactSorted(strands)) == len(s.opts.Strands) {
+		strands = nil
+	}
+	kinds := sortedCopy(kindStrings(f.Kinds))
+	if len(compactSorted(kinds)) == 2 {
+		kinds = nil
+	}
+	sources := sortedCopy(f.Sources)
+	if len(compactSorted(sources)) == len(s.opts.Sources) {
+		sources = nil
+	}
+	for _, part := range [][]string{compactSorted(strands), compactSorted(kinds), compactSorted(sources)} {
+		b.WriteString("|" + strings.Join(part, ","))
+	}
+	return b.String()
+}
+
+func compactSorted(s []string) []string {
+	out := s[:0:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// restrict snaps f to the published periods when d is restricted, and returns the
+// disclosure for a question about what, scoped to the snapped filter. snapped
+// reports whether the period asked for was changed.
+func (s *Server) restrict(ctx context.Context, d disclosure, f *geo.Filter, what ...string) (disclosure, bool, error) {
+	snapped := false
+	if !d.exact {
+		var last time.Time
+		if f.To.IsZero() && !f.From.IsZero() {
+			st, err := s.store.Stats(ctx)
+			if err != nil {
+				return d, false, err
+			}
+			last = st.LastDay
+			if last.IsZero() {
+				last = s.opts.Now().UTC()
+			}
+		}
+		snapped = d.period(f, last)
+	}
+	return d.in(append(what, s.filterScope(*f))...), snapped, nil
+}
+
+// noteSnapped adds the note on published periods to an answer when its period was
+// snapped.
+func noteSnapped(answer map[string]any, snapped bool) {
+	if snapped {
+		answer["period_note"] = periodNote
+	}
+}
+
+// disclosureWeeks is the disclosure of a place's calendar weeks under a filter
+// (its dates left out: a week is the period).
+func (d disclosure) disclosureWeeks(filter string, p geo.Place) disclosure {
+	place := p.Area
+	if p.Cell != 0 {
+		place = geo.CellString(p.Cell)
+	}
+	d.scope = ""
+	return d.in("week", place, filter)
+}
+
+// hotspots returns a hot spot analysis as the role may see it. A role that may not
+// see small counts gets the Gi* confidence classes recomputed from the published
+// counts of the analysis window (so the classes tell nothing the published counts
+// do not), the published counts themselves, no z or p-values and no trend; the
+// emerging categories stay as the engine found them. scope names the window.
+func (d disclosure) hotspots(hs []tension.Hotspot, scope string) []tension.Hotspot {
+	if d.exact || len(hs) == 0 {
+		return hs
+	}
+	d = d.in("hotspot window", scope)
+	out := make([]tension.Hotspot, len(hs))
+	cells := make([]uint64, len(hs))
+	values := make([]float64, len(hs))
+	for i, h := range hs {
+		cells[i] = h.Cell
+		if shown := d.count(h.Count, geo.CellString(h.Cell)); shown != nil {
+			values[i] = float64(*shown)
+		}
+	}
+	z, err := tension.GiStar(cells, values, hotspotK)
+	var bins []int
+	if err == nil {
+		bins, _ = tension.HotspotBins(z)
+	}
+	conf := map[int]int{3: 99, 2: 95, 1: 90, 0: 0, -1: -90, -2: -95, -3: -99}
+	for i, h := range hs {
+		out[i] = tension.Hotspot{Cell: h.Cell, Count: int(values[i]), Category: h.Category}
+		if bins != nil {
+			out[i].Confidence = conf[bins[i]]
+		}
+	}
+	return out
+}
+
+// hotspotK is the neighbourhood (rings of H3 cells) of the engine's Gi*.
+const hotspotK = 1

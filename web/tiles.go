@@ -242,6 +242,15 @@ func (s *Server) handleTile(layer string) handlerFunc {
 				return err
 			}
 		}
+		if layer == layerHotspots || layer == layerAreas {
+			what := "cell"
+			if layer == layerAreas {
+				what = "area"
+			}
+			if req.disc, _, err = s.restrict(r.Context(), req.disc, &req.filter, what); err != nil {
+				return err
+			}
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), tiles.RenderTimeout)
 		defer cancel()
 		if req.version, err = s.dataVersion(ctx); err != nil {
@@ -404,12 +413,14 @@ func filterKey(f geo.Filter) string {
 }
 
 // hotspotIndex is the latest hot spot analysis by cell, at its resolution.
-func (s *Server) hotspotIndex(ctx context.Context, res int, version string) (map[uint64]tension.Hotspot, error) {
-	v, err := s.tiles.derived.get(fmt.Sprintf("hotspots|%d|%s", res, analysisVersion(version)), func() (any, error) {
-		_, _, _, hs, err := s.store.Hotspots(ctx, res)
+// A role that may not see small counts gets it as disclosure.hotspots gives it.
+func (s *Server) hotspotIndex(ctx context.Context, d disclosure, res int, version string) (map[uint64]tension.Hotspot, error) {
+	v, err := s.tiles.derived.get(fmt.Sprintf("hotspots|%d|%s|exact=%v", res, analysisVersion(version), d.exact), func() (any, error) {
+		from, to, _, hs, err := s.store.Hotspots(ctx, res)
 		if err != nil {
 			return nil, err
 		}
+		hs = d.hotspots(hs, from.Format(time.DateOnly)+".."+to.Format(time.DateOnly))
 		m := make(map[uint64]tension.Hotspot, len(hs))
 		for _, h := range hs {
 			m[h.Cell] = h
@@ -459,7 +470,7 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 		return nil, err
 	}
 	counts := cs.counts
-	gi, err := s.hotspotIndex(ctx, res, req.version)
+	gi, err := s.hotspotIndex(ctx, req.disc, res, req.version)
 	if err != nil {
 		return nil, err
 	}
@@ -476,7 +487,12 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 		c := counts[cell]
 		hex := s.tiles.hexes.Get(cell)
 		props := map[string]any{"cell": geo.CellString(cell)}
-		shown := req.disc.count(c.Count)
+		shown := req.disc.count(c.Count, geo.CellString(cell), "total")
+		h, hot := gi[cell]
+		if shown == nil && !hot && !req.disc.exact {
+			// Withheld and no hot spot class: left out like an empty cell.
+			return true
+		}
 		if shown == nil {
 			props["suppressed"] = 1
 		} else {
@@ -487,8 +503,10 @@ func (s *Server) hotspotFeatures(ctx context.Context, req *tileRequest) ([]tiles
 				}
 			}
 		}
-		if h, ok := gi[cell]; ok {
-			props["z"] = round3(h.Z)
+		if hot {
+			if req.disc.exact {
+				props["z"] = round3(h.Z)
+			}
 			props["confidence"] = h.Confidence
 			props["category"] = string(h.Category)
 		}
@@ -550,7 +568,7 @@ func (s *Server) areaFeatures(ctx context.Context, req *tileRequest) ([]tiles.Fe
 		if a.Population > 0 {
 			props["population"] = a.Population
 		}
-		if shown := req.disc.count(c.Count); shown == nil {
+		if shown := req.disc.count(c.Count, a.Code, "total"); shown == nil {
 			props["suppressed"] = 1
 		} else {
 			props["count"] = *shown

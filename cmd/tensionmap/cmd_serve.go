@@ -86,7 +86,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), poolCollector(db))
 	handler := web.New(web.Options{
 		Version: version, Strands: s.cfg.Strands, Sources: s.cfg.Sources,
-		SuppressBelow: s.cfg.SuppressBelow, RoundTo: s.cfg.RoundTo,
+		SuppressBelow: s.cfg.SuppressBelow, RoundTo: s.cfg.RoundTo, DisclosureKey: s.cfg.key,
 		SessionTTL: s.cfg.SessionTTL, SecureCookies: s.cfg.SecureCookies, CORSOrigins: s.cfg.CORSOrigins, TrustProxy: s.cfg.TrustProxy,
 		Unavailable:  postgis.Unavailable,
 		AfterIngest:  sched.Kick,
