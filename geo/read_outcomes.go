@@ -56,7 +56,7 @@ type outcomesReader struct {
 // quoted fields are read as CSV allows. The header must name the Crime ID, Month and
 // Outcome type columns, in any order.
 func NewOutcomeReader(in io.Reader, o OutcomeReaderOptions) (OutcomeReader, error) {
-	br, err := decompress(in)
+	br, err := decompress(in, DefaultMaxDecompressed)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func OutcomesName(name string) bool {
 // returned reader gives the whole content, gunzipped and without a byte order mark,
 // for NewOutcomeReader or NewReader.
 func SniffOutcomes(r io.Reader) (io.Reader, bool, error) {
-	br, err := decompress(r)
+	br, err := decompress(r, DefaultMaxDecompressed)
 	if err != nil {
 		return nil, false, err
 	}
