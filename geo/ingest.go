@@ -50,11 +50,11 @@ type Summary struct {
 	// Outside counts located records that fall in no imported area, while areas
 	// exist; OutsideSwapped how many of them would fall in one with latitude and
 	// longitude swapped.
-	Outside        int `json:"outside_areas"`
-	OutsideSwapped int `json:"outside_areas_swapped"`
-	Batches    int               `json:"batches"`
-	Warnings   []string          `json:"warnings,omitempty"`
-	Elapsed    time.Duration     `json:"elapsed_ns"`
+	Outside        int           `json:"outside_areas"`
+	OutsideSwapped int           `json:"outside_areas_swapped"`
+	Batches        int           `json:"batches"`
+	Warnings       []string      `json:"warnings,omitempty"`
+	Elapsed        time.Duration `json:"elapsed_ns"`
 }
 
 // Add adds another summary's counts to s, for ingests of several inputs.
@@ -211,8 +211,8 @@ type chunk struct {
 	incidents []*Incident // the valid ones, in order
 	rejects   []item      // the rejected ones, in order, with their reasons
 	unlocated int
-	outside   int // located but in no area
-	swapped   int // of outside, those in an area with lat and lon swapped
+	outside   int   // located but in no area
+	swapped   int   // of outside, those in an area with lat and lon swapped
 	fatal     error // ends the input after this chunk's records
 }
 

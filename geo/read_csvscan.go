@@ -3,6 +3,7 @@ package geo
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -59,6 +60,10 @@ func (s *csvScanner) nextLine() (physLine, error) {
 	if err == io.EOF && len(data) == 0 && !tooLong {
 		return physLine{}, io.EOF
 	} else if err != nil && err != io.EOF {
+		var ge *Error
+		if errors.As(err, &ge) {
+			return physLine{}, Errorf(ge.Code, "line %d: %s", s.line+1, ge.Message)
+		}
 		return physLine{}, err
 	}
 	s.line++

@@ -147,6 +147,10 @@ func (nr *ndjsonReader) Next() (*RawIncident, error) {
 		if err == io.EOF && len(data) == 0 && !tooLong {
 			return nil, io.EOF
 		} else if err != nil && err != io.EOF {
+			var ge *Error
+			if errors.As(err, &ge) {
+				return nil, Errorf(ge.Code, "line %d: %s", nr.line+1, ge.Message)
+			}
 			return nil, fmt.Errorf("geo: reading NDJSON: %w", err)
 		}
 		nr.line++

@@ -179,9 +179,15 @@ func OutcomesName(name string) bool {
 // police.uk outcomes file: it names an Outcome type column and no Crime type
 // column (a street-level file has Crime type and Last outcome category). The
 // returned reader gives the whole content, gunzipped and without a byte order mark,
-// for NewOutcomeReader or NewReader.
+// for NewOutcomeReader or NewReader, gunzipped up to DefaultMaxDecompressed bytes.
 func SniffOutcomes(r io.Reader) (io.Reader, bool, error) {
-	br, err := decompress(r, DefaultMaxDecompressed)
+	return SniffOutcomesCapped(r, DefaultMaxDecompressed)
+}
+
+// SniffOutcomesCapped is SniffOutcomes with a cap on the bytes a gzip input may
+// decompress to (see Limits.Decompressed); past it, reading fails with EINVALID.
+func SniffOutcomesCapped(r io.Reader, maxDecompressed int64) (io.Reader, bool, error) {
+	br, err := decompress(r, maxDecompressed)
 	if err != nil {
 		return nil, false, err
 	}

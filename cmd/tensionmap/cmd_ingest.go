@@ -138,7 +138,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		if format == geo.FormatAuto {
 			// An outcomes file starts like a street-level one: its header tells them apart.
 			var outcomes bool
-			if input, outcomes, err = geo.SniffOutcomes(counter); err != nil {
+			if input, outcomes, err = geo.SniffOutcomesCapped(counter, f.maxGunzip); err != nil {
 				closeIn()
 				return fmt.Errorf("%s: %s", name, userMessage(err))
 			} else if outcomes {
