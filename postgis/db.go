@@ -19,6 +19,9 @@ type DB struct {
 
 	vocabMu sync.Mutex
 	vocab   *Vocab // cached; strands and sources only ever gain entries
+
+	runsMu sync.Mutex
+	runs   map[int64]*pgxpool.Conn // the connection holding each live run's lock
 }
 
 // Vocab returns the stored strands and sources, loading them once.

@@ -107,7 +107,7 @@ func HostileCorpus() []HostileFile {
 	add(HostileFile{
 		Name: "bad-utf8.json",
 		Content: []byte("[\n" + hostileNDJSON("oj-1") + ",\n" + hostileNDJSON("oj-\xff") + ",\n" +
-			`{"source":"police","source_ref":"oj-2","kind":"crime","strands":["race","reli`+"\xc0\x80"+`gion"],"occurred":"2025-05-01"}` + ",\n" +
+			`{"source":"police","source_ref":"oj-2","kind":"crime","strands":["race","reli` + "\xc0\x80" + `gion"],"occurred":"2025-05-01"}` + ",\n" +
 			hostileNDJSON("oj-3") + "\n]\n"),
 		Rejects: []HostileReject{{3, "source_ref", "not valid UTF-8"}, {4, "strands", "not valid UTF-8"}},
 		Stored:  []string{"oj-1", "oj-3"},
@@ -116,7 +116,7 @@ func HostileCorpus() []HostileFile {
 		Name: "bad-utf8.geojson",
 		Content: []byte(`{"type":"FeatureCollection","features":[` + "\n" +
 			`{"type":"Feature","properties":{"source":"police","source_ref":"og-1","kind":"crime","strands":"race","occurred":"2025-05-01"},"geometry":{"type":"Point","coordinates":[-0.78,52.03]}},` + "\n" +
-			`{"type":"Feature","properties":{"source":"police","source_ref":"og-`+"\xff"+`","kind":"crime","strands":"race","occurred":"2025-05-01"},"geometry":{"type":"Point","coordinates":[-0.78,52.03]}}` + "\n]}\n"),
+			`{"type":"Feature","properties":{"source":"police","source_ref":"og-` + "\xff" + `","kind":"crime","strands":"race","occurred":"2025-05-01"},"geometry":{"type":"Point","coordinates":[-0.78,52.03]}}` + "\n]}\n"),
 		Rejects: []HostileReject{{3, "source_ref", "not valid UTF-8"}},
 		Stored:  []string{"og-1"},
 	})
