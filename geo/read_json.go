@@ -180,8 +180,11 @@ func (nr *ndjsonReader) Next() (*RawIncident, error) {
 // its end and dropped, and tooLong is set.
 func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
 	var buf []byte
-	for {
+	for first := true; ; first = false {
 		chunk, err := r.ReadSlice('\n')
+		if first && err != bufio.ErrBufferFull && len(bytes.TrimRight(chunk, "\r\n")) == 0 {
+			return nil, false, err // a blank line costs no allocation
+		}
 		if !tooLong {
 			if len(buf)+len(chunk) > max+2 {
 				tooLong, buf = true, nil

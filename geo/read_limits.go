@@ -183,7 +183,7 @@ func invalidUTF8Field(data []byte, jf jsonFields) (field, reason string) {
 				if f := jf.byKey[strings.ToLower(strings.TrimSpace(k))]; f != "" {
 					return f
 				}
-				return strings.ToValidUTF8(k, "?")
+				return strings.ReplaceAll(k, "\uFFFD", "?")
 			}
 		}
 		return ""
