@@ -199,8 +199,8 @@ func TestCSVUnterminatedQuote(t *testing.T) {
 			errLine: 3, errField: "source_ref", reason: "unterminated quote", errText: `police,"R2,crime,race,2024-01-02,,`,
 		},
 		{
-			name: "open quote over two lines",
-			content: lf(csvHeader, `police,R1,crime,"race`, `and more`, "police,R3,crime,race,2024-01-02,,"),
+			name:     "open quote over two lines",
+			content:  lf(csvHeader, `police,R1,crime,"race`, `and more`, "police,R3,crime,race,2024-01-02,,"),
 			wantRefs: []string{"R3"}, wantLines: []int{4},
 			errLine: 2, errField: "strands", reason: "unterminated quote", errText: "police,R1,crime,\"race\nand more",
 		},
