@@ -136,6 +136,11 @@ func (gr *geojsonReader) feature(data []byte, line, index int) (*RawIncident, er
 		if !ok1 || !ok2 {
 			return bad("geometry", "coordinates are not numbers")
 		}
+		for _, c := range []json.Number{x, y} {
+			if msg := checkField(c.String(), gr.fields.maxField); msg != "" {
+				return bad("geometry", "a coordinate is %s", msg)
+			}
+		}
 		if gr.bng {
 			raw.Easting, raw.Northing = x.String(), y.String()
 		} else {
