@@ -125,15 +125,15 @@ func TestOutcomeReaderRejects(t *testing.T) {
 		{"words", []string{row("c1", "Jan 2024", "Suspect charged")}, 2, "Month", `"Jan 2024" is not a month`},
 		{"one-digit month", []string{row("c1", "2024-1", "Suspect charged")}, 2, "Month", `"2024-1" is not a month`},
 		{"signed year", []string{row("c1", "+202-01", "Suspect charged")}, 2, "Month", `"+202-01" is not a month`},
-		{"month not UTF-8", []string{row("c1", "2024-\xff1", "Suspect charged")}, 2, "Month", "not a month: not valid UTF-8"},
+		{"month not UTF-8", []string{row("c1", "2024-\xff1", "Suspect charged")}, 2, "Month", "not valid UTF-8"},
 		{"before 1900", []string{row("c1", "1899-12", "Suspect charged")}, 2, "Month", "1899-12 is before 1900"},
 		{"in the future", []string{row("c1", "2024-07", "Suspect charged")}, 2, "Month", "2024-07 is in the future"},
 		{"empty Outcome type", []string{row("c1", "2024-01", " ")}, 2, "Outcome type", "required"},
-		{"Outcome type with a control character", []string{row("c1", "2024-01", "Suspect\x00charged")}, 2, "Outcome type", "control character"},
+		{"Outcome type with a NUL", []string{row("c1", "2024-01", "Suspect\x00charged")}, 2, "Outcome type", "NUL byte"},
 		{"Outcome type too long", []string{row("c1", "2024-01", strings.Repeat("x", 201))}, 2, "Outcome type", "longer than 200 characters"},
 		{"too few fields", []string{"c1,2024-01,Suspect charged"}, 2, "", "has 3 fields, the header has 10"},
 		{"too many fields", []string{row("c1", "2024-01", "Suspect charged,extra")}, 2, "", "has 11 fields, the header has 10"},
-		{"bare quote", []string{`c1,2024-01,Thames "Valley",A,,,No location,,,Suspect charged`}, 2, "", "malformed CSV"},
+		{"bare quote", []string{`c1,2024-01,Thames "Valley",A,,,No location,,,Suspect charged`}, 2, "Reported by", "malformed CSV"},
 		{"quoted newline, then a bad month", []string{`"c1",2024-13,A,A,,,"No`, `location",,,Suspect charged`}, 2, "Month", "is not a month"},
 	}
 	for _, tt := range tests {

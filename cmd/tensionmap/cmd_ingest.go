@@ -146,7 +146,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 		if format == geo.FormatPoliceUKOutcomes {
-			outcomes, err := geo.NewOutcomeReader(input, geo.OutcomeReaderOptions{})
+			outcomes, err := geo.NewOutcomeReader(input, geo.OutcomeReaderOptions{Limits: geo.Limits{Decompressed: f.maxGunzip}})
 			if err != nil {
 				closeIn()
 				return fmt.Errorf("%s: %s", name, userMessage(err))
