@@ -181,6 +181,9 @@ func (s *csvScanner) read() (*csvRecord, error) {
 	var p csvParse
 	done := p.feed(first.data)
 	failure := ""
+	if size > s.lim.Record {
+		done, failure = true, recordCapReason(s.lim.Record)
+	}
 	for !done {
 		l, err := s.nextLine()
 		if err == io.EOF {
