@@ -101,6 +101,9 @@ func (or *outcomesReader) Next() (*Outcome, error) {
 	var rowErr *RowError
 	if errors.As(err, &rowErr) {
 		rowErr.Index = index
+		if f := rowErr.Field; f != OutcomeColCrimeID && f != OutcomeColMonth && f != OutcomeColType {
+			rowErr.Field = "" // a column the reader does not use: the record as a whole
+		}
 		return nil, rowErr
 	} else if err != nil {
 		return nil, fmt.Errorf("geo: reading police.uk outcomes: %w", err)
