@@ -475,18 +475,7 @@ func (db *DB) StartRun(ctx context.Context, origin, actor string, inputs []strin
 // FinishRun records the outcome of an ingest run and releases its lock. The update
 // commits synchronously, so that the run's batches are durable once it returns.
 func (db *DB) FinishRun(ctx context.Context, id int64, sum geo.Summary, runErr error) error {
-	db.runsMu.Lock()
-	conn := db.runs[id]
-	delete(db.runs, id)
-	db.runsMu.Unlock()
-	if conn != nil {
-		defer func() {
-			if _, err := conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1, $2::integer)", runsLock, id); err != nil {
-				conn.Conn().Close(context.Background())
-			}
-			conn.Release()
-		}()
-	}
+	defer db.releaseRun(id)
 	status := "done"
 	if runErr != nil {
 		status = "failed"
@@ -500,6 +489,21 @@ func (db *DB) FinishRun(ctx context.Context, id int64, sum geo.Summary, runErr e
 		return fmt.Errorf("postgis: recording the ingest run: %w", err)
 	}
 	return nil
+}
+
+// releaseRun releases a run's lock and its connection, if it holds them.
+func (db *DB) releaseRun(id int64) {
+	db.runsMu.Lock()
+	conn := db.runs[id]
+	delete(db.runs, id)
+	db.runsMu.Unlock()
+	if conn == nil {
+		return
+	}
+	if _, err := conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1, $2::integer)", runsLock, id); err != nil {
+		conn.Conn().Close(context.Background())
+	}
+	conn.Release()
 }
 
 // MarkInterruptedRuns marks 'interrupted' every run still 'running' whose process
