@@ -21,7 +21,7 @@ type DB struct {
 	vocab   *Vocab // cached; strands and sources only ever gain entries
 
 	runsMu sync.Mutex
-	runs   map[int64]*pgxpool.Conn // the connection holding each live run's lock
+	runs   map[int64]*pgx.Conn // the connection, outside the pool, holding each live run's lock
 }
 
 // Vocab returns the stored strands and sources, loading them once.

@@ -442,7 +442,8 @@ func (db *DB) StartRun(ctx context.Context, origin, actor string, inputs []strin
 	if inputs == nil {
 		inputs = []string{}
 	}
-	conn, err := db.Pool.Acquire(ctx)
+	// A connection outside the pool, so that runs never starve their own writers.
+	conn, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return 0, fmt.Errorf("postgis: recording the ingest run: %w", err)
 	}
@@ -459,13 +460,12 @@ func (db *DB) StartRun(ctx context.Context, origin, actor string, inputs []strin
 		return err
 	})
 	if err != nil {
-		conn.Conn().Close(context.Background()) // the lock, if taken, goes with the session
-		conn.Release()
+		conn.Close(context.Background()) // the lock, if taken, goes with the session
 		return 0, fmt.Errorf("postgis: recording the ingest run: %w", err)
 	}
 	db.runsMu.Lock()
 	if db.runs == nil {
-		db.runs = map[int64]*pgxpool.Conn{}
+		db.runs = map[int64]*pgx.Conn{}
 	}
 	db.runs[id] = conn
 	db.runsMu.Unlock()
@@ -500,10 +500,7 @@ func (db *DB) releaseRun(id int64) {
 	if conn == nil {
 		return
 	}
-	if _, err := conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1, $2::integer)", runsLock, id); err != nil {
-		conn.Conn().Close(context.Background())
-	}
-	conn.Release()
+	conn.Close(context.Background()) // the session's end releases the lock
 }
 
 // MarkInterruptedRuns marks 'interrupted' every run still 'running' whose process
