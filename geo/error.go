@@ -63,6 +63,9 @@ type RowError struct {
 	Index  int
 	Field  string
 	Reason string
+	// Text is the raw text of a record that could not be read as fields (an
+	// unterminated quote, say), cut at the record cap; "" when there is none.
+	Text string
 }
 
 func (e *RowError) Error() string {

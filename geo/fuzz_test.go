@@ -16,6 +16,9 @@ import (
 //
 //	go test -run='^$' -fuzz=FuzzCSVReader -fuzztime=25s ./geo/
 
+// fuzzLimits are caps small enough for fuzzed inputs to reach each of them.
+var fuzzLimits = Limits{Line: 64, Field: 16, Record: 96, Decompressed: 2048}
+
 // fuzzValidator is shared by the fuzz targets: a key, so that references validate,
 // Europe/London, so that naive times are zoned, and the fixed clock.
 func fuzzValidator(tb testing.TB) *Validator {
@@ -80,6 +83,9 @@ func fuzzRead(t *testing.T, v *Validator, data []byte, o ReaderOptions) {
 			if re.Index <= lastIndex || re.Line < lastLine {
 				t.Fatalf("got row error at line %d index %d after line %d index %d, want them to advance", re.Line, re.Index, lastLine, lastIndex)
 			}
+			if len(re.Text) > o.Limits.withDefaults().Record {
+				t.Fatalf("got row error text of %d bytes, over the record cap", len(re.Text))
+			}
 			if !strings.HasPrefix(re.Error(), "line ") {
 				t.Fatalf("got Error() %q, want it to start with the line", re.Error())
 			}
@@ -95,6 +101,12 @@ func fuzzRead(t *testing.T, v *Validator, data []byte, o ReaderOptions) {
 		}
 		if raw == nil {
 			t.Fatalf("got neither a record nor an error")
+		}
+		lim := o.Limits.withDefaults()
+		for _, c := range Columns {
+			if msg := checkField(*raw.field(c), lim.Field); msg != "" && !(c == "source_ref" && strings.HasPrefix(*raw.field(c), "row-")) {
+				t.Fatalf("got field %s %q: %s; want the reader to reject it", c, *raw.field(c), msg)
+			}
 		}
 		if raw.Line < 1 || raw.Index <= lastIndex || raw.Line < lastLine {
 			t.Fatalf("got record at line %d index %d after line %d index %d, want line >= 1 and both advancing", raw.Line, raw.Index, lastLine, lastIndex)
@@ -184,11 +196,14 @@ func FuzzCSVReader(f *testing.F) {
 	f.Add(append(append([]byte{}, bom...), crlf(csvHeader, `police,"R`, `3",crime,race,2024-01-02,,`, `bad,"row`)...))
 	f.Add(gzipped(f, []byte(lf(csvHeader, "police,R1,crime,race,01/2022,0,0"))))
 	f.Add([]byte("Date,Ref\n31/03/2024,R1\n"))
+	f.Add([]byte(lf(csvHeader, `police,"R1,crime,race,2024-01-02,,`, "police,R2,crime,race,2024-01-02,,", "police,R\xff3,crime,race,2024-01-02,,", "police,R\x004,crime,race,2024-01-02,,")))
+	f.Add([]byte(lf(csvHeader, "police,R1,crime,race,2024-01-02,52.03,-0.76,"+strings.Repeat("x", 100), "police,R2,crime,race,2024-01-02,,")))
 	f.Add([]byte(""))
 	v := fuzzValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatCSV})
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatCSV, Mapping: map[string]string{"occurred": "date", "source_ref": "ref"}})
+		fuzzRead(t, v, data, ReaderOptions{Format: FormatCSV, Limits: fuzzLimits})
 	})
 }
 
@@ -201,6 +216,7 @@ func FuzzPoliceUKReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatPoliceUK, CrimeTypes: []string{"Anti-social behaviour", "Public order"}})
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatPoliceUK})
+		fuzzRead(t, v, data, ReaderOptions{Format: FormatPoliceUK, Limits: fuzzLimits})
 	})
 }
 
@@ -209,10 +225,12 @@ func FuzzNDJSONReader(f *testing.F) {
 		``, `{"source_ref":"B"`, `{"source_ref":{"x":1}}`, `[1]`, `null`)))
 	f.Add([]byte("\r\n" + `{"source":"council","source_ref":7,"strands":"race","occurred_from":"2024-01","easting":485000,"northing":238000,"victim_ref":true}` + "\r\n"))
 	f.Add([]byte(`{"source":"police","source_ref":"A","SOURCE_REF":"B"}`))
+	f.Add([]byte(lf(`{"source_ref":"A`+"\xff"+`"}`, `{"source_ref":"B\u0000"}`, `{"`+"\xc0\xaf"+`":1,"source_ref":"C"}`, `{"source_ref":"`+strings.Repeat("z", 80)+`"}`)))
 	f.Add(gzipped(f, []byte(lf(`{"source":"police","source_ref":"A","strands":"race","occurred":"2024-01-02"}`))))
 	v := fuzzValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatNDJSON})
+		fuzzRead(t, v, data, ReaderOptions{Format: FormatNDJSON, Limits: fuzzLimits})
 	})
 }
 
@@ -221,11 +239,13 @@ func FuzzJSONArrayReader(f *testing.F) {
 		`{"source":"third party","source_ref":"B","strands":"disability","occurred":"01/2022","precision":"online"}` + "\n]"))
 	f.Add([]byte(`[{"source_ref":"A"},`))
 	f.Add([]byte(` [ ] `))
+	f.Add([]byte("[{\"source_ref\":\"A\xff\"},{\"strands\":[\"r\u0000\"]},{\"source_ref\":\"" + strings.Repeat("y", 120) + "\"},{\"source_ref\":\"B\"}]"))
 	f.Add([]byte(`[{"Date":"31/03/2024","Ref":1}]`))
 	v := fuzzValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatJSON})
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatJSON, Mapping: map[string]string{"occurred": "date", "source_ref": "ref"}})
+		fuzzRead(t, v, data, ReaderOptions{Format: FormatJSON, Limits: fuzzLimits})
 	})
 }
 
@@ -242,6 +262,7 @@ func FuzzGeoJSONReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatGeoJSON})
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatAuto})
+		fuzzRead(t, v, data, ReaderOptions{Format: FormatGeoJSON, Limits: fuzzLimits})
 	})
 }
 

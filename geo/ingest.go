@@ -47,9 +47,14 @@ type Summary struct {
 	Examples   map[string]string `json:"reject_examples,omitempty"` // the first rejection of each field
 	Unlocated  int               `json:"unlocated"`                 // valid records without a place: kept and counted, not binned
 	Skipped    int               `json:"skipped"`                   // passed over on purpose (a crime type filter)
-	Batches    int               `json:"batches"`
-	Warnings   []string          `json:"warnings,omitempty"`
-	Elapsed    time.Duration     `json:"elapsed_ns"`
+	// Outside counts located records that fall in no imported area, while areas
+	// exist; OutsideSwapped how many of them would fall in one with latitude and
+	// longitude swapped.
+	Outside        int           `json:"outside_areas"`
+	OutsideSwapped int           `json:"outside_areas_swapped"`
+	Batches        int           `json:"batches"`
+	Warnings       []string      `json:"warnings,omitempty"`
+	Elapsed        time.Duration `json:"elapsed_ns"`
 }
 
 // Add adds another summary's counts to s, for ingests of several inputs.
@@ -60,6 +65,8 @@ func (s *Summary) Add(o Summary) {
 	s.Rejected += o.Rejected
 	s.Unlocated += o.Unlocated
 	s.Skipped += o.Skipped
+	s.Outside += o.Outside
+	s.OutsideSwapped += o.OutsideSwapped
 	s.Batches += o.Batches
 	s.Elapsed += o.Elapsed
 	s.Warnings = append(s.Warnings, o.Warnings...)
@@ -204,6 +211,8 @@ type chunk struct {
 	incidents []*Incident // the valid ones, in order
 	rejects   []item      // the rejected ones, in order, with their reasons
 	unlocated int
+	outside   int   // located but in no area
+	swapped   int   // of outside, those in an area with lat and lon swapped
 	fatal     error // ends the input after this chunk's records
 }
 
@@ -287,6 +296,8 @@ func produce(ctx context.Context, r Reader, o IngestOptions, size int, emit func
 			next++
 			counts.Read += len(c.items)
 			counts.Unlocated += c.unlocated
+			counts.Outside += c.outside
+			counts.OutsideSwapped += c.swapped
 			for _, rej := range c.rejects {
 				counts.reject(rej.err)
 				if o.OnReject != nil && fatal == nil {
@@ -350,8 +361,14 @@ func (o *IngestOptions) process(c *chunk, cache *CellCache) {
 		in.Cell = o.Binner.CachedCell(cache, in)
 		if in.Cell == 0 {
 			c.unlocated++
-		} else if o.Areas != nil {
+		} else if o.Areas != nil && o.Areas.Len() > 0 {
 			in.Areas = o.Areas.Containing(nil, in.Location)
+			if len(in.Areas) == 0 {
+				c.outside++
+				if len(o.Areas.Containing(nil, LatLon{Lat: in.Location.Lon, Lon: in.Location.Lat})) > 0 {
+					c.swapped++
+				}
+			}
 		}
 		c.incidents = append(c.incidents, in)
 	}
@@ -362,6 +379,27 @@ func skipped(r Reader) int {
 		return s.Skipped()
 	}
 	return 0
+}
+
+// OutsideNote says how many located records fall outside every imported area and the
+// likely cause; "" when none do.
+func (s Summary) OutsideNote() string {
+	switch {
+	case s.Outside == 0:
+		return ""
+	case s.OutsideSwapped > 0:
+		return fmt.Sprintf("%d %s outside every imported area; %d of them would fall inside if latitude and longitude were swapped — check the column order",
+			s.Outside, plural(s.Outside, "point falls", "points fall"), s.OutsideSwapped)
+	}
+	return fmt.Sprintf("%d %s outside every imported area — check that the areas imported cover the data, and the coordinates' columns",
+		s.Outside, plural(s.Outside, "point falls", "points fall"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // String gives the summary in one line, for logs.

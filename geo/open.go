@@ -38,6 +38,10 @@ type ReaderOptions struct {
 	// CrimeTypes keeps only police.uk rows of these crime types (all when empty);
 	// the others are counted as skipped.
 	CrimeTypes []string
+
+	// Limits caps a line, a field, a record and the decompressed size; zero caps
+	// take the defaults (DefaultMaxLine and the others).
+	Limits Limits
 }
 
 // Skipper is implemented by readers that pass over records on purpose (a crime type
@@ -63,7 +67,8 @@ func NewReader(r io.Reader, o ReaderOptions) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	br, err := decompress(r)
+	lim := o.Limits.withDefaults()
+	br, err := decompress(r, lim.Decompressed)
 	if err != nil {
 		return nil, err
 	}
@@ -79,15 +84,15 @@ func NewReader(r io.Reader, o ReaderOptions) (Reader, error) {
 	var rd Reader
 	switch format {
 	case FormatCSV:
-		rd, err = nilIfErr(newCSVReader(br, mapping))
+		rd, err = nilIfErr(newCSVReader(br, mapping, lim))
 	case FormatPoliceUK:
-		rd, err = nilIfErr(newPoliceUKReader(br, o.CrimeTypes))
+		rd, err = nilIfErr(newPoliceUKReader(br, o.CrimeTypes, lim))
 	case FormatGeoJSON:
-		rd, err = nilIfErr(newGeoJSONReader(br, mapping))
+		rd, err = nilIfErr(newGeoJSONReader(br, mapping, lim))
 	case FormatNDJSON:
-		rd = newNDJSONReader(br, mapping)
+		rd = newNDJSONReader(br, mapping, lim)
 	case FormatJSON:
-		rd, err = nilIfErr(newJSONArrayReader(br, mapping))
+		rd, err = nilIfErr(newJSONArrayReader(br, mapping, lim))
 	default:
 		panic("unreachable")
 	}
@@ -162,15 +167,20 @@ func normaliseMapping(m map[string]string) (map[string]string, error) {
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // decompress returns a buffered reader over r's content: gunzipped when r starts with
-// the gzip magic number, and without a leading UTF-8 byte order mark.
-func decompress(r io.Reader) (*bufio.Reader, error) {
+// the gzip magic number, and without a leading UTF-8 byte order mark. Gunzipped input
+// ends with an EINVALID error past maxOut bytes (no cap when maxOut <= 0).
+func decompress(r io.Reader, maxOut int64) (*bufio.Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, Errorf(EINVALID, "reading gzip: %v", err)
 		}
-		br = bufio.NewReaderSize(gzipErrReader{zr}, 64<<10)
+		var out io.Reader = gzipErrReader{zr}
+		if maxOut > 0 {
+			out = &capReader{r: out, left: maxOut, max: maxOut}
+		}
+		br = bufio.NewReaderSize(out, 64<<10)
 	}
 	if head, _ := br.Peek(3); bytes.Equal(head, bom) {
 		br.Discard(3)

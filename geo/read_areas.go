@@ -39,11 +39,11 @@ func ReadAreas(r io.Reader, o AreaReadOptions) (*AreaFile, error) {
 	if o.CodeField == "" {
 		return nil, Errorf(EINVALID, "the code field is required (e.g. LSOA11CD)")
 	}
-	br, err := decompress(r)
+	br, err := decompress(r, DefaultMaxDecompressed)
 	if err != nil {
 		return nil, err
 	}
-	gr, err := newGeoJSONReader(br, nil)
+	gr, err := newGeoJSONReader(br, nil, Limits{})
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func ReadAreas(r io.Reader, o AreaReadOptions) (*AreaFile, error) {
 			out.Rejected = append(out.Rejected, &RowError{Line: line, Index: index, Field: field, Reason: fmt.Sprintf(format, args...)})
 		}
 		if data == nil {
-			bad("", "feature longer than %d bytes", maxJSONRecord)
+			bad("", "%s", recordCapReason(gr.sd.max))
 			continue
 		}
 		var f struct {
@@ -237,7 +237,7 @@ type PopulationFile struct {
 // ReadPopulation reads area populations from a CSV file (gzip and a byte order mark
 // handled), accepting numbers written with thousands separators such as "1,296".
 func ReadPopulation(r io.Reader, o PopulationOptions) (*PopulationFile, error) {
-	br, err := decompress(r)
+	br, err := decompress(r, DefaultMaxDecompressed)
 	if err != nil {
 		return nil, err
 	}

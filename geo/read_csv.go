@@ -12,22 +12,20 @@ import (
 // csvReader reads the project's own CSV layout, or a partner's export through a
 // column mapping.
 type csvReader struct {
-	r        *csv.Reader
+	r        *csvScanner
 	cols     []string // project column for each input column, "" for unused
 	width    int
 	index    int
 	warnings []string
 }
 
-func newCSVReader(in io.Reader, mapping map[string]string) (*csvReader, error) {
-	r := csv.NewReader(in)
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = true
-	header, err := r.Read()
+func newCSVReader(in io.Reader, mapping map[string]string, lim Limits) (*csvReader, error) {
+	r := newCSVScanner(in, lim)
+	header, err := readHeader(r)
 	if err == io.EOF {
 		return nil, Errorf(EINVALID, "line 1: the file is empty: want a header line naming the columns")
 	} else if err != nil {
-		return nil, Errorf(EINVALID, "line 1: reading the header: %v", csvErrReason(err))
+		return nil, err
 	}
 	byName := columnsByName(mapping) // input column -> project column
 	cr := &csvReader{r: r, width: len(header), cols: make([]string, len(header))}
@@ -64,25 +62,24 @@ func newCSVReader(in io.Reader, mapping map[string]string) (*csvReader, error) {
 func (cr *csvReader) Warnings() []string { return cr.warnings }
 
 func (cr *csvReader) Next() (*RawIncident, error) {
-	rec, err := cr.r.Read()
+	rec, err := cr.r.read()
 	if err == io.EOF {
 		return nil, io.EOF
 	}
 	index := cr.index
 	cr.index++
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, &RowError{Line: pe.StartLine, Index: index, Reason: csvErrReason(err)}
+	var rowErr *RowError
+	if errors.As(err, &rowErr) {
+		rowErr.Index = index
+		if f := cr.column(rowErr.Field); f != "" {
+			rowErr.Field = f
 		}
+		return nil, rowErr
+	} else if err != nil {
 		return nil, fmt.Errorf("geo: reading CSV: %w", err)
 	}
-	line, _ := cr.r.FieldPos(0)
-	if len(rec) != cr.width {
-		return nil, &RowError{Line: line, Index: index, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), cr.width)}
-	}
-	raw := &RawIncident{Line: line, Index: index}
-	for i, v := range rec {
+	raw := &RawIncident{Line: rec.line, Index: index}
+	for i, v := range rec.fields {
 		if f := cr.cols[i]; f != "" {
 			*raw.field(f) = v
 		}
@@ -90,7 +87,32 @@ func (cr *csvReader) Next() (*RawIncident, error) {
 	return raw, nil
 }
 
-// csvErrReason states a CSV parse error without repeating its position.
+// column returns the project column an input column's header name maps to, "" for
+// none.
+func (cr *csvReader) column(name string) string {
+	for i, n := range cr.r.names {
+		if n == name && cr.cols[i] != "" {
+			return cr.cols[i]
+		}
+	}
+	return ""
+}
+
+// readHeader reads a CSV header line and sets the scanner's width and field names;
+// errors are *Error values that end the input.
+func readHeader(r *csvScanner) ([]string, error) {
+	rec, err := r.read()
+	var rowErr *RowError
+	if errors.As(err, &rowErr) {
+		return nil, Errorf(EINVALID, "line %d: reading the header: %s", rowErr.Line, rowErr.Reason)
+	} else if err != nil {
+		return nil, err
+	}
+	r.width, r.names = len(rec.fields), rec.fields
+	return rec.fields, nil
+}
+
+// csvErrReason states an encoding/csv parse error without repeating its position.
 func csvErrReason(err error) string {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {

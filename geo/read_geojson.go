@@ -21,8 +21,8 @@ type geojsonReader struct {
 	index  int
 }
 
-func newGeoJSONReader(r io.Reader, mapping map[string]string) (*geojsonReader, error) {
-	gr := &geojsonReader{sd: newStreamDecoder(r), fields: newJSONFields(mapping)}
+func newGeoJSONReader(r io.Reader, mapping map[string]string, lim Limits) (*geojsonReader, error) {
+	gr := &geojsonReader{sd: newStreamDecoder(r, lim), fields: newJSONFields(mapping, lim)}
 	if err := gr.sd.delim('{', "a GeoJSON FeatureCollection object"); err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func newGeoJSONReader(r io.Reader, mapping map[string]string) (*geojsonReader, e
 
 // advance reads top-level members until the features array opens or the object ends.
 func (gr *geojsonReader) advance() error {
-	for gr.sd.dec.More() {
+	for gr.sd.arm(); gr.sd.dec.More(); gr.sd.arm() {
 		tok, err := gr.sd.dec.Token()
 		if err != nil {
 			return gr.sd.fatal(err)
@@ -94,7 +94,7 @@ func (gr *geojsonReader) Next() (*RawIncident, error) {
 		return nil, err
 	}
 	if data == nil {
-		return nil, &RowError{Line: line, Index: index, Reason: fmt.Sprintf("feature longer than %d bytes", maxJSONRecord)}
+		return nil, &RowError{Line: line, Index: index, Reason: recordCapReason(gr.sd.max)}
 	}
 	return gr.feature(data, line, index)
 }
@@ -104,9 +104,10 @@ func (gr *geojsonReader) feature(data []byte, line, index int) (*RawIncident, er
 	bad := func(field, format string, args ...any) (*RawIncident, error) {
 		return nil, &RowError{Line: line, Index: index, Field: field, Reason: fmt.Sprintf(format, args...)}
 	}
-	obj, err := decodeObject(data)
-	if err != nil {
-		return bad("", "feature %v", err)
+	obj, rerr := gr.fields.record(raw, data, "feature")
+	if rerr != nil {
+		rerr.Text = string(data)
+		return nil, rerr
 	}
 	if t, _ := obj["type"].(string); t != "Feature" {
 		return bad("type", "is %q; want Feature", t)
@@ -134,6 +135,11 @@ func (gr *geojsonReader) feature(data []byte, line, index int) (*RawIncident, er
 		y, ok2 := coords[1].(json.Number)
 		if !ok1 || !ok2 {
 			return bad("geometry", "coordinates are not numbers")
+		}
+		for _, c := range []json.Number{x, y} {
+			if msg := checkField(c.String(), gr.fields.maxField); msg != "" {
+				return bad("geometry", "a coordinate is %s", msg)
+			}
 		}
 		if gr.bng {
 			raw.Easting, raw.Northing = x.String(), y.String()

@@ -182,13 +182,13 @@ func TestGeoJSONFatal(t *testing.T) {
 // TestGeoJSONLongFeature checks that a feature over the record limit is a row error
 // and the next feature is read, in incidents and in areas alike.
 func TestGeoJSONLongFeature(t *testing.T) {
-	long := `{"type":"Feature","properties":{"source_ref":"` + strings.Repeat("z", maxJSONRecord) + `"},"geometry":null}`
+	long := `{"type":"Feature","properties":{"source_ref":"` + strings.Repeat("z", DefaultMaxRecord) + `"},"geometry":null}`
 	t.Run("incidents", func(t *testing.T) {
 		res := drain(t, openInput(t, featureCollection(nil, long, `{"type":"Feature","properties":{"source_ref":"B"},"geometry":null}`), ReaderOptions{}))
 		if res.fatal != nil {
 			t.Fatalf("got fatal error %v, want none", res.fatal)
 		}
-		checkRecords(t, res, []RawIncident{{Line: 5, Index: 1, SourceRef: "B"}}, []int{4}, []string{""}, []string{"feature longer than 1048576 bytes"})
+		checkRecords(t, res, []RawIncident{{Line: 5, Index: 1, SourceRef: "B"}}, []int{4}, []string{""}, []string{"a record longer than 1 MiB (the record cap)"})
 	})
 	t.Run("areas", func(t *testing.T) {
 		f, err := ReadAreas(strings.NewReader(featureCollection(nil, long, areaFeature("E1", "", squareWithHole))), areaOpts)

@@ -10,19 +10,31 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
-
-// maxJSONRecord bounds one NDJSON line or one JSON record, so that a runaway record
-// cannot exhaust memory.
-const maxJSONRecord = 1 << 20
 
 // jsonFields maps the keys of a JSON object to project columns.
 type jsonFields struct {
-	byKey map[string]string
+	byKey    map[string]string
+	maxField int
 }
 
-func newJSONFields(mapping map[string]string) jsonFields {
-	return jsonFields{byKey: columnsByName(mapping)}
+func newJSONFields(mapping map[string]string, lim Limits) jsonFields {
+	return jsonFields{byKey: columnsByName(mapping), maxField: lim.withDefaults().Field}
+}
+
+// record decodes one JSON record's raw bytes, rejecting invalid UTF-8 before the
+// decoder can replace it, and fills raw from the object.
+func (jf jsonFields) record(raw *RawIncident, data []byte, what string) (map[string]any, *RowError) {
+	if !utf8.Valid(data) {
+		field, reason := invalidUTF8Field(data, jf)
+		return nil, &RowError{Line: raw.Line, Index: raw.Index, Field: field, Reason: reason}
+	}
+	obj, err := decodeObject(data)
+	if err != nil {
+		return nil, &RowError{Line: raw.Line, Index: raw.Index, Reason: what + " " + err.Error()}
+	}
+	return obj, nil
 }
 
 // fill copies the values of a JSON object into raw. Strings, numbers and booleans
@@ -49,6 +61,9 @@ func (jf jsonFields) fill(raw *RawIncident, obj map[string]any) *RowError {
 		s, err := jsonText(obj[m.key])
 		if err != nil {
 			return &RowError{Line: raw.Line, Index: raw.Index, Field: m.field, Reason: err.Error()}
+		}
+		if msg := checkField(s, jf.maxField); msg != "" {
+			return &RowError{Line: raw.Line, Index: raw.Index, Field: m.field, Reason: msg}
 		}
 		*raw.field(m.field) = s
 	}
@@ -118,18 +133,24 @@ type ndjsonReader struct {
 	fields jsonFields
 	line   int
 	index  int
+	max    int // the line cap
 }
 
-func newNDJSONReader(r *bufio.Reader, mapping map[string]string) *ndjsonReader {
-	return &ndjsonReader{r: r, fields: newJSONFields(mapping)}
+func newNDJSONReader(r *bufio.Reader, mapping map[string]string, lim Limits) *ndjsonReader {
+	lim = lim.withDefaults()
+	return &ndjsonReader{r: r, fields: newJSONFields(mapping, lim), max: min(lim.Line, lim.Record)}
 }
 
 func (nr *ndjsonReader) Next() (*RawIncident, error) {
 	for {
-		data, tooLong, err := readLine(nr.r, maxJSONRecord)
+		data, tooLong, err := readLine(nr.r, nr.max)
 		if err == io.EOF && len(data) == 0 && !tooLong {
 			return nil, io.EOF
 		} else if err != nil && err != io.EOF {
+			var ge *Error
+			if errors.As(err, &ge) {
+				return nil, Errorf(ge.Code, "line %d: %s", nr.line+1, ge.Message)
+			}
 			return nil, fmt.Errorf("geo: reading NDJSON: %w", err)
 		}
 		nr.line++
@@ -140,13 +161,14 @@ func (nr *ndjsonReader) Next() (*RawIncident, error) {
 		index := nr.index
 		nr.index++
 		if tooLong {
-			return nil, &RowError{Line: nr.line, Index: index, Reason: fmt.Sprintf("longer than %d bytes", maxJSONRecord)}
-		}
-		obj, err := decodeObject(data)
-		if err != nil {
-			return nil, &RowError{Line: nr.line, Index: index, Reason: "record " + err.Error()}
+			return nil, &RowError{Line: nr.line, Index: index, Reason: lineCapReason(nr.max)}
 		}
 		raw := &RawIncident{Line: nr.line, Index: index}
+		obj, rerr := nr.fields.record(raw, data, "record")
+		if rerr != nil {
+			rerr.Text = string(data)
+			return nil, rerr
+		}
 		if rerr := nr.fields.fill(raw, obj); rerr != nil {
 			return nil, rerr
 		}
@@ -158,8 +180,11 @@ func (nr *ndjsonReader) Next() (*RawIncident, error) {
 // its end and dropped, and tooLong is set.
 func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
 	var buf []byte
-	for {
+	for first := true; ; first = false {
 		chunk, err := r.ReadSlice('\n')
+		if first && err != bufio.ErrBufferFull && len(bytes.TrimRight(chunk, "\r\n")) == 0 {
+			return nil, false, err // a blank line costs no allocation
+		}
 		if !tooLong {
 			if len(buf)+len(chunk) > max+2 {
 				tooLong, buf = true, nil
@@ -205,23 +230,45 @@ func (t *lineTracker) lineAt(off int64) int {
 	return t.line + 1
 }
 
-// streamDecoder walks one large JSON document value by value.
+// streamDecoder walks one large JSON document value by value. A value larger than
+// the record cap ends the input: the decoder cannot resume inside it, and it is never
+// read whole.
 type streamDecoder struct {
-	dec   *json.Decoder
-	lines *lineTracker
+	dec    *json.Decoder
+	lines  *lineTracker
+	budget *budgetReader
+	max    int // the record cap
 }
 
-func newStreamDecoder(r io.Reader) *streamDecoder {
+// recordSlack is how far past the record cap a JSON decoder may read ahead.
+const recordSlack = 64 << 10
+
+func newStreamDecoder(r io.Reader, lim Limits) *streamDecoder {
+	lim = lim.withDefaults()
 	lt := &lineTracker{r: r}
-	dec := json.NewDecoder(lt)
+	b := &budgetReader{r: lt, limit: int64(lim.Record) + recordSlack}
+	dec := json.NewDecoder(b)
 	dec.UseNumber()
-	return &streamDecoder{dec: dec, lines: lt}
+	return &streamDecoder{dec: dec, lines: lt, budget: b, max: lim.Record}
+}
+
+// arm allows the decoder a record's worth of bytes from where it stands.
+func (sd *streamDecoder) arm() {
+	sd.budget.limit = sd.dec.InputOffset() + int64(sd.max) + recordSlack
 }
 
 // fatal wraps a decoding error that ends the input, with the line of the value the
 // decoder stopped in.
 func (sd *streamDecoder) fatal(err error) error {
-	return Errorf(EINVALID, "line %d: %v", sd.lines.lineAt(sd.valueOffset()), jsonReason(err))
+	line := sd.lines.lineAt(sd.valueOffset())
+	if errors.Is(err, errRecordCap) {
+		return Errorf(EINVALID, "line %d: %s", line, recordCapReason(sd.max))
+	}
+	var ge *Error
+	if errors.As(err, &ge) {
+		return Errorf(ge.Code, "line %d: %s", line, ge.Message)
+	}
+	return Errorf(EINVALID, "line %d: %v", line, jsonReason(err))
 }
 
 // valueOffset returns the offset of the next value: the decoder's own offset stays
@@ -242,6 +289,7 @@ func (sd *streamDecoder) valueOffset() int64 {
 
 // delim reads the next token and checks it is the delimiter want.
 func (sd *streamDecoder) delim(want json.Delim, what string) error {
+	sd.arm()
 	tok, err := sd.dec.Token()
 	if err != nil {
 		return sd.fatal(err)
@@ -254,12 +302,13 @@ func (sd *streamDecoder) delim(want json.Delim, what string) error {
 
 // value reads the next value whole and returns it with the line it starts on.
 func (sd *streamDecoder) value() (json.RawMessage, int, error) {
+	sd.arm()
 	var raw json.RawMessage
 	if err := sd.dec.Decode(&raw); err != nil {
 		return nil, 0, sd.fatal(err)
 	}
 	start := sd.dec.InputOffset() - int64(len(raw))
-	if len(raw) > maxJSONRecord {
+	if len(raw) > sd.max {
 		return nil, sd.lines.lineAt(start), nil
 	}
 	return raw, sd.lines.lineAt(start), nil
@@ -273,12 +322,12 @@ type jsonArrayReader struct {
 	done   bool
 }
 
-func newJSONArrayReader(r io.Reader, mapping map[string]string) (*jsonArrayReader, error) {
-	sd := newStreamDecoder(r)
+func newJSONArrayReader(r io.Reader, mapping map[string]string, lim Limits) (*jsonArrayReader, error) {
+	sd := newStreamDecoder(r, lim)
 	if err := sd.delim('[', "a JSON array of incidents"); err != nil {
 		return nil, err
 	}
-	return &jsonArrayReader{sd: sd, fields: newJSONFields(mapping)}, nil
+	return &jsonArrayReader{sd: sd, fields: newJSONFields(mapping, lim)}, nil
 }
 
 func (jr *jsonArrayReader) Next() (*RawIncident, error) {
@@ -300,13 +349,14 @@ func (jr *jsonArrayReader) Next() (*RawIncident, error) {
 	index := jr.index
 	jr.index++
 	if data == nil {
-		return nil, &RowError{Line: line, Index: index, Reason: fmt.Sprintf("longer than %d bytes", maxJSONRecord)}
-	}
-	obj, err := decodeObject(data)
-	if err != nil {
-		return nil, &RowError{Line: line, Index: index, Reason: "record " + err.Error()}
+		return nil, &RowError{Line: line, Index: index, Reason: recordCapReason(jr.sd.max)}
 	}
 	raw := &RawIncident{Line: line, Index: index}
+	obj, rerr := jr.fields.record(raw, data, "record")
+	if rerr != nil {
+		rerr.Text = string(data)
+		return nil, rerr
+	}
 	if rerr := jr.fields.fill(raw, obj); rerr != nil {
 		return nil, rerr
 	}

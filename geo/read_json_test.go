@@ -9,7 +9,7 @@ import (
 )
 
 func TestNDJSONReader(t *testing.T) {
-	tooLong := `{"source_ref":"` + strings.Repeat("x", maxJSONRecord) + `"}`
+	tooLong := `{"source_ref":"` + strings.Repeat("x", DefaultMaxRecord) + `"}`
 	tests := []struct {
 		name      string
 		content   string
@@ -34,7 +34,7 @@ func TestNDJSONReader(t *testing.T) {
 			name:     "over-long line, next still read",
 			content:  lf(`{"source_ref":"A"}`, tooLong, `{"source_ref":"C"}`),
 			want:     []RawIncident{{Line: 1, Index: 0, SourceRef: "A"}, {Line: 3, Index: 2, SourceRef: "C"}},
-			errLines: []int{2}, errFields: []string{""}, reasons: []string{"longer than 1048576 bytes"},
+			errLines: []int{2}, errFields: []string{""}, reasons: []string{"a line longer than 1 MiB (the line cap)"},
 		},
 		{
 			name:     "over-long last line without newline",
@@ -248,7 +248,7 @@ func TestJSONArrayFatal(t *testing.T) {
 // TestJSONArrayLongRecord checks that a record over the limit is a row error and the
 // next is read.
 func TestJSONArrayLongRecord(t *testing.T) {
-	content := "[\n{\"source_ref\":\"" + strings.Repeat("y", maxJSONRecord) + "\"},\n{\"source_ref\":\"B\"}\n]"
+	content := "[\n{\"source_ref\":\"" + strings.Repeat("y", DefaultMaxRecord) + "\"},\n{\"source_ref\":\"B\"}\n]"
 	res := drain(t, openInput(t, content, ReaderOptions{}))
 	if res.fatal != nil {
 		t.Fatalf("got fatal error %v, want none", res.fatal)

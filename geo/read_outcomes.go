@@ -38,12 +38,14 @@ type OutcomeReaderOptions struct {
 	// Now is the clock that months after the current one are rejected by;
 	// time.Now when nil.
 	Now func() time.Time
+
+	// Limits caps a line, a field, a record and the decompressed size (see Limits).
+	Limits Limits
 }
 
 // outcomesReader reads a police.uk outcomes CSV.
 type outcomesReader struct {
-	r      *csv.Reader
-	width  int
+	r      *csvScanner
 	crime  int
 	month  int
 	typ    int
@@ -56,17 +58,17 @@ type outcomesReader struct {
 // quoted fields are read as CSV allows. The header must name the Crime ID, Month and
 // Outcome type columns, in any order.
 func NewOutcomeReader(in io.Reader, o OutcomeReaderOptions) (OutcomeReader, error) {
-	br, err := decompress(in)
+	lim := o.Limits.withDefaults()
+	br, err := decompress(in, lim.Decompressed)
 	if err != nil {
 		return nil, err
 	}
-	r := csv.NewReader(br)
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
+	r := newCSVScanner(br, lim)
+	header, err := readHeader(r)
 	if err == io.EOF {
 		return nil, Errorf(EINVALID, "line 1: the file is empty: want a police.uk outcomes header")
 	} else if err != nil {
-		return nil, Errorf(EINVALID, "line 1: reading the header: %v", csvErrReason(err))
+		return nil, err
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -84,29 +86,29 @@ func NewOutcomeReader(in io.Reader, o OutcomeReaderOptions) (OutcomeReader, erro
 		now = o.Now
 	}
 	y, m, _ := now().UTC().Date()
-	return &outcomesReader{r: r, width: len(header), crime: col[OutcomeColCrimeID], month: col[OutcomeColMonth],
+	return &outcomesReader{r: r, crime: col[OutcomeColCrimeID], month: col[OutcomeColMonth],
 		typ: col[OutcomeColType], latest: time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)}, nil
 }
 
 // Next returns the next outcome, a *RowError for a row it rejects, or io.EOF.
 func (or *outcomesReader) Next() (*Outcome, error) {
-	rec, err := or.r.Read()
+	r, err := or.r.read()
 	if err == io.EOF {
 		return nil, io.EOF
 	}
 	index := or.index
 	or.index++
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, &RowError{Line: pe.StartLine, Index: index, Reason: csvErrReason(err)}
+	var rowErr *RowError
+	if errors.As(err, &rowErr) {
+		rowErr.Index = index
+		if f := rowErr.Field; f != OutcomeColCrimeID && f != OutcomeColMonth && f != OutcomeColType {
+			rowErr.Field = "" // a column the reader does not use: the record as a whole
 		}
+		return nil, rowErr
+	} else if err != nil {
 		return nil, fmt.Errorf("geo: reading police.uk outcomes: %w", err)
 	}
-	line, _ := or.r.FieldPos(0)
-	if len(rec) != or.width {
-		return nil, &RowError{Line: line, Index: index, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), or.width)}
-	}
+	rec, line := r.fields, r.line
 	bad := func(field, format string, args ...any) (*Outcome, error) {
 		return nil, &RowError{Line: line, Index: index, Field: field, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -179,9 +181,15 @@ func OutcomesName(name string) bool {
 // police.uk outcomes file: it names an Outcome type column and no Crime type
 // column (a street-level file has Crime type and Last outcome category). The
 // returned reader gives the whole content, gunzipped and without a byte order mark,
-// for NewOutcomeReader or NewReader.
+// for NewOutcomeReader or NewReader, gunzipped up to DefaultMaxDecompressed bytes.
 func SniffOutcomes(r io.Reader) (io.Reader, bool, error) {
-	br, err := decompress(r)
+	return SniffOutcomesCapped(r, DefaultMaxDecompressed)
+}
+
+// SniffOutcomesCapped is SniffOutcomes with a cap on the bytes a gzip input may
+// decompress to (see Limits.Decompressed); past it, reading fails with EINVALID.
+func SniffOutcomesCapped(r io.Reader, maxDecompressed int64) (io.Reader, bool, error) {
+	br, err := decompress(r, maxDecompressed)
 	if err != nil {
 		return nil, false, err
 	}

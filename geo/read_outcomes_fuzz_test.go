@@ -26,7 +26,8 @@ func FuzzOutcomeReader(f *testing.F) {
 	f.Add([]byte(""))
 	now := func() time.Time { return fixedNow }
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzOutcomes(t, data, now)
+		fuzzOutcomes(t, data, OutcomeReaderOptions{Now: now})
+		fuzzOutcomes(t, data, OutcomeReaderOptions{Now: now, Limits: fuzzLimits})
 		sniffed, outcomes, err := SniffOutcomes(bytes.NewReader(data))
 		if err != nil {
 			checkFuzzFatal(t, "SniffOutcomes", err)
@@ -41,8 +42,8 @@ func FuzzOutcomeReader(f *testing.F) {
 	})
 }
 
-func fuzzOutcomes(t *testing.T, data []byte, now func() time.Time) {
-	r, err := NewOutcomeReader(bytes.NewReader(data), OutcomeReaderOptions{Now: now})
+func fuzzOutcomes(t *testing.T, data []byte, opts OutcomeReaderOptions) {
+	r, err := NewOutcomeReader(bytes.NewReader(data), opts)
 	if err != nil {
 		checkFuzzFatal(t, "NewOutcomeReader", err)
 		if r != nil {
@@ -97,7 +98,7 @@ func fuzzOutcomes(t *testing.T, data []byte, now func() time.Time) {
 			t.Fatalf("got outcome at line %d index %d after line %d index %d, want line >= 1 and both advancing", o.Line, o.Index, lastLine, lastIndex)
 		}
 		lastIndex, lastLine = o.Index, o.Line
-		checkOutcome(t, o, now())
+		checkOutcome(t, o, opts.Now())
 	}
 }
 

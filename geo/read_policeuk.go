@@ -2,7 +2,6 @@ package geo
 
 import (
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,7 +18,7 @@ import (
 // row's content and how many identical rows came before it in the file, so that
 // loading the same file again derives the same references and stores nothing twice.
 type policeUKReader struct {
-	r       *csv.Reader
+	r       *csvScanner
 	col     map[string]int
 	width   int
 	index   int
@@ -28,14 +27,13 @@ type policeUKReader struct {
 	seen    map[[16]byte]int
 }
 
-func newPoliceUKReader(in io.Reader, crimeTypes []string) (*policeUKReader, error) {
-	r := csv.NewReader(in)
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
+func newPoliceUKReader(in io.Reader, crimeTypes []string, lim Limits) (*policeUKReader, error) {
+	r := newCSVScanner(in, lim)
+	header, err := readHeader(r)
 	if err == io.EOF {
 		return nil, Errorf(EINVALID, "line 1: the file is empty: want a police.uk street-level header")
 	} else if err != nil {
-		return nil, Errorf(EINVALID, "line 1: reading the header: %v", csvErrReason(err))
+		return nil, err
 	}
 	pr := &policeUKReader{r: r, col: map[string]int{}, width: len(header), seen: map[[16]byte]int{}}
 	for i, h := range header {
@@ -59,23 +57,20 @@ func (pr *policeUKReader) Skipped() int { return pr.skipped }
 
 func (pr *policeUKReader) Next() (*RawIncident, error) {
 	for {
-		rec, err := pr.r.Read()
+		r, err := pr.r.read()
 		if err == io.EOF {
 			return nil, io.EOF
 		}
 		index := pr.index
 		pr.index++
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, &RowError{Line: pe.StartLine, Index: index, Reason: csvErrReason(err)}
-			}
+		var rowErr *RowError
+		if errors.As(err, &rowErr) {
+			rowErr.Index = index
+			return nil, rowErr
+		} else if err != nil {
 			return nil, fmt.Errorf("geo: reading police.uk CSV: %w", err)
 		}
-		line, _ := pr.r.FieldPos(0)
-		if len(rec) != pr.width {
-			return nil, &RowError{Line: line, Index: index, Reason: fmt.Sprintf("has %d fields, the header has %d", len(rec), pr.width)}
-		}
+		rec, line := r.fields, r.line
 		get := func(c string) string {
 			if i, ok := pr.col[c]; ok {
 				return strings.TrimSpace(rec[i])

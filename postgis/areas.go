@@ -93,6 +93,9 @@ func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, er
 				return err
 			}
 		}
+		if res.Inserted+res.Updated == 0 && res.Reattributed == 0 {
+			return nil // nothing imported: the data did not change
+		}
 		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
 		return err
 	})

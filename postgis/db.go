@@ -22,6 +22,9 @@ type DB struct {
 
 	vocabMu sync.Mutex
 	vocab   *Vocab // cached; strands and sources only ever gain entries
+
+	runsMu sync.Mutex
+	runs   map[int64]*pgx.Conn // the connection, outside the pool, holding each live run's lock
 }
 
 // Vocab returns the stored strands and sources, loading them once.
@@ -90,8 +93,20 @@ func open(ctx context.Context, url string, o Options, ping bool) (*DB, error) {
 	return &DB{Pool: pool}, nil
 }
 
-// Close closes every connection.
-func (db *DB) Close() { db.Pool.Close() }
+// Close closes every connection. A run not finished loses its lock, and is marked
+// interrupted by the next MarkInterruptedRuns.
+func (db *DB) Close() {
+	db.runsMu.Lock()
+	ids := make([]int64, 0, len(db.runs))
+	for id := range db.runs {
+		ids = append(ids, id)
+	}
+	db.runsMu.Unlock()
+	for _, id := range ids {
+		db.releaseRun(id)
+	}
+	db.Pool.Close()
+}
 
 func redact(c *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)

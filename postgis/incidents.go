@@ -202,9 +202,6 @@ func (w *IncidentWriter) writeOnce(ctx context.Context, batch []*geo.Incident) (
 	defer conn.Release()
 	var inserted []*geo.Incident
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-			return err
-		}
 		if !w.conflictPath.Load() {
 			// Most batches are new: COPY them straight into incidents. A reference already
 			// stored aborts the COPY, and the batch takes the conflict path instead.
@@ -442,22 +439,51 @@ func kindCode(k geo.Kind) int16 {
 	return 0
 }
 
-// StartRun records the start of an ingest run and returns its id.
+// runsLock is the first key of the advisory lock a live ingest run holds on its id
+// (pg_advisory_lock(runsLock, id)): a run whose lock nobody holds is not running.
+const runsLock = 7455_0007
+
+// StartRun records the start of an ingest run and returns its id. The run holds an
+// advisory lock, on a connection of its own, until FinishRun: a run left 'running' by
+// a process that died is told from a live one by it (see MarkInterruptedRuns).
 func (db *DB) StartRun(ctx context.Context, origin, actor string, inputs []string) (int64, error) {
 	if inputs == nil {
 		inputs = []string{}
 	}
-	var id int64
-	err := db.Pool.QueryRow(ctx, `INSERT INTO ingest_runs (origin, actor, inputs) VALUES ($1, $2, $3) RETURNING id`,
-		origin, actor, inputs).Scan(&id)
+	// A connection outside the pool, so that runs never starve their own writers.
+	conn, err := pgx.ConnectConfig(ctx, db.Pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return 0, fmt.Errorf("postgis: recording the ingest run: %w", err)
 	}
+	var id int64
+	// The lock is taken before the row commits, so no other process ever sees the run
+	// without its lock.
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO ingest_runs (origin, actor, inputs) VALUES ($1, $2, $3) RETURNING id`,
+			origin, actor, inputs).Scan(&id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "SELECT pg_advisory_lock($1, $2::integer)", runsLock, id)
+		return err
+	})
+	if err != nil {
+		conn.Close(context.Background()) // the lock, if taken, goes with the session
+		return 0, fmt.Errorf("postgis: recording the ingest run: %w", err)
+	}
+	db.runsMu.Lock()
+	if db.runs == nil {
+		db.runs = map[int64]*pgx.Conn{}
+	}
+	db.runs[id] = conn
+	db.runsMu.Unlock()
 	return id, nil
 }
 
-// FinishRun records the outcome of an ingest run.
+// FinishRun records the outcome of an ingest run and releases its lock. The update
+// commits synchronously, so that the run's batches are durable once it returns.
 func (db *DB) FinishRun(ctx context.Context, id int64, sum geo.Summary, runErr error) error {
+	defer db.releaseRun(id)
 	status := "done"
 	if runErr != nil {
 		status = "failed"
@@ -471,6 +497,34 @@ func (db *DB) FinishRun(ctx context.Context, id int64, sum geo.Summary, runErr e
 		return fmt.Errorf("postgis: recording the ingest run: %w", err)
 	}
 	return nil
+}
+
+// releaseRun releases a run's lock and its connection, if it holds them.
+func (db *DB) releaseRun(id int64) {
+	db.runsMu.Lock()
+	conn := db.runs[id]
+	delete(db.runs, id)
+	db.runsMu.Unlock()
+	if conn == nil {
+		return
+	}
+	conn.Close(context.Background()) // the session's end releases the lock
+}
+
+// MarkInterruptedRuns marks 'interrupted' every run still 'running' whose process
+// is gone (no session holds its lock), and returns how many it marked. Ingest and
+// serve call it as they start.
+func (db *DB) MarkInterruptedRuns(ctx context.Context) (int64, error) {
+	tag, err := db.Pool.Exec(ctx, `
+		UPDATE ingest_runs r SET status = 'interrupted', finished_at = now()
+		WHERE r.status = 'running' AND NOT EXISTS (
+			SELECT 1 FROM pg_locks l
+			WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			  AND l.classid = $1::bigint::oid AND l.objid = r.id::oid AND l.objsubid = 2)`, runsLock)
+	if err != nil {
+		return 0, fmt.Errorf("postgis: marking interrupted ingest runs: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // DataVersion returns a number that changes whenever stored counts change.

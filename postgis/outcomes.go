@@ -81,6 +81,7 @@ func (w *OutcomeWriter) WriteOutcomes(ctx context.Context, batch []*geo.Outcome)
 // FinishOutcomeRun records the outcome of an ingest run that loaded outcomes; its
 // summary names the format, so that it is told apart from a load of incidents.
 func (db *DB) FinishOutcomeRun(ctx context.Context, id int64, sum geo.OutcomeSummary, runErr error) error {
+	defer db.releaseRun(id)
 	status := "done"
 	if runErr != nil {
 		status = "failed"

@@ -144,7 +144,11 @@ func intakeJSON(sum geo.Summary, rejections []rejectionJSON, errMsg string) map[
 		rejections = []rejectionJSON{}
 	}
 	out := map[string]any{"read": sum.Read, "inserted": sum.Inserted, "duplicates": sum.Duplicates,
-		"rejected": sum.Rejected, "unlocated": sum.Unlocated, "rejections": rejections}
+		"rejected": sum.Rejected, "unlocated": sum.Unlocated, "rejections": rejections,
+		"outside_areas": sum.Outside, "outside_areas_swapped": sum.OutsideSwapped}
+	if note := sum.OutsideNote(); note != "" {
+		out["note"] = note
+	}
 	if errMsg != "" {
 		out["error"] = geo.EINVALID
 		out["message"] = errMsg + " (the records before it were processed)"

@@ -37,6 +37,7 @@ type ingestFlags struct {
 	allowRejects bool
 	progress     string
 	cpuProfile   string
+	maxGunzip    int64
 }
 
 func runIngest(ctx context.Context, env *Env, args []string) error {
@@ -57,6 +58,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON")
 	fs.BoolVar(&f.allowRejects, "allow-rejects", false, "exit 0 even when records were rejected")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, log lines otherwise), bar, log or none")
+	fs.Int64Var(&f.maxGunzip, "max-decompressed", geo.DefaultMaxDecompressed, "bytes a gzip input may decompress to before it is refused (a guard against gzip bombs)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the ingest to this file (for diagnosis)")
 	if err := parse(env, fs, args); err != nil {
 		return err
@@ -136,7 +138,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		if format == geo.FormatAuto {
 			// An outcomes file starts like a street-level one: its header tells them apart.
 			var outcomes bool
-			if input, outcomes, err = geo.SniffOutcomes(counter); err != nil {
+			if input, outcomes, err = geo.SniffOutcomesCapped(counter, f.maxGunzip); err != nil {
 				closeIn()
 				return fmt.Errorf("%s: %s", name, userMessage(err))
 			} else if outcomes {
@@ -144,7 +146,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 		if format == geo.FormatPoliceUKOutcomes {
-			outcomes, err := geo.NewOutcomeReader(input, geo.OutcomeReaderOptions{})
+			outcomes, err := geo.NewOutcomeReader(input, geo.OutcomeReaderOptions{Limits: geo.Limits{Decompressed: f.maxGunzip}})
 			if err != nil {
 				closeIn()
 				return fmt.Errorf("%s: %s", name, userMessage(err))
@@ -172,7 +174,8 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 			}
 			continue
 		}
-		r, err := geo.NewReader(input, geo.ReaderOptions{Format: format, Mapping: mapping, CrimeTypes: f.crimeTypes})
+		r, err := geo.NewReader(input, geo.ReaderOptions{Format: format, Mapping: mapping, CrimeTypes: f.crimeTypes,
+			Limits: geo.Limits{Decompressed: f.maxGunzip}})
 		if err != nil {
 			closeIn()
 			return fmt.Errorf("%s: %s", name, userMessage(err))
@@ -335,6 +338,10 @@ func printSummary(w io.Writer, results []fileResult, total geo.Summary, asJSON b
 		if s.Skipped > 0 {
 			fmt.Fprintf(w, "  skipped     %9d  (other crime types)\n", s.Skipped)
 		}
+		if s.Outside > 0 {
+			fmt.Fprintf(w, "  outside     %9d  (in no imported area)\n", s.Outside)
+			fmt.Fprintf(w, "  note: %s\n", s.OutsideNote())
+		}
 		for _, warn := range s.Warnings {
 			fmt.Fprintf(w, "  note: %s\n", warn)
 		}
@@ -387,7 +394,9 @@ func (c *countingReader) Count() int64 {
 }
 
 // rejectWriter writes rejected records as CSV: where and why, then the record's
-// fields in the project's layout, so that a corrected file loads with --format csv.
+// fields in the project's layout, so that a corrected file loads with --format csv,
+// then the raw text of a record that could not be read as fields (an unterminated
+// quote's lines, say).
 type rejectWriter struct {
 	f *os.File
 	w *csv.Writer
@@ -404,7 +413,7 @@ func newRejectWriter(path string) (*rejectWriter, error) {
 		return nil, err
 	}
 	w := csv.NewWriter(f)
-	w.Write(append([]string{"input", "line", "record", "field", "reason"}, geo.Columns...))
+	w.Write(append(append([]string{"input", "line", "record", "field", "reason"}, geo.Columns...), "text"))
 	return &rejectWriter{f: f, w: w}, nil
 }
 
@@ -414,7 +423,7 @@ func (rw *rejectWriter) Write(input string, raw *geo.RawIncident, e *geo.RowErro
 	if raw != nil {
 		values = raw.Values()
 	}
-	return rw.w.Write(append(row, values...))
+	return rw.w.Write(append(append(row, values...), e.Text))
 }
 
 func (rw *rejectWriter) Close() error {

@@ -35,6 +35,10 @@ func newIngester(ctx context.Context, db *postgis.DB, cfg *Config) (*ingester, e
 	} else if len(pending) > 0 {
 		return nil, fmt.Errorf("the database schema is not up to date (migrations %v pending): run `tensionmap migrate`", pending)
 	}
+	// Runs left 'running' by a process that died are marked so before any new one.
+	if _, err := db.MarkInterruptedRuns(ctx); err != nil {
+		return nil, err
+	}
 	vocab, err := db.EnsureVocab(ctx, cfg.Strands, cfg.Sources)
 	if err != nil {
 		return nil, err
