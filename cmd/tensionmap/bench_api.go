@@ -54,27 +54,7 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	areas := g.GeoAreas()
-	if _, err := db.ImportAreas(ctx, areas); err != nil {
-		return err
-	}
-	if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
-		return err
-	}
-	key := cfg.key
-	if len(key) == 0 {
-		key = []byte("benchmark key, not for real data, 32+ bytes")
-	}
-	v, err := geo.NewValidator(geo.ValidatorOptions{Strands: cfg.Strands, Sources: cfg.Sources, Key: key, Location: cfg.location,
-		Now: func() time.Time { return end.Add(36 * time.Hour) }})
-	if err != nil {
-		return err
-	}
-	ing, err := newIngester(ctx, db, &cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "loading %d demo incidents…\n", rows)
-	if _, err := ing.run(ctx, "bench", "", "bench api", g.Reader(), v, 0, nil, nil); err != nil {
+	if _, err := loadBenchDemo(ctx, env, db, &cfg, g, areas, true, end, "bench api", fmt.Sprintf("%d demo incidents", rows)); err != nil {
 		return err
 	}
 	if _, err := db.Pool.Exec(ctx, "VACUUM ANALYZE"); err != nil {

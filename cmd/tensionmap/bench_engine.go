@@ -53,24 +53,7 @@ func runBenchEngine(ctx context.Context, env *Env, args []string) error {
 			areas = append(areas, a)
 		}
 	}
-	if _, err := db.ImportAreas(ctx, areas); err != nil {
-		return err
-	}
-	key := cfg.key
-	if len(key) == 0 {
-		key = []byte("benchmark key, not for real data, 32+ bytes")
-	}
-	v, err := geo.NewValidator(geo.ValidatorOptions{Strands: cfg.Strands, Sources: cfg.Sources, Key: key, Location: cfg.location,
-		Now: func() time.Time { return end.Add(36 * time.Hour) }})
-	if err != nil {
-		return err
-	}
-	ing, err := newIngester(ctx, db, &cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "loading %d demo incidents over %d years in %d areas…\n", rows, years, len(areas))
-	sum, err := ing.run(ctx, "bench", "", "bench engine", g.Reader(), v, 0, nil, nil)
+	sum, err := loadBenchDemo(ctx, env, db, &cfg, g, areas, false, end, "bench engine", fmt.Sprintf("%d demo incidents over %d years in %d areas", rows, years, len(areas)))
 	if err != nil {
 		return err
 	}

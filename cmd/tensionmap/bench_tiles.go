@@ -77,27 +77,7 @@ func runBenchTiles(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	areas := g.GeoAreas()
-	if _, err := db.ImportAreas(ctx, areas); err != nil {
-		return err
-	}
-	if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
-		return err
-	}
-	key := cfg.key
-	if len(key) == 0 {
-		key = []byte("benchmark key, not for real data, 32+ bytes")
-	}
-	v, err := geo.NewValidator(geo.ValidatorOptions{Strands: cfg.Strands, Sources: cfg.Sources, Key: key, Location: cfg.location,
-		Now: func() time.Time { return end.Add(36 * time.Hour) }})
-	if err != nil {
-		return err
-	}
-	ing, err := newIngester(ctx, db, &cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "loading %d demo incidents…\n", rows)
-	sum, err := ing.run(ctx, "bench", "", "bench tiles", g.Reader(), v, 0, nil, nil)
+	sum, err := loadBenchDemo(ctx, env, db, &cfg, g, areas, true, end, "bench tiles", fmt.Sprintf("%d demo incidents", rows))
 	if err != nil {
 		return err
 	}
@@ -595,3 +575,32 @@ func hammerClients(ctx context.Context, clients int, d time.Duration, newClient 
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+// loadBenchDemo imports areas (with the generator's populations when populations is
+// set) and loads the generated town's incidents through the real ingest, as the
+// benchmarks need it; label names the load in the ingest runs.
+func loadBenchDemo(ctx context.Context, env *Env, db *postgis.DB, cfg *Config, g *synth.Generator, areas []geo.Area, populations bool, end time.Time, label, what string) (geo.Summary, error) {
+	if _, err := db.ImportAreas(ctx, areas); err != nil {
+		return geo.Summary{}, err
+	}
+	if populations {
+		if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
+			return geo.Summary{}, err
+		}
+	}
+	key := cfg.key
+	if len(key) == 0 {
+		key = []byte("benchmark key, not for real data, 32+ bytes")
+	}
+	v, err := geo.NewValidator(geo.ValidatorOptions{Strands: cfg.Strands, Sources: cfg.Sources, Key: key, Location: cfg.location,
+		Now: func() time.Time { return end.Add(36 * time.Hour) }})
+	if err != nil {
+		return geo.Summary{}, err
+	}
+	ing, err := newIngester(ctx, db, cfg)
+	if err != nil {
+		return geo.Summary{}, err
+	}
+	fmt.Fprintf(env.Stderr, "loading %s…\n", what)
+	return ing.run(ctx, "bench", "", label, g.Reader(), v, 0, nil, nil)
+}
