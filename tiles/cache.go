@@ -70,6 +70,14 @@ func (c *Cache) Get(ctx context.Context, key string, render func(context.Context
 	c.misses++
 	c.mu.Unlock()
 	v, err, _ := c.group.Do(key, func() (any, error) {
+		// A caller that missed just before another's render was stored starts a flight
+		// of its own after that one ended: the tile is there now, so no second render.
+		c.mu.Lock()
+		if el, ok := c.items[key]; ok {
+			c.mu.Unlock()
+			return el.Value.(*cacheItem).entry, nil
+		}
+		c.mu.Unlock()
 		// The render runs under the first caller's request; it must not end because that
 		// one caller went away while others wait for it, so it gets a deadline of its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RenderTimeout)
