@@ -69,7 +69,12 @@ func (s *suite) record(attack, done string, ok bool, figures string, args ...any
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.findings = append(s.findings, finding{attack, done, res, fmt.Sprintf(figures, args...)})
+	// The report names the suite's scratch folder, not where it happened to be.
+	text := fmt.Sprintf(figures, args...)
+	if s.dir != "" {
+		text = strings.ReplaceAll(text, s.dir, "$WORK")
+	}
+	s.findings = append(s.findings, finding{attack, done, res, text})
 	s.t.Logf("%s: %s — %s", attack, res, fmt.Sprintf(figures, args...))
 }
 
