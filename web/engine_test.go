@@ -163,8 +163,8 @@ func TestAlertsAPI(t *testing.T) {
 		t.Errorf("the cluster's evidence and history: %+v", one.Alert)
 	}
 	e.getJSON(strategic, fmt.Sprintf("/api/v1/alerts/%d", big), &one)
-	if one.Alert.Series[0].Observed != nil {
-		t.Errorf("strategic sees a day's count of 1 in the evidence")
+	if o := one.Alert.Series[0].Observed; o != nil && (*o == 1 || *o%5 != 0) {
+		t.Errorf("strategic sees a day's count of 1 in the evidence as %d: want it withheld or a noisy multiple of 5", *o)
 	}
 
 	// Status moves, under the route policy and the workflow's rules.
