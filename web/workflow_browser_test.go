@@ -13,9 +13,6 @@ import (
 	"github.com/tensionmap/tensionmap/web"
 )
 
-// workflowBudget bounds each of the page tests' Node scripts.
-const workflowBudget = 2 * time.Minute
-
 // pdfTools are poppler's tools the print checks read a PDF back with.
 var pdfTools = []string{"pdfinfo", "pdftotext", "pdftoppm"}
 
@@ -64,7 +61,7 @@ func (p *pageTest) run(t *testing.T, script string, writes []string, extra ...st
 		"TM_CHROMIUM=" + chromiumPath,
 	}, p.toolEnv...)
 	start := time.Now()
-	runLogged(t, p.ui, append(env, extra...), workflowBudget, p.node, script)
+	runLogged(t, p.ui, append(env, extra...), p.node, script)
 	t.Logf("%s: %s", script, time.Since(start).Round(time.Millisecond))
 	for _, f := range writes {
 		if st, err := os.Stat(filepath.Join(p.out, f)); err != nil || st.Size() == 0 {

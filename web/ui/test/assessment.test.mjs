@@ -35,7 +35,7 @@ const INTEL = { grade: 'experienced', text: 'Shopkeepers on the high street repo
 const ACTION = { description: 'Reassurance patrols around the station at school closing time', owner: 'Neighbourhood policing team', due: '2026-07-14' };
 const LEVEL = 'high';
 
-const runner = new Runner('assessment.test', 100_000);
+const runner = new Runner('assessment.test');
 const { context, errors, close } = await launch(CHROMIUM);
 const step = (name, fn) => runner.step(name, fn);
 

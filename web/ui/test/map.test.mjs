@@ -33,8 +33,9 @@ const FROM = env('TM_FROM');
 const TO = env('TM_TO');
 const OUT = env('TM_OUTPUT');
 const CHROMIUM = env('TM_CHROMIUM', '/usr/bin/chromium');
-const STEP_TIMEOUT = 30_000;
-const BUDGET = 150_000;
+// Each step waits for its condition up to this long: generous for a busy machine.
+// There is no budget for the whole flow; a slow step is reported with its time.
+const STEP_TIMEOUT = 60_000;
 
 const started = Date.now();
 let passed = 0, failed = 0;
@@ -518,18 +519,12 @@ async function run() {
 
 }
 
-// A watchdog: the whole test has a budget, and says so when it runs out.
-const watchdog = setTimeout(() => {
-  console.log(`FAIL map.test: still running after ${BUDGET / 1000} s; stopping`);
-  process.exit(1);
-}, BUDGET);
 try {
   await run();
 } catch (e) {
   if (!failed) console.log(`FAIL map.test: ${e && e.stack || e}`);
   process.exitCode = 1;
 } finally {
-  clearTimeout(watchdog);
   await context.close().catch(() => {});
   fs.rmSync(userDir, { recursive: true, force: true });
 }

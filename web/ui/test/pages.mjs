@@ -19,7 +19,7 @@ export function env(name, def) {
   return v;
 }
 
-export const STEP_TIMEOUT = 30_000;
+export const STEP_TIMEOUT = 60_000; // per step; no budget for a whole flow
 
 // The printable area of an A4 page with the pages' @page margins (14 mm top and
 // bottom, 12 mm left and right), in CSS pixels: 186 mm by 269 mm.
@@ -27,12 +27,11 @@ export const A4_CONTENT = { width: Math.floor((186 / 25.4) * 96), height: Math.f
 // An A4 page in PDF points.
 const A4_POINTS = { width: 595.28, height: 841.89 };
 
-// Runner runs a script's steps, printing each one's name, outcome and time, under
-// a budget for the whole script.
+// Runner runs a script's steps, printing each one's name, outcome and time; each
+// step waits for its conditions up to STEP_TIMEOUT, and the script has no budget.
 export class Runner {
-  constructor(name, budgetMs) {
+  constructor(name) {
     this.name = name;
-    this.budget = budgetMs;
     this.passed = 0;
     this.failed = 0;
     this.started = Date.now();
@@ -53,17 +52,12 @@ export class Runner {
 
   // run runs body(), then cleanup(), and sets the exit code.
   async run(body, cleanup) {
-    const watchdog = setTimeout(() => {
-      console.log(`FAIL ${this.name}: still running after ${this.budget / 1000} s; stopping`);
-      process.exit(1);
-    }, this.budget);
     try {
       await body();
     } catch (e) {
       if (!this.failed) console.log(`FAIL ${this.name}: ${e && e.stack || e}`);
       process.exitCode = 1;
     } finally {
-      clearTimeout(watchdog);
       await cleanup().catch(() => {});
     }
     console.log(`${this.name}: ${this.passed} passed, ${this.failed} failed in ${((Date.now() - this.started) / 1000).toFixed(1)} s`);

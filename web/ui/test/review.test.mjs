@@ -36,7 +36,7 @@ const CHARTS = {
 };
 const MAP_TITLES = { gimap: 'Hot and cold spots of the period', emmap: 'Emerging hot spots' };
 
-const runner = new Runner('review.test', 100_000);
+const runner = new Runner('review.test');
 const { context, errors, close } = await launch(CHROMIUM);
 const step = (name, fn) => runner.step(name, fn);
 fs.mkdirSync(OUT, { recursive: true });
