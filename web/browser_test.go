@@ -23,7 +23,6 @@ import (
 // ever downloaded.
 const chromiumPath = "/usr/bin/chromium"
 
-
 // basemapStyle is a basemap's MapLibre style, as a tile host would serve it.
 const basemapStyle = `{"version": 8, "name": "test basemap", "sources": {},
   "layers": [{"id": "basemap-background", "type": "background", "paint": {"background-color": "#dde6ee"}}]}`
