@@ -263,8 +263,13 @@ func (g *synth) build(partner, ref, key string, opened time.Time, reports []Repo
 	}
 
 	var events []event
+	// Each change happens during office hours on its day, and after the opening.
 	add := func(day time.Time, order int, f func(c *Case, at time.Time) (HistoryEntry, error)) {
-		events = append(events, event{at: g.at(day), order: order, apply: f})
+		at := g.at(day)
+		if !at.After(openedAt) {
+			at = openedAt.Add(time.Duration(order) * time.Minute)
+		}
+		events = append(events, event{at: at, order: order, apply: f})
 	}
 	ways := []string{ContactPhone, ContactPhone, ContactPhone, ContactPhone, ContactPhone, ContactPhone,
 		ContactVisit, ContactVisit, ContactEmail, ContactEmail, ContactLetter, ContactOther}
@@ -282,11 +287,8 @@ func (g *synth) build(partner, ref, key string, opened time.Time, reports []Repo
 		contactMoments = append(contactMoments, time.Time{})
 		add(day, 1, func(c *Case, at time.Time) (HistoryEntry, error) {
 			x.At = at
-			if !at.After(c.OpenedAt) {
-				x.At = c.OpenedAt.Add(time.Minute)
-			}
-			contactMoments[idx] = x.At
-			return g.rules.AddContact(c, x, actor, x.At)
+			contactMoments[idx] = at
+			return g.rules.AddContact(c, x, actor, at)
 		})
 	}
 	// The Victims' Code: at the first contact, or a few working days later, or never.
