@@ -52,8 +52,8 @@
 // cases opened in it (first contact, Victims' Code), cases open on any of its
 // days (kept in contact), cases closed in it (resolved, satisfaction, survey on
 // time, median days to closure). An obligation enters a denominator when it was
-// met or its last day is before Today, so a figure taken mid-period holds no
-// case that is not yet late; nothing recorded after Today counts.
+// met or its last day is before Today, so a figure taken mid-period leaves out
+// what is not yet due; nothing recorded after Today counts.
 //
 //   - First contact: of the cases opened in the period whose first contact was
 //     made or was due before Today, those contacted on time.
