@@ -421,5 +421,3 @@ func (r Rules) Check(c *Case, today time.Time) error {
 }
 
 var outcomeWords = map[string]string{OutcomeResolved: "resolved", OutcomeNotResolved: "not resolved", OutcomeWithdrawn: "withdrawn"}
-
-var riskWords = map[string]string{RiskStandard: "standard", RiskMedium: "medium", RiskHigh: "high"}

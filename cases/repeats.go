@@ -17,18 +17,18 @@ const (
 // Report is what the repeat rule reads of a report: who it names (by pseudonym),
 // when it happened, its strands and the areas it falls in.
 type Report struct {
-	Source    string    `json:"source"`
-	SourceRef string    `json:"source_ref"`
-	VictimKey string    `json:"-"`
-	Offender  string    `json:"-"`   // the offender key
-	Day       time.Time `json:"day"` // the day it counts on (occurred_from), midnight UTC
-	Strands   []string  `json:"strands"`
-	Areas     []string  `json:"areas"` // codes of the areas it falls in, never a point
+	Source      string    `json:"source"`
+	SourceRef   string    `json:"source_ref"`
+	VictimKey   string    `json:"-"`
+	OffenderKey string    `json:"-"`
+	Day         time.Time `json:"day"` // the day it counts on (occurred_from), midnight UTC
+	Strands     []string  `json:"strands"`
+	Areas       []string  `json:"areas"` // codes of the areas it falls in, never a point
 }
 
 func (r *Report) key(who string) string {
 	if who == Offender {
-		return r.Offender
+		return r.OffenderKey
 	}
 	return r.VictimKey
 }

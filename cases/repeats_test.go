@@ -46,7 +46,7 @@ func TestRepeatWindow(t *testing.T) {
 func TestRepeatsAtTheEdges(t *testing.T) {
 	k := func(c byte) string { return strings.Repeat(string(c), 32) }
 	r := func(ref, victim, offender string, d time.Time, area string, strands ...string) Report {
-		return Report{Source: "police", SourceRef: ref, VictimKey: victim, Offender: offender, Day: d, Strands: strands, Areas: []string{area}}
+		return Report{Source: "police", SourceRef: ref, VictimKey: victim, OffenderKey: offender, Day: d, Strands: strands, Areas: []string{area}}
 	}
 	reports := []Report{
 		// v1: the day before the window (out), its first day and its last (in), the day after (out).
