@@ -26,6 +26,13 @@ took() {
 		else printf "%d min %02d s", int((d + 0.5) / 60), int(d + 0.5) % 60 }'
 }
 
+# minutes LO HI: a range of seconds as a person reads it ("3 to 6 minutes").
+minutes() {
+	local a=$((($1 + 30) / 60)) b=$((($2 + 59) / 60))
+	[ "$a" -ge 1 ] || a=1
+	if [ "$a" -ge "$b" ]; then echo "about $b minute$([ "$b" = 1 ] || echo s)"; else echo "$a to $b minutes"; fi
+}
+
 stage_no=0
 stage_start=
 # stage TITLE: announces the next stage.
@@ -58,24 +65,28 @@ pg_major() {
 	echo "$best"
 }
 
-# What the first run has to do, and what that usually costs on a 2-core machine
-# with other work beside it (measured; the Go build dominates a cold start).
+# What the first run has to do, and what each part costs on a 2-core machine, as
+# seconds from an idle machine (lo) to a busy one (hi). Measured: a cold Go build
+# compiled 366 packages in 2.5 min on an idle machine and in 4 min 38 s beside other
+# builds and tests (0.4 to 0.8 s a package, most of it in h3-go's C); npm ci took 4 to
+# 10 s; a new cluster 10 to 15 s; the demo of 50,000 reports 13 s.
 total_start=$(now)
-estimate=0
+lo=0 hi=0
 notes=()
+cost() { lo=$((lo + $1)) hi=$((hi + $2)); notes+=("$3"); }
 need_node=false need_pg=false need_postgis=false
-command -v npm >/dev/null || { need_node=true; estimate=$((estimate + 60)); notes+=("install Node"); }
+command -v npm >/dev/null || { need_node=true; cost 30 90 "install Node"; }
 major=$(pg_major)
 if [ -z "$major" ]; then
 	need_pg=true need_postgis=true
-	estimate=$((estimate + 120)); notes+=("install PostgreSQL and PostGIS")
+	cost 60 180 "install PostgreSQL and PostGIS"
 elif [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
 	need_postgis=true
-	estimate=$((estimate + 60)); notes+=("install PostGIS")
+	cost 30 120 "install PostGIS"
 fi
 npm_due=true
 [ -f "$UI_DIR/node_modules/.package-lock.json" ] && $MAKE -s -q "$UI_DIR/node_modules/.package-lock.json" 2>/dev/null && npm_due=false
-$npm_due && { estimate=$((estimate + 30)); notes+=("install the map's Node packages"); }
+$npm_due && cost 5 60 "install the map's Node packages"
 # Packages the Go build has to compile (not in Go's build cache). GOPROXY=off: when
 # modules are still to be downloaded this fails at once, and the build downloads them.
 go_build_note=
@@ -83,27 +94,25 @@ if stale_list=$(GOPROXY=off $GO list -deps -f '{{if .Stale}}{{.ImportPath}}{{end
 	stale=$(printf '%s\n' "$stale_list" | grep -c . || true)
 	total_pkgs=$(GOPROXY=off $GO list -deps ./cmd/tensionmap 2>/dev/null | grep -c . || true)
 	if [ "$stale" -gt 50 ]; then
-		# A cold build cache: about 0.45 s a package on 2 cores, most of it in h3-go's C.
-		estimate=$((estimate + stale * 45 / 100)); notes+=("compile $stale Go packages")
-		go_build_note=": $stale of $total_pkgs packages to compile, about $(((stale * 45 / 100 + 30) / 60)) min on 2 cores, once"
+		cost $((stale * 4 / 10)) $((stale * 8 / 10)) "compile $stale Go packages"
+		go_build_note=": $stale of $total_pkgs packages to compile, $(minutes $((stale * 4 / 10)) $((stale * 8 / 10))) on 2 cores, once"
 	fi
 else
 	stale=400 total_pkgs=400
-	estimate=$((estimate + 240)); notes+=("download and compile the Go modules")
-	go_build_note=": downloads the Go modules and compiles about $total_pkgs packages, 3 to 5 min on 2 cores, once"
+	cost 180 420 "download and compile the Go modules"
+	go_build_note=": downloads the Go modules and compiles about $total_pkgs packages, $(minutes 180 420) on 2 cores, once"
 fi
-fresh_db=false
-[ -f "$DATA_DIR/pg/data/PG_VERSION" ] || { fresh_db=true; estimate=$((estimate + 15)); notes+=("create the database"); }
-if $fresh_db; then
-	# Generating and loading the demo, and its first engine run: about 4 s a
-	# thousand reports.
-	estimate=$((estimate + DEMO_ROWS * 4 / 1000)); notes+=("load the demo ($DEMO_ROWS reports)")
+if [ ! -f "$DATA_DIR/pg/data/PG_VERSION" ]; then
+	cost 10 20 "create the database"
+	cost $((DEMO_ROWS * 3 / 10000)) $((DEMO_ROWS * 6 / 10000 + 10)) "load the demo ($DEMO_ROWS reports)"
 fi
-if [ "$estimate" -ge 60 ]; then
-	mins=$(((estimate + 30) / 60))
-	list=$(IFS=,; echo "${notes[*]}" | sed 's/,/, /g')
+if [ "$hi" -ge 90 ]; then
+	list=${notes[0]}
+	for ((i = 1; i < ${#notes[@]}; i++)); do
+		if [ $i = $((${#notes[@]} - 1)) ]; then list+=" and ${notes[i]}"; else list+=", ${notes[i]}"; fi
+	done
 	bold "First run here: it will $list."
-	echo "Expect about $mins minute$([ "$mins" = 1 ] || echo s) on a 2-core machine; later runs take seconds."
+	echo "Expect $(minutes $lo $hi) on a 2-core machine (more when it is busy); later runs take seconds."
 	echo
 fi
 
