@@ -112,7 +112,7 @@ if [ "$hi" -ge 90 ]; then
 		if [ $i = $((${#notes[@]} - 1)) ]; then list+=" and ${notes[i]}"; else list+=", ${notes[i]}"; fi
 	done
 	bold "First run here: it will $list."
-	echo "Expect $(minutes $lo $hi) on a 2-core machine (more when it is busy); later runs take seconds."
+	echo "Expect $(minutes $lo $hi) on a 2-core machine (more when it is busy); later runs take under a minute."
 	echo
 fi
 
@@ -161,10 +161,10 @@ $GO build -v -ldflags "$LDFLAGS" -o "$BIN" ./cmd/tensionmap 2>&1 | {
 		esac
 		n=$((n + 1))
 		if $tty; then
-			printf '\r      compiled %d of about %d packages' "$n" "$stale"
+			printf '\r      packages compiled: %d of about %d' "$n" "$stale"
 		elif [ $(($(date +%s) - last)) -ge 15 ]; then
 			last=$(date +%s)
-			printf '      compiled %d of about %d packages\n' "$n" "$stale"
+			printf '      packages compiled: %d of about %d\n' "$n" "$stale"
 		fi
 	done
 	if $tty && [ "$n" -gt 0 ]; then printf '\n'; fi
