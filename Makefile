@@ -8,50 +8,65 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 BIN       := bin/tensionmap
 GO        ?= go
 LDFLAGS   := -s -w -X main.version=$(VERSION)
-DATA_DIR  ?= .data
-PG_PORT   ?= 55432
-DEMO_ROWS ?= 50000
-DEMO_YEARS ?= 5
-LISTEN    ?= :8080
-BENCH_ROWS ?= 1000000
+DATA_DIR  ?= .data## where make run keeps its cluster (DATA_DIR/pg), the pseudonymisation key and the demo logins
+PG_PORT   ?= 55432## port of make run's cluster (DATA_DIR/pg) on localhost
+LISTEN    ?= :8080## address make run serves on
+DEMO_ROWS ?= 50000## reports in make run's demo
+DEMO_YEARS ?= 5## years the demo spans
+ifdef TENSIONMAP_TEST_PG_PORT
+TEST_PG_PORT ?= $(TENSIONMAP_TEST_PG_PORT)
+endif
+TEST_PG_PORT ?= 55433## port of the tests' own cluster (.data/test-pg), also read from TENSIONMAP_TEST_PG_PORT
+BENCH_ROWS ?= 1000000## reports in make bench's runs
+
+# The tests' own cluster: never the one make run serves from.
+TEST_PG_DIR := .data/test-pg
 
 export TENSIONMAP_DATA_DIR := $(DATA_DIR)
+export TENSIONMAP_TEST_PG_PORT := $(TEST_PG_PORT)
 
 UI_DIR    := web/ui
 UI_SRC    := $(wildcard $(UI_DIR)/src/*) $(UI_DIR)/build.mjs $(UI_DIR)/package.json
 UI_OUT    := web/static/dist/map.js
 
-.PHONY: help build ui run db-up db-stop migrate demo test test-deps test-go vet fuzz bench reliability reference clean
+.PHONY: help build ui ui-deps run db-up db-stop test-db-stop migrate demo test test-deps test-go vet fuzz bench reliability reference clean
 
-help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## list the targets and the variables they take
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "Variables (e.g. make run PG_PORT=55440 LISTEN=:8081, make test TEST_PG_PORT=55441):"
+	@awk '/^[A-Z_]+ +\?= *[^$$ ]*## / {name = $$1; sub(/^[^?]*\?= */, ""); split($$0, p, "## "); \
+		printf "  \033[1m%-13s\033[0m %s (default %s)\n", name, p[2], p[1]}' $(MAKEFILE_LIST)
 
 build: ui ## build the binary at bin/tensionmap (the map's bundle embedded)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/tensionmap
 
 ui: $(UI_OUT) ## bundle the map page (MapLibre GL JS, esbuild) into web/static/dist
 
-$(UI_DIR)/node_modules/.package-lock.json: $(UI_DIR)/package-lock.json
+ui-deps: $(UI_DIR)/node_modules/.package-lock.json ## install the map's Node packages (npm ci in web/ui)
+
+$(UI_DIR)/node_modules/.package-lock.json: $(UI_DIR)/package-lock.json $(UI_DIR)/package.json
 	@command -v npm >/dev/null || scripts/test-deps.sh
 	cd $(UI_DIR) && npm ci --no-audit --no-fund
 
 $(UI_OUT): $(UI_SRC) $(UI_DIR)/node_modules/.package-lock.json
 	cd $(UI_DIR) && npm run build
 
-db-up: build ## install PostGIS if missing and start the local cluster under .data/pg
+db-up: build ## install PostGIS if missing and start make run's cluster in DATA_DIR/pg on PG_PORT
 	@$(BIN) db up --port $(PG_PORT) > /dev/null
 
-db-stop: build ## stop the local cluster
+db-stop: build ## stop make run's cluster (DATA_DIR/pg)
 	$(BIN) db stop --port $(PG_PORT)
 
-run: build ## set up everything, load the demo data and serve it on http://localhost:8080
-	@url=$$($(BIN) db up --port $(PG_PORT)) && export TENSIONMAP_DATABASE_URL="$$url" && \
-	$(BIN) migrate && \
-	$(BIN) demo --load --if-empty --rows $(DEMO_ROWS) --years $(DEMO_YEARS) && \
-	$(BIN) users demo && \
-	exec $(BIN) serve --listen $(LISTEN)
+test-db-stop: build ## stop the tests' cluster (.data/test-pg)
+	$(BIN) db stop --dir $(TEST_PG_DIR) --port $(TEST_PG_PORT)
 
-test: vet test-deps ui test-go ## vet and run every test: unit, integration (real PostGIS), browser (headless Chromium), end to end
+run: ## install what is missing, build, start the database, load the demo and serve it on LISTEN (http://localhost:8080), each stage announced and timed
+	@BIN=$(BIN) GO=$(GO) LDFLAGS="$(LDFLAGS)" MAKE="$(MAKE)" UI_DIR=$(UI_DIR) UI_OUT=$(UI_OUT) \
+	PG_PORT=$(PG_PORT) LISTEN=$(LISTEN) DEMO_ROWS=$(DEMO_ROWS) DEMO_YEARS=$(DEMO_YEARS) \
+	exec scripts/run.sh
+
+test: vet test-deps ui test-go ## vet and run every test: unit, integration (real PostGIS, the tests' own cluster on TEST_PG_PORT), browser (headless Chromium), end to end
 
 test-deps: ## install what the tests drive: Debian's chromium, GDAL's ogrinfo and poppler's pdf tools
 	@scripts/test-deps.sh
@@ -62,6 +77,8 @@ vet: ## go vet and gofmt
 	$(GO) vet ./...
 
 test-go:
+	@if [ "$(TEST_PG_PORT)" = "$(PG_PORT)" ]; then \
+		echo "TEST_PG_PORT and PG_PORT are both $(PG_PORT): the tests' cluster needs a port of its own"; exit 2; fi
 	$(GO) test -count=1 -timeout 30m ./...
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
@@ -90,5 +107,5 @@ reference: ## regenerate the reference values in testdata/ with PROJ and R (inst
 	scripts/bng-reference.sh
 	scripts/r-reference.sh
 
-clean: ## remove build output (the local cluster in .data/ stays; `make db-stop` stops it)
+clean: ## remove build output (the clusters in .data/ stay; `make db-stop` and `make test-db-stop` stop them)
 	rm -rf bin test-output web/static/dist

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -17,27 +19,59 @@ import (
 	"github.com/tensionmap/tensionmap/geo"
 )
 
-// accessLog logs one structured line a request and counts it in the metrics, by
-// route pattern so that ids in paths do not explode the label space.
+// caller holds the principal of a request for the access log. The log's middleware
+// runs before authentication, whose principal travels down the chain in a context the
+// log never sees: so the log puts an empty holder in the context first, and
+// authentication (or a sign-in) fills it. Atomic: a handler may run in a goroutine of
+// its own (a time-out), and the log reads the holder after the chain returns.
+type caller struct {
+	p atomic.Pointer[access.Principal]
+}
+
+type callerKey struct{}
+
+// noteCaller records p as the caller of the request whose context is ctx, for its
+// access log line. Outside accessLog it does nothing.
+func noteCaller(ctx context.Context, p *access.Principal) {
+	if c, ok := ctx.Value(callerKey{}).(*caller); ok && p != nil {
+		c.p.Store(p)
+	}
+}
+
+// callerAttrs names the caller in an access log line: who ("user:jsmith",
+// "token:7:nightly feed" or "anonymous"), the user's or token's id and the role.
+func callerAttrs(p *access.Principal) []slog.Attr {
+	if p == nil {
+		return []slog.Attr{slog.String("who", "anonymous")}
+	}
+	attrs := []slog.Attr{slog.String("who", p.Actor())}
+	if p.TokenID != 0 {
+		attrs = append(attrs, slog.Int64("token_id", p.TokenID))
+	} else {
+		attrs = append(attrs, slog.Int64("user_id", p.UserID))
+	}
+	return append(attrs, slog.String("role", string(p.Role)))
+}
+
+// accessLog logs one structured line a request, naming its caller, and counts it in
+// the metrics, by route pattern so that ids in paths do not explode the label space.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
+		who := &caller{}
+		next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), callerKey{}, who)))
 		took := time.Since(start)
 		pattern := "unmatched"
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 			pattern = rc.RoutePattern()
 		}
 		s.metrics.observe(r.Method, pattern, ww.Status(), took)
-		who := "-"
-		if p := access.PrincipalFrom(r.Context()); p != nil {
-			who = p.Actor()
-		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", pattern),
-			slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()), slog.Duration("took", took),
-			slog.String("who", who), slog.String("ip", clientIP(r)), slog.String("request_id", middleware.GetReqID(r.Context())))
+		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", pattern),
+			slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()), slog.Duration("took", took)}
+		attrs = append(attrs, callerAttrs(who.p.Load())...)
+		attrs = append(attrs, slog.String("ip", clientIP(r)), slog.String("request_id", middleware.GetReqID(r.Context())))
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 
@@ -127,6 +161,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.fail(w, r, err)
 				return
 			}
+			noteCaller(ctx, t)
 			next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, t)))
 			return
 		}
@@ -137,6 +172,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		hash := access.HashSecret(c.Value)
 		if p := s.auth.get(string(hash), now); p != nil {
+			noteCaller(ctx, p)
 			next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, p)))
 			return
 		}
@@ -159,6 +195,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		p := access.FromUser(u)
 		// Kept until the session ends or its expiry is next due to slide.
 		s.auth.put(string(hash), p, u.ID, 0, earliest(sess.ExpiresAt, now.Add(time.Minute)))
+		noteCaller(ctx, p)
 		next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, p)))
 	})
 }

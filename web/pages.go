@@ -88,7 +88,9 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 		s.log.Warn("recording a sign-in", "err", err)
 	}
 	s.setSessionCookie(w, id)
-	s.audit(r.WithContext(access.WithPrincipal(r.Context(), access.FromUser(u))), "signin", nil, 0)
+	p := access.FromUser(u)
+	noteCaller(r.Context(), p) // the sign-in's log line names who signed in
+	s.audit(r.WithContext(access.WithPrincipal(r.Context(), p)), "signin", nil, 0)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }

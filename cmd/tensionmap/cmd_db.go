@@ -13,14 +13,16 @@ import (
 	"github.com/tensionmap/tensionmap/postgis/localpg"
 )
 
-// runDB manages the local PostgreSQL cluster that `make run` and the tests use; a
-// production deployment points TENSIONMAP_DATABASE_URL at its own server instead.
+// runDB manages the local PostgreSQL cluster that `make run` uses (DATA_DIR/pg), or
+// another one named by --dir, such as the tests' own (.data/test-pg); a production
+// deployment points TENSIONMAP_DATABASE_URL at its own server instead.
 func runDB(ctx context.Context, env *Env, args []string) error {
 	var port int
-	var database string
+	var database, dir string
 	var quiet bool
-	fs := newFlagSet(env, "db", "db up|stop|status|url [--port N]")
+	fs := newFlagSet(env, "db", "db up|stop|status|url [--port N] [--dir DIR]")
 	fs.IntVar(&port, "port", localpg.DefaultPort, "TCP port of the local cluster on localhost")
+	fs.StringVar(&dir, "dir", "", "the cluster's directory (default: DATA_DIR/pg); the tests' own cluster is .data/test-pg")
 	fs.StringVar(&database, "database", localpg.DefaultDatabase, "database to create")
 	fs.BoolVar(&quiet, "quiet", false, "print only the URL")
 	if len(args) == 0 {
@@ -32,7 +34,10 @@ func runDB(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	cfg := &env.Config
-	o := localpg.Options{Dir: cfg.localClusterDir(), Port: port, Database: database, Log: env.Stderr}
+	if dir == "" {
+		dir = cfg.localClusterDir()
+	}
+	o := localpg.Options{Dir: dir, Port: port, Database: database, Log: env.Stderr}
 	if quiet {
 		o.Log = nil
 	}

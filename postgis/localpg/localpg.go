@@ -482,7 +482,7 @@ func (c *cluster) start(ctx context.Context, r *runner, b *binaries) error {
 	}
 	logTail := readFrom(c.logFile, offset)
 	if strings.Contains(logTail, "Address already in use") {
-		return fmt.Errorf("localpg: port %d on localhost is already in use by another server; choose another port (`tensionmap db up --port N`, `make run PG_PORT=N`, or TENSIONMAP_PG_PORT for the tests): %w", c.port, err)
+		return fmt.Errorf("localpg: port %d on localhost is already in use by another server; choose another port (`tensionmap db up --port N`, `make run PG_PORT=N`, or `make test TEST_PG_PORT=N` (TENSIONMAP_TEST_PG_PORT) for the tests): %w", c.port, err)
 	}
 	return fmt.Errorf("localpg: pg_ctl start: %w: %s\nserver log (%s):\n%s",
 		err, strings.TrimSpace(out), c.logFile, lastLines(logTail, 20))
@@ -511,7 +511,7 @@ func checkPortFree(port int) error {
 			continue
 		}
 		if errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EACCES) {
-			return fmt.Errorf("localpg: port %d on localhost is already in use by another program; choose another port (`tensionmap db up --port N`, `make run PG_PORT=N`, or TENSIONMAP_PG_PORT for the tests): %w", port, err)
+			return fmt.Errorf("localpg: port %d on localhost is already in use by another program; choose another port (`tensionmap db up --port N`, `make run PG_PORT=N`, or `make test TEST_PG_PORT=N` (TENSIONMAP_TEST_PG_PORT) for the tests): %w", port, err)
 		}
 		// No IPv6 on this machine, for example: PostgreSQL copes.
 	}

@@ -1,7 +1,9 @@
 // Package pgtest gives each integration test its own fresh PostgreSQL
-// database with PostGIS, on the local cluster of postgis/localpg (started,
-// and PostGIS installed, as needed) or on the server named by
-// TENSIONMAP_TEST_DATABASE_URL.
+// database with PostGIS, on the tests' own local cluster (postgis/localpg in
+// <repo>/.data/test-pg on port 55433 or TENSIONMAP_TEST_PG_PORT, started, and
+// PostGIS installed, as needed) or on the server named by
+// TENSIONMAP_TEST_DATABASE_URL. The tests never touch the cluster that
+// `make run` serves from (<repo>/.data/pg).
 package pgtest
 
 import (
@@ -31,11 +33,21 @@ const (
 	// EnvDatabaseURL names an existing PostgreSQL server with PostGIS
 	// available, as an admin URL; when set, no local cluster is started.
 	EnvDatabaseURL = "TENSIONMAP_TEST_DATABASE_URL"
-	// EnvPort is the port of the local cluster (default localpg.DefaultPort).
-	EnvPort = "TENSIONMAP_PG_PORT"
+	// EnvPort is the port of the tests' local cluster (default DefaultPort);
+	// `make test TEST_PG_PORT=N` sets it.
+	EnvPort = "TENSIONMAP_TEST_PG_PORT"
 	// EnvKeep, set to 1, keeps each test database and logs its URL.
 	EnvKeep = "TENSIONMAP_KEEP_TEST_DB"
 )
+
+// DefaultPort is the port of the tests' local cluster when EnvPort is unset:
+// one above localpg.DefaultPort, the port `make run` serves from by default.
+const DefaultPort = localpg.DefaultPort + 1
+
+// ClusterDir is the tests' local cluster, relative to the repository root. It
+// is not the directory of the cluster `make run` and `tensionmap db up` use
+// (.data/pg): the tests must never stop, restart or move that one.
+const ClusterDir = ".data/test-pg"
 
 // TemplateDatabase is the database, with PostGIS, that every test database
 // is copied from.
@@ -110,7 +122,7 @@ func NewDatabase(tb testing.TB) string {
 }
 
 // startServer returns the admin URL of the test server: TENSIONMAP_TEST_DATABASE_URL,
-// or that of the local cluster in <repo root>/.data/pg, which it ensures.
+// or that of the tests' local cluster in <repo root>/.data/test-pg, which it ensures.
 func startServer() (string, error) {
 	if u := os.Getenv(EnvDatabaseURL); u != "" {
 		if _, err := pgx.ParseConfig(u); err != nil {
@@ -122,12 +134,11 @@ func startServer() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	o := localpg.Options{Dir: filepath.Join(root, ".data", "pg"), Database: localpg.DefaultDatabase}
-	if p := os.Getenv(EnvPort); p != "" {
-		if o.Port, err = strconv.Atoi(p); err != nil {
-			return "", fmt.Errorf("%s=%q: %w", EnvPort, p, err)
-		}
+	port, err := Port()
+	if err != nil {
+		return "", err
 	}
+	o := localpg.Options{Dir: filepath.Join(root, filepath.FromSlash(ClusterDir)), Port: port, Database: localpg.DefaultDatabase}
 	// Progress and apt-get output go to the terminal with -v; otherwise
 	// they are kept for the error message.
 	var buf bytes.Buffer
@@ -145,6 +156,20 @@ func startServer() (string, error) {
 		return "", err
 	}
 	return withDatabase(u, "postgres")
+}
+
+// Port returns the port of the tests' local cluster: TENSIONMAP_TEST_PG_PORT,
+// or DefaultPort.
+func Port() (int, error) {
+	p := os.Getenv(EnvPort)
+	if p == "" {
+		return DefaultPort, nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%s=%q: want a TCP port number, 1 to 65535", EnvPort, p)
+	}
+	return n, nil
 }
 
 // repoRoot walks up from the working directory to the directory holding go.mod.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tensionmap/tensionmap/postgis/localpg"
 )
 
 func TestDatabaseName(t *testing.T) {
@@ -159,5 +162,72 @@ func BenchmarkNewDatabase(b *testing.B) {
 	ServerURL(b)
 	for b.Loop() {
 		NewDatabase(b)
+	}
+}
+
+// TestClusterIsTheTestsOwn: the tests' cluster lives in .data/test-pg on the
+// test port, never in .data/pg, the cluster `make run` serves from (the tests
+// once stopped and restarted that one under a running server).
+func TestClusterIsTheTestsOwn(t *testing.T) {
+	if os.Getenv(EnvDatabaseURL) != "" {
+		t.Skipf("%s names the test server; no local cluster is used", EnvDatabaseURL)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, ServerURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var dataDir, port string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('data_directory'), current_setting('port')").Scan(&dataDir, &port); err != nil {
+		t.Fatal(err)
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(root, ".data", "test-pg", "data"); dataDir != want {
+		t.Errorf("the test server's data directory is %s, want %s", dataDir, want)
+	}
+	if strings.HasPrefix(dataDir, filepath.Join(root, ".data", "pg")+string(filepath.Separator)) {
+		t.Errorf("the tests run on the cluster of `make run` (%s)", dataDir)
+	}
+	want, err := Port()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if port != strconv.Itoa(want) {
+		t.Errorf("the test server listens on port %s, want %d", port, want)
+	}
+}
+
+func TestPort(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want int
+		bad  bool
+	}{
+		{"", DefaultPort, false},
+		{"55613", 55613, false},
+		{"port", 0, true},
+		{"0", 0, true},
+		{"70000", 0, true},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv(EnvPort, tc.env)
+			got, err := Port()
+			if tc.bad {
+				if err == nil || !strings.Contains(err.Error(), EnvPort) {
+					t.Errorf("Port() with %s=%q = %d, %v; want an error naming %s", EnvPort, tc.env, got, err, EnvPort)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("Port() with %s=%q = %d, %v; want %d", EnvPort, tc.env, got, err, tc.want)
+			}
+		})
+	}
+	if DefaultPort == localpg.DefaultPort {
+		t.Errorf("the tests' default port %d is that of `make run`'s cluster", DefaultPort)
 	}
 }
