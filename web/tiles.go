@@ -420,7 +420,9 @@ func (s *Server) hotspotIndex(ctx context.Context, d disclosure, res int, versio
 		if err != nil {
 			return nil, err
 		}
-		hs = d.hotspots(hs, from.Format(time.DateOnly)+".."+to.Format(time.DateOnly))
+		if hs, err = s.hotspots(ctx, d, res, from, to, hs); err != nil {
+			return nil, err
+		}
 		m := make(map[uint64]tension.Hotspot, len(hs))
 		for _, h := range hs {
 			m[h.Cell] = h
