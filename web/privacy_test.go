@@ -21,6 +21,7 @@ import (
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/tension"
+	"github.com/tensionmap/tensionmap/web"
 )
 
 // The inference attacks of docs/privacy.md, replayed against the real server as a
@@ -919,4 +920,88 @@ func csvString(v *int) string {
 		return "withheld"
 	}
 	return strconv.Itoa(*v)
+}
+
+// TestPeriodCountedIsNamed: every count answer and count tile says which period it
+// counted, in the Tensionmap-Period header (and in words in the JSON): the days
+// asked for police, the published period holding them for a strategic user, so
+// that the map's label can state the period actually counted.
+func TestPeriodCountedIsNamed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	strategic, police := e.as(access.Strategic), e.as(access.Police)
+	to := testEnd
+	from := to.AddDate(0, 0, -6)
+	days := "from=" + from.Format(time.DateOnly) + "&to=" + to.Format(time.DateOnly)
+	month := time.Date(to.Year(), to.Month(), 1, 0, 0, 0, 0, time.UTC)
+	monthDays := month.Format(time.DateOnly) + ".." + month.AddDate(0, 1, -1).Format(time.DateOnly)
+	asked := from.Format(time.DateOnly) + ".." + to.Format(time.DateOnly)
+	tile := maptile.At(orb.Point{-0.76, 52.04}, 12)
+	var cell struct {
+		Cells []struct {
+			Cell string `json:"cell"`
+		} `json:"cells"`
+	}
+	e.getJSON(police, "/api/v1/cells?"+days, &cell)
+	if len(cell.Cells) == 0 {
+		t.Fatal("no cell with reports in the week")
+	}
+	for _, c := range []struct {
+		who        caller
+		header     string
+		text       string
+		wantChange bool
+	}{
+		{police, asked, tension.DayRange(from, to), false},
+		{strategic, monthDays, month.Format("January 2006"), true},
+	} {
+		for _, path := range []string{
+			"/api/v1/cells?" + days,
+			"/api/v1/cells/" + cell.Cells[0].Cell + "?" + days,
+			"/api/v1/areas?level=lsoa&" + days,
+			"/api/v1/areas/DEMOW01?" + days,
+		} {
+			r := e.get(c.who, path)
+			if r.status != 200 {
+				t.Fatalf("%s as %s: %s", path, c.who.name, r)
+			}
+			var a struct {
+				Filter     map[string]any `json:"filter"`
+				PeriodText string         `json:"period_text"`
+				PeriodNote string         `json:"period_note"`
+			}
+			r.json(t, &a)
+			if got := r.header.Get("Tensionmap-Period"); got != c.header || a.Filter["from"].(string)+".."+a.Filter["to"].(string) != c.header {
+				t.Errorf("%s as %s: header %q, filter %v..%v; want %s", path, c.who.name, got, a.Filter["from"], a.Filter["to"], c.header)
+			}
+			if a.PeriodText != c.text || (a.PeriodNote != "") != c.wantChange {
+				t.Errorf("%s as %s: period_text %q, period_note %q; want %q, a note: %v", path, c.who.name, a.PeriodText, a.PeriodNote, c.text, c.wantChange)
+			}
+		}
+		for _, layer := range []string{"hotspots", "areas"} {
+			path := fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt?%s", layer, tile.Z, tile.X, tile.Y, days)
+			if layer == "areas" {
+				path += "&level=lsoa"
+			}
+			r := e.get(c.who, path)
+			if r.status != 200 && r.status != 204 {
+				t.Fatalf("%s as %s: %s", path, c.who.name, r)
+			}
+			if got := r.header.Get("Tensionmap-Period"); got != c.header {
+				t.Errorf("%s as %s: header %q; want %s", path, c.who.name, got, c.header)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		from, to time.Time
+		want     string
+	}{
+		{time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC), "April to June 2026"},
+		{time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), "2025"},
+		{time.Time{}, time.Time{}, "all time"},
+	} {
+		if got := web.PeriodText(tc.from, tc.to); got != tc.want {
+			t.Errorf("PeriodText(%v, %v) = %q; want %q", tc.from, tc.to, got, tc.want)
+		}
+	}
 }

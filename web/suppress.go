@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -284,12 +285,58 @@ func (s *Server) restrict(ctx context.Context, d disclosure, f *geo.Filter, what
 	return d.in(append(what, s.filterScope(*f))...), snapped, nil
 }
 
-// noteSnapped adds the note on published periods to an answer when its period was
-// snapped.
-func noteSnapped(answer map[string]any, snapped bool) {
+// noteSnapped says which period an answer counted: in words in the answer
+// ("period_text") and as days in the Tensionmap-Period header (from..to, or "all"),
+// with the note on published periods when the period asked for was changed.
+func noteSnapped(w http.ResponseWriter, answer map[string]any, f geo.Filter, snapped bool) {
+	setPeriodHeader(w, f)
+	answer["period_text"] = PeriodText(f.From, f.To)
 	if snapped {
 		answer["period_note"] = periodNote
 	}
+}
+
+// PeriodHeader names the header that gives the period an answer or a tile counted.
+const PeriodHeader = "Tensionmap-Period"
+
+func setPeriodHeader(w http.ResponseWriter, f geo.Filter) {
+	v := "all"
+	if !f.From.IsZero() || !f.To.IsZero() {
+		v = dayOrEmpty(f.From) + ".." + dayOrEmpty(f.To)
+	}
+	w.Header().Set(PeriodHeader, v)
+}
+
+func dayOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// PeriodText writes a period as a person would: "June 2026", "April to June 2026",
+// "2026" for the published periods, "1–28 Jun 2026" for others, "all time" for none.
+func PeriodText(from, to time.Time) string {
+	switch {
+	case from.IsZero() && to.IsZero():
+		return "all time"
+	case from.IsZero():
+		return "up to " + to.Format("2 Jan 2006")
+	case to.IsZero():
+		return "from " + from.Format("2 Jan 2006")
+	}
+	if from.Day() == 1 && to.AddDate(0, 0, 1).Day() == 1 {
+		months := (to.Year()-from.Year())*12 + int(to.Month()-from.Month()) + 1
+		switch {
+		case months == 1:
+			return from.Format("January 2006")
+		case months == 12 && from.Month() == time.January:
+			return from.Format("2006")
+		case from.Year() == to.Year():
+			return from.Format("January") + " to " + to.Format("January 2006")
+		}
+	}
+	return tension.DayRange(from, to)
 }
 
 // disclosureWeeks is the disclosure of a place's calendar weeks under a filter

@@ -250,6 +250,7 @@ func (s *Server) handleTile(layer string) handlerFunc {
 			if req.disc, _, err = s.restrict(r.Context(), req.disc, &req.filter, what); err != nil {
 				return err
 			}
+			setPeriodHeader(w, req.filter) // the period counted, published or as asked
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), tiles.RenderTimeout)
 		defer cancel()
