@@ -601,13 +601,10 @@ func TestInferenceEmergingFromPublishedWeeks(t *testing.T) {
 			differ++
 		}
 	}
-	if patterned == 0 {
-		t.Errorf("no listed cell has a pattern: the test shows little")
-	}
-	// Every cell with a published week is in the study area: the area is no
-	// narrower than what the published counts show.
-	if withPublished == 0 {
-		t.Fatal("no listed cell has a published week")
+	// How many cells have a pattern depends on the noise (the key is drawn at start):
+	// the comparison is over every listed cell, and needs cells with published weeks.
+	if withPublished < 20 {
+		t.Errorf("only %d listed cells have a published week: the test shows little", withPublished)
 	}
 
 	// The same categories wherever they are shown.
