@@ -416,7 +416,13 @@ func filterKey(f geo.Filter) string {
 // hotspotIndex is the latest hot spot analysis by cell, at its resolution.
 // A role that may not see small counts gets it as disclosure.hotspots gives it.
 func (s *Server) hotspotIndex(ctx context.Context, d disclosure, res int, version string) (map[uint64]tension.Hotspot, error) {
-	v, err := s.tiles.derived.get(fmt.Sprintf("hotspots|%d|%s|exact=%v", res, analysisVersion(version), d.exact), func() (any, error) {
+	// A restricted role's analysis is made from published counts, which change with
+	// the data as well as with the engine's runs.
+	key := fmt.Sprintf("hotspots|%d|%s|exact=%v", res, analysisVersion(version), d.exact)
+	if !d.exact {
+		key = fmt.Sprintf("hotspots|%d|%s|exact=false", res, version)
+	}
+	v, err := s.tiles.derived.get(key, func() (any, error) {
 		from, to, _, hs, err := s.store.Hotspots(ctx, res)
 		if err != nil {
 			return nil, err
