@@ -282,6 +282,27 @@ func (db *DB) PlacesInScope(ctx context.Context, areas []string, bbox []float64,
 	return ok, nil
 }
 
+// AssessmentsInScope returns those of ids whose assessments a caller scoped to the
+// areas of scope may read (AssessmentFilter.Scope: their places meet those areas,
+// or they are citywide), in ascending order. Ids of no assessment are left out.
+func (db *DB) AssessmentsInScope(ctx context.Context, ids []int64, scope []string) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT s.id FROM assessments s
+		WHERE s.id = ANY($1::bigint[])
+		AND ((cardinality(s.areas) = 0 AND coalesce(cardinality(s.bbox), 0) = 0) OR `+strings.ReplaceAll(scopeMatch, "$S", "$2")+`)
+		ORDER BY s.id`, ids, nonNilSlice(scope))
+	if err != nil {
+		return nil, fmt.Errorf("postgis: assessments in scope: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("postgis: assessments in scope: %w", err)
+	}
+	return out, nil
+}
+
 // Assessments lists assessments, the most recently changed first, with their actions.
 func (db *DB) Assessments(ctx context.Context, f tension.AssessmentFilter) ([]*tension.Assessment, error) {
 	limit := f.Limit

@@ -103,7 +103,7 @@ func (s *Server) handleCells(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, cj)
 	}
 	answer := map[string]any{"resolution": res, "filter": filterJSON(f), "cells": out}
-	noteSnapped(answer, snapped)
+	noteSnapped(w, answer, f, snapped)
 	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
@@ -190,7 +190,7 @@ func (s *Server) handleAreas(w http.ResponseWriter, r *http.Request) error {
 		out[i] = s.areaJSON(d, a, false)
 	}
 	answer := map[string]any{"level": level, "levels": levels, "filter": filterJSON(f), "areas": out}
-	noteSnapped(answer, snapped)
+	noteSnapped(w, answer, f, snapped)
 	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
@@ -221,7 +221,7 @@ func (s *Server) handleArea(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	answer := map[string]any{"filter": filterJSON(f), "area": s.areaJSON(d, a, true), "weekly": weekly}
-	noteSnapped(answer, snapped)
+	noteSnapped(w, answer, f, snapped)
 	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
@@ -269,7 +269,7 @@ func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
 	counts := s.countJSON(d, geo.CellString(cell), c.Count, c.Crimes, c.Incidents, c.ByStrand)
 	out := map[string]any{"cell": geo.CellString(cell), "res": res, "lat": round6(ll.Lat), "lon": round6(ll.Lng),
 		"filter": filterJSON(f), "counts": counts}
-	noteSnapped(out, snapped)
+	noteSnapped(w, out, f, snapped)
 	pop, err := s.cellPopulation(r.Context(), res, version)
 	if err != nil {
 		return err

@@ -400,7 +400,9 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
-	hs = d.hotspots(hs, from.Format(time.DateOnly)+".."+to.Format(time.DateOnly))
+	if hs, err = s.hotspots(r.Context(), d, res, from, to, hs); err != nil {
+		return err
+	}
 	out := []hotspotJSON{}
 	for _, h := range hs {
 		if sig == "true" && h.Confidence == 0 && h.Category == tension.CategoryNoPattern {
@@ -425,6 +427,11 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	answer := map[string]any{"resolution": res, "run_id": runID, "hotspots": out}
 	if runID != 0 {
 		answer["period"] = map[string]string{"from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly)}
+		if !d.exact {
+			// The categories come from the published counts of these calendar weeks.
+			first, last, weeks := PublishedWeeks(from, to)
+			answer["published_weeks"] = map[string]any{"from": first.Format(time.DateOnly), "to": last.Format(time.DateOnly), "weeks": weeks}
+		}
 	}
 	writeJSON(w, http.StatusOK, answer)
 	return nil

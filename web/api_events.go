@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,48 @@ func eventJSON(e *tension.TriggerEventDetail) triggerEventJSON {
 		Strands: nonNil(e.Strands), CreatedBy: e.CreatedBy, CreatedAt: e.CreatedAt, Assessments: nonNilIDs(e.Assessments)}
 }
 
+// scopeLinks keeps, for a caller scoped to areas, only the linked assessments they
+// may read (those of their areas and the citywide ones, as on the assessment routes):
+// the ids of others would tell them that work goes on elsewhere and where to look.
+// It reads nothing for an unscoped caller.
+func (s *Server) scopeLinks(ctx context.Context, who *access.Principal, events []tension.TriggerEventDetail) error {
+	if !who.Scoped() {
+		return nil
+	}
+	var ids []int64
+	for _, e := range events {
+		ids = append(ids, e.Assessments...)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	visible, err := s.store.AssessmentsInScope(ctx, slices.Compact(ids), who.Areas)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		kept := []int64{}
+		for _, id := range events[i].Assessments {
+			if _, found := slices.BinarySearch(visible, id); found {
+				kept = append(kept, id)
+			}
+		}
+		events[i].Assessments = kept
+	}
+	return nil
+}
+
+// scopeLink is scopeLinks for one event.
+func (s *Server) scopeLink(ctx context.Context, who *access.Principal, e *tension.TriggerEventDetail) error {
+	one := []tension.TriggerEventDetail{*e}
+	if err := s.scopeLinks(ctx, who, one); err != nil {
+		return err
+	}
+	e.Assessments = one[0].Assessments
+	return nil
+}
+
 func nonNilIDs(s []int64) []int64 {
 	if s == nil {
 		return []int64{}
@@ -51,6 +94,9 @@ func (s *Server) handleTriggerEvents(w http.ResponseWriter, r *http.Request) err
 	}
 	list, err := s.store.TriggerEventList(r.Context(), limit)
 	if err != nil {
+		return err
+	}
+	if err := s.scopeLinks(r.Context(), access.PrincipalFrom(r.Context()), list); err != nil {
 		return err
 	}
 	out := make([]triggerEventJSON, len(list))
@@ -105,6 +151,9 @@ func (s *Server) handleCreateTriggerEvent(w http.ResponseWriter, r *http.Request
 	}
 	d, err := s.store.TriggerEvent(r.Context(), e.ID)
 	if err != nil {
+		return err
+	}
+	if err := s.scopeLink(r.Context(), who, d); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/trigger-events/"+strconv.FormatInt(e.ID, 10))
@@ -247,7 +296,11 @@ func (s *Server) handleTriggerEvent(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
+	who := access.PrincipalFrom(r.Context())
+	if err := s.scopeLink(r.Context(), who, e); err != nil {
+		return err
+	}
+	d := s.disclosureFor(who)
 	daily, err := s.eventDaily(r.Context(), d, e)
 	if err != nil {
 		return err

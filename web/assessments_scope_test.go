@@ -143,10 +143,71 @@ func TestAssessmentsFollowAreaScope(t *testing.T) {
 	if r := e.get(scoped, fmt.Sprintf("/api/v1/assessments/%d", ids["ward 1"])); !strings.Contains(string(r.body), "secret ward 1") {
 		t.Errorf("the ward 1 assessment as the scoped user: %s; want it whole", r)
 	}
-	// The trigger event's page lists only what the user may see.
-	evPage := string(e.get(scoped, fmt.Sprintf("/events/%d", ev.Event.ID)).body)
-	if strings.Contains(evPage, "ward 2") {
-		t.Errorf("the event page shows the scoped user an assessment of ward 2")
+	// The trigger event's links, in the API and on the pages, name only what the
+	// user may see: ward 1's (linked above by the scoped user) and the citywide one,
+	// not ward 2's, which council links too.
+	for _, name := range []string{"ward 2", "lsoa in ward 2", "citywide"} {
+		if r := e.send(council, "POST", fmt.Sprintf("/api/v1/assessments/%d/events", ids[name]), map[string]any{"link": []int64{ev.Event.ID}}); r.status != 200 {
+			t.Fatalf("council linking %q to the event: %s", name, r)
+		}
+	}
+	linkedTo := func(c caller) (list, one []int64) {
+		t.Helper()
+		var l struct {
+			Events []struct {
+				ID          int64   `json:"id"`
+				Assessments []int64 `json:"assessments"`
+			} `json:"events"`
+		}
+		e.getJSON(c, "/api/v1/trigger-events", &l)
+		for _, x := range l.Events {
+			if x.ID == ev.Event.ID {
+				list = x.Assessments
+			}
+		}
+		var d struct {
+			Event struct {
+				Assessments []int64 `json:"assessments"`
+			} `json:"event"`
+		}
+		e.getJSON(c, fmt.Sprintf("/api/v1/trigger-events/%d", ev.Event.ID), &d)
+		slices.Sort(list)
+		one = d.Event.Assessments
+		slices.Sort(one)
+		return list, one
+	}
+	sortedIDs := func(names ...string) []int64 {
+		var out []int64
+		for _, n := range names {
+			out = append(out, ids[n])
+		}
+		slices.Sort(out)
+		return out
+	}
+	wantScoped := sortedIDs("ward 1", "lsoa in ward 1", "citywide")
+	wantAll := sortedIDs("ward 1", "lsoa in ward 1", "ward 2", "lsoa in ward 2", "citywide")
+	for _, c := range []struct {
+		who  caller
+		want []int64
+	}{{scoped, wantScoped}, {police, wantAll}, {council, wantAll}} {
+		list, one := linkedTo(c.who)
+		if !slices.Equal(list, c.want) || !slices.Equal(one, c.want) {
+			t.Errorf("the event's assessments for %s: %v in the list, %v in the event; want %v", c.who.name, list, one, c.want)
+		}
+	}
+	for _, path := range []string{"/events", fmt.Sprintf("/events/%d", ev.Event.ID)} {
+		page := string(e.get(scoped, path).body)
+		for _, name := range []string{"ward 2", "lsoa in ward 2"} {
+			if strings.Contains(page, fmt.Sprintf(`href="/assessments/%d"`, ids[name])) || strings.Contains(page, name) {
+				t.Errorf("%s shows the scoped user the assessment of %s", path, name)
+			}
+		}
+		if !strings.Contains(page, fmt.Sprintf(`href="/assessments/%d"`, ids["ward 1"])) {
+			t.Errorf("%s does not link the scoped user to the assessment of ward 1", path)
+		}
+	}
+	if page := string(e.get(police, "/events").body); !strings.Contains(page, fmt.Sprintf(`href="/assessments/%d"`, ids["ward 2"])) {
+		t.Errorf("/events does not link unscoped police to the assessment of ward 2")
 	}
 
 	// Making and moving: within the scope only.

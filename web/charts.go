@@ -93,10 +93,16 @@ func (s *Server) reviewCharts(ctx context.Context, rv *geo.Review, view reviewJS
 			Desc:   "Hexagons where reports cluster more (hot) or less (cold) than chance would give, at 90, 95 and 99% confidence.",
 			Layers: []chart.Layer{gi, boundaries}, Legend: chart.ConfidenceLegend(), Note: mapNote}
 		out["HotspotSVG"] = giMap.SVG()
+		emNote := fmt.Sprintf("%d weeks ending %s; hexagons with no pattern are left out.", max(10, (int(rv.Query.To.Sub(rv.Query.From).Hours()/24)+7)/7), view.To)
+		if !d.exact && !hs.HotspotTo.IsZero() {
+			first, last, weeks := PublishedWeeks(hs.HotspotFrom, hs.HotspotTo)
+			emNote = fmt.Sprintf("%d calendar weeks, %s, from each hexagon's published weekly counts (as the map's panel gives them); hexagons with no pattern are left out.",
+				weeks, tension.DayRange(first, last))
+		}
 		emMap := chart.Map{Title: "Emerging hot spots over the period's weeks", ID: "emmap", Bounds: bound,
 			Desc:   "The emerging hot spot pattern of each hexagon, from its Gi* week by week and the Mann-Kendall trend.",
 			Layers: []chart.Layer{emerging, boundaries}, Legend: chart.CategoryLegend(),
-			Note: fmt.Sprintf("%d weeks ending %s; hexagons with no pattern are left out.", max(10, (int(rv.Query.To.Sub(rv.Query.From).Hours()/24)+7)/7), view.To)}
+			Note: emNote}
 		out["EmergingSVG"] = emMap.SVG()
 	}
 	return out

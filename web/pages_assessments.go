@@ -519,6 +519,9 @@ func (s *Server) eventsPage(w http.ResponseWriter, r *http.Request, status int, 
 	if err != nil {
 		return err
 	}
+	if err := s.scopeLinks(r.Context(), access.PrincipalFrom(r.Context()), list); err != nil {
+		return err
+	}
 	if form == nil {
 		form = &eventInput{Day: s.opts.Now().Format(time.DateOnly), Scope: "local"}
 	}
@@ -558,6 +561,9 @@ func (s *Server) handleEventPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	who := access.PrincipalFrom(r.Context())
+	if err := s.scopeLink(r.Context(), who, e); err != nil {
+		return err
+	}
 	d := s.disclosureFor(who)
 	daily, err := s.eventDaily(r.Context(), d, e)
 	if err != nil {

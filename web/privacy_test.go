@@ -21,6 +21,7 @@ import (
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/tension"
+	"github.com/tensionmap/tensionmap/web"
 )
 
 // The inference attacks of docs/privacy.md, replayed against the real server as a
@@ -121,23 +122,32 @@ func (s *system) propagate() (lb, ub []float64, ok bool) {
 }
 
 // extremes returns the least and greatest value of the sum of target over the
-// system's constraints, by linear programming (gonum's simplex).
+// system's constraints, by linear programming (gonum's simplex). Only the
+// constraints connected to target (sharing unknowns with it, directly or through
+// other constraints) can bind it: the rest constrain unknowns it does not depend on,
+// so the programme is solved over that component alone, with the same optimum as
+// over the whole system and a fraction of its size (a dense simplex grows with the
+// cube of it).
 func (s *system) extremes(t *testing.T, target []int) (lo, hi float64) {
 	t.Helper()
-	cs := s.constraints()
-	g := mat.NewDense(2*len(cs), s.n, nil)
+	cs, cols := s.component(target)
+	col := make(map[int]int, len(cols))
+	for i, v := range cols {
+		col[v] = i
+	}
+	g := mat.NewDense(2*len(cs), len(cols), nil)
 	h := make([]float64, 2*len(cs))
 	for i, c := range cs {
 		for _, v := range c.vars {
-			g.Set(2*i, v, 1)
-			g.Set(2*i+1, v, -1)
+			g.Set(2*i, col[v], 1)
+			g.Set(2*i+1, col[v], -1)
 		}
 		h[2*i], h[2*i+1] = c.hi, -c.lo
 	}
 	solve := func(sign float64) float64 {
-		c := make([]float64, s.n)
+		c := make([]float64, len(cols))
 		for _, v := range target {
-			c[v] = sign
+			c[col[v]] = sign
 		}
 		cNew, aNew, bNew := lp.Convert(c, g, h, nil, nil)
 		opt, _, err := lp.Simplex(cNew, aNew, bNew, 1e-9, nil)
@@ -147,6 +157,48 @@ func (s *system) extremes(t *testing.T, target []int) (lo, hi float64) {
 		return sign * opt
 	}
 	return solve(1), solve(-1)
+}
+
+// component returns the constraints connected to the unknowns of target and the
+// unknowns they involve (target's included), sorted.
+func (s *system) component(target []int) ([]*constraint, []int) {
+	cs := s.constraints()
+	in := map[int]bool{}
+	for _, v := range target {
+		in[v] = true
+	}
+	taken := make([]bool, len(cs))
+	for grew := true; grew; {
+		grew = false
+		for i, c := range cs {
+			if taken[i] {
+				continue
+			}
+			for _, v := range c.vars {
+				if in[v] {
+					taken[i], grew = true, true
+					break
+				}
+			}
+			if taken[i] {
+				for _, v := range c.vars {
+					in[v] = true
+				}
+			}
+		}
+	}
+	var out []*constraint
+	for i, c := range cs {
+		if taken[i] {
+			out = append(out, c)
+		}
+	}
+	cols := make([]int, 0, len(in))
+	for v := range in {
+		cols = append(cols, v)
+	}
+	slices.Sort(cols)
+	return out, cols
 }
 
 // pinned reports whether an integer count within lo..hi can take one value only.
@@ -372,9 +424,12 @@ func TestInferenceHotspotsGiveClassesOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		cells[i], values[i] = c, float64(h.Count)
-		if given.Hotspots[i].Cell != h.Cell {
-			t.Fatalf("hot spot %d: %s for police, %s for strategic", i, h.Cell, given.Hotspots[i].Cell)
-		}
+	}
+	// The strategic study area is made from published figures: a cell it leaves out
+	// has no class (0) for this attacker.
+	givenClass := map[string]int{}
+	for _, h := range given.Hotspots {
+		givenClass[h.Cell] = h.Confidence
 	}
 	conf := map[int]int{3: 99, 2: 95, 1: 90, 0: 0, -1: -90, -2: -95, -3: -99}
 	classes := func(vs []float64) []int {
@@ -390,12 +445,12 @@ func TestInferenceHotspotsGiveClassesOnly(t *testing.T) {
 		return out
 	}
 	engine := classes(values)
-	strategicClasses := make([]int, len(given.Hotspots))
+	strategicClasses := make([]int, len(exact.Hotspots))
 	for i, h := range exact.Hotspots {
 		if engine[i] != h.Confidence {
 			t.Fatalf("cell %s: class %d recomputed, %d published: the attack does not model the analysis", h.Cell, engine[i], h.Confidence)
 		}
-		strategicClasses[i] = given.Hotspots[i].Confidence
+		strategicClasses[i] = givenClass[h.Cell]
 	}
 	recover := func(published []int) (small, named int) {
 		for i, h := range exact.Hotspots {
@@ -426,6 +481,165 @@ func TestInferenceHotspotsGiveClassesOnly(t *testing.T) {
 	if small < 10 {
 		t.Errorf("only %d small cells: the attack shows little", small)
 	}
+}
+
+// TestInferenceEmergingFromPublishedWeeks: the emerging hot spot categories a
+// strategic user gets (the hot spot API, the cell panel, the hot spot tiles) are
+// exactly those the same analysis (tension.EmergingHotspots) gives over the counts
+// that user can see: each listed cell's published weekly counts from the map's
+// panel, over the calendar weeks the answer names, on the study area it lists. So
+// the categories tell nothing the published counts do not. Police get the engine's,
+// from the exact counts.
+func TestInferenceEmergingFromPublishedWeeks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.runEngine()
+	strategic, police := e.as(access.Strategic), e.as(access.Police)
+	type hotspot struct {
+		Cell       string           `json:"cell"`
+		Confidence int              `json:"confidence"`
+		Category   tension.Category `json:"category"`
+	}
+	var given, exact struct {
+		Period         map[string]string `json:"period"`
+		PublishedWeeks struct {
+			From  string `json:"from"`
+			To    string `json:"to"`
+			Weeks int    `json:"weeks"`
+		} `json:"published_weeks"`
+		Hotspots []hotspot `json:"hotspots"`
+	}
+	e.getJSON(strategic, "/api/v1/hotspots?res=8", &given)
+	e.getJSON(police, "/api/v1/hotspots?res=8", &exact)
+	pw := given.PublishedWeeks
+	first, err1 := time.Parse(time.DateOnly, pw.From)
+	last, err2 := time.Parse(time.DateOnly, pw.To)
+	if err1 != nil || err2 != nil || pw.Weeks < 10 || first.Weekday() != time.Monday || last.Weekday() != time.Sunday ||
+		last.Sub(first).Hours()/24+1 != float64(7*pw.Weeks) {
+		t.Fatalf("the strategic answer names its weeks as %+v: want whole calendar weeks", pw)
+	}
+	if pw.From == "" || given.Period["to"] < pw.To {
+		t.Fatalf("published weeks %+v outside the analysis period %v", pw, given.Period)
+	}
+	if len(given.Hotspots) < 20 {
+		t.Fatalf("%d cells listed to the strategic user: the test shows little", len(given.Hotspots))
+	}
+
+	// What the strategic user can see: each listed cell's published weeks, from the
+	// panel asked for months ending on or after the last week, back to the first.
+	cells := make([]uint64, len(given.Hotspots))
+	for i, h := range given.Hotspots {
+		c, err := geo.ParseCell(h.Cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells[i] = c
+		if i > 0 && cells[i] <= cells[i-1] {
+			t.Fatalf("the hot spot list is not in cell order at %s", h.Cell)
+		}
+	}
+	counts := make([]float64, len(cells)*pw.Weeks)
+	withPublished := 0
+	for i, h := range given.Hotspots {
+		seen := make([]bool, pw.Weeks)
+		any := false
+		for month := time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC); ; month = month.AddDate(0, -6, 0) {
+			var panel struct {
+				Weekly struct {
+					Weeks []struct {
+						Start    string `json:"start"`
+						Observed *int   `json:"observed"`
+					} `json:"weeks"`
+				} `json:"weekly"`
+			}
+			e.getJSON(strategic, "/api/v1/cells/"+h.Cell+"?from="+month.Format(time.DateOnly)+"&to="+month.AddDate(0, 1, -1).Format(time.DateOnly), &panel)
+			for _, w := range panel.Weekly.Weeks {
+				start, err := time.Parse(time.DateOnly, w.Start)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k := int(start.Sub(first).Hours() / 24 / 7)
+				if start.Before(first) || k >= pw.Weeks {
+					continue
+				}
+				seen[k] = true
+				if w.Observed != nil {
+					counts[k*len(cells)+i] = float64(*w.Observed)
+					any = true
+				}
+			}
+			if seen[0] || month.Before(first.AddDate(0, -12, 0)) {
+				break
+			}
+		}
+		if !slices.Equal(seen, slices.Repeat([]bool{true}, pw.Weeks)) {
+			t.Fatalf("cell %s: the panel does not give every published week", h.Cell)
+		}
+		if any {
+			withPublished++
+		}
+	}
+	patterns, err := tension.EmergingHotspots(tension.HotspotCube{Cells: cells, Steps: pw.Weeks, Counts: counts, K: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	categories := map[string]tension.Category{}
+	patterned, differ := 0, 0
+	exactOf := map[string]tension.Category{}
+	for _, h := range exact.Hotspots {
+		exactOf[h.Cell] = h.Category
+	}
+	for i, h := range given.Hotspots {
+		categories[h.Cell] = h.Category
+		if patterns[i].Category != h.Category {
+			t.Errorf("cell %s: the strategic user is given %s, the published weeks give %s", h.Cell, h.Category, patterns[i].Category)
+		}
+		if h.Category != tension.CategoryNoPattern {
+			patterned++
+		}
+		if exactOf[h.Cell] != h.Category {
+			differ++
+		}
+	}
+	// How many cells have a pattern depends on the noise (the key is drawn at start):
+	// the comparison is over every listed cell, and needs cells with published weeks.
+	if withPublished < 20 {
+		t.Errorf("only %d listed cells have a published week: the test shows little", withPublished)
+	}
+
+	// The same categories wherever they are shown.
+	for _, h := range given.Hotspots[:min(15, len(given.Hotspots))] {
+		var c struct {
+			Hotspot struct {
+				Category tension.Category `json:"category"`
+			} `json:"hotspot"`
+		}
+		e.getJSON(strategic, "/api/v1/cells/"+h.Cell, &c)
+		if c.Hotspot.Category != h.Category {
+			t.Errorf("cell panel %s: category %s, hot spot API %s", h.Cell, c.Hotspot.Category, h.Category)
+		}
+	}
+	tiled := 0
+	for z := 11; z <= 12; z++ {
+		tile, path := tileAt("hotspots", -0.76, 52.04, z)
+		for _, f := range decodeTile(t, e.get(strategic, path), tile, "hotspots") {
+			cell, _ := f.Properties["cell"].(string)
+			cat, _ := f.Properties["category"].(string)
+			want, ok := categories[cell]
+			if !ok {
+				if cat != "" && cat != string(tension.CategoryNoPattern) {
+					t.Errorf("hot spot tile %s: cell %s, outside the strategic study area, has category %s", path, cell, cat)
+				}
+				continue
+			}
+			tiled++
+			if cat != "" && cat != string(want) || cat == "" && want != tension.CategoryNoPattern {
+				t.Errorf("hot spot tile %s: cell %s has category %q, the API %s", path, cell, cat, want)
+			}
+		}
+	}
+	t.Logf("%d cells listed over %d published weeks (%s to %s), %d with a published week; %d with a pattern, all recomputed from the panel's counts; %d differ from the engine's exact categories; %d checked in tiles",
+		len(cells), pw.Weeks, pw.From, pw.To, withPublished, patterned, differ, tiled)
 }
 
 // TestInferenceLinearAttack is the general attack: every answer a strategic user can
@@ -703,4 +917,88 @@ func csvString(v *int) string {
 		return "withheld"
 	}
 	return strconv.Itoa(*v)
+}
+
+// TestPeriodCountedIsNamed: every count answer and count tile says which period it
+// counted, in the Tensionmap-Period header (and in words in the JSON): the days
+// asked for police, the published period holding them for a strategic user, so
+// that the map's label can state the period actually counted.
+func TestPeriodCountedIsNamed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	strategic, police := e.as(access.Strategic), e.as(access.Police)
+	to := testEnd
+	from := to.AddDate(0, 0, -6)
+	days := "from=" + from.Format(time.DateOnly) + "&to=" + to.Format(time.DateOnly)
+	month := time.Date(to.Year(), to.Month(), 1, 0, 0, 0, 0, time.UTC)
+	monthDays := month.Format(time.DateOnly) + ".." + month.AddDate(0, 1, -1).Format(time.DateOnly)
+	asked := from.Format(time.DateOnly) + ".." + to.Format(time.DateOnly)
+	tile := maptile.At(orb.Point{-0.76, 52.04}, 12)
+	var cell struct {
+		Cells []struct {
+			Cell string `json:"cell"`
+		} `json:"cells"`
+	}
+	e.getJSON(police, "/api/v1/cells?"+days, &cell)
+	if len(cell.Cells) == 0 {
+		t.Fatal("no cell with reports in the week")
+	}
+	for _, c := range []struct {
+		who        caller
+		header     string
+		text       string
+		wantChange bool
+	}{
+		{police, asked, tension.DayRange(from, to), false},
+		{strategic, monthDays, month.Format("January 2006"), true},
+	} {
+		for _, path := range []string{
+			"/api/v1/cells?" + days,
+			"/api/v1/cells/" + cell.Cells[0].Cell + "?" + days,
+			"/api/v1/areas?level=lsoa&" + days,
+			"/api/v1/areas/DEMOW01?" + days,
+		} {
+			r := e.get(c.who, path)
+			if r.status != 200 {
+				t.Fatalf("%s as %s: %s", path, c.who.name, r)
+			}
+			var a struct {
+				Filter     map[string]any `json:"filter"`
+				PeriodText string         `json:"period_text"`
+				PeriodNote string         `json:"period_note"`
+			}
+			r.json(t, &a)
+			if got := r.header.Get("Tensionmap-Period"); got != c.header || a.Filter["from"].(string)+".."+a.Filter["to"].(string) != c.header {
+				t.Errorf("%s as %s: header %q, filter %v..%v; want %s", path, c.who.name, got, a.Filter["from"], a.Filter["to"], c.header)
+			}
+			if a.PeriodText != c.text || (a.PeriodNote != "") != c.wantChange {
+				t.Errorf("%s as %s: period_text %q, period_note %q; want %q, a note: %v", path, c.who.name, a.PeriodText, a.PeriodNote, c.text, c.wantChange)
+			}
+		}
+		for _, layer := range []string{"hotspots", "areas"} {
+			path := fmt.Sprintf("/tiles/%s/%d/%d/%d.mvt?%s", layer, tile.Z, tile.X, tile.Y, days)
+			if layer == "areas" {
+				path += "&level=lsoa"
+			}
+			r := e.get(c.who, path)
+			if r.status != 200 && r.status != 204 {
+				t.Fatalf("%s as %s: %s", path, c.who.name, r)
+			}
+			if got := r.header.Get("Tensionmap-Period"); got != c.header {
+				t.Errorf("%s as %s: header %q; want %s", path, c.who.name, got, c.header)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		from, to time.Time
+		want     string
+	}{
+		{time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC), "April to June 2026"},
+		{time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), "2025"},
+		{time.Time{}, time.Time{}, "all time"},
+	} {
+		if got := web.PeriodText(tc.from, tc.to); got != tc.want {
+			t.Errorf("PeriodText(%v, %v) = %q; want %q", tc.from, tc.to, got, tc.want)
+		}
+	}
 }

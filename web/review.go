@@ -348,7 +348,9 @@ func (s *Server) reviewHotspots(ctx context.Context, rq geo.ReviewQuery) (*tensi
 	if d := s.disclosureFor(access.PrincipalFrom(ctx)); !d.exact {
 		// A copy: the cached report stays exact.
 		cp := *rep
-		cp.Hotspots = d.hotspots(rep.Hotspots, rq.From.Format(time.DateOnly)+".."+rq.To.Format(time.DateOnly))
+		if cp.Hotspots, err = s.hotspots(ctx, d, rep.HotspotRes, rep.HotspotFrom, rep.HotspotTo, rep.Hotspots); err != nil {
+			return nil, err
+		}
 		rep = &cp
 	}
 	return rep, nil

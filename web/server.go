@@ -67,6 +67,9 @@ type Store interface {
 	// PlacesInScope reports whether an assessment's areas and map extent meet the
 	// areas of scope, as tension.AssessmentFilter.Scope counts it.
 	PlacesInScope(ctx context.Context, areas []string, bbox []float64, scope []string) (bool, error)
+	// AssessmentsInScope returns those of ids whose assessments a caller scoped to
+	// the areas of scope may read (theirs and the citywide ones).
+	AssessmentsInScope(ctx context.Context, ids []int64, scope []string) ([]int64, error)
 	UpdateAssessment(ctx context.Context, a *tension.Assessment, actor string) (*tension.Assessment, error)
 	MoveAssessment(ctx context.Context, id int64, to, reason string, version int, actor string) (*tension.Assessment, error)
 	AddAction(ctx context.Context, id int64, x *tension.Action, actor string) error

@@ -5,7 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/tension"
+	"github.com/uber/h3-go/v4"
 )
 
 // disclosure decides how counts are shown to a role. Police, council and admin see
@@ -281,12 +285,58 @@ func (s *Server) restrict(ctx context.Context, d disclosure, f *geo.Filter, what
 	return d.in(append(what, s.filterScope(*f))...), snapped, nil
 }
 
-// noteSnapped adds the note on published periods to an answer when its period was
-// snapped.
-func noteSnapped(answer map[string]any, snapped bool) {
+// noteSnapped says which period an answer counted: in words in the answer
+// ("period_text") and as days in the Tensionmap-Period header (from..to, or "all"),
+// with the note on published periods when the period asked for was changed.
+func noteSnapped(w http.ResponseWriter, answer map[string]any, f geo.Filter, snapped bool) {
+	setPeriodHeader(w, f)
+	answer["period_text"] = PeriodText(f.From, f.To)
 	if snapped {
 		answer["period_note"] = periodNote
 	}
+}
+
+// PeriodHeader names the header that gives the period an answer or a tile counted.
+const PeriodHeader = "Tensionmap-Period"
+
+func setPeriodHeader(w http.ResponseWriter, f geo.Filter) {
+	v := "all"
+	if !f.From.IsZero() || !f.To.IsZero() {
+		v = dayOrEmpty(f.From) + ".." + dayOrEmpty(f.To)
+	}
+	w.Header().Set(PeriodHeader, v)
+}
+
+func dayOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// PeriodText writes a period as a person would: "June 2026", "April to June 2026",
+// "2026" for the published periods, "1–28 Jun 2026" for others, "all time" for none.
+func PeriodText(from, to time.Time) string {
+	switch {
+	case from.IsZero() && to.IsZero():
+		return "all time"
+	case from.IsZero():
+		return "up to " + to.Format("2 Jan 2006")
+	case to.IsZero():
+		return "from " + from.Format("2 Jan 2006")
+	}
+	if from.Day() == 1 && to.AddDate(0, 0, 1).Day() == 1 {
+		months := (to.Year()-from.Year())*12 + int(to.Month()-from.Month()) + 1
+		switch {
+		case months == 1:
+			return from.Format("January 2006")
+		case months == 12 && from.Month() == time.January:
+			return from.Format("2006")
+		case from.Year() == to.Year():
+			return from.Format("January") + " to " + to.Format("January 2006")
+		}
+	}
+	return tension.DayRange(from, to)
 }
 
 // disclosureWeeks is the disclosure of a place's calendar weeks under a filter
@@ -300,38 +350,130 @@ func (d disclosure) disclosureWeeks(filter string, p geo.Place) disclosure {
 	return d.in("week", place, filter)
 }
 
-// hotspots returns a hot spot analysis as the role may see it. A role that may not
-// see small counts gets the Gi* confidence classes recomputed from the published
-// counts of the analysis window (so the classes tell nothing the published counts
-// do not), the published counts themselves, no z or p-values and no trend; the
-// emerging categories stay as the engine found them. scope names the window.
-func (d disclosure) hotspots(hs []tension.Hotspot, scope string) []tension.Hotspot {
-	if d.exact || len(hs) == 0 {
-		return hs
+// hotspots returns a hot spot analysis at res over the days from..to as the role
+// may see it. A role that may see small counts gets it as the engine found it. A
+// role that may not gets an analysis made from published counts only, so that it
+// tells nothing the published counts do not (docs/privacy.md):
+//
+//   - the emerging hot spot categories come from the same analysis as the engine's
+//     (Gi* over space and the previous week, FDR, Mann-Kendall; tension.EmergingHotspots)
+//     run over the published weekly counts of each cell: the calendar weeks (Monday
+//     to Sunday) ending on the last Sunday of the window, as many as the engine's
+//     weeks, each the figure the map's cell panel publishes for that week (withheld
+//     ones as 0);
+//   - the study area is the cells with a published figure (a week, or the recent
+//     count below) and their neighbours, not the cells with any incident;
+//   - the Gi* confidence classes come from the recent period's counts, each
+//     perturbed and withheld like a published one;
+//   - no z, p-value or trend, and the counts are those perturbed ones.
+func (s *Server) hotspots(ctx context.Context, d disclosure, res int, from, to time.Time, hs []tension.Hotspot) ([]tension.Hotspot, error) {
+	if d.exact || from.IsZero() || to.IsZero() {
+		return hs, nil
 	}
-	d = d.in("hotspot window", scope)
-	out := make([]tension.Hotspot, len(hs))
-	cells := make([]uint64, len(hs))
-	values := make([]float64, len(hs))
-	for i, h := range hs {
-		cells[i] = h.Cell
-		if shown := d.count(h.Count, geo.CellString(h.Cell)); shown != nil {
-			values[i] = float64(*shown)
+	version, err := s.dataVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The analysis's own counts name it too: the review's recent period is its own.
+	sum := uint64(len(hs))
+	for _, h := range hs {
+		sum = sum*1000003 + h.Cell ^ uint64(h.Count)
+	}
+	key := fmt.Sprintf("publishedhotspots|%d|%s|%s|%x|%s", res, from.Format(time.DateOnly), to.Format(time.DateOnly), sum, version)
+	v, err := s.tiles.derived.get(key, func() (any, error) { return s.publishedHotspots(ctx, d, res, from, to, hs) })
+	if err != nil {
+		return nil, err
+	}
+	return v.([]tension.Hotspot), nil
+}
+
+// PublishedWeeks returns the calendar weeks the published emerging hot spot analysis
+// of the window from..to runs over: as many weeks as the window holds whole, the
+// last ending on the last Sunday on or before to. first is a Monday.
+func PublishedWeeks(from, to time.Time) (first, last time.Time, weeks int) {
+	from, to = geo.Day(from), geo.Day(to)
+	weeks = max((int(to.Sub(from).Hours()/24)+1)/7, 1)
+	last = to.AddDate(0, 0, -(int(to.Weekday())+7)%7)
+	return last.AddDate(0, 0, -7*weeks+1), last, weeks
+}
+
+func (s *Server) publishedHotspots(ctx context.Context, d disclosure, res int, from, to time.Time, hs []tension.Hotspot) ([]tension.Hotspot, error) {
+	first, last, steps := PublishedWeeks(from, to)
+	cells, series, err := s.store.CellDays(ctx, res, first, last)
+	if err != nil {
+		return nil, err
+	}
+	// The published weekly counts of every cell with any incident in those weeks.
+	filter := s.filterScope(geo.Filter{})
+	weekly := map[uint64][]float64{}
+	inArea := map[uint64]bool{}
+	rows := series.Counts[tension.AllStrands]
+	for i, c := range cells {
+		dw := d.disclosureWeeks(filter, geo.Place{Cell: c})
+		w := make([]float64, steps)
+		shown := false
+		for t := range steps {
+			n := 0.0
+			for day := 7 * t; day < 7*t+7 && i < len(rows) && day < len(rows[i]); day++ {
+				n += rows[i][day]
+			}
+			start := first.AddDate(0, 0, 7*t).Format(time.DateOnly)
+			if p := dw.count(int(n), start); p != nil {
+				w[t], shown = float64(*p), true
+			}
+		}
+		if shown {
+			weekly[c], inArea[c] = w, true
 		}
 	}
-	z, err := tension.GiStar(cells, values, hotspotK)
-	var bins []int
-	if err == nil {
-		bins, _ = tension.HotspotBins(z)
+	// The recent period's counts, perturbed like published ones.
+	dr := d.in("hotspot window", from.Format(time.DateOnly)+".."+to.Format(time.DateOnly))
+	recent := map[uint64]float64{}
+	for _, h := range hs {
+		if p := dr.count(h.Count, geo.CellString(h.Cell)); p != nil {
+			recent[h.Cell], inArea[h.Cell] = float64(*p), true
+		}
 	}
+	if len(inArea) == 0 {
+		return []tension.Hotspot{}, nil
+	}
+	// The study area: those cells and their neighbours, which count 0.
+	area := make([]uint64, 0, len(inArea))
+	for c := range inArea {
+		area = append(area, c)
+	}
+	for _, c := range area[:len(area):len(area)] {
+		for _, n := range h3.Cell(c).GridDisk(hotspotK) {
+			if !inArea[uint64(n)] {
+				inArea[uint64(n)] = true
+				area = append(area, uint64(n))
+			}
+		}
+	}
+	slices.Sort(area)
+	counts := make([]float64, len(area)*steps)
+	values := make([]float64, len(area))
+	for i, c := range area {
+		for t, n := range weekly[c] {
+			counts[t*len(area)+i] = n
+		}
+		values[i] = recent[c]
+	}
+	patterns, err := tension.EmergingHotspots(tension.HotspotCube{Cells: area, Steps: steps, Counts: counts, K: hotspotK})
+	if err != nil {
+		return nil, err
+	}
+	z, err := tension.GiStar(area, values, hotspotK)
+	if err != nil {
+		return nil, err
+	}
+	bins, _ := tension.HotspotBins(z)
 	conf := map[int]int{3: 99, 2: 95, 1: 90, 0: 0, -1: -90, -2: -95, -3: -99}
-	for i, h := range hs {
-		out[i] = tension.Hotspot{Cell: h.Cell, Count: int(values[i]), Category: h.Category}
-		if bins != nil {
-			out[i].Confidence = conf[bins[i]]
-		}
+	out := make([]tension.Hotspot, len(area))
+	for i, c := range area {
+		out[i] = tension.Hotspot{Cell: c, Count: int(values[i]), Confidence: conf[bins[i]], Category: patterns[i].Category}
 	}
-	return out
+	return out, nil
 }
 
 // hotspotK is the neighbourhood (rings of H3 cells) of the engine's Gi*.

@@ -250,6 +250,7 @@ func (s *Server) handleTile(layer string) handlerFunc {
 			if req.disc, _, err = s.restrict(r.Context(), req.disc, &req.filter, what); err != nil {
 				return err
 			}
+			setPeriodHeader(w, req.filter) // the period counted, published or as asked
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), tiles.RenderTimeout)
 		defer cancel()
@@ -415,12 +416,20 @@ func filterKey(f geo.Filter) string {
 // hotspotIndex is the latest hot spot analysis by cell, at its resolution.
 // A role that may not see small counts gets it as disclosure.hotspots gives it.
 func (s *Server) hotspotIndex(ctx context.Context, d disclosure, res int, version string) (map[uint64]tension.Hotspot, error) {
-	v, err := s.tiles.derived.get(fmt.Sprintf("hotspots|%d|%s|exact=%v", res, analysisVersion(version), d.exact), func() (any, error) {
+	// A restricted role's analysis is made from published counts, which change with
+	// the data as well as with the engine's runs.
+	key := fmt.Sprintf("hotspots|%d|%s|exact=%v", res, analysisVersion(version), d.exact)
+	if !d.exact {
+		key = fmt.Sprintf("hotspots|%d|%s|exact=false", res, version)
+	}
+	v, err := s.tiles.derived.get(key, func() (any, error) {
 		from, to, _, hs, err := s.store.Hotspots(ctx, res)
 		if err != nil {
 			return nil, err
 		}
-		hs = d.hotspots(hs, from.Format(time.DateOnly)+".."+to.Format(time.DateOnly))
+		if hs, err = s.hotspots(ctx, d, res, from, to, hs); err != nil {
+			return nil, err
+		}
 		m := make(map[uint64]tension.Hotspot, len(hs))
 		for _, h := range hs {
 			m[h.Cell] = h

@@ -94,6 +94,7 @@ const el = {
   to: document.getElementById('f-to'),
   week: document.getElementById('f-week'),
   weekOut: document.getElementById('f-week-out'),
+  counted: document.getElementById('f-counted'),
   anchor: document.getElementById('f-anchor'),
   kind: document.getElementById('f-kind'),
   level: document.getElementById('f-level'),
@@ -148,7 +149,7 @@ function buildControls() {
   let weekTimer = 0;
   el.week.addEventListener('input', () => {
     const end = weekEnd(Number(el.week.value), cfg.today, cfg.weeks);
-    el.weekOut.textContent = `7 days to ${dayLabel(end)}`;
+    el.weekOut.textContent = cfg.exactCounts ? `7 days to ${dayLabel(end)}` : `Asking for 7 days to ${dayLabel(end)}…`;
     clearTimeout(weekTimer);
     weekTimer = setTimeout(() => {
       Object.assign(state, { from: addDays(end, -6), to: end, preset: 0, week: end });
@@ -186,8 +187,7 @@ function syncControls() {
   for (const b of form.querySelectorAll('.presets button')) b.setAttribute('aria-pressed', String(Number(b.dataset.days) === state.preset));
   const wi = weekIndex(state.to, cfg.today, cfg.weeks);
   el.week.value = String(wi >= 0 ? wi : cfg.weeks - 1);
-  el.week.setAttribute('aria-valuetext', state.week ? `7 days to ${dayLabel(state.week)}` : `${dayLabel(state.from)} to ${dayLabel(state.to)}`);
-  el.weekOut.textContent = state.week ? `7 days to ${dayLabel(state.week)}` : `${dayLabel(state.from)} to ${dayLabel(state.to)} (${daysBetween(state.from, state.to) + 1} days)`;
+  showPeriod();
   for (const i of form.querySelectorAll('input[name=strand]')) i.checked = state.strands.includes(i.value);
   for (const i of form.querySelectorAll('input[name=source]')) i.checked = state.sources.includes(i.value);
   for (const i of form.querySelectorAll('input[name=layer]')) i.checked = state.layers.includes(i.value);
@@ -195,6 +195,72 @@ function syncControls() {
   el.kind.value = state.kind;
   el.level.value = state.level;
   el.level.disabled = !state.layers.includes('areas');
+}
+
+// askedText writes the period the controls ask for.
+function askedText() {
+  return state.week ? `7 days to ${dayLabel(state.week)}` : `${dayLabel(state.from)} to ${dayLabel(state.to)} (${daysBetween(state.from, state.to) + 1} days)`;
+}
+
+// counted is the period the server counted for the period asked (asked: the query
+// it answered), as it said: a role that may not see small counts is answered for the
+// published period (a calendar month, quarter or year) holding the days asked.
+let counted = null;
+let countedSeq = 0;
+
+// showPeriod writes the period under the slider: as asked for roles that see exact
+// counts; for the others, the period the counts are for, once the server said it.
+function showPeriod() {
+  if (cfg.exactCounts) {
+    el.week.setAttribute('aria-valuetext', askedText());
+    el.weekOut.textContent = askedText();
+    el.counted.hidden = true;
+    return;
+  }
+  const q = filterQuery(state);
+  if (!counted || counted.asked !== q) {
+    el.weekOut.textContent = `Asking for ${askedText()}…`;
+    el.week.setAttribute('aria-valuetext', askedText());
+    el.counted.hidden = true;
+    loadCounted(q);
+    return;
+  }
+  const label = `Counts for ${counted.text}`;
+  el.weekOut.textContent = label;
+  el.week.setAttribute('aria-valuetext', label);
+  el.counted.textContent = counted.changed
+    ? `You asked for ${askedText()}. Counts for your role are published for calendar months, quarters and years only, so the map shows ${counted.text}${counted.from ? ` (${dayLabel(counted.from)} to ${dayLabel(counted.to)})` : ''}.`
+    : '';
+  el.counted.hidden = !counted.changed;
+  el.counted.dataset.from = counted.from;
+  el.counted.dataset.to = counted.to;
+}
+
+// loadCounted asks the server which period it counts for the filters q: a cell
+// listing over a box with nothing in it says it at no cost.
+async function loadCounted(q) {
+  const seq = ++countedSeq;
+  const rs = Object.values(tilejson.zoom_resolutions).map(Number).filter(Number.isFinite);
+  const res = rs.length ? `res=${Math.min(...rs)}&` : '';
+  const ask = (r) => getJSON(`/api/v1/cells?${r}bbox=0,0,0.000001,0.000001&${q}`);
+  try {
+    // A resolution the server does not keep is refused: then its finest.
+    const j = await ask(res).catch((e) => (e.status === 400 && res ? ask('') : Promise.reject(e)));
+    if (seq !== countedSeq) return;
+    const f = j.filter || {};
+    counted = { asked: q, from: f.from || '', to: f.to || '', text: j.period_text || (f.from ? `${dayLabel(f.from)} to ${dayLabel(f.to)}` : 'all time'), changed: Boolean(j.period_note) };
+    showPeriod();
+  } catch (e) {
+    if (seq !== countedSeq) return;
+    el.weekOut.textContent = `${askedText()}: the period counted could not be read (${e.message})`;
+  }
+}
+
+// answered is the state as the server answered a place's figures: the period it
+// counted, which for a role that may not see small counts is a published one.
+function answered(j) {
+  if (cfg.exactCounts || !j || !j.filter) return state;
+  return { ...state, from: j.filter.from || '', to: j.filter.to || '', periodText: j.period_text || '' };
 }
 
 // apply makes the map, the URL, the controls and the panel follow the state.
@@ -489,7 +555,7 @@ async function selectCell(cell, props, focus) {
   try {
     const j = await getJSON(`/api/v1/cells/${encodeURIComponent(cell)}?${filterQuery(state)}`);
     if (seq !== panelSeq) return;
-    panel.showPlace(normaliseCell(j), { ...ctx(), props });
+    panel.showPlace(normaliseCell(j), { ...ctx(), props, state: answered(j) });
   } catch (e) {
     if (seq === panelSeq) panel.fail(`The hexagon's figures could not be read: ${e.message}`);
   }
@@ -508,7 +574,7 @@ async function selectArea(code, focus) {
     if (seq !== panelSeq) return;
     const d = normaliseArea(j);
     panel.title.textContent = d.name || d.id;
-    panel.showPlace(d, ctx());
+    panel.showPlace(d, { ...ctx(), state: answered(j) });
   } catch (e) {
     if (seq === panelSeq) panel.fail(`The area's figures could not be read: ${e.message}`);
   }

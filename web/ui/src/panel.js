@@ -74,7 +74,7 @@ function confidenceLabel(c) {
 
 // filterSummary describes the filter the figures are for.
 export function filterSummary(s) {
-  const parts = [`${dayLabel(s.from)} to ${dayLabel(s.to)}`];
+  const parts = [s.periodText ? `Counts for ${s.periodText}` : s.from ? `${dayLabel(s.from)} to ${dayLabel(s.to)}` : 'All time'];
   parts.push(s.strands.length ? s.strands.map(humanise).join(', ') : 'all strands');
   parts.push(s.kind === 'crime' ? 'hate crimes' : s.kind === 'incident' ? 'hate incidents' : 'crimes and incidents');
   parts.push(s.sources.length ? 'from ' + s.sources.map(humanise).join(', ') : 'all sources');

@@ -186,7 +186,9 @@ export function legend(metric, classes, ctx = {}) {
       return { title: 'Hot and cold spots (Gi* z)', items: CONFIDENCE.map((c) => ({ color: c.color, label: c.label })), notes };
     }
     case 'category': {
-      const notes = ['Emerging hot spot analysis of the latest engine run over the last year; the period filter does not change it.'];
+      const notes = [ctx.exact === false
+        ? 'Emerging hot spot analysis over the last 52 calendar weeks (Monday to Sunday), from each hexagon\'s published weekly counts as its panel gives them; the period filter does not change it.'
+        : 'Emerging hot spot analysis of the latest engine run over the last year; the period filter does not change it.'];
       if (ctx.res && ctx.hotspotRes && ctx.res !== ctx.hotspotRes) notes.unshift(`Computed for resolution-${ctx.hotspotRes} hexagons only: zoom to ${ctx.hotspotZooms || '11–12'}.`);
       return {
         title: 'Emerging hot spot pattern',

@@ -447,10 +447,31 @@ async function run() {
     await sp.getByLabel('Crimes or incidents').selectOption('');
     await sp.getByRole('button', { name: 'Last 28 days' }).click();
     await settled(sp);
+    // The period label names the published period the server counted, not the days asked.
+    const period = async (what) => {
+      await sp.waitForFunction(() => document.getElementById('f-week-out').textContent.startsWith('Counts for '), null, { timeout: 60000 });
+      const q = pageQuery(sp);
+      const got = await sp.evaluate(() => {
+        const c = document.getElementById('f-counted');
+        return { label: document.getElementById('f-week-out').textContent, note: c.textContent, hidden: c.hidden, from: c.dataset.from, to: c.dataset.to };
+      });
+      const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+      const end = new Date(q.get('to') + 'T00:00:00Z');
+      const month = `${months[end.getUTCMonth()]} ${end.getUTCFullYear()}`;
+      assert.equal(got.label, `Counts for ${month}`, `${what}: the label names the calendar month counted`);
+      assert.equal(got.from, `${q.get('to').slice(0, 7)}-01`, `${what}: the period counted starts on the month's first day`);
+      if (got.from !== q.get('from') || got.to !== q.get('to')) {
+        assert.ok(!got.hidden && got.note.includes('calendar months, quarters and years') && got.note.includes(month), `${what}: the note says why: ${got.note}`);
+      }
+      const ask = await fetchJSON(sp, `/api/v1/cells?bbox=0,0,0.000001,0.000001&from=${q.get('from')}&to=${q.get('to')}`);
+      assert.deepEqual([got.from, got.to], [ask.filter.from, ask.filter.to], `${what}: the label is the period the server answered`);
+    };
+    await period('the last 28 days');
     await sp.locator('#f-week').focus();
     await sp.keyboard.press('ArrowLeft');
     await sp.waitForFunction(() => new URL(location.href).searchParams.has('week'));
     await settled(sp);
+    await period('one week on the slider');
     await sp.evaluate(() => window.tensionmap.map.jumpTo({ center: [-0.76, 52.04], zoom: 13.5 }));
     await settled(sp);
     await sp.getByRole('button', { name: 'Last year' }).click();
@@ -461,6 +482,8 @@ async function run() {
     assert.ok(hexes.length > 0, 'hexagons to click as a strategic user');
     await sp.mouse.click(hexes[0].x, hexes[0].y);
     await sp.waitForFunction(() => document.getElementById('details').dataset.state === 'ready');
+    const summary = await sp.evaluate(() => document.querySelector('#details-body p.note').textContent);
+    assert.ok(/^Counts for \d{4} ·/.test(summary), `the hexagon's panel names the year counted for the last year asked: ${summary}`);
     await sp.getByRole('checkbox', { name: 'Hexagons' }).uncheck();
     await sp.evaluate(() => window.tensionmap.map.jumpTo({ center: [-0.76, 52.04], zoom: 12 }));
     await settled(sp);
