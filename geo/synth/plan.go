@@ -252,8 +252,16 @@ func newPlan(o Options, t *town, tb *tables, r *rng) *plan {
 			sp.local = true
 			sp.startDay = evDay
 			length = 2 + r.IntN(9)
-			k := t.place.pick(r)
-			c := t.pointIn(k, r.Uniform(0.2, 0.8), r.Uniform(0.2, 0.8))
+			var c orb.Point
+			switch {
+			case t.pg == nil:
+				k := t.place.pick(r)
+				c = t.pointIn(k, r.Uniform(0.2, 0.8), r.Uniform(0.2, 0.8))
+			case len(t.pg.events) > 0: // one of the town's named places
+				c = t.pg.named[r.IntN(len(t.pg.named))]
+			default:
+				c = t.pointInCell(r, t.place.pick(r))
+			}
 			sp.center = orb.Point{round6(c[0]), round6(c[1])}
 			sp.RadiusM = math.Round(r.Uniform(300, 900))
 			ds := t.discShare(sp.center, sp.RadiusM)
@@ -270,7 +278,7 @@ func newPlan(o Options, t *town, tb *tables, r *rng) *plan {
 		} else {
 			sp.startDay = evDay + r.IntN(2)
 			length = 7 + r.IntN(8)
-			sp.center = orb.Point{centreLon, centreLat}
+			sp.center = t.centre
 			for _, a := range t.areas[:t.nLSOA] {
 				sp.Areas = append(sp.Areas, a.Code)
 			}
