@@ -242,7 +242,7 @@ func newPlan(o Options, t *town, tb *tables, r *rng) *plan {
 	}
 	var sz []sized
 	perRowSum := 0.0
-	for _, ev := range p.events {
+	for ei, ev := range p.events {
 		sp := &spikePlan{Spike: Spike{Event: ev, Strands: slices.Clone(ev.Strands)}}
 		evDay := int(ev.Date.Sub(p.start).Hours()/24 + 0.5)
 		var length int
@@ -257,8 +257,11 @@ func newPlan(o Options, t *town, tb *tables, r *rng) *plan {
 			case t.pg == nil:
 				k := t.place.pick(r)
 				c = t.pointIn(k, r.Uniform(0.2, 0.8), r.Uniform(0.2, 0.8))
-			case len(t.pg.events) > 0: // one of the town's named places
-				c = t.pg.named[r.IntN(len(t.pg.named))]
+			case len(t.pg.events) > 0: // one of the town's named places, named in the event
+				i := r.IntN(len(t.pg.named))
+				c = t.pg.named[i]
+				p.events[ei].Description += " in " + t.pg.names[i]
+				sp.Event.Description = p.events[ei].Description
 			default:
 				c = t.pointInCell(r, t.place.pick(r))
 			}

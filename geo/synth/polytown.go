@@ -20,6 +20,7 @@ type polyGeom struct {
 	bound   orb.Bound     // the whole town
 	events  []int         // cells of the named places, where local events happen; none: anywhere
 	named   []orb.Point   // the named places' points, by events
+	names   []string      // and their names
 }
 
 const (
@@ -141,6 +142,7 @@ func newPolyTown(tn *Town, r *rng) (*town, error) {
 		}
 		pg.events = append(pg.events, k)
 		pg.named = append(pg.named, pt)
+		pg.names = append(pg.names, p.Name)
 	}
 	if len(tn.Places) == 0 {
 		for h, want, tries := 0, 2+r.IntN(3), 0; h < want && tries < 100*n; tries++ {

@@ -446,6 +446,23 @@ func dissolve(areas []geo.Area) (orb.MultiPolygon, error) {
 			return nil, fmt.Errorf("a hole lies in no ring")
 		}
 	}
+	// A vertex lying on another ring's edge (not at its ends) is a T-junction: borders
+	// that were not shared vertex for vertex, left undissolved.
+	var rings []orb.Ring
+	for _, p := range mp {
+		rings = append(rings, p...)
+	}
+	for _, r := range rings {
+		for _, v := range r[:len(r)-1] {
+			for _, o := range rings {
+				for i := 0; i+1 < len(o); i++ {
+					if onSegment(v, o[i], o[i+1]) {
+						return nil, fmt.Errorf("the border at %v is not shared vertex for vertex", v)
+					}
+				}
+			}
+		}
+	}
 	got := 0.0
 	for _, p := range mp {
 		got += math.Abs(planar.Area(p))
@@ -454,4 +471,17 @@ func dissolve(areas []geo.Area) (orb.MultiPolygon, error) {
 		return nil, fmt.Errorf("the union's area %.9g differs from its parts' %.9g", got, sum)
 	}
 	return mp, nil
+}
+
+// onSegment reports whether v lies on segment a-b strictly between its ends.
+func onSegment(v, a, b orb.Point) bool {
+	if v == a || v == b {
+		return false
+	}
+	cross := (b[0]-a[0])*(v[1]-a[1]) - (b[1]-a[1])*(v[0]-a[0])
+	scale := math.Hypot(b[0]-a[0], b[1]-a[1])
+	if math.Abs(cross) > 1e-12*scale {
+		return false
+	}
+	return math.Min(a[0], b[0]) <= v[0] && v[0] <= math.Max(a[0], b[0]) && math.Min(a[1], b[1]) <= v[1] && v[1] <= math.Max(a[1], b[1])
 }
