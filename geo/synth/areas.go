@@ -39,9 +39,9 @@ const (
 // counter-clockwise exterior ring. In the grid town they have no holes, the lsoas
 // tile the town exactly (neighbours share their corner points) and so do the wards.
 type Area struct {
-	Code       string // DEMO0001 for the grid's lsoas, DEMOW01 for its wards; a real town's codes
-	Name       string // "Demo Town 001A", "Demo Ward 01"; "Milton Keynes 001A", "Milton Keynes 001"
-	Level      string // LevelLSOA or LevelWard; a real town's levels ("lsoa", "msoa")
+	Code       string           // DEMO0001 for the grid's lsoas, DEMOW01 for its wards; a real town's codes
+	Name       string           // "Demo Town 001A", "Demo Ward 01"; "Milton Keynes 001A", "Milton Keynes 001"
+	Level      string           // LevelLSOA or LevelWard; a real town's levels ("lsoa", "msoa")
 	Polygon    orb.Polygon      // the area's (largest) polygon
 	Geometry   orb.MultiPolygon // all of it: Polygon alone in the grid town
 	Population int
