@@ -188,14 +188,30 @@ func largest(mp orb.MultiPolygon) orb.Polygon {
 	return mp[best].Clone()
 }
 
-// covers reports whether cell k holds p (its boundary included).
+// covers reports whether cell k holds p (by the crossing number: a point exactly on
+// its boundary may count either way).
 func (pg *polyGeom) covers(k int, p orb.Point) bool {
+	if !pg.bounds[k].Contains(p) {
+		return false
+	}
 	for _, poly := range pg.geoms[k] {
-		if planar.PolygonContains(poly, p) {
+		if crossingIn(poly[0], p) && !slices.ContainsFunc(poly[1:], func(h orb.Ring) bool { return crossingIn(h, p) }) {
 			return true
 		}
 	}
 	return false
+}
+
+// crossingIn tests p against a closed ring by the crossing number.
+func crossingIn(r orb.Ring, p orb.Point) bool {
+	in := false
+	for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+		a, b := r[i], r[j]
+		if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0]-a[0])*(p[1]-a[1])/(b[1]-a[1])+a[0] {
+			in = !in
+		}
+	}
+	return in
 }
 
 // lattice returns the centres of an m x m lattice over cell k's bounds that lie in it.
