@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
@@ -12,9 +16,10 @@ import (
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	var o synth.Options
-	var end, out string
+	var end, out, town, areasFile, popFile string
 	var load, ifEmpty bool
-	fs := newFlagSet(env, "demo", "demo [--rows N --years N --seed S --end YYYY-MM-DD --latest-event DAYS] [--out DIR] [--load [--if-empty]]")
+	var to synth.TownOptions
+	fs := newFlagSet(env, "demo", "demo [--rows N --years N --seed S --end YYYY-MM-DD --latest-event DAYS] [--town milton-keynes|grid | --areas FILE.geojson --population FILE.csv] [--out DIR] [--load [--if-empty]]")
 	fs.IntVar(&o.Rows, "rows", 50000, "number of incidents, from a thousand to ten million")
 	fs.IntVar(&o.Years, "years", 5, "years of incidents, ending on --end")
 	fs.Int64Var(&o.Seed, "seed", 1, "random seed: the same seed and options give the same data")
@@ -23,6 +28,14 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&out, "out", "", "write incidents.csv.gz, areas.geojson, population.csv, trigger-events.csv, truth.json and outcomes.csv here")
 	fs.BoolVar(&load, "load", false, "load the areas, populations, incidents and outcomes straight into the database")
 	fs.BoolVar(&ifEmpty, "if-empty", false, "with --load: do nothing when the database already holds incidents")
+	fs.StringVar(&town, "town", "milton-keynes", "the built-in town: milton-keynes (its 152 LSOAs and 32 MSOAs) or grid (a synthetic grid of lsoas and wards)")
+	fs.StringVar(&areasFile, "areas", "", "a GeoJSON of your own small areas to put the demo in, instead of --town (needs --population)")
+	fs.StringVar(&popFile, "population", "", "a CSV of the --areas' populations: a code column and a population column (see --population-field)")
+	fs.StringVar(&to.Level, "level", "lsoa", "with --areas: the areas' level")
+	fs.StringVar(&to.CodeField, "code-field", "", "with --areas: the property holding the code (default: the first of LSOA21CD, LSOA11CD, code)")
+	fs.StringVar(&to.NameField, "name-field", "", "with --areas: the property holding the name (default: the first of LSOA21NM, LSOA11NM, name; else the code)")
+	fs.StringVar(&to.PopulationCodeField, "population-code-field", "", "with --population: the code column (default: the first of code, \"LSOA code (2011)\", \"LSOA 2021 Code\", LSOA21CD, LSOA11CD, \"LSOA Code\")")
+	fs.StringVar(&to.PopulationField, "population-field", "", "with --population: the population column (default: the first of population, \"Total population: mid 2015 (excluding prisoners)\", Total, \"All Ages\")")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
@@ -35,6 +48,35 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 			return usageError("--end %q: want a day such as 2024-03-31", end)
 		}
 		o.End = t
+	}
+	townSet := false
+	fs.Visit(func(f *flag.Flag) { townSet = townSet || f.Name == "town" })
+	var err error
+	switch {
+	case (areasFile == "") != (popFile == ""):
+		return usageError("--areas and --population go together: the boundaries and their populations")
+	case areasFile != "" && townSet:
+		return usageError("say either --town or --areas, not both")
+	case areasFile != "":
+		if o.Town, err = readTown(areasFile, popFile, to); err != nil {
+			return usageError("%s", userMessage(err))
+		}
+	case town == "milton-keynes":
+		if o.Town, err = synth.MiltonKeynes(); err != nil {
+			return err
+		}
+	case town == "grid":
+	default:
+		return usageError("--town: milton-keynes or grid, not %q", town)
+	}
+	if o.Town != nil {
+		what := fmt.Sprintf("%d %s", len(o.Town.Areas), levelPlural(o.Town.Level))
+		if o.Town.GroupLevel != "" {
+			what += fmt.Sprintf(" in %d %s", len(o.Town.Groups), levelPlural(o.Town.GroupLevel))
+		} else {
+			what += " (no coarser level derived from their names)"
+		}
+		fmt.Fprintf(env.Stdout, "the demo town: %s, %s\n", o.Town.Name, what)
 	}
 	g, err := synth.New(o)
 	if err != nil {
@@ -113,6 +155,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.Town != nil && areasFile == "" {
+		fmt.Fprintf(env.Stdout, "%s\n", synth.Attribution)
+	}
 	fmt.Fprintf(env.Stdout, "loaded the demo: %d areas; %s (%.0f incidents/s); %s in all\n",
 		len(areas), sum, float64(sum.Read)/sum.Elapsed.Seconds(), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(env.Stdout, "loaded the demo's outcomes: %d stored, %d matched to their crime, %d of crimes not in the demo, %d sanction detections\n",
@@ -121,4 +166,29 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("%d demo records were rejected: %v", sum.Rejected, sum.Examples)
 	}
 	return nil
+}
+
+// readTown reads a user's boundaries and populations for the demo.
+func readTown(areasFile, popFile string, o synth.TownOptions) (*synth.Town, error) {
+	af, err := os.Open(areasFile)
+	if err != nil {
+		return nil, err
+	}
+	defer af.Close()
+	pf, err := os.Open(popFile)
+	if err != nil {
+		return nil, err
+	}
+	defer pf.Close()
+	o.Name = filepath.Base(areasFile)
+	return synth.ReadTown(af, pf, o)
+}
+
+// levelPlural names areas of a level in the plural: "LSOAs", "wards".
+func levelPlural(level string) string {
+	switch level {
+	case "oa", "lsoa", "msoa", "lad":
+		return strings.ToUpper(level) + "s"
+	}
+	return level + "s"
 }

@@ -495,7 +495,12 @@ func runUsersDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	// The police user covers two wards, or two MSOAs where there are no wards (the
+	// Milton Keynes demo).
 	wards, err := db.AreaCodes(ctx, "ward", 2)
+	if err == nil && len(wards) == 0 {
+		wards, err = db.AreaCodes(ctx, "msoa", 2)
+	}
 	if err != nil {
 		return err
 	}

@@ -34,18 +34,19 @@ const (
 	LevelWard = "ward"
 )
 
-// Area is one small area (lsoa) or group of them (ward) with its population.
-// Polygons are [lon, lat], closed, with a counter-clockwise exterior ring and no
-// holes; the lsoas tile the town exactly (neighbours share their corner points) and
-// so do the wards.
+// Area is one small area (lsoa) or group of them (a ward of the grid town, an MSOA
+// of a real one) with its population. Polygons are [lon, lat], closed, with a
+// counter-clockwise exterior ring. In the grid town they have no holes, the lsoas
+// tile the town exactly (neighbours share their corner points) and so do the wards.
 type Area struct {
-	Code       string // DEMO0001 for lsoas, DEMOW01 for wards
-	Name       string // "Demo Town 001A", "Demo Ward 01"
-	Level      string // LevelLSOA or LevelWard
-	Polygon    orb.Polygon
+	Code       string           // DEMO0001 for the grid's lsoas, DEMOW01 for its wards; a real town's codes
+	Name       string           // "Demo Town 001A", "Demo Ward 01"; "Milton Keynes 001A", "Milton Keynes 001"
+	Level      string           // LevelLSOA or LevelWard; a real town's levels ("lsoa", "msoa")
+	Polygon    orb.Polygon      // the area's (largest) polygon
+	Geometry   orb.MultiPolygon // all of it: Polygon alone in the grid town
 	Population int
-	// Ward is the code of the ward an lsoa belongs to ("" for a ward), so that lsoas
-	// roll up to wards without a spatial join.
+	// Ward is the code of the group (ward, MSOA) a small area belongs to ("" for a
+	// group, or when the town has none), so that areas roll up without a spatial join.
 	Ward string
 }
 
@@ -79,7 +80,9 @@ type town struct {
 	nLSOA  int
 	place  alias // cells weighted by population times risk
 	weight []float64
-	kx, ky float64 // metres per degree of longitude and latitude
+	kx, ky float64   // metres per degree of longitude and latitude
+	centre orb.Point // [lon, lat]: the town centre, where citywide spikes are centred
+	pg     *polyGeom // a town of real boundaries; nil for the grid
 }
 
 func (t *town) v(i, j int) int { return j*(t.nx+1) + i }
@@ -91,7 +94,7 @@ func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // newTown draws the town from r: the jittered grid, populations, risks and wards.
 func newTown(r *rng) (*town, error) {
-	t := &town{nx: gridNX, ny: gridNY}
+	t := &town{nx: gridNX, ny: gridNY, centre: orb.Point{centreLon, centreLat}}
 	t.ky = geo.EarthRadius * math.Pi / 180
 	t.kx = t.ky * math.Cos(centreLat*math.Pi/180)
 	t.colLon = make([]float64, t.nx+1)
@@ -321,6 +324,7 @@ func (t *town) buildWards(r *rng) error {
 				Name:       fmt.Sprintf("Demo Town %03d%c", wi+1, 'A'+li),
 				Level:      LevelLSOA,
 				Polygon:    c.polygon(),
+				Geometry:   orb.MultiPolygon{c.polygon()},
 				Population: c.pop,
 				Ward:       code,
 			})
@@ -329,7 +333,8 @@ func (t *town) buildWards(r *rng) error {
 		if err != nil {
 			return fmt.Errorf("synth: ward %s: %w", code, err)
 		}
-		wardAreas[wi] = Area{Code: code, Name: fmt.Sprintf("Demo Ward %02d", wi+1), Level: LevelWard, Polygon: orb.Polygon{ring}, Population: pop}
+		wardAreas[wi] = Area{Code: code, Name: fmt.Sprintf("Demo Ward %02d", wi+1), Level: LevelWard, Polygon: orb.Polygon{ring},
+			Geometry: orb.MultiPolygon{{ring}}, Population: pop}
 	}
 	t.areas = append(t.areas, wardAreas...)
 	return nil
@@ -401,8 +406,13 @@ func (t *town) offset(p orb.Point, dx, dy float64) orb.Point {
 	return orb.Point{p[0] + dx/t.kx, p[1] + dy/t.ky}
 }
 
-// inside reports whether p is in the town, away from its edge.
-func inside(p orb.Point) bool {
+// inside reports whether p is in the town: in the grid, away from its edge; in a
+// town of real boundaries, in one of its areas once rounded to six decimals, as it
+// is written.
+func (t *town) inside(p orb.Point) bool {
+	if t.pg != nil {
+		return t.locate(orb.Point{round6(p[0]), round6(p[1])}) >= 0
+	}
 	return p[0] > townW+insetDeg && p[0] < townE-insetDeg && p[1] > townS+insetDeg && p[1] < townN-insetDeg
 }
 
@@ -418,6 +428,13 @@ func clampInside(p orb.Point) orb.Point {
 // locate returns the cell holding p, or -1 outside the town. The corners move less
 // than half a spacing, so a point's cell is within one of its nominal cell.
 func (t *town) locate(p orb.Point) int {
+	if t.pg != nil {
+		var buf [4]int32
+		if ids := t.pg.index.Containing(buf[:0], geo.LatLon{Lat: p[1], Lon: p[0]}); len(ids) > 0 {
+			return int(ids[0])
+		}
+		return -1
+	}
 	i0 := sort.SearchFloat64s(t.colLon, p[0]) - 1
 	j0 := sort.SearchFloat64s(t.rowLat, p[1]) - 1
 	i0 = max(0, min(t.nx-1, i0))
@@ -459,12 +476,39 @@ func (t *town) pointIn(k int, u, v float64) orb.Point {
 // randomPoint draws a cell by population and risk and a point in it.
 func (t *town) randomPoint(r *rng) (orb.Point, int) {
 	k := t.place.pick(r)
+	if t.pg != nil {
+		return t.pointInCell(r, k), k
+	}
 	return clampInside(t.pointIn(k, r.Float64(), r.Float64())), k
+}
+
+// pointInCell draws a point in cell k that stays in it once rounded to six
+// decimals, as records are written.
+func (t *town) pointInCell(r *rng, k int) orb.Point {
+	for try := 0; ; try++ {
+		p := t.pg.pointIn(r, k)
+		q := orb.Point{round6(p[0]), round6(p[1])}
+		if t.pg.covers(k, q) || try == 20 {
+			return q
+		}
+	}
 }
 
 // snap moves p to the centre of its square of the given side in metres, on a grid
 // anchored at the town's south-west corner, staying inside the town.
 func (t *town) snap(p orb.Point, side float64) orb.Point {
+	if t.pg != nil {
+		// Squares anchored at the town's south-west corner; p itself when its square's
+		// centre falls outside every area (a street at the town's edge).
+		b := t.pg.bound
+		i := math.Floor((p[0] - b.Min[0]) * t.kx / side)
+		j := math.Floor((p[1] - b.Min[1]) * t.ky / side)
+		q := orb.Point{b.Min[0] + (i+0.5)*side/t.kx, b.Min[1] + (j+0.5)*side/t.ky}
+		if !t.inside(q) {
+			return p
+		}
+		return q
+	}
 	x := (p[0] - townW) * t.kx
 	y := (p[1] - townS) * t.ky
 	w := (townE - townW) * t.kx
@@ -484,6 +528,21 @@ func (t *town) snap(p orb.Point, side float64) orb.Point {
 // bilinear samples) within radius metres of c.
 func (t *town) discShare(c orb.Point, radius float64) []float64 {
 	out := make([]float64, len(t.cells))
+	if t.pg != nil {
+		for k, ss := range t.pg.samples {
+			if t.metres(t.cells[k].centroid, c) > radius+3000 && !t.pg.bounds[k].Contains(c) {
+				continue
+			}
+			n := 0
+			for _, p := range ss {
+				if t.metres(p, c) <= radius {
+					n++
+				}
+			}
+			out[k] = float64(n) / float64(len(ss))
+		}
+		return out
+	}
 	const m = 16
 	for k := range t.cells {
 		if t.metres(t.cells[k].centroid, c) > radius+3000 {
@@ -519,6 +578,16 @@ func (t *town) discCells(c orb.Point, radius float64) []int {
 		}
 	}
 	for k := range t.cells {
+		if t.pg != nil {
+			for _, poly := range t.pg.geoms[k] {
+				for _, p := range poly[0] {
+					if t.metres(p, c) <= radius {
+						seen[k] = true
+					}
+				}
+			}
+			continue
+		}
 		for _, p := range t.cells[k].q {
 			if t.metres(p, c) <= radius {
 				seen[k] = true

@@ -1,13 +1,26 @@
 // Package synth generates a self-contained, seeded synthetic demo of the service: a
-// town the size of Milton Keynes (on its real coordinates, about 52.04 N 0.76 W)
-// with its small areas and wards, years of hate crime and hate incident reports, the
+// town with its small areas, years of hate crime and hate incident reports, the
 // trigger events that raised community tension, and the ground truth of the spikes
 // injected after them, for the demo and for scoring spike detectors.
 //
-// Everything is a function of Options: the same seed, rows, years and end day give
-// the same areas, the same records in the same order and byte-identical files.
+// Everything is a function of Options: the same seed, rows, years, end day and town
+// give the same areas, the same records in the same order and byte-identical files.
 //
-// # Areas
+// # Real towns
+//
+// With Options.Town the records are put in real boundaries: MiltonKeynes (the
+// demo's town, embedded: 152 LSOAs with their mid-2015 populations and the 32 MSOAs
+// dissolved from them) or any small areas with populations (ReadTown). Background
+// records fall in an area with probability proportional to its population times its
+// risk, at a uniform point inside its polygon; the areas near the town centre and the
+// named hot spots (or, without named places, two to four random areas) have a raised
+// risk; local events happen at the named places (or anywhere), citywide ones are
+// centred on the centre. Near repeats stay inside the town's areas.
+//
+// # The grid town (Options.Town nil)
+//
+// A town the size of Milton Keynes on its real coordinates (about 52.04 N 0.76 W),
+// drawn from the seed, kept for tests whose expectations rest on its layout.
 //
 // About 150 lsoas of 1,000 to 3,000 people (290,000 in all, denser towards the
 // centre) tile the town as a jittered grid whose corners neighbouring cells share;

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
 )
 
@@ -30,6 +29,10 @@ type Options struct {
 	// carry a citywide rise still under way: the demo's live alert. Zero leaves the
 	// events where the seed puts them.
 	LatestEvent int
+
+	// Town is the real place the records are put in (MiltonKeynes, ReadTown); nil
+	// draws the synthetic grid town from the seed.
+	Town *Town
 }
 
 // Generator produces one synthetic town and its incidents. Everything it returns is
@@ -77,7 +80,12 @@ func New(o Options) (*Generator, error) {
 	}
 	g := &Generator{opts: o, tables: newTables()}
 	var err error
-	if g.town, err = newTown(newRNG(o.Seed, streamTown)); err != nil {
+	if o.Town != nil {
+		g.town, err = newPolyTown(o.Town, newRNG(o.Seed, streamTown))
+	} else {
+		g.town, err = newTown(newRNG(o.Seed, streamTown))
+	}
+	if err != nil {
 		return nil, err
 	}
 	g.plan = newPlan(o, g.town, g.tables, newRNG(o.Seed, streamPlan))
@@ -95,6 +103,7 @@ func (g *Generator) Areas() []Area {
 	out := slices.Clone(g.town.areas)
 	for i := range out {
 		out[i].Polygon = out[i].Polygon.Clone()
+		out[i].Geometry = out[i].Geometry.Clone()
 	}
 	return out
 }
@@ -193,7 +202,7 @@ func (g *Generator) formatRef(r uint64) string {
 func (g *Generator) GeoAreas() []geo.Area {
 	var out []geo.Area
 	for _, a := range g.Areas() {
-		out = append(out, geo.Area{Level: a.Level, Code: a.Code, Name: a.Name, Geometry: orb.MultiPolygon{a.Polygon}, Population: a.Population})
+		out = append(out, geo.Area{Level: a.Level, Code: a.Code, Name: a.Name, Geometry: a.Geometry, Population: a.Population})
 	}
 	return out
 }

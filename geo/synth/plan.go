@@ -242,7 +242,7 @@ func newPlan(o Options, t *town, tb *tables, r *rng) *plan {
 	}
 	var sz []sized
 	perRowSum := 0.0
-	for _, ev := range p.events {
+	for ei, ev := range p.events {
 		sp := &spikePlan{Spike: Spike{Event: ev, Strands: slices.Clone(ev.Strands)}}
 		evDay := int(ev.Date.Sub(p.start).Hours()/24 + 0.5)
 		var length int
@@ -252,8 +252,19 @@ func newPlan(o Options, t *town, tb *tables, r *rng) *plan {
 			sp.local = true
 			sp.startDay = evDay
 			length = 2 + r.IntN(9)
-			k := t.place.pick(r)
-			c := t.pointIn(k, r.Uniform(0.2, 0.8), r.Uniform(0.2, 0.8))
+			var c orb.Point
+			switch {
+			case t.pg == nil:
+				k := t.place.pick(r)
+				c = t.pointIn(k, r.Uniform(0.2, 0.8), r.Uniform(0.2, 0.8))
+			case len(t.pg.events) > 0: // one of the town's named places, named in the event
+				i := r.IntN(len(t.pg.named))
+				c = t.pg.named[i]
+				p.events[ei].Description += " in " + t.pg.names[i]
+				sp.Event.Description = p.events[ei].Description
+			default:
+				c = t.pointInCell(r, t.place.pick(r))
+			}
 			sp.center = orb.Point{round6(c[0]), round6(c[1])}
 			sp.RadiusM = math.Round(r.Uniform(300, 900))
 			ds := t.discShare(sp.center, sp.RadiusM)
@@ -270,7 +281,7 @@ func newPlan(o Options, t *town, tb *tables, r *rng) *plan {
 		} else {
 			sp.startDay = evDay + r.IntN(2)
 			length = 7 + r.IntN(8)
-			sp.center = orb.Point{centreLon, centreLat}
+			sp.center = t.centre
 			for _, a := range t.areas[:t.nLSOA] {
 				sp.Areas = append(sp.Areas, a.Code)
 			}

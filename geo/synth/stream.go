@@ -213,7 +213,7 @@ func (s *stream) record(spike int) *geo.RawIncident {
 			rad := sp.RadiusM * math.Sqrt(r.Float64())
 			th := 2 * math.Pi * r.Float64()
 			q := t.offset(sp.center, rad*math.Cos(th), rad*math.Sin(th))
-			if inside(q) {
+			if t.inside(q) {
 				if c := t.locate(q); c >= 0 {
 					p, cell = q, c
 				}
@@ -379,8 +379,9 @@ func (s *stream) person(p *pools, src, cell, combo int, repeat, keep float64) (p
 	if r.Bool(repeat) {
 		c := cell
 		if !r.Bool(repeatSameArea) {
-			nb := s.t.cells[cell].nbrs
-			c = int(nb[r.IntN(len(nb))])
+			if nb := s.t.cells[cell].nbrs; len(nb) > 0 {
+				c = int(nb[r.IntN(len(nb))])
+			}
 		}
 		if who, ok := p.pick(r, src, c); ok {
 			if r.Bool(keep) {
@@ -413,7 +414,7 @@ func (s *stream) nearRepeat() (orb.Point, int, int) {
 		d := nearMinM + (nearMaxM-nearMinM)*u*u
 		th := 2 * math.Pi * r.Float64()
 		q := t.offset(parent.p, d*math.Cos(th), d*math.Sin(th))
-		if !inside(q) {
+		if !t.inside(q) {
 			continue
 		}
 		if c := t.locate(q); c >= 0 {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
 )
 
@@ -142,8 +143,8 @@ func WriteAreas(w io.Writer, areas []Area) error {
 		Population int    `json:"population"`
 	}
 	type geometry struct {
-		Type        string         `json:"type"`
-		Coordinates [][][2]float64 `json:"coordinates"`
+		Type        string `json:"type"`
+		Coordinates any    `json:"coordinates"`
 	}
 	type feature struct {
 		Type       string   `json:"type"`
@@ -154,13 +155,23 @@ func WriteAreas(w io.Writer, areas []Area) error {
 		return err
 	}
 	for i, a := range areas {
-		geom := geometry{Type: "Polygon"}
-		for _, ring := range a.Polygon {
-			rr := make([][2]float64, len(ring))
-			for k, p := range ring {
-				rr[k] = [2]float64(p)
+		polys := a.Geometry
+		if len(polys) == 0 {
+			polys = orb.MultiPolygon{a.Polygon}
+		}
+		coords := make([][][][2]float64, len(polys))
+		for i, poly := range polys {
+			for _, ring := range poly {
+				rr := make([][2]float64, len(ring))
+				for k, p := range ring {
+					rr[k] = [2]float64(p)
+				}
+				coords[i] = append(coords[i], rr)
 			}
-			geom.Coordinates = append(geom.Coordinates, rr)
+		}
+		geom := geometry{Type: "Polygon", Coordinates: coords[0]}
+		if len(coords) > 1 {
+			geom = geometry{Type: "MultiPolygon", Coordinates: coords}
 		}
 		b, err := json.Marshal(feature{"Feature", props{a.Code, a.Name, a.Level, a.Population}, geom})
 		if err != nil {

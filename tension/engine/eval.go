@@ -26,6 +26,7 @@ type EvalOptions struct {
 	EARSAlpha   float64 // 0 for the engine's
 	Strands     []string
 	Options     tension.EngineOptions
+	Town        *synth.Town // the real town to generate in (synth.MiltonKeynes); nil for the synthetic grid
 }
 
 // Evaluate scores every detector on generated towns whose injected spikes are known:
@@ -81,7 +82,7 @@ type evalResult struct {
 // ones every day, Farrington and the hot spots once a week.
 func evalTown(ctx context.Context, eo EvalOptions, seed, rows int, end time.Time, detectors []string) (evalResult, error) {
 	years, weeks, replicates, earsLevel, earsAlpha := eo.Years, eo.Weeks, eo.Replicates, eo.EARSLevel, eo.EARSAlpha
-	g, err := synth.New(synth.Options{Seed: int64(seed), Rows: rows, Years: years, End: end})
+	g, err := synth.New(synth.Options{Seed: int64(seed), Rows: rows, Years: years, End: end, Town: eo.Town})
 	if err != nil {
 		return evalResult{}, err
 	}

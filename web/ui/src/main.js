@@ -329,6 +329,16 @@ function hotspotZooms() {
   return zs.length === 1 ? `zoom ${zs[0]}` : `zoom ${zs[0]}–${zs[zs.length - 1]}`;
 }
 
+// The areas are ONS boundaries (the demo's Milton Keynes LSOAs and their
+// populations too), published under the Open Government Licence, which asks for
+// these statements wherever they are shown.
+const OGL = '<a href="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/" target="_blank" rel="noopener">Open Government Licence v3.0</a>';
+const BOUNDARY_ATTRIBUTION = [
+  `Contains public sector information licensed under the ${OGL}`,
+  `Source: Office for National Statistics licensed under the ${OGL}`,
+  'Contains OS data © Crown copyright and database right 2011',
+];
+
 function createMap() {
   maplibregl.setWorkerUrl(new URL('./maplibre-gl-worker.mjs', import.meta.url).href + (cfg.version ? '?v=' + encodeURIComponent(cfg.version) : ''));
   const opts = {
@@ -339,7 +349,7 @@ function createMap() {
     dragRotate: false,
     pitchWithRotate: false,
     touchPitch: false,
-    attributionControl: { compact: true },
+    attributionControl: { compact: true, customAttribution: BOUNDARY_ATTRIBUTION },
     locale: { 'Map.Title': 'Map of hate crime and hate incident reports. Arrow keys move the map, plus and minus zoom.' },
   };
   if (state.view) {
