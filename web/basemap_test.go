@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
@@ -291,3 +292,53 @@ func writeBasemapPath(t *testing.T, b orb.Bound) string {
 }
 
 func itoa(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+
+// TestBasemapInBrowser drives the map in headless Chromium over a server with a
+// basemap archive written here and one without: the archive's water, roads and
+// parks are drawn under the hexagons from the service's own origin, credited to
+// OpenStreetMap; without it the plain background and a note saying how to add
+// one. Its prerequisites are installed or built as TestMapInBrowser's are.
+func TestBasemapInBrowser(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui := filepath.Join(root, "web", "ui")
+	static := filepath.Join(root, "web", "static")
+	ensureChromium(t)
+	node := lookPath(t, "node")
+	ensureUIBuild(t, ui, filepath.Join(static, "dist"))
+
+	plain := newEnv(t, func(o *web.Options) { o.StaticDir = static })
+	town, ok := geo.AreasBound(plain.gen.GeoAreas())
+	if !ok {
+		t.Fatal("the synthetic town has no areas")
+	}
+	_, archive := writeBasemap(t, town)
+	o := plain.opts
+	o.Basemap = archive
+	e := plain.withServer(o)
+
+	out := filepath.Join(root, "test-output")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(out, "map-basemap.png")
+	os.Remove(shot)
+	mid := town.Center()
+	runLogged(t, ui, []string{
+		"BASE_URL=" + e.ts.URL,
+		"TM_PLAIN_URL=" + plain.ts.URL,
+		"TM_USER=" + e.users[access.Police].Username,
+		"TM_PASSWORD=" + testPassword,
+		"TM_FROM=" + testEnd.AddDate(-1, 0, 1).Format(time.DateOnly),
+		"TM_TO=" + testEnd.Format(time.DateOnly),
+		"TM_LAT=" + strconv.FormatFloat(mid[1], 'f', 5, 64),
+		"TM_LON=" + strconv.FormatFloat(mid[0], 'f', 5, 64),
+		"TM_OUTPUT=" + out,
+		"TM_CHROMIUM=" + chromiumPath,
+	}, node, "test/basemap.test.mjs")
+	if st, err := os.Stat(shot); err != nil || st.Size() == 0 {
+		t.Errorf("no screenshot at %s: %v", shot, err)
+	}
+}
