@@ -353,9 +353,15 @@ func (s *Server) handleMapPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	who := access.PrincipalFrom(r.Context())
+	// A local archive takes the place of a basemap style from elsewhere.
+	style := s.opts.BasemapStyle
+	if s.opts.Basemap != nil {
+		style = ""
+	}
 	cfg := map[string]any{
 		"role":          who.Role,
-		"basemapStyle":  s.opts.BasemapStyle,
+		"basemapStyle":  style,
+		"basemap":       s.opts.Basemap != nil,
 		"strands":       s.opts.Strands,
 		"sources":       s.opts.Sources,
 		"suppressBelow": s.opts.SuppressBelow,
@@ -373,14 +379,14 @@ func (s *Server) handleMapPage(w http.ResponseWriter, r *http.Request) error {
 		cfg["firstDay"] = st.FirstDay.Format(time.DateOnly)
 		cfg["lastDay"] = st.LastDay.Format(time.DateOnly)
 	}
-	if s.opts.BasemapStyle != "" {
-		w.Header().Set("Content-Security-Policy", mapContentSecurityPolicy(s.opts.BasemapStyle))
+	if style != "" {
+		w.Header().Set("Content-Security-Policy", mapContentSecurityPolicy(style))
 	}
 	js, err := json.Marshal(cfg)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, "map.html", map[string]any{"Config": template.JS(js), "BasemapStyle": s.opts.BasemapStyle,
+	s.render(w, r, "map.html", map[string]any{"Config": template.JS(js), "BasemapStyle": style,
 		"Strands": s.opts.Strands, "Sources": s.opts.Sources, "Levels": levels, "FirstDay": cfg["firstDay"], "LastDay": cfg["lastDay"]})
 	return nil
 }

@@ -103,5 +103,6 @@ func (s *Server) unauthenticated(w http.ResponseWriter, r *http.Request) {
 // the metrics and the tiles, answered with JSON errors and 401 rather than pages
 // and redirects.
 func isAPI(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/tiles/") || r.URL.Path == "/metrics"
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/tiles/") ||
+		strings.HasPrefix(r.URL.Path, "/basemap/") || r.URL.Path == "/basemap.json" || r.URL.Path == "/metrics"
 }

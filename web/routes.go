@@ -69,6 +69,10 @@ func (s *Server) routes() {
 		s.handle("GET", "/tiles/"+l.name+".json", allow(l.roles...), s.handleTileJSON(l.name))
 	}
 
+	// The basemap, for whoever may see the map.
+	s.handle("GET", "/basemap.json", allow(access.Readers...), s.handleBasemapJSON)
+	s.handle("GET", "/basemap/{z}/{x}/{file}", allow(access.Readers...), s.handleBasemapTile)
+
 	// API.
 	s.handle("GET", "/api/v1/openapi.json", anyRole, s.handleOpenAPI)
 	s.handle("GET", "/api/v1/me", anyRole, s.handleMe)

@@ -142,6 +142,11 @@ func routeCases() []routeCase {
 			routeCase{method: "GET", pattern: "/tiles/" + l + "/{z}/{x}/{file}", path: "/tiles/" + l + "/" + tile + ".mvt", ok: status},
 			routeCase{method: "GET", pattern: "/tiles/" + l + ".json", path: "/tiles/" + l + ".json", ok: 200})
 	}
+	// The test server has no basemap archive: an allowed caller is told how to add
+	// one (basemap_test.go serves one).
+	cases = append(cases,
+		routeCase{method: "GET", pattern: "/basemap.json", path: "/basemap.json", ok: 404},
+		routeCase{method: "GET", pattern: "/basemap/{z}/{x}/{file}", path: "/basemap/" + tile + ".mvt", ok: 404})
 	return cases
 }
 
@@ -199,6 +204,8 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 		"GET /tiles/incidents/{z}/{x}/{file}":   {access.Police, access.Admin},
 		"GET /tiles/incidents.json":             {access.Police, access.Admin},
 		"GET /tiles/near_repeat/{z}/{x}/{file}": {access.Police, access.Council, access.Admin},
+		"GET /basemap.json":                     {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /basemap/{z}/{x}/{file}":           {access.Police, access.Council, access.Strategic, access.Admin},
 	}
 	for route, roles := range want {
 		method, pattern, _ := strings.Cut(route, " ")
@@ -246,7 +253,7 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 			// A partner user has no source: the intake takes reports from partner
 			// tokens only, each bound to its source.
 			partnerSessionIntake := c.pattern == "/api/v1/incidents" && c.method == "POST" && w.role == access.Partner && w.token == ""
-			api := strings.HasPrefix(c.path, "/api/") || strings.HasPrefix(c.path, "/tiles/") || c.path == "/metrics"
+			api := strings.HasPrefix(c.path, "/api/") || strings.HasPrefix(c.path, "/tiles/") || strings.HasPrefix(c.path, "/basemap") || c.path == "/metrics"
 			switch {
 			case allowed && !partnerSessionIntake:
 				if r.status == 401 || r.status == 403 || r.status >= 500 {

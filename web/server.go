@@ -20,6 +20,7 @@ import (
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/tension"
+	"github.com/tensionmap/tensionmap/tiles"
 )
 
 //go:embed templates/*.html
@@ -150,6 +151,10 @@ type Options struct {
 	// BasemapStyle is the URL of a MapLibre style for the map's basemap; empty
 	// draws the data on a plain background, which works on a closed network.
 	BasemapStyle string
+	// Basemap, when set, is a PMTiles archive of vector tiles (a Protomaps build)
+	// served at /basemap/{z}/{x}/{y}.mvt and drawn under the data with the map's own
+	// style; it takes the place of BasemapStyle. The caller closes it.
+	Basemap *tiles.Archive
 	// Location is the service's time zone: the calendar days of times such as an
 	// assessment's opening; UTC when nil.
 	Location *time.Location

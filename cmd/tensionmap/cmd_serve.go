@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/postgis"
+	"github.com/tensionmap/tensionmap/tiles"
 	"github.com/tensionmap/tensionmap/web"
 )
 
@@ -39,6 +40,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "database connections (env TENSIONMAP_DB_MAX_CONNS)")
 	fs.Float64Var(&c.IntakeRate, "intake-rate", c.IntakeRate, "intakes a token may start a minute, in bursts of half that (env TENSIONMAP_INTAKE_RATE)")
 	fs.IntVar(&c.IntakeConcurrency, "intake-concurrency", c.IntakeConcurrency, "intakes a token may have in flight (env TENSIONMAP_INTAKE_CONCURRENCY)")
+	fs.StringVar(&c.BasemapPMTiles, "basemap-pmtiles", c.BasemapPMTiles, "a PMTiles archive of a Protomaps basemap, drawn under the data (env TENSIONMAP_BASEMAP_PMTILES)")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
@@ -61,6 +63,18 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
+	var basemap *tiles.Archive
+	if s.cfg.BasemapPMTiles != "" {
+		// A corrupt or truncated archive stops the start with the reason.
+		basemap, err = tiles.OpenArchiveFile(s.cfg.BasemapPMTiles)
+		if err != nil {
+			return fmt.Errorf("basemap-pmtiles: %w", err)
+		}
+		defer basemap.Close()
+		info := basemap.Info()
+		s.log.Info("basemap", "file", s.cfg.BasemapPMTiles, "minzoom", info.MinZoom, "maxzoom", info.MaxZoom,
+			"bounds", fmt.Sprintf("%.4f,%.4f,%.4f,%.4f", info.Bounds.Min[0], info.Bounds.Min[1], info.Bounds.Max[0], info.Bounds.Max[1]))
+	}
 	if len(s.cfg.key) == 0 {
 		s.log.Warn("no pseudonymisation key: intake records with victim or offender references will be refused (set TENSIONMAP_PSEUDONYM_KEY_FILE)")
 	}
@@ -90,7 +104,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		SessionTTL: s.cfg.SessionTTL, SecureCookies: s.cfg.SecureCookies, CORSOrigins: s.cfg.CORSOrigins, TrustProxy: s.cfg.TrustProxy,
 		Unavailable:  postgis.Unavailable,
 		AfterIngest:  sched.Kick,
-		BasemapStyle: s.cfg.BasemapStyle, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20,
+		BasemapStyle: s.cfg.BasemapStyle, Basemap: basemap, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20,
 		TensionScale: s.cfg.TensionScale, Location: s.cfg.location,
 		IntakeRate: s.cfg.IntakeRate, IntakeConcurrency: s.cfg.IntakeConcurrency, IntakeWriters: intakeWriters(s.cfg.DBMaxConns),
 	}, db, ing, s.log, reg)

@@ -32,16 +32,17 @@ type Config struct {
 	QueryTimeout time.Duration // TENSIONMAP_QUERY_TIMEOUT, --query-timeout: per statement, for serve
 
 	// serve only
-	SuppressBelow int           // TENSIONMAP_SUPPRESS_BELOW: strategic users see no count from 1 to this minus 1
-	RoundTo       int           // TENSIONMAP_STRATEGIC_ROUNDING: strategic counts are rounded to a multiple of this (1: off)
-	SecureCookies bool          // TENSIONMAP_SECURE_COOKIES: mark cookies Secure (needs HTTPS, or localhost)
-	SessionTTL    time.Duration // TENSIONMAP_SESSION_TTL: a session's life without activity
-	CORSOrigins   []string      // TENSIONMAP_CORS_ORIGINS: origins whose pages may call the API
-	TrustProxy    bool          // TENSIONMAP_TRUST_PROXY: take client addresses from X-Forwarded-For
-	DBMaxConns    int           // TENSIONMAP_DB_MAX_CONNS: database connections of the server
-	BasemapStyle  string        // TENSIONMAP_BASEMAP_STYLE: URL of a MapLibre style under the data; none draws a plain background
-	StaticDir     string        // TENSIONMAP_STATIC_DIR: serve /static from this directory instead of the embedded files
-	TileCacheMB   int           // TENSIONMAP_TILE_CACHE_MB: memory for rendered tiles
+	SuppressBelow  int           // TENSIONMAP_SUPPRESS_BELOW: strategic users see no count from 1 to this minus 1
+	RoundTo        int           // TENSIONMAP_STRATEGIC_ROUNDING: strategic counts are rounded to a multiple of this (1: off)
+	SecureCookies  bool          // TENSIONMAP_SECURE_COOKIES: mark cookies Secure (needs HTTPS, or localhost)
+	SessionTTL     time.Duration // TENSIONMAP_SESSION_TTL: a session's life without activity
+	CORSOrigins    []string      // TENSIONMAP_CORS_ORIGINS: origins whose pages may call the API
+	TrustProxy     bool          // TENSIONMAP_TRUST_PROXY: take client addresses from X-Forwarded-For
+	DBMaxConns     int           // TENSIONMAP_DB_MAX_CONNS: database connections of the server
+	BasemapStyle   string        // TENSIONMAP_BASEMAP_STYLE: URL of a MapLibre style under the data; none draws a plain background
+	BasemapPMTiles string        // TENSIONMAP_BASEMAP_PMTILES, serve --basemap-pmtiles: a local PMTiles archive (Protomaps) drawn under the data
+	StaticDir      string        // TENSIONMAP_STATIC_DIR: serve /static from this directory instead of the embedded files
+	TileCacheMB    int           // TENSIONMAP_TILE_CACHE_MB: memory for rendered tiles
 
 	IntakeRate        float64 // TENSIONMAP_INTAKE_RATE: intakes a token (or user) may start a minute, in bursts of half that
 	IntakeConcurrency int     // TENSIONMAP_INTAKE_CONCURRENCY: intakes a token (or user) may have in flight
@@ -107,7 +108,7 @@ var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIO
 	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS",
 	"TENSIONMAP_ENGINE_AT", "TENSIONMAP_ENGINE_AFTER_INGEST", "TENSIONMAP_TENSION_SCALE", "TENSIONMAP_TENSION_RULES",
 	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES", "TENSIONMAP_BASEMAP_STYLE",
-	"TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY"}
+	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
 func (c *Config) LoadEnv(getenv func(string) string) error {
@@ -144,6 +145,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		}
 	}
 	str("TENSIONMAP_BASEMAP_STYLE", &c.BasemapStyle)
+	str("TENSIONMAP_BASEMAP_PMTILES", &c.BasemapPMTiles)
 	str("TENSIONMAP_STATIC_DIR", &c.StaticDir)
 	str("TENSIONMAP_ENGINE_AT", &c.EngineAt)
 	str("TENSIONMAP_TENSION_RULES", &c.TensionRules)
@@ -318,6 +320,16 @@ func (c *Config) Validate() error {
 	}
 	if c.BasemapStyle != "" && !strings.HasPrefix(c.BasemapStyle, "https://") && !strings.HasPrefix(c.BasemapStyle, "http://") && !strings.HasPrefix(c.BasemapStyle, "/") {
 		errs = append(errs, fmt.Errorf("basemap-style: %q is not an http(s) URL or a path on this server", c.BasemapStyle))
+	}
+	if c.BasemapPMTiles != "" {
+		if c.BasemapStyle != "" {
+			errs = append(errs, errors.New("basemap-pmtiles and basemap-style: set one of them, not both"))
+		}
+		if st, err := os.Stat(c.BasemapPMTiles); err != nil {
+			errs = append(errs, fmt.Errorf("basemap-pmtiles: %w", err))
+		} else if st.IsDir() {
+			errs = append(errs, fmt.Errorf("basemap-pmtiles: %s is a directory, not a .pmtiles file", c.BasemapPMTiles))
+		}
 	}
 	if c.StaticDir != "" && !fileExists(c.StaticDir) {
 		errs = append(errs, fmt.Errorf("static-dir: %s does not exist", c.StaticDir))

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
 	"github.com/tensionmap/tensionmap/postgis"
 	"github.com/tensionmap/tensionmap/postgis/pgtest"
+	"github.com/tensionmap/tensionmap/tiles"
 )
 
 // cli runs the binary's Main in-process with its own environment and returns the
@@ -346,6 +349,17 @@ func TestServe(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DatabaseURL = c.env["TENSIONMAP_DATABASE_URL"]
 	cfg.Listen = "127.0.0.1:0"
+	// serve opens a basemap archive at start; its routes stay behind the sign-in.
+	var archive bytes.Buffer
+	tl := maptile.New(0, 0, 0)
+	raw, err := mvt.Marshal(mvt.Layers{{Name: "earth", Version: 2, Extent: 4096}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tiles.WriteArchive(&archive, tiles.ArchiveSpec{Tiles: map[maptile.Tile][]byte{tl: raw}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.BasemapPMTiles = writeFile(t, "basemap.pmtiles", archive.String(), false)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -385,6 +399,11 @@ func TestServe(t *testing.T) {
 			t.Errorf("GET %s: %d %s; want 200 with %q", path, resp.StatusCode, body, want)
 		}
 	}
+	if resp, err := http.Get(base + "/basemap.json"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /basemap.json without a session: %v %v; want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -414,6 +433,14 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{"ingest without files", []string{"ingest", "--database-url", "postgres://x@localhost:1/x"}, nil, 2, "at least one file"},
 		{"unknown eval scenario", []string{"eval", "--scenario", "regional"}, nil, 2, "towns or national"},
 		{"help", []string{"help"}, nil, 0, ""},
+		{"missing basemap", []string{"serve", "--basemap-pmtiles", "no-such.pmtiles"}, nil, 2, "basemap-pmtiles: stat no-such.pmtiles"},
+		{"basemap and style", []string{"serve"}, map[string]string{"TENSIONMAP_BASEMAP_PMTILES": writeFile(t, "a.pmtiles", "x", false),
+			"TENSIONMAP_BASEMAP_STYLE": "https://tiles.example/style.json"}, 2, "set one of them, not both"},
+		// A truncated archive stops serve at start, before it listens, with the reason.
+		{"truncated basemap", []string{"serve", "--database-url", "postgres://x@localhost:1/x", "--listen", "127.0.0.1:0",
+			"--basemap-pmtiles", writeFile(t, "cut.pmtiles", "PMTiles\x03\x7f\x00", false)}, nil, 1, "cut short"},
+		{"not a basemap", []string{"serve", "--database-url", "postgres://x@localhost:1/x", "--listen", "127.0.0.1:0",
+			"--basemap-pmtiles", writeFile(t, "page.pmtiles", strings.Repeat("<html>", 40), false)}, nil, 1, "not a PMTiles archive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

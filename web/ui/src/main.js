@@ -11,7 +11,7 @@ import {
   serialize, tileURL, todayUTC, weekEnd, weekIndex,
 } from './state.js';
 import {
-  CATEGORIES, TENSION, NEAR_REPEAT, baseStyle, classBreaks, dataLayers, fillColor, humanise, layerGroups, legend,
+  CATEGORIES, TENSION, NEAR_REPEAT, baseStyle, basemapStyle, classBreaks, dataLayers, fillColor, humanise, layerGroups, legend,
   levelLabel, sourceOfGroup,
 } from './style.js';
 import { Panel, normaliseArea, normaliseCell, methodLabel, windowText, expectedText } from './panel.js';
@@ -62,6 +62,7 @@ function readConfig(el) {
   c.name = c.name || ds.name || '';
   c.version = ds.version || c.version || '';
   c.basemapStyle = c.basemapStyle || ds.basemap || '';
+  c.basemap = c.basemap === true; // the service serves its own basemap archive
   c.strands = Array.isArray(c.strands) ? c.strands : arr(ds.strands);
   c.sources = Array.isArray(c.sources) ? c.sources : arr(ds.sources);
   c.levels = Array.isArray(c.levels) ? c.levels : arr(ds.levels);
@@ -118,6 +119,11 @@ function buildControls() {
   const layers = form.querySelector('#f-layers .choices');
   for (const l of LAYERS) if (allowedGroups.includes(l.id)) layers.append(checkbox('layer', l.id, l.label));
   for (const lv of cfg.levels) el.level.append(h('option', { value: lv }, levelLabel(lv)));
+  if (!cfg.basemap && !cfg.basemapStyle) {
+    form.querySelector('#f-layers').append(h('p', { class: 'note', id: 'basemap-note' },
+      'No basemap: the data are drawn on a plain background. An administrator can add streets and parks that need no internet ' +
+      'by pointing TENSIONMAP_BASEMAP_PMTILES at a PMTiles extract of the area (see "A basemap" in the README).'));
+  }
   el.levelField.hidden = cfg.levels.length < 2;
 
   el.anchor.textContent = `Ending on ${dayLabel(cfg.today)}${cfg.lastDay ? ', the day of the latest report' : ''}.`;
@@ -343,7 +349,7 @@ function createMap() {
   maplibregl.setWorkerUrl(new URL('./maplibre-gl-worker.mjs', import.meta.url).href + (cfg.version ? '?v=' + encodeURIComponent(cfg.version) : ''));
   const opts = {
     container: 'map',
-    style: cfg.basemapStyle || baseStyle(),
+    style: cfg.basemapStyle || (cfg.basemap ? basemapStyle(origin) : baseStyle()),
     minZoom: 5,
     maxZoom: 18,
     dragRotate: false,
@@ -379,6 +385,11 @@ function createMap() {
       basemapFailed = true;
       map.setStyle(baseStyle(), { diff: false });
       statusNote = 'The basemap could not be loaded: the data are drawn on a plain background.';
+      status(statusNote);
+      return;
+    }
+    if (e && e.sourceId === 'basemap') {
+      statusNote = 'Some of the basemap could not be loaded: the data are drawn over what could.';
       status(statusNote);
       return;
     }

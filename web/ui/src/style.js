@@ -219,6 +219,64 @@ export function baseStyle() {
   };
 }
 
+// BASEMAP_LAYERS are the layers the bundled basemap style draws from a Protomaps
+// build (its layers earth, landuse, water, roads, buildings, boundaries): quiet
+// greys and pale colours beneath the hexagons, so that hot spots stay legible. It
+// draws no labels: a closed network cannot fetch glyphs from a font server.
+export const BASEMAP_SOURCE = 'basemap';
+const PARKS = ['park', 'forest', 'wood', 'nature_reserve', 'protected_area', 'national_park', 'grass', 'grassland',
+  'cemetery', 'golf_course', 'recreation_ground', 'garden', 'playground', 'allotments', 'village_green', 'meadow', 'scrub'];
+// roadWidth is a road's width in pixels by zoom, by its kind: zoom must stay the
+// top-level input of an interpolation, so the kinds are matched at each stop.
+function roadWidth(widths) {
+  const at = (f) => ['match', ['get', 'kind'], 'highway', widths.highway * f, 'major_road', widths.major_road * f, widths.minor_road * f];
+  return ['interpolate', ['exponential', 1.6], ['zoom'], 10, at(0.33), 12, at(1), 16, at(7)];
+}
+const ROADS = { highway: 1.8, major_road: 1.4, minor_road: 0.6 };
+
+export function basemapLayers(source = BASEMAP_SOURCE) {
+  const base = { source };
+  return [
+    { ...base, id: 'basemap-earth', type: 'fill', 'source-layer': 'earth', paint: { 'fill-color': '#efeee9' } },
+    { ...base, id: 'basemap-park', type: 'fill', 'source-layer': 'landuse', filter: ['in', ['get', 'kind'], ['literal', PARKS]],
+      paint: { 'fill-color': '#e1e8da' } },
+    { ...base, id: 'basemap-water', type: 'fill', 'source-layer': 'water', filter: ['==', ['geometry-type'], 'Polygon'],
+      paint: { 'fill-color': '#d3e0e8' } },
+    { ...base, id: 'basemap-waterway', type: 'line', 'source-layer': 'water', filter: ['==', ['geometry-type'], 'LineString'],
+      paint: { 'line-color': '#d3e0e8', 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.5, 16, 3] } },
+    { ...base, id: 'basemap-buildings', type: 'fill', 'source-layer': 'buildings', minzoom: 14,
+      paint: { 'fill-color': '#e2dfd9', 'fill-opacity': ['interpolate', ['linear'], ['zoom'], 14, 0, 15, 1] } },
+    { ...base, id: 'basemap-rail', type: 'line', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'rail'], minzoom: 11,
+      paint: { 'line-color': '#c9c5bd', 'line-width': 1, 'line-dasharray': [3, 2] } },
+    { ...base, id: 'basemap-path', type: 'line', 'source-layer': 'roads', filter: ['==', ['get', 'kind'], 'path'], minzoom: 14,
+      paint: { 'line-color': '#d2cec6', 'line-width': 0.8, 'line-dasharray': [2, 1.5] } },
+    { ...base, id: 'basemap-road-casing', type: 'line', 'source-layer': 'roads',
+      filter: ['in', ['get', 'kind'], ['literal', ['highway', 'major_road', 'minor_road']]],
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#d8d4cc', 'line-gap-width': roadWidth(ROADS), 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0, 13, 0.6] } },
+    { ...base, id: 'basemap-road', type: 'line', 'source-layer': 'roads',
+      filter: ['in', ['get', 'kind'], ['literal', ['highway', 'major_road', 'minor_road', 'other']]],
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': ['match', ['get', 'kind'], 'highway', '#fbf6ea', '#ffffff'],
+        'line-width': roadWidth(ROADS) } },
+    { ...base, id: 'basemap-boundary', type: 'line', 'source-layer': 'boundaries',
+      paint: { 'line-color': '#b7b1a7', 'line-width': 0.8, 'line-dasharray': [3, 2] } },
+  ];
+}
+
+// basemapStyle is the map's style over the service's own basemap archive
+// (/basemap.json, a Protomaps build in PMTiles): everything comes from the
+// service's origin, so it works on a closed network. The TileJSON carries the
+// data's attribution (OpenStreetMap contributors).
+export function basemapStyle(origin) {
+  return {
+    version: 8,
+    name: 'tensionmap basemap',
+    sources: { [BASEMAP_SOURCE]: { type: 'vector', url: `${origin}/basemap.json` } },
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f4f3ef' } }, ...basemapLayers()],
+  };
+}
+
 // dataLayers returns the map's layers over its sources (named like the tile layers),
 // bottom to top.
 export function dataLayers(metric, classes) {

@@ -163,3 +163,26 @@ test('alert texts: methods by name, windows as dates, expected counts with their
     [{ expected: null }, '–'],
   ]) assert.equal(expectedText(a), want, JSON.stringify(a));
 });
+
+test('basemap style: the Protomaps layers under the data, all from the service, no labels', async () => {
+  const { basemapStyle, baseStyle, dataLayers } = await import('../src/style.js');
+  const { validateStyleMin } = await import('@maplibre/maplibre-gl-style-spec');
+  const s = basemapStyle('http://tensionmap.example');
+  assert.deepEqual(validateStyleMin(s).map((e) => e.message), [], 'the style is valid for MapLibre');
+  assert.equal(s.sources.basemap.url, 'http://tensionmap.example/basemap.json');
+  assert.equal(s.glyphs, undefined, 'no glyphs: a closed network cannot fetch fonts');
+  assert.equal(s.sprite, undefined);
+  const schema = ['earth', 'landcover', 'landuse', 'water', 'roads', 'buildings', 'boundaries', 'pois', 'places', 'transit'];
+  for (const l of s.layers.slice(1)) {
+    assert.equal(l.source, 'basemap', l.id);
+    assert.ok(schema.includes(l['source-layer']), `${l.id} reads ${l['source-layer']}, not a Protomaps layer`);
+    assert.notEqual(l.type, 'symbol', `${l.id} would need glyphs`);
+    assert.ok(l.id.startsWith('basemap-'), l.id);
+  }
+  for (const need of ['earth', 'water', 'roads', 'landuse']) assert.ok(s.layers.some((l) => l['source-layer'] === need), need);
+  // The data layers' ids never clash with the basemap's, and the plain style has no source.
+  const ids = new Set(s.layers.map((l) => l.id));
+  for (const l of dataLayers('count', {})) assert.ok(!ids.has(l.id), l.id);
+  assert.deepEqual(baseStyle().sources, {});
+  assert.equal(JSON.stringify(s).match(/https?:\/\/(?!tensionmap\.example)/g), null, 'nothing from another origin');
+});
