@@ -331,16 +331,26 @@ func (db *DB) areaCountsPrefix(ctx context.Context, where string, arg string, f 
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
-	tally := make([]map[int64]int64, len(out)) // per area, count by class
-	add := func(area int32, class, n int64) {
-		i, ok := at[area]
-		if !ok || n == 0 {
+	// Per area, counts by class index; a class the index does not know yet (none
+	// should be) is counted aside.
+	classIdx := make(map[int64]int, len(classes))
+	for i, c := range classes[min(1, len(classes)):] {
+		classIdx[c] = i + 1
+	}
+	tally := make([][]int64, len(out))
+	extra := make([]map[int64]int64, len(out))
+	add := func(i int, class, n int64) {
+		if ci, ok := classIdx[class]; ok {
+			if tally[i] == nil {
+				tally[i] = make([]int64, len(classes))
+			}
+			tally[i][ci] += n
 			return
 		}
-		if tally[i] == nil {
-			tally[i] = map[int64]int64{}
+		if extra[i] == nil {
+			extra[i] = map[int64]int64{}
 		}
-		tally[i][class] += n
+		extra[i][class] += n
 	}
 	rows, _ = br.Query()
 	for rows.Next() {
@@ -349,13 +359,19 @@ func (db *DB) areaCountsPrefix(ctx context.Context, where string, arg string, f 
 		if err := rows.Scan(&area, &w, &counts); err != nil {
 			return fail(err)
 		}
-		for i, n := range counts {
-			if n != 0 {
-				if i+1 >= len(classes) {
-					return fail(fmt.Errorf("class %d of area %d is not in rollup_classes", i+1, area))
-				}
-				add(area, classes[i+1], int64(w)*int64(n))
-			}
+		i, ok := at[area]
+		if !ok {
+			continue
+		}
+		if len(counts) >= len(classes) {
+			return fail(fmt.Errorf("area %d counts %d classes; rollup_classes holds %d", area, len(counts), len(classes)-1))
+		}
+		if tally[i] == nil {
+			tally[i] = make([]int64, len(classes))
+		}
+		t := tally[i]
+		for ci, n := range counts {
+			t[ci+1] += int64(w) * int64(n)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -383,18 +399,24 @@ func (db *DB) areaCountsPrefix(ctx context.Context, where string, arg string, f 
 		if err := rows.Scan(&area, &class, &n); err != nil {
 			return fail(err)
 		}
-		add(area, class, n)
+		if i, ok := at[area]; ok {
+			add(i, class, n)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
-	for i, t := range tally {
+	for i := range out {
 		c := &out[i]
-		for class, n := range t {
-			if n == 0 || !classMatches(class, mask, kinds, sources) {
-				continue
+		for ci, n := range tally[i] {
+			if n != 0 && classMatches(classes[ci], mask, kinds, sources) {
+				v.addClass(classes[ci], int(n), &c.Count, &c.Crimes, &c.Incidents, c.ByStrand, c.BySource)
 			}
-			v.addClass(class, int(n), &c.Count, &c.Crimes, &c.Incidents, c.ByStrand, c.BySource)
+		}
+		for class, n := range extra[i] {
+			if n != 0 && classMatches(class, mask, kinds, sources) {
+				v.addClass(class, int(n), &c.Count, &c.Crimes, &c.Incidents, c.ByStrand, c.BySource)
+			}
 		}
 	}
 	return out, nil
