@@ -225,6 +225,7 @@ func FuzzNDJSONReader(f *testing.F) {
 		``, `{"source_ref":"B"`, `{"source_ref":{"x":1}}`, `[1]`, `null`)))
 	f.Add([]byte("\r\n" + `{"source":"council","source_ref":7,"strands":"race","occurred_from":"2024-01","easting":485000,"northing":238000,"victim_ref":true}` + "\r\n"))
 	f.Add([]byte(`{"source":"police","source_ref":"A","SOURCE_REF":"B"}`))
+	f.Add([]byte(lf(`{"source_ref":"A","lat":1,"lat":2}`, `{"source_ref":"B","x":{"y":[{"z":1,"z":2}]}}`, `{"source_ref":"C","l\u0061t":1,"lat":2}`)))
 	f.Add([]byte(lf(`{"source_ref":"A`+"\xff"+`"}`, `{"source_ref":"B\u0000"}`, `{"`+"\xc0\xaf"+`":1,"source_ref":"C"}`, `{"source_ref":"`+strings.Repeat("z", 80)+`"}`)))
 	f.Add(gzipped(f, []byte(lf(`{"source":"police","source_ref":"A","strands":"race","occurred":"2024-01-02"}`))))
 	v := fuzzValidator(f)
@@ -241,6 +242,7 @@ func FuzzJSONArrayReader(f *testing.F) {
 	f.Add([]byte(` [ ] `))
 	f.Add([]byte("[{\"source_ref\":\"A\xff\"},{\"strands\":[\"r\u0000\"]},{\"source_ref\":\"" + strings.Repeat("y", 120) + "\"},{\"source_ref\":\"B\"}]"))
 	f.Add([]byte(`[{"Date":"31/03/2024","Ref":1}]`))
+	f.Add([]byte("[\n{\"Ref\":1,\n\"Ref\":2},\n{\"source_ref\":\"B\",\"o\":{\"k\":1,\"k\":1}}]"))
 	v := fuzzValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatJSON})
@@ -258,6 +260,7 @@ func FuzzGeoJSONReader(f *testing.F) {
 		`{"type":"Feature","properties":{"source":"police","source_ref":"D","strands":"race","occurred":"2024-01-02"},"geometry":{"type":"Point","coordinates":[485000,238000]}}`)))
 	f.Add([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":null,"geometry":null}]}`))
 	f.Add([]byte(`{"type":"FeatureCollection","crs":{"properties":{"name":"EPSG:3857"}},"features":[]}`))
+	f.Add([]byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"a":1,"a":2},"geometry":{"type":"Point","type":"Point","coordinates":[1,2]}}],"features":[]}`))
 	v := fuzzValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzRead(t, v, data, ReaderOptions{Format: FormatGeoJSON})

@@ -76,6 +76,11 @@ func ReadAreas(r io.Reader, o AreaReadOptions) (*AreaFile, error) {
 			bad("", "feature %v", jsonReason(err))
 			continue
 		}
+		if path := duplicateKey(data); path != nil {
+			name := strings.Join(path, ".")
+			bad(name, "field %q appears twice", name)
+			continue
+		}
 		code, err := jsonText(f.Properties[o.CodeField])
 		if err != nil {
 			bad(o.CodeField, "%v", err)

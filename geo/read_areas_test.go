@@ -141,6 +141,7 @@ func TestReadAreasCodes(t *testing.T) {
 		{"object code", `{"type":"Feature","properties":{"CODE":{"a":1}},"geometry":` + squareWithHole + `}`, "", "is an object"},
 		{"no properties", `{"type":"Feature","geometry":` + squareWithHole + `}`, "", "no code"},
 		{"code too long", areaFeature(strings.Repeat("E", 101), "", squareWithHole), "", "longer than 100"},
+		{"code given twice", `{"type":"Feature","properties":{"CODE":"E1","CODE":"E2"},"geometry":` + squareWithHole + `}`, "", `field "properties.CODE" appears twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,6 +19,8 @@ type geojsonReader struct {
 	inFeat bool
 	done   bool
 	index  int
+
+	members map[string]bool // the collection's members read so far, of features, type and crs
 }
 
 func newGeoJSONReader(r io.Reader, mapping map[string]string, lim Limits) (*geojsonReader, error) {
@@ -37,6 +39,18 @@ func (gr *geojsonReader) advance() error {
 			return gr.sd.fatal(err)
 		}
 		key, _ := tok.(string)
+		switch key {
+		case "features", "type", "crs":
+			// The members that decide how features are read may not be given twice:
+			// a second features array or crs would be read on a guess.
+			if gr.members[key] {
+				return Errorf(EINVALID, "line %d: field %q appears twice in the FeatureCollection", gr.sd.lines.lineAt(gr.sd.dec.InputOffset()), key)
+			}
+			if gr.members == nil {
+				gr.members = map[string]bool{}
+			}
+			gr.members[key] = true
+		}
 		switch key {
 		case "features":
 			if err := gr.sd.delim('[', "the features array"); err != nil {

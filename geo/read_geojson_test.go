@@ -95,6 +95,20 @@ func TestGeoJSONReader(t *testing.T) {
 			want:    []RawIncident{{Line: 2, Index: 0, SourceRef: "A", Strands: "race", Lat: "52.0339", Lon: "-0.7623"}},
 		},
 		{
+			name: "a key given twice in properties, geometry or the feature",
+			content: featureCollection(nil,
+				`{"type":"Feature","properties":{"source_ref":"A","source_ref":"B"},"geometry":null}`,
+				`{"type":"Feature","properties":{"source_ref":"C"},"geometry":{"type":"Point","coordinates":[1,2],"coordinates":[3,4]}}`,
+				`{"type":"Feature","properties":{"source_ref":"D"},"geometry":null,"geometry":{"type":"Point","coordinates":[1,2]}}`,
+				`{"type":"Feature","properties":{"colour":1,"colour":2},"geometry":null}`,
+				point),
+			want:      []RawIncident{{Line: 8, Index: 4, SourceRef: "A", Strands: "race", Lat: "52.0339", Lon: "-0.7623"}},
+			errLines:  []int{4, 5, 6, 7},
+			errFields: []string{"source_ref", "geometry.coordinates", "geometry", "colour"},
+			reasons: []string{`field "source_ref" appears twice`, `field "geometry.coordinates" appears twice`, `field "geometry" appears twice`,
+				`field "colour" appears twice`},
+		},
+		{
 			name:    "no features",
 			content: `{"type":"FeatureCollection","features":[]}`,
 		},
@@ -151,6 +165,10 @@ func TestGeoJSONFatal(t *testing.T) {
 		{"features not an array", `{"type":"FeatureCollection","features":{}}`, false, 0, []string{"want the features array"}},
 		{"truncated after a feature", strings.TrimSuffix(featureCollection(nil, `{"type":"Feature","properties":{},"geometry":null}`), "  ]\n}\n"), false, 1, []string{"line"}},
 		{"truncated in a feature", "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\n\"properties\":{", false, 0, []string{"line 2", "malformed JSON"}}, // the feature's first line
+		{"features twice", "{\"type\":\"FeatureCollection\",\"features\":[\n{\"type\":\"Feature\",\"properties\":{},\"geometry\":null}],\n\"features\":[]}",
+			false, 1, []string{"line 3", `field "features" appears twice in the FeatureCollection`}},
+		{"crs twice", featureCollection([]string{`"crs": {"type": "name", "properties": {"name": "EPSG:27700"}}`, `"crs": {"type": "name", "properties": {"name": "EPSG:4326"}}`}),
+			false, 0, []string{"line 4", `field "crs" appears twice`}},
 		{"not an object", `["FeatureCollection"]`, true, 0, []string{"line 1", "want a GeoJSON FeatureCollection object"}},
 	}
 	for _, tt := range tests {

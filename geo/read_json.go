@@ -23,8 +23,9 @@ func newJSONFields(mapping map[string]string, lim Limits) jsonFields {
 	return jsonFields{byKey: columnsByName(mapping), maxField: lim.withDefaults().Field}
 }
 
-// record decodes one JSON record's raw bytes, rejecting invalid UTF-8 before the
-// decoder can replace it, and fills raw from the object.
+// record decodes one JSON record's raw bytes (a "record" or a GeoJSON "feature"),
+// rejecting invalid UTF-8 before the decoder can replace it and a key named twice
+// in any of its objects (see duplicateKey).
 func (jf jsonFields) record(raw *RawIncident, data []byte, what string) (map[string]any, *RowError) {
 	if !utf8.Valid(data) {
 		field, reason := invalidUTF8Field(data, jf)
@@ -33,6 +34,9 @@ func (jf jsonFields) record(raw *RawIncident, data []byte, what string) (map[str
 	obj, err := decodeObject(data)
 	if err != nil {
 		return nil, &RowError{Line: raw.Line, Index: raw.Index, Reason: what + " " + err.Error()}
+	}
+	if path := duplicateKey(data); path != nil {
+		return nil, jf.duplicateKeyError(raw, path, what == "feature")
 	}
 	return obj, nil
 }

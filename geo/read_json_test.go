@@ -83,6 +83,18 @@ func TestNDJSONReader(t *testing.T) {
 			want:     []RawIncident{{Line: 2, Index: 1, Occurred: "2024-01-02"}},
 			errLines: []int{1}, errFields: []string{"source_ref"}, reasons: []string{"given twice"},
 		},
+		{
+			name: "a key given twice, at any depth, rejects its record alone",
+			content: lf(`{"source_ref":"A","lat":52.1,"lat":52.2}`, `{"source_ref":"B","offence":[{"code":1,"code":2}]}`,
+				`{"source_ref":"C","colour":"red","colour":"blue"}`, `{"source_ref":"D","l\u0061t":1,"lat":2}`, `{"Ref":"E","Ref":"F"}`,
+				`{"source_ref":"G","lat":52.1}`),
+			mapping:   map[string]string{"source_ref": "ref"},
+			want:      []RawIncident{{Line: 6, Index: 5, Lat: "52.1"}},
+			errLines:  []int{1, 2, 3, 4, 5},
+			errFields: []string{"lat", "offence.code", "colour", "lat", "source_ref"},
+			reasons: []string{`field "lat" appears twice`, `field "offence.code" appears twice`, `field "colour" appears twice`,
+				`field "lat" appears twice`, `field "Ref" appears twice`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,6 +184,15 @@ func TestJSONArrayReader(t *testing.T) {
 			errIndexes: []int{0},
 			errFields:  []string{"source_ref"},
 			reasons:    []string{"is an object"},
+		},
+		{
+			name:       "a key given twice",
+			content:    "[\n{\"source_ref\":\"A\",\n \"occurred\":\"2024-01-02\",\n \"occurred\":\"2024-01-03\"},\n{\"source_ref\":\"B\"}\n]",
+			want:       []RawIncident{{Line: 5, Index: 1, SourceRef: "B"}},
+			errLines:   []int{2},
+			errIndexes: []int{0},
+			errFields:  []string{"occurred"},
+			reasons:    []string{`field "occurred" appears twice`},
 		},
 		{
 			name:    "empty array",

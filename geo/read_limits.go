@@ -101,7 +101,7 @@ func invalidUTF8At(s string) string {
 	return "no invalid byte"
 }
 
-// errDecompressedCap ends an input that decompresses to more than its cap.
+// decompressedCapError ends an input that decompresses to more than its cap.
 type decompressedCapError struct{ max int64 }
 
 func (e decompressedCapError) Error() string {
@@ -116,11 +116,11 @@ type capReader struct {
 }
 
 func (c *capReader) Read(p []byte) (int, error) {
-	if c.left <= 0 {
+	if c.left < 0 {
 		return 0, Errorf(EINVALID, "%s", decompressedCapError{c.max}.Error())
 	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left+1] // one byte more tells a file of exactly max from a longer one
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1] // one byte more tells an input of exactly max from a longer one
 	}
 	n, err := c.r.Read(p)
 	c.left -= int64(n)

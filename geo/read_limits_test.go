@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"bytes"
 	"compress/gzip"
 	"io"
 	"runtime"
@@ -287,5 +288,31 @@ func TestReaderRejectsNUL(t *testing.T) {
 			}
 			wantRowError(t, res.rowErrs[0], -1, "source_ref", "NUL")
 		})
+	}
+}
+
+// TestDecompressedCapBoundary: an input that decompresses to exactly the cap is read
+// whole, one byte more is refused with the cap named, whatever the read sizes.
+func TestDecompressedCapBoundary(t *testing.T) {
+	const max = 4 << 10
+	content := func(n int) string {
+		s := lf(csvHeader, "police,R1,crime,race,2024-01-02,,")
+		return s + strings.Repeat("\n", n-len(s))
+	}
+	for _, tt := range []struct {
+		size  int
+		fatal bool
+	}{{max - 1, false}, {max, false}, {max + 1, true}, {3 * max, true}} {
+		r, err := NewReader(bytes.NewReader(gzipped(t, []byte(content(tt.size)))), ReaderOptions{Limits: Limits{Decompressed: max}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := drain(t, r)
+		switch {
+		case tt.fatal && (res.fatal == nil || !strings.Contains(res.fatal.Error(), "decompresses to more than 4 KiB (the decompressed cap)")):
+			t.Errorf("%d bytes: fatal error %v; want the cap of 4 KiB named", tt.size, res.fatal)
+		case !tt.fatal && (res.fatal != nil || len(res.records) != 1):
+			t.Errorf("%d bytes: %d records, fatal error %v; want the record and no error", tt.size, len(res.records), res.fatal)
+		}
 	}
 }

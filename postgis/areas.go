@@ -205,7 +205,7 @@ func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 	return nil
 }
 
-// rebuildRollups recomputes cell_counts, day_counts and area_month_counts from incidents. An incident's
+// rebuildRollups recomputes cell_counts, day_counts, area_month_counts and area_prefix_counts from incidents. An incident's
 // roll-up cell is the parent at the finest resolution not finer than its own cell, as
 // geo.Binner.RollupCell has it.
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
@@ -218,7 +218,7 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 		args []any
 	}{
 		{`INSERT INTO area_sets (areas) SELECT DISTINCT areas FROM incidents ON CONFLICT (areas) DO NOTHING`, nil},
-		{`TRUNCATE cell_counts, day_counts, area_month_counts`, nil},
+		{`TRUNCATE cell_counts, day_counts, area_month_counts, area_prefix_counts`, nil},
 		{`CREATE TEMP TABLE rollup_source ON COMMIT DROP AS
 			SELECT occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, areas,
 				h3_parent(cell, (SELECT max(x) FROM unnest($1::smallint[]) x WHERE x <= h3_res(cell))) AS cell
@@ -232,6 +232,16 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 			SELECT day, class, count(*), count(cell) FROM rollup_source GROUP BY 1, 2`, nil},
 		{`INSERT INTO area_month_counts (month, area_id, class, n)
 			SELECT date_trunc('month', day)::date, area_id, class, sum(n) FROM area_counts GROUP BY 1, 2, 3`, nil},
+		{`INSERT INTO rollup_classes (class)
+			SELECT DISTINCT class FROM area_month_counts m WHERE NOT EXISTS (SELECT 1 FROM rollup_classes r WHERE r.class = m.class)
+			ORDER BY 1 ON CONFLICT (class) DO NOTHING`, nil},
+		{`INSERT INTO area_prefix_counts (node, area_id, counts)
+			SELECT node, area_id, count_vec(array_agg(idx), array_agg(n)) FROM (
+				SELECT node, m.area_id, c.idx, sum(m.n)::integer AS n
+				FROM area_month_counts m JOIN rollup_classes c ON c.class = m.class
+				CROSS JOIN LATERAL fenwick_nodes(month_index(m.month)) AS node
+				GROUP BY 1, 2, 3) d
+			GROUP BY 1, 2`, nil},
 		{`DROP TABLE rollup_source`, nil},
 	}
 	for _, st := range steps {

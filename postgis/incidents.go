@@ -357,6 +357,24 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 			GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 			ON CONFLICT (month, area_id, class) DO UPDATE SET n = m.n + excluded.n`,
 			cells.day, cells.set, cells.class, cells.n)
+		// And to the tree of area counts (migration 0009): a class seen for the first
+		// time gets its index, then each month's deltas go to the nodes that hold it,
+		// in key order (see above).
+		b.Queue(`INSERT INTO rollup_classes (class)
+			SELECT DISTINCT u.class FROM unnest($1::bigint[]) AS u(class)
+			WHERE NOT EXISTS (SELECT 1 FROM rollup_classes r WHERE r.class = u.class)
+			ORDER BY 1 ON CONFLICT (class) DO NOTHING`, cells.class)
+		b.Queue(`INSERT INTO area_prefix_counts AS p (node, area_id, counts)
+			SELECT node, area_id, count_vec(array_agg(idx), array_agg(n)) FROM (
+				SELECT node, a.area_id, c.idx, sum(u.n)::integer AS n
+				FROM unnest($1::integer[], $2::integer[], $3::bigint[], $4::integer[]) AS u(d, area_set, class, n)
+				JOIN area_sets s ON s.id = u.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+				JOIN rollup_classes c ON c.class = u.class
+				CROSS JOIN LATERAL fenwick_nodes(month_index(date '2000-01-01' + u.d)) AS node
+				GROUP BY 1, 2, 3) d
+			GROUP BY 2, 1 ORDER BY 2, 1
+			ON CONFLICT (area_id, node) DO UPDATE SET counts = count_vec_add(p.counts, excluded.counts)`,
+			cells.day, cells.set, cells.class, cells.n)
 	}
 	b.Queue(`INSERT INTO day_counts AS d (day, class, n, located)
 		SELECT date '2000-01-01' + d, class, n, located

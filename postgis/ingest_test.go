@@ -481,6 +481,44 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 		gotMonths[k] = n
 	}
 	compareMaps(tb, "monthly area roll-ups", gotMonths, wantMonths)
+	// The tree of area counts: each month's counts in every node that holds it.
+	classIdx := map[int64]int32{}
+	rows, _ = db.Pool.Query(ctx, `SELECT idx, class FROM rollup_classes`)
+	for rows.Next() {
+		var idx int32
+		var class int64
+		if err := rows.Scan(&idx, &class); err != nil {
+			tb.Fatal(err)
+		}
+		classIdx[class] = idx
+	}
+	type treeKey struct{ area, node, idx int32 }
+	wantTree := map[treeKey]int64{}
+	for k, n := range wantMonths {
+		month, err := time.Parse(time.DateOnly, k.day)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		idx, ok := classIdx[k.class]
+		if !ok {
+			tb.Fatalf("class %x has no index in rollup_classes", k.class)
+		}
+		i := (month.Year()-1900)*12 + int(month.Month())
+		for j := i; j <= 4096; j += j & -j {
+			wantTree[treeKey{int32(k.area), int32(j), idx}] += n
+		}
+	}
+	gotTree := map[treeKey]int64{}
+	rows, _ = db.Pool.Query(ctx, `SELECT area_id, node, v.i::integer, v.n FROM area_prefix_counts CROSS JOIN unnest(counts) WITH ORDINALITY AS v(n, i) WHERE v.n <> 0`)
+	for rows.Next() {
+		var k treeKey
+		var n int64
+		if err := rows.Scan(&k.area, &k.node, &k.idx, &n); err != nil {
+			tb.Fatal(err)
+		}
+		gotTree[k] = n
+	}
+	compareMaps(tb, "tree of area counts", gotTree, wantTree)
 	gotDays, gotLocated := map[dayKey]int64{}, map[dayKey]int64{}
 	rows, _ = db.Pool.Query(ctx, `SELECT day::text, class, n, located FROM day_counts`)
 	for rows.Next() {

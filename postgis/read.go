@@ -3,7 +3,10 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tensionmap/tensionmap/geo"
 )
@@ -28,7 +31,7 @@ func (db *DB) AreaCount(ctx context.Context, code string, f geo.Filter) (geo.Are
 }
 
 func (db *DB) areaCounts(ctx context.Context, where string, arg string, f geo.Filter) ([]geo.AreaCount, error) {
-	return db.areaCountsFrom(ctx, where, arg, f, true)
+	return db.areaCountsPrefix(ctx, where, arg, f)
 }
 
 // monthSplit divides the period [from, to] (a zero end open) into the whole months
@@ -234,4 +237,196 @@ func (db *DB) Incidents(ctx context.Context, q geo.IncidentQuery) ([]geo.StoredI
 // still down and connects when it comes up.
 func OpenLazy(url string, o Options) (*DB, error) {
 	return open(context.Background(), url, o, false)
+}
+
+// fenwickSize is the number of months area_prefix_counts covers, from 1900-01 (month
+// 1) on; see migration 0009.
+const fenwickSize = 4096
+
+// monthIndex numbers the month of d as month_index does: 1 for January 1900.
+func monthIndex(d time.Time) int {
+	return (d.Year()-1900)*12 + int(d.Month())
+}
+
+// prefixNodes adds weight w to the tree nodes whose sum is the count of the months
+// 1..k (none when k <= 0).
+func prefixNodes(nodes map[int32]int32, k int, w int32) {
+	for j := min(k, fenwickSize); j > 0; j -= j & -j {
+		nodes[int32(j)] += w
+	}
+}
+
+// areaCountsPrefix answers areaCounts with the whole months of the period from
+// area_prefix_counts, two prefix sums of at most 12 rows an area whatever the
+// period's length, and the partial months at either end from the daily rows; the
+// filter's strands, kinds and sources are applied to each class here.
+func (db *DB) areaCountsPrefix(ctx context.Context, where string, arg string, f geo.Filter) ([]geo.AreaCount, error) {
+	v, err := db.Vocab(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, _, mask, kindsArg, sourcesArg, err := v.filterArgs(f)
+	if err != nil {
+		return nil, err
+	}
+	kinds, _ := kindsArg.([]int16)
+	sources, _ := sourcesArg.([]int16)
+	mFrom, mTo, d1From, d1To, d2From, d2To := monthSplit(f.From, f.To)
+	nodes := map[int32]int32{}
+	noMonths := mFrom != nil && mTo != nil && !mFrom.(time.Time).Before(mTo.(time.Time))
+	if !noMonths {
+		end := fenwickSize // months before mTo; all of them when open
+		if mTo != nil {
+			end = monthIndex(mTo.(time.Time)) - 1
+		}
+		prefixNodes(nodes, end, 1)
+		if mFrom != nil {
+			prefixNodes(nodes, monthIndex(mFrom.(time.Time))-1, -1)
+		}
+	}
+	var nodeIDs, weights []int32
+	for n, w := range nodes {
+		if w != 0 {
+			nodeIDs, weights = append(nodeIDs, n), append(weights, w)
+		}
+	}
+	// where is one of two fixed predicates, never user text.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id, level, code, name, coalesce(population, 0) FROM areas a WHERE `+where+` ORDER BY code`, arg)
+	b.Queue(`SELECT idx, class FROM rollup_classes`)
+	b.Queue(`SELECT p.area_id, w.w, p.counts FROM area_prefix_counts p
+		JOIN unnest($2::integer[], $3::integer[]) AS w(node, w) ON w.node = p.node
+		WHERE p.area_id IN (SELECT id FROM areas a WHERE `+where+`)`, arg, nodeIDs, weights)
+	br := db.Pool.SendBatch(ctx, b)
+	defer br.Close()
+	fail := func(err error) ([]geo.AreaCount, error) { return nil, fmt.Errorf("postgis: area counts: %w", err) }
+
+	var out []geo.AreaCount
+	at := map[int32]int{} // area id -> index in out
+	rows, _ := br.Query()
+	for rows.Next() {
+		var a geo.Area
+		if err := rows.Scan(&a.ID, &a.Level, &a.Code, &a.Name, &a.Population); err != nil {
+			return fail(err)
+		}
+		at[int32(a.ID)] = len(out)
+		out = append(out, geo.AreaCount{Area: a, ByStrand: map[string]int{}, BySource: map[string]int{}})
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	var classes []int64 // by idx
+	rows, _ = br.Query()
+	for rows.Next() {
+		var idx int32
+		var class int64
+		if err := rows.Scan(&idx, &class); err != nil {
+			return fail(err)
+		}
+		for len(classes) <= int(idx) {
+			classes = append(classes, 0)
+		}
+		classes[idx] = class
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	// Per area, counts by class index; a class the index does not know yet (none
+	// should be) is counted aside.
+	classIdx := make(map[int64]int, len(classes))
+	for i, c := range classes[min(1, len(classes)):] {
+		classIdx[c] = i + 1
+	}
+	tally := make([][]int64, len(out))
+	extra := make([]map[int64]int64, len(out))
+	add := func(i int, class, n int64) {
+		if ci, ok := classIdx[class]; ok {
+			if tally[i] == nil {
+				tally[i] = make([]int64, len(classes))
+			}
+			tally[i][ci] += n
+			return
+		}
+		if extra[i] == nil {
+			extra[i] = map[int64]int64{}
+		}
+		extra[i][class] += n
+	}
+	rows, _ = br.Query()
+	for rows.Next() {
+		var area, w int32
+		var counts []int32
+		if err := rows.Scan(&area, &w, &counts); err != nil {
+			return fail(err)
+		}
+		i, ok := at[area]
+		if !ok {
+			continue
+		}
+		if len(counts) >= len(classes) {
+			return fail(fmt.Errorf("area %d counts %d classes; rollup_classes holds %d", area, len(counts), len(classes)-1))
+		}
+		if tally[i] == nil {
+			tally[i] = make([]int64, len(classes))
+		}
+		t := tally[i]
+		for ci, n := range counts {
+			t[ci+1] += int64(w) * int64(n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	if err := br.Close(); err != nil {
+		return fail(err)
+	}
+	// The partial months, planned for their own days each time: a generic plan of a
+	// prepared statement cannot tell a few days from years and goes parallel, which
+	// costs more than the whole answer on a busy machine.
+	rows, err = db.Pool.Query(ctx, `SELECT area_id, class, sum(n)::bigint FROM (
+			SELECT a.area_id, c.class, c.n FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+			WHERE c.day BETWEEN $2 AND $3 AND c.area_set <> 0
+			UNION ALL
+			SELECT a.area_id, c.class, c.n FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+			WHERE c.day BETWEEN $4 AND $5 AND c.area_set <> 0
+		) u WHERE area_id IN (SELECT id FROM areas a WHERE `+where+`) GROUP BY 1, 2`, pgx.QueryExecModeExec, arg, d1From, d1To, d2From, d2To)
+	if err != nil {
+		return fail(err)
+	}
+	for rows.Next() {
+		var area int32
+		var class, n int64
+		if err := rows.Scan(&area, &class, &n); err != nil {
+			return fail(err)
+		}
+		if i, ok := at[area]; ok {
+			add(i, class, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	for i := range out {
+		c := &out[i]
+		for ci, n := range tally[i] {
+			if n != 0 && classMatches(classes[ci], mask, kinds, sources) {
+				v.addClass(classes[ci], int(n), &c.Count, &c.Crimes, &c.Incidents, c.ByStrand, c.BySource)
+			}
+		}
+		for class, n := range extra[i] {
+			if n != 0 && classMatches(class, mask, kinds, sources) {
+				v.addClass(class, int(n), &c.Count, &c.Crimes, &c.Incidents, c.ByStrand, c.BySource)
+			}
+		}
+	}
+	return out, nil
+}
+
+// classMatches applies the strands, kinds and sources of a filter (as filterArgs
+// gives them) to a roll-up class, as rollupWhere does in SQL.
+func classMatches(class, mask int64, kinds, sources []int16) bool {
+	kind, source, _ := unpackClass(class)
+	return (mask == 0 || class&mask != 0) &&
+		(kinds == nil || slices.Contains(kinds, kind)) &&
+		(sources == nil || slices.Contains(sources, source))
 }

@@ -75,7 +75,7 @@ func (s *Server) handleIntake(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	rd, err := geo.NewReader(body.Reader(), geo.ReaderOptions{Format: format})
+	rd, err := geo.NewReader(body.Reader(), intakeReaderOptions(format, s.opts.MaxIntakeBody))
 	if err != nil {
 		return err
 	}

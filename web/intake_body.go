@@ -194,3 +194,12 @@ func sniffIntakeFormat(head []byte) (string, error) {
 	}
 	return "", geo.Errorf(geo.EINVALID, "the body is not a JSON array or NDJSON of incidents")
 }
+
+// intakeReaderOptions are the reader options of an intake body: its decompressed
+// cap is the route's limit on raw bytes, as is the spool's, so that no path through
+// the intake lets a body grow past the limit it was accepted under. (The spool has
+// gunzipped the body once and refused gzip inside gzip, so the reader's cap is a
+// second guard that a change to the spool cannot quietly lift.)
+func intakeReaderOptions(format string, limit int64) geo.ReaderOptions {
+	return geo.ReaderOptions{Format: format, Limits: geo.Limits{Decompressed: limit}}
+}

@@ -279,3 +279,59 @@ func TestPartnerWritesItsOwnSourceOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestIntakeRejectsDuplicateKeys: a record that names a key twice, at its top or in
+// a nested object, is rejected with its index, line, field and reason, as a JSON
+// array and as NDJSON, and the rest of the batch is stored.
+func TestIntakeRejectsDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin, _ := e.token(access.Admin, "")
+	good := func(ref string) string {
+		b, _ := json.Marshal(intakeRecord(ref, "source", "police"))
+		return string(b)
+	}
+	for _, tt := range []struct {
+		prefix, contentType string
+		body                func(records ...string) string
+	}{
+		{"DKA", "application/json", func(rs ...string) string { return "[\n" + strings.Join(rs, ",\n") + "\n]" }},
+		{"DKN", "application/x-ndjson", func(rs ...string) string { return strings.Join(rs, "\n") + "\n" }},
+	} {
+		p := tt.prefix
+		body := tt.body(good(p+"-1"),
+			`{"source":"police","source_ref":"`+p+`-X","kind":"crime","strands":"race","occurred":"2026-06-20","lat":52.04,"lat":-0.76,"lon":-0.76}`,
+			`{"source":"police","source_ref":"`+p+`-Y","source_ref":"`+p+`-Z","kind":"crime","strands":"race","occurred":"2026-06-20"}`,
+			`{"source":"police","source_ref":"`+p+`-W","kind":"crime","strands":"race","occurred":"2026-06-20","extra":{"a":1,"a":2}}`,
+			good(p+"-2"))
+		r := e.do(admin, "POST", "/api/v1/incidents", strings.NewReader(body), "Content-Type", tt.contentType)
+		if r.status != 200 {
+			t.Fatalf("%s: %s", tt.contentType, r)
+		}
+		var got intakeAnswer
+		r.json(t, &got)
+		line := func(i int) int { return i + 1 }
+		if tt.contentType == "application/json" {
+			line = func(i int) int { return i + 2 }
+		}
+		type rejection struct {
+			index  int
+			field  string
+			reason string
+		}
+		want := []rejection{{1, "lat", `field "lat" appears twice`}, {2, "source_ref", `field "source_ref" appears twice`},
+			{3, "extra.a", `field "extra.a" appears twice`}}
+		if got.Read != 5 || got.Inserted != 2 || got.Rejected != 3 || len(got.Rejections) != len(want) {
+			t.Fatalf("%s: %+v; want 5 read, 2 inserted, 3 rejected", tt.contentType, got)
+		}
+		for i, w := range want {
+			rj := got.Rejections[i]
+			if rj.Index != w.index || rj.Line != line(w.index) || rj.Field != w.field || rj.Reason != w.reason {
+				t.Errorf("%s: rejection %+v; want record %d on line %d, field %q, reason %q", tt.contentType, rj, w.index, line(w.index), w.field, w.reason)
+			}
+		}
+		if n := e.count("SELECT count(*) FROM incidents WHERE source_ref LIKE $1", p+"-%"); n != 2 {
+			t.Errorf("%s: %d stored; want the 2 good records", tt.contentType, n)
+		}
+	}
+}

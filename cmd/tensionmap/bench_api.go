@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
 	"github.com/tensionmap/tensionmap/postgis"
@@ -18,17 +21,23 @@ import (
 )
 
 // runBenchAPI times /api/v1/areas over periods from 28 days to all time on the demo
-// data: through the server (whole months from the monthly roll-up, the partial ones
-// from the daily) and, as the reference, the same counts from the daily roll-up
-// alone, as they were answered before the monthly roll-up. It prints each period's
-// median time and its ratio to 28 days.
+// data, with no filter and with strands, kind and source: the counts from the daily
+// roll-up alone, from the monthly roll-up and the daily (as before the tree), from
+// the tree of monthly counts and the daily (the service's own), and through the
+// server for a police and a strategic user. It prints each median (or least) time and its
+// ratio to the same path's 28 days.
 func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 	var rows, runs int
-	fs := newFlagSet(env, "bench api", "bench api [--rows N] [--runs N]")
+	var stat string
+	fs := newFlagSet(env, "bench api", "bench api [--rows N] [--runs N] [--stat median|min]")
 	fs.IntVar(&rows, "rows", 1_000_000, "demo incidents to load")
-	fs.IntVar(&runs, "runs", 7, "calls per period and path; the median counts")
+	fs.IntVar(&runs, "runs", 7, "calls per period and path")
+	fs.StringVar(&stat, "stat", "median", "the time a path is given of its calls: median, or min (the steadier on a machine other work keeps busy)")
 	if err := parse(env, fs, args); err != nil {
 		return err
+	}
+	if stat != "median" && stat != "min" {
+		return usageError("--stat: %q is not median or min", stat)
 	}
 	cfg := env.Config
 	if err := cfg.needDatabase(); err != nil {
@@ -40,12 +49,12 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	url, drop, err := postgis.ScratchDatabase(ctx, cfg.DatabaseURL, "tensionmap_bench_api")
+	dbURL, drop, err := postgis.ScratchDatabase(ctx, cfg.DatabaseURL, "tensionmap_bench_api")
 	if err != nil {
 		return err
 	}
 	defer drop()
-	db, err := postgis.Open(ctx, url, postgis.Options{MaxConns: 8, StatementTimeout: time.Minute})
+	db, err := postgis.Open(ctx, dbURL, postgis.Options{MaxConns: 8, StatementTimeout: time.Minute})
 	if err != nil {
 		return err
 	}
@@ -60,21 +69,23 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 	if _, err := db.Pool.Exec(ctx, "VACUUM ANALYZE"); err != nil {
 		return err
 	}
-	cookie, err := benchSession(ctx, db)
-	if err != nil {
-		return err
+	cookies := map[access.Role]string{}
+	for _, role := range []access.Role{access.Police, access.Strategic} {
+		if cookies[role], err = benchSessionAs(ctx, db, role); err != nil {
+			return err
+		}
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	srv := httptest.NewServer(web.New(web.Options{Version: "bench", Strands: cfg.Strands, Sources: cfg.Sources,
 		Unavailable: postgis.Unavailable}, db, nil, log, nil))
 	defer srv.Close()
 	client := &http.Client{Timeout: 2 * time.Minute}
-	get := func(path string) error {
+	get := func(role access.Role, path string) error {
 		req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
 		if err != nil {
 			return err
 		}
-		req.AddCookie(&http.Cookie{Name: "tm_session", Value: cookie})
+		req.AddCookie(&http.Cookie{Name: "tm_session", Value: cookies[role]})
 		res, err := client.Do(req)
 		if err != nil {
 			return err
@@ -98,6 +109,9 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 			ds = append(ds, time.Since(start))
 		}
 		slices.Sort(ds)
+		if stat == "min" {
+			return ds[0], nil
+		}
 		return ds[len(ds)/2], nil
 	}
 	periods := []struct {
@@ -108,31 +122,52 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 		{"1 year", geo.Filter{From: end.AddDate(-1, 0, 1), To: end}},
 		{"all time", geo.Filter{From: end.AddDate(-5, 0, 0), To: end}},
 	}
-	fmt.Fprintf(out, "GET /api/v1/areas?level=lsoa on %d demo incidents (%d areas), median of %d calls, GOMAXPROCS %d\n\n",
-		rows, len(areas), runs, runtimeProcs())
+	// Each period alone, and with a filter of every kind the route takes.
+	filtered := geo.Filter{Strands: cfg.Strands[:min(2, len(cfg.Strands))], Kinds: []geo.Kind{geo.KindCrime}, Sources: cfg.Sources[:1]}
+	query := func(f geo.Filter) string {
+		q := url.Values{"level": {"lsoa"}, "from": {f.From.Format(time.DateOnly)}, "to": {f.To.Format(time.DateOnly)}}
+		if len(f.Strands) > 0 {
+			q.Set("strand", strings.Join(f.Strands, ","))
+			q.Set("kind", string(f.Kinds[0]))
+			q.Set("source", f.Sources[0])
+		}
+		return "/api/v1/areas?" + q.Encode()
+	}
+	fmt.Fprintf(out, "GET /api/v1/areas?level=lsoa on %d demo incidents (%d areas), %s of %d calls, GOMAXPROCS %d\n", rows, len(areas), stat, runs, runtimeProcs())
+	fmt.Fprintf(out, "filtered: strands %s, kind %s, source %s; strategic: the published period the server answers for the one asked\n\n",
+		strings.Join(filtered.Strands, ","), filtered.Kinds[0], filtered.Sources[0])
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "period\tdaily roll-up only ms\tratio to 28 days\tmonthly + daily ms\tratio to 28 days\tthrough the server ms\tratio to 28 days\t")
-	var base [3]time.Duration
-	for i, p := range periods {
-		daily, err := median(func() error { _, err := db.AreaCountsDaily(ctx, "lsoa", p.f); return err })
-		if err != nil {
-			return err
+	fmt.Fprintln(tw, "period\tfilter\tdaily only ms\tx 28 days\tmonthly + daily ms\tx 28 days\ttree + daily ms\tx 28 days\tserver, police ms\tx 28 days\tserver, strategic ms\tx 28 days\t")
+	for _, filter := range []bool{false, true} {
+		var base [5]time.Duration
+		for i, p := range periods {
+			f := p.f
+			name := "none"
+			if filter {
+				f.Strands, f.Kinds, f.Sources = filtered.Strands, filtered.Kinds, filtered.Sources
+				name = "all three"
+			}
+			var ts [5]time.Duration
+			for j, do := range []func() error{
+				func() error { _, err := db.AreaCountsDaily(ctx, "lsoa", f); return err },
+				func() error { _, err := db.AreaCountsMonthly(ctx, "lsoa", f); return err },
+				func() error { _, err := db.AreaCounts(ctx, "lsoa", f); return err },
+				func() error { return get(access.Police, query(f)) },
+				func() error { return get(access.Strategic, query(f)) },
+			} {
+				if ts[j], err = median(do); err != nil {
+					return err
+				}
+			}
+			if i == 0 {
+				base = ts
+			}
+			fmt.Fprintf(tw, "%s\t%s\t", p.name, name)
+			for j := range ts {
+				fmt.Fprintf(tw, "%.1f\t%.1f\t", ms(ts[j]), float64(ts[j])/float64(base[j]))
+			}
+			fmt.Fprintln(tw)
 		}
-		monthly, err := median(func() error { _, err := db.AreaCounts(ctx, "lsoa", p.f); return err })
-		if err != nil {
-			return err
-		}
-		server, err := median(func() error {
-			return get("/api/v1/areas?level=lsoa&from=" + p.f.From.Format(time.DateOnly) + "&to=" + p.f.To.Format(time.DateOnly))
-		})
-		if err != nil {
-			return err
-		}
-		if i == 0 {
-			base = [3]time.Duration{daily, monthly, server}
-		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", p.name, ms(daily), float64(daily)/float64(base[0]),
-			ms(monthly), float64(monthly)/float64(base[1]), ms(server), float64(server)/float64(base[2]))
 	}
 	return tw.Flush()
 }

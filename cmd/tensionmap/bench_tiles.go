@@ -527,11 +527,16 @@ func benchHexagonTable(ctx context.Context, db *postgis.DB, areas []geo.Area, rs
 
 // benchSession stores a police user and a session for it, and returns the cookie value.
 func benchSession(ctx context.Context, db *postgis.DB) (string, error) {
+	return benchSessionAs(ctx, db, access.Police)
+}
+
+// benchSessionAs is benchSession for a user of the given role.
+func benchSessionAs(ctx context.Context, db *postgis.DB, role access.Role) (string, error) {
 	hash, err := access.HashPassword("bench password, never used to sign in")
 	if err != nil {
 		return "", err
 	}
-	u := &access.User{Username: "bench-police", Name: "Benchmark", Role: access.Police, PasswordHash: hash}
+	u := &access.User{Username: "bench-" + string(role), Name: "Benchmark", Role: role, PasswordHash: hash}
 	if err := db.CreateUser(ctx, u); err != nil {
 		return "", err
 	}

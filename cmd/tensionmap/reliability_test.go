@@ -374,6 +374,14 @@ func rollupsMatch(ctx context.Context, db *postgis.DB) (bad, incidents int64, er
 		// area_month_counts against the incidents' areas by month.
 		`SELECT count(*) FROM (SELECT date_trunc('month', occurred_from)::date AS month, a AS area_id, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
 			FROM incidents CROSS JOIN unnest(areas) a GROUP BY 1, 2, 3) i FULL JOIN area_month_counts m USING (month, area_id, class) WHERE i.n IS DISTINCT FROM m.n`,
+		// area_prefix_counts (the tree of area counts) against the incidents' areas by
+		// month, summed into each node that holds the month.
+		`SELECT count(*) FROM (SELECT node, a AS area_id, c.idx, count(*) AS n
+			FROM incidents i CROSS JOIN unnest(i.areas) a
+			JOIN rollup_classes c ON c.class = (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands
+			CROSS JOIN LATERAL fenwick_nodes(month_index(i.occurred_from)) node GROUP BY 1, 2, 3) i
+			FULL JOIN (SELECT node, area_id, v.i::integer AS idx, v.n FROM area_prefix_counts CROSS JOIN unnest(counts) WITH ORDINALITY AS v(n, i) WHERE v.n <> 0) p
+			USING (node, area_id, idx) WHERE i.n IS DISTINCT FROM p.n`,
 		// cell_counts in total against the binned or attributed incidents.
 		`SELECT abs((SELECT coalesce(sum(n), 0) FROM cell_counts) - (SELECT count(*) FROM incidents WHERE cell IS NOT NULL OR areas <> '{}'))`,
 	}

@@ -10,8 +10,8 @@ import (
 
 // HostileFile is one hostile input for the incident readers: content built to break
 // a careless reader (a gzip bomb, a huge line, bad encodings, an unterminated quote,
-// deep nesting, coordinates of the wrong grid or order), mixed with good records
-// that must still be stored.
+// deep nesting, coordinates of the wrong grid or order, keys named twice), mixed
+// with good records that must still be stored.
 type HostileFile struct {
 	Name    string     // a file name whose extension tells the format
 	Limits  geo.Limits // caps to load it with (a lower decompressed cap for the bomb)
@@ -179,12 +179,35 @@ func HostileCorpus() []HostileFile {
 	})
 	add(HostileFile{
 		Name: "duplicate-keys.ndjson",
+		// A key named twice: the decoder would keep the last one without a word.
 		Content: lines(hostileNDJSON("dk-1"),
 			`{"source":"police","source_ref":"dk-A","Source_Ref":"dk-B","kind":"crime","strands":"race","occurred":"2025-05-01"}`,
-			hostileNDJSON("dk-1")),
-		Rejects:    []HostileReject{{2, "source_ref", "given twice"}},
-		Stored:     []string{"dk-1"},
+			`{"source":"police","source_ref":"dk-C","kind":"crime","strands":"race","occurred":"2025-05-01","lat":52.03,"lat":-0.78,"lon":-0.78}`,
+			`{"source":"police","source_ref":"dk-D","source_ref":"dk-E","kind":"crime","strands":"race","occurred":"2025-05-01"}`,
+			hostileNDJSON("dk-1"), hostileNDJSON("dk-2")),
+		Rejects: []HostileReject{{2, "source_ref", "given twice"}, {3, "lat", `field "lat" appears twice`},
+			{4, "source_ref", `field "source_ref" appears twice`}},
+		Stored:     []string{"dk-1", "dk-2"},
 		Duplicates: 1,
+	})
+	add(HostileFile{
+		Name: "duplicate-keys.json",
+		Content: []byte("[\n" + hostileNDJSON("dj-1") + ",\n" +
+			`{"source":"police","source_ref":"dj-A","kind":"crime","strands":"race","occurred":"2025-05-01","occurred":"2025-05-02"}` + ",\n" +
+			hostileNDJSON("dj-2") + "\n]\n"),
+		Rejects: []HostileReject{{3, "occurred", `field "occurred" appears twice`}},
+		Stored:  []string{"dj-1", "dj-2"},
+	})
+	add(HostileFile{
+		Name: "duplicate-keys.geojson",
+		// Twice in the properties, and twice inside the geometry.
+		Content: []byte(`{"type":"FeatureCollection","features":[` + "\n" +
+			`{"type":"Feature","properties":{"source":"police","source_ref":"dg-1","kind":"crime","strands":"race","occurred":"2025-05-01"},"geometry":{"type":"Point","coordinates":[-0.78,52.03]}},` + "\n" +
+			`{"type":"Feature","properties":{"source":"police","source_ref":"dg-A","kind":"crime","strands":"race","strands":"religion","occurred":"2025-05-01"},"geometry":null},` + "\n" +
+			`{"type":"Feature","properties":{"source":"police","source_ref":"dg-B","kind":"crime","strands":"race","occurred":"2025-05-01"},"geometry":{"type":"Point","coordinates":[-0.78,52.03],"coordinates":[52.03,-0.78]}},` + "\n" +
+			`{"type":"Feature","properties":{"source":"police","source_ref":"dg-2","kind":"crime","strands":"race","occurred":"2025-05-01"},"geometry":{"type":"Point","coordinates":[-0.78,52.03]}}` + "\n]}\n"),
+		Rejects: []HostileReject{{3, "strands", `field "strands" appears twice`}, {4, "geometry.coordinates", `field "geometry.coordinates" appears twice`}},
+		Stored:  []string{"dg-1", "dg-2"},
 	})
 	add(HostileFile{
 		Name:    "huge-string.json",
