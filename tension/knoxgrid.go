@@ -1,0 +1,602 @@
+package tension
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// The near-repeat counts without a list of pairs.
+//
+// A pair's distance band never changes under the permutation of days; only its time
+// difference does. Listing the pairs within the largest distance once and walking the
+// list in every replicate costs memory and time in proportion to those pairs, which
+// grow with the square of the events in a town (178 million pairs within 500 m among
+// 200,000 incidents of a year). The counts here walk a space-time index instead:
+//
+//   - Places go into square grid cells of side a quarter of the largest distance (a
+//     little more, for rounding), so a pair within that distance lies in the same or
+//     one of the 77 neighbouring cells whose nearest corners are close enough.
+//   - In every replicate the events of each cell are ordered by their (permuted) day,
+//     by a counting sort, and each event meets only the events of the neighbouring
+//     cells whose days lie within the largest time band, found by two pointers that
+//     move forward. Only those candidates have their distance measured.
+//   - Places holding knoxHeavySite events or more (a shop, a school, a station) are
+//     kept whole: the pairs within such a place are all at distance 0 and are counted
+//     from its sorted days; its pairs with another event or place share one distance,
+//     measured once, and are counted by binary search or by merging sorted days.
+//
+// So a replicate costs O(n) plus the candidates near in space and time, not the pairs
+// near in space; the memory is O(n) plus the neighbouring cells of each occupied cell
+// (at most 77 each), whatever the data. The counts are exact: the distance is
+// computed as before (sqrt of (0 + dx²) + dy², no fused multiply-add) and compared
+// with each band's bound through the largest square whose root is within the bound.
+//
+// What still grows with the square is the candidates themselves where many distinct
+// places lie within the largest distance and time band of one another: every such
+// pair has its own distance, and an exact table needs it.
+
+// knoxHeavySite is the number of events at one place from which the place is
+// counted whole rather than event by event.
+const knoxHeavySite = 32
+
+// knoxGridSplit is the number of grid cells across the largest distance.
+const knoxGridSplit = 4
+
+// knoxGrid is the fixed, spatial part of the counts: the events' places in grid
+// cells, the neighbouring cells, and the distance bands.
+type knoxGrid struct {
+	n int
+	// sq[k] is the largest float64 s with math.Sqrt(s) <= bounds[k]: a pair is in band
+	// k or nearer when its squared distance dx² + dy² (each square rounded first, no
+	// fused multiply-add, as R's dist() computes it) is at most
+	// sq[k]. smax is the last.
+	sq   []float64
+	smax float64
+
+	// Light events (at places with fewer than heavy events), grouped by cell: slot s
+	// is event lightEv[s] at (lx[s], ly[s]) in cell lcell[s]; the slots of cell c are
+	// cellStart[c] to cellStart[c+1].
+	lightEv   []int32
+	lx, ly    []float64
+	lcell     []int32
+	cellStart []int32
+	// fwd[fwdStart[c]:fwdStart[c+1]] are the cells after c (in the half of the
+	// neighbourhood that takes each pair of cells once) that hold light events.
+	fwd, fwdStart []int32
+
+	// Heavy places: place h is at (hx[h], hy[h]) and holds events
+	// hEv[hStart[h]:hStart[h+1]]; hLight[hLightStart[h]:...] are the neighbouring
+	// cells holding light events, hHeavy[hHeavyStart[h]:...] the heavy places after h
+	// in neighbouring cells.
+	hx, hy              []float64
+	hEv, hStart         []int32
+	hLight, hLightStart []int32
+	hHeavy, hHeavyStart []int32
+	heavyEvents         int
+	cells               int
+}
+
+// knoxSquares returns, for each bound, the largest float64 whose square root is at
+// most the bound.
+func knoxSquares(bounds []float64) []float64 {
+	sq := make([]float64, len(bounds))
+	for k, b := range bounds {
+		s := b * b
+		for math.Sqrt(s) > b {
+			s = math.Nextafter(s, 0)
+		}
+		for {
+			next := math.Nextafter(s, math.Inf(1))
+			if math.IsInf(next, 1) || math.Sqrt(next) > b {
+				break
+			}
+			s = next
+		}
+		sq[k] = s
+	}
+	return sq
+}
+
+// newKnoxGrid indexes events for counts by the distance bounds (ascending, the
+// last the largest); heavy is the number of events at one place from which it is
+// counted whole (0: knoxHeavySite) and split the number of cells across the largest
+// distance (0: knoxGridSplit).
+func newKnoxGrid(events []KnoxEvent, bounds []float64, heavy, split int) *knoxGrid {
+	if heavy <= 0 {
+		heavy = knoxHeavySite
+	}
+	if split <= 0 {
+		split = knoxGridSplit
+	}
+	g := &knoxGrid{n: len(events), sq: knoxSquares(bounds)}
+	g.smax = g.sq[len(g.sq)-1]
+	dmax := bounds[len(bounds)-1]
+
+	// Places: events at the same coordinates.
+	type place struct {
+		x, y   float64
+		events []int32
+	}
+	byXY := make(map[[2]float64]int32, len(events))
+	var places []place
+	for i, e := range events {
+		k := [2]float64{e.X, e.Y}
+		p, ok := byXY[k]
+		if !ok {
+			p = int32(len(places))
+			byXY[k] = p
+			places = append(places, place{x: e.X, y: e.Y})
+		}
+		places[p].events = append(places[p].events, int32(i))
+	}
+	byXY = nil
+
+	// The grid: side such that a pair within dmax is at most k cells apart in each
+	// direction despite rounding in the cell computation (a few units in the last
+	// place of the extent r), with cell numbers well inside int64.
+	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range places {
+		minX, maxX = min(minX, p.x), max(maxX, p.x)
+		minY, maxY = min(minY, p.y), max(maxY, p.y)
+	}
+	r := max(maxX-minX, maxY-minY)
+	k := int64(split)
+	side := (dmax*(1+0x1p-40) + r*0x1p-46) / float64(k)
+	slack := r * 0x1p-48
+	if dmax == 0 {
+		// Only places at the same coordinates pair: they share a cell whatever its side.
+		k, side = 0, max(r, 1)*0x1p-20
+	}
+	single := !(side > 0) || math.IsInf(side, 0) || math.IsInf(r, 0)
+	cellOf := func(x, y float64) [2]int64 {
+		if single {
+			return [2]int64{}
+		}
+		return [2]int64{int64(math.Floor((x - minX) / side)), int64(math.Floor((y - minY) / side))}
+	}
+	if single {
+		k = 0
+	}
+	// The offsets of the cells that may hold a point within dmax of a point of the
+	// centre cell: the nearest points of the two cells are (|o|−1)·side apart in each
+	// direction, less the rounding slack.
+	gap := func(o int64) float64 {
+		if o < 0 {
+			o = -o
+		}
+		return max(0, float64(o-1)*side-slack)
+	}
+	var offsets [][2]int64
+	for oy := -k; oy <= k; oy++ {
+		for ox := -k; ox <= k; ox++ {
+			if gx, gy := gap(ox), gap(oy); gx*gx+gy*gy <= dmax*dmax*(1+1e-9) {
+				offsets = append(offsets, [2]int64{ox, oy})
+			}
+		}
+	}
+
+	// Cells in order of (y, x), each with its light events and its heavy places.
+	type located struct {
+		cell [2]int64
+		p    int32
+	}
+	loc := make([]located, len(places))
+	for i, p := range places {
+		loc[i] = located{cellOf(p.x, p.y), int32(i)}
+	}
+	slices.SortFunc(loc, func(a, b located) int {
+		if a.cell[1] != b.cell[1] {
+			return cmpInt64(a.cell[1], b.cell[1])
+		}
+		if a.cell[0] != b.cell[0] {
+			return cmpInt64(a.cell[0], b.cell[0])
+		}
+		return int(a.p - b.p)
+	})
+	cellIndex := map[[2]int64]int32{}
+	var cellKeys [][2]int64
+	heavyCell := []int32{}
+	g.cellStart = []int32{0}
+	for _, l := range loc {
+		c, ok := cellIndex[l.cell]
+		if !ok {
+			c = int32(len(cellKeys))
+			cellIndex[l.cell] = c
+			cellKeys = append(cellKeys, l.cell)
+			g.cellStart = append(g.cellStart, g.cellStart[len(g.cellStart)-1])
+		}
+		p := places[l.p]
+		if len(p.events) >= heavy {
+			g.hx, g.hy = append(g.hx, p.x), append(g.hy, p.y)
+			if len(g.hStart) == 0 {
+				g.hStart = append(g.hStart, 0)
+			}
+			g.hEv = append(g.hEv, p.events...)
+			g.hStart = append(g.hStart, int32(len(g.hEv)))
+			heavyCell = append(heavyCell, c)
+			continue
+		}
+		for _, e := range p.events {
+			g.lightEv = append(g.lightEv, e)
+			g.lx, g.ly = append(g.lx, p.x), append(g.ly, p.y)
+			g.lcell = append(g.lcell, c)
+		}
+		g.cellStart[c+1] = int32(len(g.lightEv))
+	}
+	if len(g.hStart) == 0 {
+		g.hStart = []int32{0}
+	}
+	g.cells = len(cellKeys)
+	g.heavyEvents = len(g.hEv)
+	places = nil
+
+	// The neighbouring cells.
+	g.fwdStart = make([]int32, g.cells+1)
+	for c, key := range cellKeys {
+		if g.cellStart[c] != g.cellStart[c+1] {
+			for _, o := range offsets {
+				if o[1] < 0 || (o[1] == 0 && o[0] <= 0) {
+					continue
+				}
+				if d, ok := cellIndex[[2]int64{key[0] + o[0], key[1] + o[1]}]; ok && g.cellStart[d] != g.cellStart[d+1] {
+					g.fwd = append(g.fwd, d)
+				}
+			}
+		}
+		g.fwdStart[c+1] = int32(len(g.fwd))
+	}
+	heavyIn := map[int32][]int32{}
+	for h, c := range heavyCell {
+		heavyIn[c] = append(heavyIn[c], int32(h))
+	}
+	g.hLightStart = []int32{0}
+	g.hHeavyStart = []int32{0}
+	for h, c := range heavyCell {
+		key := cellKeys[c]
+		for _, o := range offsets {
+			d, ok := cellIndex[[2]int64{key[0] + o[0], key[1] + o[1]}]
+			if !ok {
+				continue
+			}
+			if g.cellStart[d] != g.cellStart[d+1] {
+				g.hLight = append(g.hLight, d)
+			}
+			for _, h2 := range heavyIn[d] {
+				if h2 > int32(h) {
+					g.hHeavy = append(g.hHeavy, h2)
+				}
+			}
+		}
+		g.hLightStart = append(g.hLightStart, int32(len(g.hLight)))
+		g.hHeavyStart = append(g.hHeavyStart, int32(len(g.hHeavy)))
+	}
+	return g
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// knoxTimes are the time bands of the counts: bounds ascending, and col[dt] the band
+// of a difference of dt days up to the last bound.
+type knoxTimes struct {
+	bounds []int
+	col    []int32
+	last   int
+}
+
+func newKnoxTimes(bounds []int) knoxTimes {
+	t := knoxTimes{bounds: bounds, last: bounds[len(bounds)-1], col: make([]int32, bounds[len(bounds)-1]+1)}
+	for d := range t.col {
+		j, _ := slices.BinarySearch(bounds, d)
+		t.col[d] = int32(j)
+	}
+	return t
+}
+
+// knoxLayout is one assignment of days to the events, laid out for counting: the
+// light events of each cell by day, and the days of each heavy place sorted.
+type knoxLayout struct {
+	xs, ys []float64
+	ds     []int
+	hd     []int
+	// scratch for the counting sort
+	order, cursor []int32
+	byDay         []int32
+}
+
+// knoxSortSpan is the largest span of days sorted by counting; wider spans are
+// sorted by comparison.
+func knoxSortSpan(n int) int { return 4*n + 4096 }
+
+// lay orders the events by cell and day for the days given (one per event).
+func (g *knoxGrid) lay(l *knoxLayout, days []int) {
+	nl := len(g.lightEv)
+	if l.cursor == nil {
+		l.xs, l.ys, l.ds = make([]float64, nl), make([]float64, nl), make([]int, nl)
+		l.order = make([]int32, nl)
+		l.cursor = make([]int32, g.cells)
+		l.hd = make([]int, g.heavyEvents)
+	}
+	lo, hi := math.MaxInt, math.MinInt
+	for _, e := range g.lightEv {
+		lo, hi = min(lo, days[e]), max(hi, days[e])
+	}
+	if nl > 0 && hi-lo <= knoxSortSpan(nl) {
+		// A stable counting sort of the slots by day, then a stable distribution by
+		// cell: each cell's slots in order of day.
+		span := hi - lo + 1
+		if cap(l.byDay) < span+1 {
+			l.byDay = make([]int32, span+1)
+		}
+		cnt := l.byDay[:span+1]
+		clear(cnt)
+		for _, e := range g.lightEv {
+			cnt[days[e]-lo+1]++
+		}
+		for d := 1; d <= span; d++ {
+			cnt[d] += cnt[d-1]
+		}
+		for s, e := range g.lightEv {
+			d := days[e] - lo
+			l.order[cnt[d]] = int32(s)
+			cnt[d]++
+		}
+		copy(l.cursor, g.cellStart[:g.cells])
+		for _, s := range l.order {
+			c := g.lcell[s]
+			p := l.cursor[c]
+			l.cursor[c]++
+			l.xs[p], l.ys[p], l.ds[p] = g.lx[s], g.ly[s], days[g.lightEv[s]]
+		}
+	} else {
+		for s := range g.lightEv {
+			l.order[s] = int32(s)
+		}
+		for c := range g.cells {
+			seg := l.order[g.cellStart[c]:g.cellStart[c+1]]
+			slices.SortStableFunc(seg, func(a, b int32) int { return days[g.lightEv[a]] - days[g.lightEv[b]] })
+		}
+		for p, s := range l.order {
+			l.xs[p], l.ys[p], l.ds[p] = g.lx[s], g.ly[s], days[g.lightEv[s]]
+		}
+	}
+	for i, e := range g.hEv {
+		l.hd[i] = days[e]
+	}
+	for h := range len(g.hStart) - 1 {
+		slices.Sort(l.hd[g.hStart[h]:g.hStart[h+1]])
+	}
+}
+
+// count adds to cnt (indexed band·len(t.bounds) + time band, for the bands within the
+// last bounds) the pairs of the light cells [c0, c1) with their own and the later
+// neighbouring cells, and the pairs of the heavy places [h0, h1) with themselves,
+// every light event and the later heavy places.
+func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 int) {
+	nt := len(t.bounds)
+	T := t.last
+	col := t.col
+	sq, smax := g.sq, g.smax
+	xs, ys, ds := l.xs, l.ys, l.ds
+	for c := c0; c < c1; c++ {
+		a0, a1 := int(g.cellStart[c]), int(g.cellStart[c+1])
+		if a0 == a1 {
+			continue
+		}
+		// Within the cell: each event with the later ones of the next T days.
+		hi := a0
+		for p := a0; p < a1; p++ {
+			xi, yi, di := xs[p], ys[p], ds[p]
+			if hi <= p {
+				hi = p + 1
+			}
+			for hi < a1 && ds[hi]-di <= T {
+				hi++
+			}
+			for q := p + 1; q < hi; q++ {
+				dx, dy := xi-xs[q], yi-ys[q]
+				s := float64(dx*dx) + float64(dy*dy)
+				if s > smax {
+					continue
+				}
+				b := 0
+				for s > sq[b] {
+					b++
+				}
+				cnt[b*nt+int(col[ds[q]-di])]++
+			}
+		}
+		// With each later neighbouring cell: the events within T days either way.
+		for _, d := range g.fwd[g.fwdStart[c]:g.fwdStart[c+1]] {
+			b0, b1 := int(g.cellStart[d]), int(g.cellStart[d+1])
+			lo, hi := b0, b0
+			for p := a0; p < a1; p++ {
+				xi, yi, di := xs[p], ys[p], ds[p]
+				for lo < b1 && ds[lo] < di-T {
+					lo++
+				}
+				if hi < lo {
+					hi = lo
+				}
+				for hi < b1 && ds[hi] <= di+T {
+					hi++
+				}
+				for q := lo; q < hi; q++ {
+					dx, dy := xi-xs[q], yi-ys[q]
+					s := float64(dx*dx) + float64(dy*dy)
+					if s > smax {
+						continue
+					}
+					b := 0
+					for s > sq[b] {
+						b++
+					}
+					dt := ds[q] - di
+					if dt < 0 {
+						dt = -dt
+					}
+					cnt[b*nt+int(col[dt])]++
+				}
+			}
+		}
+	}
+	within := make([]int, nt)
+	for h := h0; h < h1; h++ {
+		hd := l.hd[g.hStart[h]:g.hStart[h+1]]
+		// Within the place: distance 0, the first band.
+		for j, tb := range t.bounds {
+			within[j] = knoxSortedWithin(hd, tb)
+		}
+		knoxAddCumulative(cnt[:nt], within)
+		// With the light events of the neighbouring cells.
+		x, y := g.hx[h], g.hy[h]
+		for _, d := range g.hLight[g.hLightStart[h]:g.hLightStart[h+1]] {
+			for q := int(g.cellStart[d]); q < int(g.cellStart[d+1]); q++ {
+				dx, dy := x-xs[q], y-ys[q]
+				s := float64(dx*dx) + float64(dy*dy)
+				if s > smax {
+					continue
+				}
+				b := 0
+				for s > sq[b] {
+					b++
+				}
+				dq := ds[q]
+				for j, tb := range t.bounds {
+					lo, _ := slices.BinarySearch(hd, dq-tb)
+					hi, _ := slices.BinarySearch(hd, dq+tb+1)
+					within[j] = hi - lo
+				}
+				knoxAddCumulative(cnt[b*nt:(b+1)*nt], within)
+			}
+		}
+		// With the later heavy places of the neighbouring cells.
+		for _, h2 := range g.hHeavy[g.hHeavyStart[h]:g.hHeavyStart[h+1]] {
+			dx, dy := x-g.hx[h2], y-g.hy[h2]
+			s := float64(dx*dx) + float64(dy*dy)
+			if s > smax {
+				continue
+			}
+			b := 0
+			for s > sq[b] {
+				b++
+			}
+			hd2 := l.hd[g.hStart[h2]:g.hStart[h2+1]]
+			for j, tb := range t.bounds {
+				within[j] = knoxSortedCross(hd, hd2, tb)
+			}
+			knoxAddCumulative(cnt[b*nt:(b+1)*nt], within)
+		}
+	}
+}
+
+// knoxAddCumulative adds to row the pairs per time band, given the pairs within each
+// bound (cumulative).
+func knoxAddCumulative(row, within []int) {
+	prev := 0
+	for j, w := range within {
+		row[j] += w - prev
+		prev = w
+	}
+}
+
+// knoxSortedWithin counts the pairs of the sorted days at most t apart.
+func knoxSortedWithin(s []int, t int) int {
+	count, lo := 0, 0
+	for hi := range s {
+		for s[hi]-s[lo] > t {
+			lo++
+		}
+		count += hi - lo
+	}
+	return count
+}
+
+// knoxSortedCross counts the pairs, one day from a and one from b (both sorted), at
+// most t apart.
+func knoxSortedCross(a, b []int, t int) int {
+	count, lo, hi := 0, 0, 0
+	for _, x := range a {
+		for lo < len(b) && b[lo] < x-t {
+			lo++
+		}
+		if hi < lo {
+			hi = lo
+		}
+		for hi < len(b) && b[hi] <= x+t {
+			hi++
+		}
+		count += hi - lo
+	}
+	return count
+}
+
+// countAll counts with the layout's days on up to workers goroutines, splitting the
+// cells and heavy places into chunks.
+func (g *knoxGrid) countAll(l *knoxLayout, t *knoxTimes, nd, workers int) []int {
+	nt := len(t.bounds)
+	total := make([]int, nd*nt)
+	const chunk = 64
+	chunks := (g.cells + chunk - 1) / chunk
+	heavy := len(g.hStart) - 1
+	hchunks := (heavy + chunk - 1) / chunk
+	var next atomic.Int64
+	var mu sync.Mutex
+	var eg errgroup.Group
+	for range max(1, workers) {
+		goRecover(&eg, func() error {
+			cnt := make([]int, nd*nt)
+			for {
+				i := int(next.Add(1) - 1)
+				switch {
+				case i < chunks:
+					g.count(l, t, cnt, i*chunk, min(g.cells, (i+1)*chunk), 0, 0)
+					continue
+				case i < chunks+hchunks:
+					i -= chunks
+					g.count(l, t, cnt, 0, 0, i*chunk, min(heavy, (i+1)*chunk))
+					continue
+				}
+				break
+			}
+			mu.Lock()
+			for k, v := range cnt {
+				total[k] += v
+			}
+			mu.Unlock()
+			return nil
+		})
+	}
+	waitOrPanic(&eg)
+	return total
+}
+
+// heavyPlaces is the number of places counted whole.
+func (g *knoxGrid) heavyPlaces() int { return len(g.hStart) - 1 }
+
+// rowTotals returns the pairs in each distance band, whatever their days, the last
+// band (beyond the last bound) taking the rest of the pairs: the counts with every
+// event on the same day.
+func (g *knoxGrid) rowTotals(pairs, workers int) []int {
+	var l knoxLayout
+	g.lay(&l, make([]int, g.n))
+	t := newKnoxTimes([]int{0})
+	nd := len(g.sq) + 1
+	rows := g.countAll(&l, &t, nd-1, workers)
+	rows = append(rows, pairs)
+	for _, v := range rows[:nd-1] {
+		rows[nd-1] -= v
+	}
+	return rows
+}
