@@ -389,67 +389,23 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 	col := t.col
 	sq, smax := g.sq, g.smax
 	xs, ys, ds := l.xs, l.ys, l.ds
+	// The light pairs go to acc, indexed ((band·nt + time band)·4 + lane), the band
+	// len(sq) taking the pairs beyond the last bound: the band is counted without a
+	// branch, and four lanes keep consecutive increments off the same counter.
+	acc := make([]int, (len(sq)+1)*nt*4)
 	for c := c0; c < c1; c++ {
 		a0, a1 := int(g.cellStart[c]), int(g.cellStart[c+1])
 		if a0 == a1 {
 			continue
 		}
-		// Within the cell: each event with the later ones of the next T days.
-		hi := a0
-		for p := a0; p < a1; p++ {
-			xi, yi, di := xs[p], ys[p], ds[p]
-			if hi <= p {
-				hi = p + 1
-			}
-			for hi < a1 && ds[hi]-di <= T {
-				hi++
-			}
-			for q := p + 1; q < hi; q++ {
-				dx, dy := xi-xs[q], yi-ys[q]
-				s := float64(dx*dx) + float64(dy*dy)
-				if s > smax {
-					continue
-				}
-				b := 0
-				for s > sq[b] {
-					b++
-				}
-				cnt[b*nt+int(col[ds[q]-di])]++
-			}
-		}
-		// With each later neighbouring cell: the events within T days either way.
+		knoxSelf(xs[a0:a1], ys[a0:a1], ds[a0:a1], sq, col, nt, T, acc)
 		for _, d := range g.fwd[g.fwdStart[c]:g.fwdStart[c+1]] {
 			b0, b1 := int(g.cellStart[d]), int(g.cellStart[d+1])
-			lo, hi := b0, b0
-			for p := a0; p < a1; p++ {
-				xi, yi, di := xs[p], ys[p], ds[p]
-				for lo < b1 && ds[lo] < di-T {
-					lo++
-				}
-				if hi < lo {
-					hi = lo
-				}
-				for hi < b1 && ds[hi] <= di+T {
-					hi++
-				}
-				for q := lo; q < hi; q++ {
-					dx, dy := xi-xs[q], yi-ys[q]
-					s := float64(dx*dx) + float64(dy*dy)
-					if s > smax {
-						continue
-					}
-					b := 0
-					for s > sq[b] {
-						b++
-					}
-					dt := ds[q] - di
-					if dt < 0 {
-						dt = -dt
-					}
-					cnt[b*nt+int(col[dt])]++
-				}
-			}
+			knoxCross(xs[a0:a1], ys[a0:a1], ds[a0:a1], xs[b0:b1], ys[b0:b1], ds[b0:b1], sq, col, nt, T, acc)
 		}
+	}
+	for k := range len(sq) * nt {
+		cnt[k] += acc[4*k] + acc[4*k+1] + acc[4*k+2] + acc[4*k+3]
 	}
 	within := make([]int, nt)
 	for h := h0; h < h1; h++ {
@@ -599,4 +555,61 @@ func (g *knoxGrid) rowTotals(pairs, workers int) []int {
 		rows[nd-1] -= v
 	}
 	return rows
+}
+
+// knoxOne is 1 for true and 0 for false, without a branch.
+func knoxOne(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// knoxSelf adds to acc (see count) the pairs of the events of one cell, ordered by
+// day, at most T days apart.
+func knoxSelf(xs, ys []float64, ds []int, sq []float64, col []int32, nt, T int, acc []int) {
+	hi := 0
+	for p := range ds {
+		xi, yi, di := xs[p], ys[p], ds[p]
+		hi = max(hi, p+1)
+		for hi < len(ds) && ds[hi]-di <= T {
+			hi++
+		}
+		for q := p + 1; q < hi; q++ {
+			dx, dy := xi-xs[q], yi-ys[q]
+			s := float64(dx*dx) + float64(dy*dy)
+			b := 0
+			for _, bound := range sq {
+				b += knoxOne(s > bound)
+			}
+			acc[(b*nt+int(col[ds[q]-di]))<<2|q&3]++
+		}
+	}
+}
+
+// knoxCross adds to acc (see count) the pairs of an event of cell a and one of cell
+// b (each ordered by day) at most T days apart.
+func knoxCross(xa, ya []float64, da []int, xb, yb []float64, db []int, sq []float64, col []int32, nt, T int, acc []int) {
+	lo, hi := 0, 0
+	for p := range da {
+		xi, yi, di := xa[p], ya[p], da[p]
+		for lo < len(db) && db[lo] < di-T {
+			lo++
+		}
+		hi = max(hi, lo)
+		for hi < len(db) && db[hi] <= di+T {
+			hi++
+		}
+		for q := lo; q < hi; q++ {
+			dx, dy := xi-xb[q], yi-yb[q]
+			s := float64(dx*dx) + float64(dy*dy)
+			b := 0
+			for _, bound := range sq {
+				b += knoxOne(s > bound)
+			}
+			dt := db[q] - di
+			dt = (dt ^ dt>>63) - dt>>63 // |dt|
+			acc[(b*nt+int(col[dt]))<<2|q&3]++
+		}
+	}
 }
