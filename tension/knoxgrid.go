@@ -56,6 +56,8 @@ type knoxGrid struct {
 	// sq[k]. smax is the last.
 	sq   []float64
 	smax float64
+	// bands looks the band up without comparisons: see knoxBandTable.
+	bands knoxBandTable
 
 	// Light events (at places with fewer than heavy events), grouped by cell: slot s
 	// is event lightEv[s] at (lx[s], ly[s]) in cell lcell[s]; the slots of cell c are
@@ -114,6 +116,7 @@ func newKnoxGrid(events []KnoxEvent, bounds []float64, heavy, split int) *knoxGr
 	}
 	g := &knoxGrid{n: len(events), sq: knoxSquares(bounds)}
 	g.smax = g.sq[len(g.sq)-1]
+	g.bands = newKnoxBandTable(g.sq)
 	dmax := bounds[len(bounds)-1]
 
 	// Places: events at the same coordinates.
@@ -398,10 +401,10 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 		if a0 == a1 {
 			continue
 		}
-		knoxSelf(xs[a0:a1], ys[a0:a1], ds[a0:a1], sq, col, nt, T, acc)
+		knoxSelf(xs[a0:a1], ys[a0:a1], ds[a0:a1], &g.bands, col, nt, T, acc)
 		for _, d := range g.fwd[g.fwdStart[c]:g.fwdStart[c+1]] {
 			b0, b1 := int(g.cellStart[d]), int(g.cellStart[d+1])
-			knoxCross(xs[a0:a1], ys[a0:a1], ds[a0:a1], xs[b0:b1], ys[b0:b1], ds[b0:b1], sq, col, nt, T, acc)
+			knoxCross(xs[a0:a1], ys[a0:a1], ds[a0:a1], xs[b0:b1], ys[b0:b1], ds[b0:b1], &g.bands, col, nt, T, acc)
 		}
 	}
 	for k := range len(sq) * nt {
@@ -565,9 +568,68 @@ func knoxOne(b bool) int {
 	return 0
 }
 
+// knoxBandTable finds the distance band of a squared distance s by a table over
+// equal slices of [0, smax]: slice k = int(s·scale) (the last entry for everything
+// beyond smax) holds its band, or knoxBandEdge when a bound falls in it, where the
+// bounds are compared one by one. Since both the slice and the band grow with s, a
+// slice that holds no bound holds one band.
+type knoxBandTable struct {
+	sq    []float64
+	scale float64
+	last  float64 // the index of the last entry, as a float
+	tab   []uint8
+}
+
+const knoxBandEdge = 255
+
+func newKnoxBandTable(sq []float64) knoxBandTable {
+	const slices = 1 << 12
+	t := knoxBandTable{sq: sq}
+	smax := sq[len(sq)-1]
+	if len(sq) >= knoxBandEdge || !(smax > 0) || math.IsInf(smax, 0) || math.IsInf(slices/smax, 0) {
+		t.tab = []uint8{knoxBandEdge} // scale 0: every s in slice 0, compared
+		return t
+	}
+	t.scale = slices / smax
+	kmax := int(smax * t.scale)
+	t.tab = make([]uint8, kmax+2)
+	t.last = float64(kmax + 1)
+	for k := range t.tab[:kmax+1] {
+		s := (float64(k) + 0.5) / t.scale
+		if int(s*t.scale) != k {
+			t.tab[k] = knoxBandEdge
+			continue
+		}
+		t.tab[k] = uint8(t.slow(s))
+	}
+	for _, q := range sq {
+		t.tab[int(q*t.scale)] = knoxBandEdge
+	}
+	t.tab[kmax+1] = uint8(len(sq))
+	return t
+}
+
+// slow is the band of s by comparison with each bound.
+func (t *knoxBandTable) slow(s float64) int {
+	b := 0
+	for _, q := range t.sq {
+		b += knoxOne(s > q)
+	}
+	return b
+}
+
+// band is the band of s: 0 to len(sq)−1, or len(sq) beyond the last bound.
+func (t *knoxBandTable) band(s float64) int {
+	b := int(t.tab[int(min(s*t.scale, t.last))])
+	if b == knoxBandEdge {
+		b = t.slow(s)
+	}
+	return b
+}
+
 // knoxSelf adds to acc (see count) the pairs of the events of one cell, ordered by
 // day, at most T days apart.
-func knoxSelf(xs, ys []float64, ds []int, sq []float64, col []int32, nt, T int, acc []int) {
+func knoxSelf(xs, ys []float64, ds []int, bt *knoxBandTable, col []int32, nt, T int, acc []int) {
 	hi := 0
 	for p := range ds {
 		xi, yi, di := xs[p], ys[p], ds[p]
@@ -577,11 +639,7 @@ func knoxSelf(xs, ys []float64, ds []int, sq []float64, col []int32, nt, T int, 
 		}
 		for q := p + 1; q < hi; q++ {
 			dx, dy := xi-xs[q], yi-ys[q]
-			s := float64(dx*dx) + float64(dy*dy)
-			b := 0
-			for _, bound := range sq {
-				b += knoxOne(s > bound)
-			}
+			b := bt.band(float64(dx*dx) + float64(dy*dy))
 			acc[(b*nt+int(col[ds[q]-di]))<<2|q&3]++
 		}
 	}
@@ -589,7 +647,7 @@ func knoxSelf(xs, ys []float64, ds []int, sq []float64, col []int32, nt, T int, 
 
 // knoxCross adds to acc (see count) the pairs of an event of cell a and one of cell
 // b (each ordered by day) at most T days apart.
-func knoxCross(xa, ya []float64, da []int, xb, yb []float64, db []int, sq []float64, col []int32, nt, T int, acc []int) {
+func knoxCross(xa, ya []float64, da []int, xb, yb []float64, db []int, bt *knoxBandTable, col []int32, nt, T int, acc []int) {
 	lo, hi := 0, 0
 	for p := range da {
 		xi, yi, di := xa[p], ya[p], da[p]
@@ -602,11 +660,7 @@ func knoxCross(xa, ya []float64, da []int, xb, yb []float64, db []int, sq []floa
 		}
 		for q := lo; q < hi; q++ {
 			dx, dy := xi-xb[q], yi-yb[q]
-			s := float64(dx*dx) + float64(dy*dy)
-			b := 0
-			for _, bound := range sq {
-				b += knoxOne(s > bound)
-			}
+			b := bt.band(float64(dx*dx) + float64(dy*dy))
 			dt := db[q] - di
 			dt = (dt ^ dt>>63) - dt>>63 // |dt|
 			acc[(b*nt+int(col[dt]))<<2|q&3]++
