@@ -329,7 +329,10 @@ type NearRepeatTable struct {
 }
 
 // NearRepeat builds the near-repeat table of events. The distance and time of every
-// pair fall in exactly one band cell. It returns an EINVALID *geo.Error for bounds
+// pair fall in exactly one band cell. It lists no pairs: its memory grows with the
+// events, and its time with the events plus the pairs within both the last distance
+// and the last time bound, once for the table and once per replicate (see
+// knoxGrid); the replicates run on Workers goroutines. It returns an EINVALID *geo.Error for bounds
 // that are negative, not finite or not strictly ascending, fewer than 2 events, a
 // non-finite position, Replicates below 1 or negative Workers.
 func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error) {
