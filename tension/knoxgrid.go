@@ -17,9 +17,11 @@ import (
 // grow with the square of the events in a town (178 million pairs within 500 m among
 // 200,000 incidents of a year). The counts here walk a space-time index instead:
 //
-//   - Places go into square grid cells of side a quarter of the largest distance (a
-//     little more, for rounding), so a pair within that distance lies in the same or
-//     one of the 77 neighbouring cells whose nearest corners are close enough.
+//   - Places go into square grid cells of side 1/k of the largest distance (a little
+//     more, for rounding; k from 1 to 4, finer where places are dense), so the two
+//     events of a pair within that distance lie in cells at most k apart each way,
+//     and cells whose nearest corners are too far apart are left out (77 cells of
+//     the 9×9 square around a cell are visited at k = 4, all 9 of 3×3 at k = 1).
 //   - In every replicate the events of each cell are ordered by their (permuted) day,
 //     by a counting sort, and each event meets only the events of the neighbouring
 //     cells whose days lie within the largest time band, found by two pointers that
@@ -30,10 +32,13 @@ import (
 //     measured once, and are counted by binary search or by merging sorted days.
 //
 // So a replicate costs O(n) plus the candidates near in space and time, not the pairs
-// near in space; the memory is O(n) plus the neighbouring cells of each occupied cell
-// (at most 77 each), whatever the data. The counts are exact: the distance is
-// computed as before (sqrt of (0 + dx²) + dy², no fused multiply-add) and compared
-// with each band's bound through the largest square whose root is within the bound.
+// near in space. The memory is O(n) whatever the data: per event about 24 bytes in
+// the grid and 28 in each worker's layout, per occupied cell and per heavy place its
+// neighbouring cells (at most 77 each), and a counting array over the span of days
+// (sorted by comparison when the span passes 4n + 4096). No list of pairs is kept,
+// not even of heavy places. The counts are exact: the distance is computed as before
+// (sqrt of (0 + dx²) + dy², no fused multiply-add) and compared with each band's
+// bound through the largest square whose root is within the bound.
 //
 // What still grows with the square is the candidates themselves where many distinct
 // places lie within the largest distance and time band of one another: every such
@@ -74,13 +79,14 @@ type knoxGrid struct {
 	fwd, fwdStart []int32
 
 	// Heavy places: place h is at (hx[h], hy[h]) and holds events
-	// hEv[hStart[h]:hStart[h+1]]; hLight[hLightStart[h]:...] are the neighbouring
-	// cells holding light events, hHeavy[hHeavyStart[h]:...] the heavy places after h
-	// in neighbouring cells.
+	// hEv[hStart[h]:hStart[h+1]]; hReach[hReachStart[h]:hReachStart[h+1]] are the
+	// occupied cells of its neighbourhood (at most 77), and cellHeavy[c] to
+	// cellHeavy[c+1] the heavy places of cell c. Pairs of heavy places are found
+	// through the cells, not listed: their number could grow with the square.
 	hx, hy              []float64
 	hEv, hStart         []int32
-	hLight, hLightStart []int32
-	hHeavy, hHeavyStart []int32
+	hReach, hReachStart []int32
+	cellHeavy           []int32
 	heavyEvents         int
 	cells               int
 }
@@ -266,30 +272,24 @@ func newKnoxGrid(events []KnoxEvent, bounds []float64, heavy, split int) *knoxGr
 		}
 		g.fwdStart[c+1] = int32(len(g.fwd))
 	}
-	heavyIn := map[int32][]int32{}
-	for h, c := range heavyCell {
-		heavyIn[c] = append(heavyIn[c], int32(h))
+	// Heavy places are numbered in order of cell: those of cell c are
+	// cellHeavy[c] to cellHeavy[c+1].
+	g.cellHeavy = make([]int32, g.cells+1)
+	for _, c := range heavyCell {
+		g.cellHeavy[c+1]++
 	}
-	g.hLightStart = []int32{0}
-	g.hHeavyStart = []int32{0}
-	for h, c := range heavyCell {
+	for c := range g.cells {
+		g.cellHeavy[c+1] += g.cellHeavy[c]
+	}
+	g.hReachStart = []int32{0}
+	for _, c := range heavyCell {
 		key := cellKeys[c]
 		for _, o := range offsets {
-			d, ok := cellIndex[[2]int64{key[0] + o[0], key[1] + o[1]}]
-			if !ok {
-				continue
-			}
-			if g.cellStart[d] != g.cellStart[d+1] {
-				g.hLight = append(g.hLight, d)
-			}
-			for _, h2 := range heavyIn[d] {
-				if h2 > int32(h) {
-					g.hHeavy = append(g.hHeavy, h2)
-				}
+			if d, ok := cellIndex[[2]int64{key[0] + o[0], key[1] + o[1]}]; ok {
+				g.hReach = append(g.hReach, d)
 			}
 		}
-		g.hLightStart = append(g.hLightStart, int32(len(g.hLight)))
-		g.hHeavyStart = append(g.hHeavyStart, int32(len(g.hHeavy)))
+		g.hReachStart = append(g.hReachStart, int32(len(g.hReach)))
 	}
 	return g
 }
@@ -434,7 +434,8 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 		knoxAddCumulative(cnt[:nt], within)
 		// With the light events of the neighbouring cells.
 		x, y := g.hx[h], g.hy[h]
-		for _, d := range g.hLight[g.hLightStart[h]:g.hLightStart[h+1]] {
+		reach := g.hReach[g.hReachStart[h]:g.hReachStart[h+1]]
+		for _, d := range reach {
 			for q := int(g.cellStart[d]); q < int(g.cellStart[d+1]); q++ {
 				dx, dy := x-xs[q], y-ys[q]
 				s := float64(dx*dx) + float64(dy*dy)
@@ -455,21 +456,23 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 			}
 		}
 		// With the later heavy places of the neighbouring cells.
-		for _, h2 := range g.hHeavy[g.hHeavyStart[h]:g.hHeavyStart[h+1]] {
-			dx, dy := x-g.hx[h2], y-g.hy[h2]
-			s := float64(dx*dx) + float64(dy*dy)
-			if s > smax {
-				continue
+		for _, d := range reach {
+			for h2 := max(h+1, int(g.cellHeavy[d])); h2 < int(g.cellHeavy[d+1]); h2++ {
+				dx, dy := x-g.hx[h2], y-g.hy[h2]
+				s := float64(dx*dx) + float64(dy*dy)
+				if s > smax {
+					continue
+				}
+				b := 0
+				for s > sq[b] {
+					b++
+				}
+				hd2 := l.hd[g.hStart[h2]:g.hStart[h2+1]]
+				for j, tb := range t.bounds {
+					within[j] = knoxSortedCross(hd, hd2, tb)
+				}
+				knoxAddCumulative(cnt[b*nt:(b+1)*nt], within)
 			}
-			b := 0
-			for s > sq[b] {
-				b++
-			}
-			hd2 := l.hd[g.hStart[h2]:g.hStart[h2+1]]
-			for j, tb := range t.bounds {
-				within[j] = knoxSortedCross(hd, hd2, tb)
-			}
-			knoxAddCumulative(cnt[b*nt:(b+1)*nt], within)
 		}
 	}
 }
