@@ -127,7 +127,7 @@ func knox(events []KnoxEvent, o KnoxOptions, heavy, split int) (KnoxResult, erro
 		workers = runtime.GOMAXPROCS(0)
 	}
 	grid := newKnoxGrid(events, []float64{o.Distance}, heavy, split)
-	times := newKnoxTimes([]int{o.Days})
+	times := newKnoxTimes([]int{o.Days}, slices.Max(days)-slices.Min(days))
 	r.CloseInSpace = grid.rowTotals(r.Pairs, workers)[0]
 	r.CloseInTime = knoxPairsWithin(days, o.Days)
 	var lay knoxLayout
@@ -178,7 +178,12 @@ func knox(events []KnoxEvent, o KnoxOptions, heavy, split int) (KnoxResult, erro
 	return r, nil
 }
 
-// knoxCheck rejects fewer than 2 events and non-finite coordinates.
+// knoxMaxDay bounds the day numbers, so that differences of days and bounds never
+// overflow.
+const knoxMaxDay = 1_000_000_000
+
+// knoxCheck rejects fewer than 2 events, non-finite coordinates and days beyond
+// knoxMaxDay either way.
 func knoxCheck(events []KnoxEvent) error {
 	if len(events) < 2 {
 		return geo.Errorf(geo.EINVALID, "knox: %d events, at least 2 needed", len(events))
@@ -189,6 +194,9 @@ func knoxCheck(events []KnoxEvent) error {
 	for i, e := range events {
 		if math.IsNaN(e.X) || math.IsInf(e.X, 0) || math.IsNaN(e.Y) || math.IsInf(e.Y, 0) {
 			return geo.Errorf(geo.EINVALID, "knox: event %d has no finite position", i)
+		}
+		if e.Day < -knoxMaxDay || e.Day > knoxMaxDay {
+			return geo.Errorf(geo.EINVALID, "knox: event %d is on day %d, beyond a billion days either side of the calendar's origin", i, e.Day)
 		}
 	}
 	return nil
@@ -391,7 +399,7 @@ func nearRepeat(events []KnoxEvent, o NearRepeatOptions, heavy, split int) (Near
 	}
 	colTotal[nt-1] = t.Pairs - prev
 
-	times := newKnoxTimes(o.Days)
+	times := newKnoxTimes(o.Days, slices.Max(days)-slices.Min(days))
 	// fill completes the table dst from the counts of the band cells within the last
 	// bounds, inner ((nd−1)·(nt−1) of them).
 	fill := func(dst, inner []int) {

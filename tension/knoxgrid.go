@@ -312,8 +312,12 @@ type knoxTimes struct {
 	last   int
 }
 
-func newKnoxTimes(bounds []int) knoxTimes {
-	t := knoxTimes{bounds: bounds, last: bounds[len(bounds)-1], col: make([]int32, bounds[len(bounds)-1]+1)}
+// newKnoxTimes returns the time bands of bounds for days at most span apart: a
+// last bound beyond the span counts as the span, so the table stays as short as the
+// days allow.
+func newKnoxTimes(bounds []int, span int) knoxTimes {
+	last := min(bounds[len(bounds)-1], max(span, 0))
+	t := knoxTimes{bounds: bounds, last: last, col: make([]int32, last+1)}
 	for d := range t.col {
 		j, _ := slices.BinarySearch(bounds, d)
 		t.col[d] = int32(j)
@@ -567,7 +571,7 @@ func (g *knoxGrid) heavyPlaces() int { return len(g.hStart) - 1 }
 func (g *knoxGrid) rowTotals(pairs, workers int) []int {
 	var l knoxLayout
 	g.lay(&l, make([]int, g.n))
-	t := newKnoxTimes([]int{0})
+	t := newKnoxTimes([]int{0}, 0)
 	nd := len(g.sq) + 1
 	rows := g.countAll(&l, &t, nd-1, workers)
 	rows = append(rows, pairs)

@@ -77,6 +77,9 @@ func knoxRandomBands(r *rand.Rand) ([]float64, []int) {
 		days = append(days, d)
 		d += 1 + r.IntN(14)
 	}
+	if r.IntN(8) == 0 { // a last bound beyond most differences of days
+		days = append(days, 100_000)
+	}
 	return dist, days
 }
 
@@ -185,6 +188,29 @@ func TestKnoxGridEdges(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestKnoxHugeDayBound checks that a last time bound far beyond every difference of
+// days neither allocates in proportion to it nor changes the counts.
+func TestKnoxHugeDayBound(t *testing.T) {
+	ev := knoxRandomEvents(rand.New(rand.NewPCG(8, 9)), 300, 4)
+	o := NearRepeatOptions{Distances: []float64{100, 200}, Days: []int{7, 1_000_000_000_000}, Replicates: 9, Seed: 2}
+	huge, err := NearRepeat(ev, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Days = []int{7, 1000}
+	want, err := nearRepeatByPairs(ev, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(huge.Observed, want.Observed) || !reflect.DeepEqual(huge.P, want.P) {
+		t.Errorf("bound 10¹² days: %v, bound 1000: %v", huge.Observed, want.Observed)
+	}
+	k, err := Knox(ev, KnoxOptions{Distance: 150, Days: 1_000_000_000_000})
+	if err != nil || k.Observed != k.CloseInSpace || k.CloseInTime != k.Pairs {
+		t.Errorf("Knox with a bound of 10¹² days: %+v, %v", k, err)
 	}
 }
 
