@@ -3,8 +3,11 @@ package tension
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +141,65 @@ func TestEngineReportShape(t *testing.T) {
 		if f.Method == "" || f.Key == "" || f.WindowTo.After(end) || f.Observed <= f.Expected || math.IsNaN(f.Expected) {
 			t.Errorf("odd finding %+v", f)
 		}
+	}
+}
+
+// TestEngineNearRepeatWholeYear checks that the near-repeat test covers every located
+// incident of the year, beyond the 20,000 it was once capped at, that a bound keeps
+// whole days only, and that the text names the period and the count.
+func TestEngineNearRepeatWholeYear(t *testing.T) {
+	asOf := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(5, 6))
+	var incidents []MemoryIncident
+	for range 30000 {
+		day := asOf.AddDate(0, 0, -r.IntN(400)) // some before the year
+		at := geo.LatLon{Lat: 52.0 + r.Float64()*0.05, Lon: -0.8 + r.Float64()*0.08}
+		incidents = append(incidents, MemoryIncident{Day: day, Strands: []string{"race"}, Cell: 1, At: at, Exact: true})
+	}
+	inYear := 0
+	first := asOf.AddDate(0, 0, -364)
+	for _, in := range incidents {
+		if !in.Day.Before(first) {
+			inYear++
+		}
+	}
+	src := NewMemorySource(nil, incidents, nil, nil)
+	o := DefaultEngineOptions()
+	o.Detectors = []string{"near_repeat"}
+	o.NearRepeat.Replicates = 19
+	rep, err := Run(context.Background(), src, asOf, o)
+	if err != nil || len(rep.Failures) > 0 {
+		t.Fatal(err, rep.Failures)
+	}
+	nr := rep.NearRepeat
+	if nr == nil || nr.Table.Events != inYear || inYear <= 20000 || !nr.From.Equal(first) || !nr.To.Equal(asOf) {
+		t.Fatalf("near repeat over %v: %d events from %v to %v, want %d from %v", nr != nil, nr.Table.Events, nr.From, nr.To, inYear, first)
+	}
+	want := fmt.Sprintf("%s located incidents over the 365 days from 1 April 2025 to 31 March 2026", groupThousands(inYear))
+	if got := nr.Coverage(); got != want {
+		t.Errorf("coverage %q, want %q", got, want)
+	}
+
+	// A bound keeps the latest whole days within it.
+	o.NearRepeatMaxEvents = 5000
+	rep, err = Run(context.Background(), src, asOf, o)
+	if err != nil || len(rep.Failures) > 0 {
+		t.Fatal(err, rep.Failures)
+	}
+	nr = rep.NearRepeat
+	kept, before := 0, 0
+	for _, in := range incidents {
+		if !in.Day.Before(nr.From) && !in.Day.After(asOf) {
+			kept++
+		}
+		if in.Day.Equal(nr.From.AddDate(0, 0, -1)) {
+			before++
+		}
+	}
+	if nr.Table.Events != kept || kept > 5000 || kept+before <= 5000 || rep.Counts["near_repeat_located"] != inYear || rep.Counts["near_repeat_events"] != kept {
+		t.Errorf("bounded: %d events from %v (%d there, %d the day before), counts %v", nr.Table.Events, nr.From, kept, before, rep.Counts)
+	}
+	if !strings.HasPrefix(nr.Coverage(), groupThousands(kept)+" located incidents over the ") {
+		t.Errorf("bounded coverage %q", nr.Coverage())
 	}
 }

@@ -101,6 +101,12 @@ func (r KnoxResult) Ratio() float64 { return float64(r.Observed) / r.Expected }
 // EINVALID *geo.Error for a negative or non-finite threshold or coordinate, negative
 // Replicates or Workers, an unknown Null or fewer than 2 events.
 func Knox(events []KnoxEvent, o KnoxOptions) (KnoxResult, error) {
+	return knox(events, o, 0, 0)
+}
+
+// knox is Knox with the grid's heavy-place threshold and cells across the distance
+// (0: the defaults), for the tests.
+func knox(events []KnoxEvent, o KnoxOptions, heavy, split int) (KnoxResult, error) {
 	if !(o.Distance >= 0) || math.IsInf(o.Distance, 1) || o.Days < 0 {
 		return KnoxResult{}, geo.Errorf(geo.EINVALID, "knox: thresholds must be finite and not negative (distance %v, days %d)", o.Distance, o.Days)
 	}
@@ -112,14 +118,22 @@ func Knox(events []KnoxEvent, o KnoxOptions) (KnoxResult, error) {
 	}
 	n := len(events)
 	r := KnoxResult{Events: n, Pairs: n * (n - 1) / 2, Replicates: o.Replicates, Null: o.Null, P: math.NaN()}
-	near := knoxClosePairs(events, o.Distance)
 	days := make([]int, n)
 	for i, e := range events {
 		days[i] = e.Day
 	}
-	r.CloseInSpace = len(near)
+	workers := o.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	grid := newKnoxGrid(events, []float64{o.Distance}, heavy, split)
+	times := newKnoxTimes([]int{o.Days}, slices.Max(days)-slices.Min(days))
+	r.CloseInSpace = grid.rowTotals(r.Pairs, workers)[0]
 	r.CloseInTime = knoxPairsWithin(days, o.Days)
-	r.Observed = knoxCount(near, days, o.Days)
+	var lay knoxLayout
+	grid.lay(&lay, days)
+	r.Observed = grid.countAll(&lay, &times, 1, workers)[0]
+	lay = knoxLayout{}
 	r.Table = [2][2]int{
 		{r.Observed, r.CloseInTime - r.Observed},
 		{r.CloseInSpace - r.Observed, r.Pairs - r.CloseInTime - r.CloseInSpace + r.Observed},
@@ -134,6 +148,8 @@ func Knox(events []KnoxEvent, o KnoxOptions) (KnoxResult, error) {
 	var mu sync.Mutex
 	knoxRun(o.Replicates, o.Workers, func() func(rep int, rng *rand.Rand) {
 		perm := slices.Clone(days)
+		var lay knoxLayout
+		cnt := make([]int, 1)
 		local := 0
 		return func(rep int, rng *rand.Rand) {
 			if rep < 0 { // the worker is done
@@ -148,7 +164,10 @@ func Knox(events []KnoxEvent, o KnoxOptions) (KnoxResult, error) {
 			} else {
 				copy(perm, days)
 				rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-				stat = knoxCount(near, perm, o.Days)
+				grid.lay(&lay, perm)
+				cnt[0] = 0
+				grid.count(&lay, &times, cnt, 0, grid.cells, 0, grid.heavyPlaces())
+				stat = cnt[0]
 			}
 			if stat >= r.Observed {
 				local++
@@ -159,7 +178,12 @@ func Knox(events []KnoxEvent, o KnoxOptions) (KnoxResult, error) {
 	return r, nil
 }
 
-// knoxCheck rejects fewer than 2 events and non-finite coordinates.
+// knoxMaxDay bounds the day numbers, so that differences of days and bounds never
+// overflow.
+const knoxMaxDay = 1_000_000_000
+
+// knoxCheck rejects fewer than 2 events, non-finite coordinates and days beyond
+// knoxMaxDay either way.
 func knoxCheck(events []KnoxEvent) error {
 	if len(events) < 2 {
 		return geo.Errorf(geo.EINVALID, "knox: %d events, at least 2 needed", len(events))
@@ -171,57 +195,11 @@ func knoxCheck(events []KnoxEvent) error {
 		if math.IsNaN(e.X) || math.IsInf(e.X, 0) || math.IsNaN(e.Y) || math.IsInf(e.Y, 0) {
 			return geo.Errorf(geo.EINVALID, "knox: event %d has no finite position", i)
 		}
+		if e.Day < -knoxMaxDay || e.Day > knoxMaxDay {
+			return geo.Errorf(geo.EINVALID, "knox: event %d is on day %d, beyond a billion days either side of the calendar's origin", i, e.Day)
+		}
 	}
 	return nil
-}
-
-// knoxPair is a pair of events (i < j) close in space, with its distance in metres.
-type knoxPair struct {
-	i, j int32
-	d    float64
-}
-
-// knoxDistance is the Euclidean distance as R's dist() computes it for two columns,
-// sqrt((0 + dx²) + dy²), without fused multiply-adds, so that thresholds fall on the
-// same side in both.
-func knoxDistance(a, b KnoxEvent) float64 {
-	dx, dy := a.X-b.X, a.Y-b.Y
-	return math.Sqrt(float64(dx*dx) + float64(dy*dy))
-}
-
-// knoxClosePairs returns the pairs within maxD metres, found through a square grid of
-// side a little over maxD (so only neighbouring squares need comparing), by i then j.
-func knoxClosePairs(events []KnoxEvent, maxD float64) []knoxPair {
-	side := maxD*(1+1e-9) + 1e-6
-	type key struct{ x, y int64 }
-	squares := make(map[key][]int32)
-	for i, e := range events {
-		k := key{int64(math.Floor(e.X / side)), int64(math.Floor(e.Y / side))}
-		squares[k] = append(squares[k], int32(i))
-	}
-	var pairs []knoxPair
-	for i, e := range events {
-		k := key{int64(math.Floor(e.X / side)), int64(math.Floor(e.Y / side))}
-		for dx := int64(-1); dx <= 1; dx++ {
-			for dy := int64(-1); dy <= 1; dy++ {
-				for _, j := range squares[key{k.x + dx, k.y + dy}] {
-					if int(j) <= i {
-						continue
-					}
-					if d := knoxDistance(e, events[j]); d <= maxD {
-						pairs = append(pairs, knoxPair{int32(i), j, d})
-					}
-				}
-			}
-		}
-	}
-	slices.SortFunc(pairs, func(a, b knoxPair) int {
-		if a.i != b.i {
-			return int(a.i - b.i)
-		}
-		return int(a.j - b.j)
-	})
-	return pairs
 }
 
 // knoxPairsWithin counts the pairs of days at most t apart, by two pointers over the
@@ -237,17 +215,6 @@ func knoxPairsWithin(days []int, t int) int {
 		count += hi - lo
 	}
 	return count
-}
-
-// knoxCount counts the pairs whose days differ by at most t.
-func knoxCount(pairs []knoxPair, days []int, t int) int {
-	c := 0
-	for _, p := range pairs {
-		if d := days[p.i] - days[p.j]; d <= t && d >= -t {
-			c++
-		}
-	}
-	return c
 }
 
 // knoxHypergeometric draws the number of marked items among draws items taken without
@@ -370,10 +337,19 @@ type NearRepeatTable struct {
 }
 
 // NearRepeat builds the near-repeat table of events. The distance and time of every
-// pair fall in exactly one band cell. It returns an EINVALID *geo.Error for bounds
+// pair fall in exactly one band cell. It lists no pairs: its memory grows with the
+// events, and its time with the events plus the pairs within both the last distance
+// and the last time bound, once for the table and once per replicate (see
+// knoxGrid); the replicates run on Workers goroutines. It returns an EINVALID *geo.Error for bounds
 // that are negative, not finite or not strictly ascending, fewer than 2 events, a
 // non-finite position, Replicates below 1 or negative Workers.
 func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error) {
+	return nearRepeat(events, o, 0, 0)
+}
+
+// nearRepeat is NearRepeat with the grid's heavy-place threshold and cells across the
+// largest distance (0: the defaults), for the tests.
+func nearRepeat(events []KnoxEvent, o NearRepeatOptions, heavy, split int) (NearRepeatTable, error) {
 	if len(o.Distances) == 0 || len(o.Days) == 0 {
 		return NearRepeatTable{}, geo.Errorf(geo.EINVALID, "near repeat: at least one distance and one time band are needed")
 	}
@@ -403,19 +379,17 @@ func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error
 	for i, e := range events {
 		days[i] = e.Day
 	}
-	// Only pairs within the last distance bound need looking at in a replicate: the
-	// row totals (pairs per distance band) do not change when days are shuffled, and
-	// neither do the column totals (the differences between days are only reassigned
-	// among the pairs), so the last row and column follow from the others.
-	near := knoxClosePairs(events, o.Distances[len(o.Distances)-1])
-	band := make([]int32, len(near))
-	rowTotal := make([]int, nd)
-	for p, c := range near {
-		b, _ := slices.BinarySearch(o.Distances, c.d) // first bound ≥ d
-		band[p] = int32(b)
-		rowTotal[b]++
+	// Only pairs within the last distance bound and the last time bound need counting
+	// in a replicate: the row totals (pairs per distance band) do not change when
+	// days are shuffled, and neither do the column totals (the differences between
+	// days are only reassigned among the pairs), so the last row and column follow
+	// from the others.
+	workers := o.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
-	rowTotal[nd-1] = t.Pairs - len(near)
+	grid := newKnoxGrid(events, o.Distances, heavy, split)
+	rowTotal := grid.rowTotals(t.Pairs, workers)
 	colTotal := make([]int, nt)
 	prev := 0
 	for j, b := range o.Days {
@@ -425,29 +399,13 @@ func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error
 	}
 	colTotal[nt-1] = t.Pairs - prev
 
-	// The time band of every day difference up to the last bound, looked up rather
-	// than searched: the replicates spend their time in this loop.
-	last := o.Days[len(o.Days)-1]
-	col := make([]int32, last+1)
-	for d := range col {
-		j, _ := slices.BinarySearch(o.Days, d)
-		col[d] = int32(j)
-	}
-	type bandPair struct{ i, j, cell int32 }
-	pairs := make([]bandPair, len(near))
-	for p, c := range near {
-		pairs[p] = bandPair{c.i, c.j, band[p] * int32(nt)}
-	}
-	fill := func(dst []int, days []int) {
+	times := newKnoxTimes(o.Days, slices.Max(days)-slices.Min(days))
+	// fill completes the table dst from the counts of the band cells within the last
+	// bounds, inner ((nd−1)·(nt−1) of them).
+	fill := func(dst, inner []int) {
 		clear(dst)
-		for _, c := range pairs {
-			diff := days[c.i] - days[c.j]
-			if diff < 0 {
-				diff = -diff
-			}
-			if diff <= last {
-				dst[int(c.cell)+int(col[diff])]++
-			}
+		for i := range nd - 1 {
+			copy(dst[i*nt:i*nt+nt-1], inner[i*(nt-1):(i+1)*(nt-1)])
 		}
 		// The last column: row totals less the other columns; then the last row:
 		// column totals less the rows above.
@@ -466,14 +424,19 @@ func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error
 			dst[(nd-1)*nt+j] = colTotal[j] - s
 		}
 	}
+	var lay knoxLayout
+	grid.lay(&lay, days)
 	obs := make([]int, nd*nt)
-	fill(obs, days)
+	fill(obs, grid.countAll(&lay, &times, nd-1, workers))
+	lay = knoxLayout{}
 
 	sum := make([]int64, nd*nt)
 	ge := make([]int, nd*nt)
 	var mu sync.Mutex
 	knoxRun(o.Replicates, o.Workers, func() func(int, *rand.Rand) {
 		perm := slices.Clone(days)
+		var lay knoxLayout
+		inner := make([]int, (nd-1)*(nt-1))
 		cnt := make([]int, nd*nt)
 		lsum := make([]int64, nd*nt)
 		lge := make([]int, nd*nt)
@@ -489,7 +452,10 @@ func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error
 			}
 			copy(perm, days)
 			rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-			fill(cnt, perm)
+			grid.lay(&lay, perm)
+			clear(inner)
+			grid.count(&lay, &times, inner, 0, grid.cells, 0, grid.heavyPlaces())
+			fill(cnt, inner)
 			for k, v := range cnt {
 				lsum[k] += int64(v)
 				if v >= obs[k] {

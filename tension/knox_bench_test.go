@@ -1,23 +1,103 @@
 package tension
 
 import (
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/geo/synth"
 )
 
-// BenchmarkNearRepeat builds the near-repeat table of a year of 20,000 incidents in
-// a dense town (8 km square), as the engine's run does at its cap.
-func BenchmarkNearRepeat(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	events := make([]KnoxEvent, 20000)
-	for i := range events {
-		events[i] = KnoxEvent{X: r.Float64() * 8000, Y: r.Float64() * 8000, Day: r.IntN(365)}
+// knoxDemoEvents returns n located incidents of one year of the demo town (exact
+// and street locations, as the engine reads them), projected as the engine projects
+// them: the clustering of the demo's population, hot spots, repeat places and near
+// repeats. The year holds about 1.2·n records; n of the located ones are kept at
+// random.
+func knoxDemoEvents(tb testing.TB, n int) []KnoxEvent {
+	tb.Helper()
+	g, err := synth.New(synth.Options{Seed: 1, Rows: int(float64(n)/0.85*1.03) + 10, Years: 1, End: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		tb.Fatal(err)
 	}
+	type located struct {
+		lat, lon float64
+		day      int
+	}
+	var out []located
+	err = g.Incidents(func(r *geo.RawIncident) error {
+		if (r.Precision != "exact" && r.Precision != "street") || r.Lat == "" {
+			return nil
+		}
+		lat, err := strconv.ParseFloat(r.Lat, 64)
+		if err != nil {
+			return err
+		}
+		lon, err := strconv.ParseFloat(r.Lon, 64)
+		if err != nil {
+			return err
+		}
+		d := r.Occurred
+		if d == "" {
+			d = r.OccurredFrom
+		}
+		day, err := time.Parse(time.DateOnly, d[:10])
+		if err != nil {
+			return err
+		}
+		out = append(out, located{lat, lon, int(day.Unix() / 86400)})
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	out = out[:min(n, len(out))]
+	lat0 := 0.0
+	for _, l := range out {
+		lat0 += l.lat
+	}
+	lat0 /= float64(len(out))
+	kx := geo.EarthRadius * math.Pi / 180 * math.Cos(lat0*math.Pi/180)
+	ky := geo.EarthRadius * math.Pi / 180
+	ev := make([]KnoxEvent, len(out))
+	for i, l := range out {
+		ev[i] = KnoxEvent{X: l.lon * kx, Y: l.lat * ky, Day: l.day}
+	}
+	return ev
+}
+
+// BenchmarkNearRepeat builds the near-repeat table (the default bands, 99
+// replicates, as the engine runs it) of a year of the demo town's located incidents:
+// by the pair list the grid replaced at 20,000 incidents (the old engine's cap), and
+// by the grid at 20,000 and 200,000. cpu-s/op is the process's CPU time per table,
+// which a busy machine disturbs less than the wall time.
+func BenchmarkNearRepeat(b *testing.B) {
 	o := DefaultNearRepeatOptions()
 	o.Replicates = 99
-	for b.Loop() {
-		if _, err := NearRepeat(events, o); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name string
+		n    int
+		f    func([]KnoxEvent, NearRepeatOptions) (NearRepeatTable, error)
+	}{
+		{"pairs/20000", 20000, nearRepeatByPairs},
+		{"grid/20000", 20000, NearRepeat},
+		{"grid/200000", 200000, NearRepeat},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			events := knoxDemoEvents(b, c.n)
+			cpu := 0.0
+			for b.Loop() {
+				c0 := processCPUSeconds()
+				if _, err := c.f(events, o); err != nil {
+					b.Fatal(err)
+				}
+				cpu += processCPUSeconds() - c0
+			}
+			b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+		})
 	}
 }

@@ -246,6 +246,7 @@ func TestKnoxByHand(t *testing.T) {
 		{ev, KnoxOptions{Replicates: -1}},
 		{ev, KnoxOptions{Null: 7}},
 		{[]KnoxEvent{{math.Inf(1), 0, 0}, {0, 0, 0}}, KnoxOptions{}},
+		{[]KnoxEvent{{0, 0, math.MaxInt}, {0, 0, math.MinInt}}, KnoxOptions{}},
 	} {
 		if _, err := Knox(bad.ev, bad.o); geo.ErrorCode(err) != geo.EINVALID {
 			t.Errorf("%+v: %v", bad.o, err)

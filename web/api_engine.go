@@ -438,7 +438,8 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleNearRepeat answers GET /api/v1/near-repeat: the latest Knox table in the
-// Near Repeat Calculator's layout, the risk extent and today's risk-zone cells.
+// Near Repeat Calculator's layout, the days and incidents it covered, the risk extent
+// and today's risk-zone cells.
 func (s *Server) handleNearRepeat(w http.ResponseWriter, r *http.Request) error {
 	if err := newQuery(r.URL.Query()).err(); err != nil {
 		return err
@@ -459,8 +460,13 @@ func (s *Server) handleNearRepeat(w http.ResponseWriter, r *http.Request) error 
 	for i, z := range nr.Zones {
 		zones[i] = map[string]any{"cell": geo.CellString(z.Cell), "until": time.Unix(int64(z.Until)*86400, 0).UTC().Format(time.DateOnly), "incidents": z.Incidents}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"run_id": runID, "events": t.Events, "replicates": t.Replicates,
-		"distances_m": t.Distances, "days": t.Days, "table": rows, "risk": nr.Risk, "zone_res": nr.ZoneRes, "zones": zones})
+	answer := map[string]any{"run_id": runID, "events": t.Events, "replicates": t.Replicates,
+		"distances_m": t.Distances, "days": t.Days, "table": rows, "risk": nr.Risk, "zone_res": nr.ZoneRes, "zones": zones}
+	if !nr.From.IsZero() { // analyses stored before the period was recorded have none
+		answer["period"] = map[string]string{"from": nr.From.Format(time.DateOnly), "to": nr.To.Format(time.DateOnly)}
+		answer["coverage"] = nr.Coverage()
+	}
+	writeJSON(w, http.StatusOK, answer)
 	return nil
 }
 

@@ -218,14 +218,17 @@ func TestHotspotsNearRepeatAndRunsAPI(t *testing.T) {
 		}
 	}
 	var nr struct {
-		Events int
-		Table  []struct {
+		Events   int
+		Period   struct{ From, To string }
+		Coverage string
+		Table    []struct {
 			Distance, Time string
 			Observed       int
 		}
 	}
 	e.getJSON(e.as(access.Council), "/api/v1/near-repeat", &nr)
-	if nr.Events == 0 || len(nr.Table) == 0 || nr.Table[0].Distance == "" {
+	if nr.Events == 0 || len(nr.Table) == 0 || nr.Table[0].Distance == "" || nr.Period.From == "" || nr.Period.To < nr.Period.From ||
+		!strings.Contains(nr.Coverage, " located incidents over ") {
 		t.Errorf("near repeat: %+v", nr)
 	}
 	if r := e.get(e.as(access.Strategic), "/api/v1/near-repeat"); r.status != http.StatusForbidden {

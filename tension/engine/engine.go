@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/tensionmap/tensionmap/tension"
@@ -133,9 +134,12 @@ func (res Result) Print(w io.Writer) {
 		rep.Counts["hotspot_cells"], rep.Counts["hotspot_study_cells"], rep.HotspotRes, rep.Counts["emerging_patterns"])
 	if nr := rep.NearRepeat; nr != nil {
 		if nr.Risk != nil {
-			fmt.Fprintf(w, "  near repeat: raised risk within %.0f m for %d days of an incident; %d cells in today's risk zones\n", nr.Risk.Distance, nr.Risk.Days, len(nr.Zones))
+			fmt.Fprintf(w, "  near repeat: raised risk within %.0f m for %d days of an incident, among %s; %d cells in today's risk zones\n", nr.Risk.Distance, nr.Risk.Days, nr.Coverage(), len(nr.Zones))
 		} else {
-			fmt.Fprintf(w, "  near repeat: no significant raised risk among %d incidents\n", nr.Table.Events)
+			fmt.Fprintf(w, "  near repeat: no significant raised risk among %s\n", nr.Coverage())
+		}
+		if left := rep.Counts["near_repeat_located"] - rep.Counts["near_repeat_events"]; left > 0 {
+			fmt.Fprintf(w, "  near repeat: %s earlier located incidents were left out: the test keeps to the latest whole days within its bound\n", strconv.Itoa(left))
 		}
 	}
 	for _, u := range rep.Uplifts {
