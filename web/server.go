@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/paulmach/orb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
@@ -57,6 +58,8 @@ type Store interface {
 	AnalysisVersion(ctx context.Context) (int64, error)
 	AreasVersion(ctx context.Context) (string, error)
 	LoadAreas(ctx context.Context) ([]geo.Area, error)
+	// AreasOutline is the outline of every area together: where a citywide alert is.
+	AreasOutline(ctx context.Context) (orb.MultiPolygon, error)
 	// WeeklyCounts are a cell's or an area's counts by week, for the map's panel.
 	WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end time.Time, weeks int) ([]int, error)
 
