@@ -58,6 +58,10 @@ type Store interface {
 	AnalysisVersion(ctx context.Context) (int64, error)
 	AreasVersion(ctx context.Context) (string, error)
 	LoadAreas(ctx context.Context) ([]geo.Area, error)
+	// Visit records a home page seen and returns the user's last visit before
+	// this one (zero on a first visit); ReportsLoadedSince counts what arrived since.
+	Visit(ctx context.Context, userID int64, at time.Time, gap time.Duration) (time.Time, error)
+	ReportsLoadedSince(ctx context.Context, since time.Time) (int64, error)
 	// AreasOutline is the outline of every area together: where a citywide alert is.
 	AreasOutline(ctx context.Context) (orb.MultiPolygon, error)
 	// WeeklyCounts are a cell's or an area's counts by week, for the map's panel.
