@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,7 @@ func TestMapInBrowser(t *testing.T) {
 	})
 
 	e := newEnv(t, func(o *web.Options) { o.StaticDir = static })
-	e.runEngine()
+	citywide, widespread := e.runEngineWide()
 
 	// The same data behind a second server with a basemap whose style comes from
 	// another origin.
@@ -77,6 +78,10 @@ func TestMapInBrowser(t *testing.T) {
 		"TM_BASEMAP_BASE_URL=" + withBasemap.URL,
 		"TM_POLICE_USER=" + e.users["police"].Username,
 		"TM_STRATEGIC_USER=" + e.users["strategic"].Username,
+		"TM_ADMIN_USER=" + e.users["admin"].Username,
+		"TM_CITYWIDE_ID=" + strconv.FormatInt(citywide, 10),
+		"TM_WIDESPREAD_ID=" + strconv.FormatInt(widespread, 10),
+		"TM_DOCS=" + filepath.Join(root, "docs"),
 		"TM_PASSWORD=" + testPassword,
 		"TM_FROM=" + testEnd.AddDate(-1, 0, 1).Format(time.DateOnly),
 		"TM_TO=" + testEnd.Format(time.DateOnly),
