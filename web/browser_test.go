@@ -32,7 +32,10 @@ const basemapStyle = `{"version": 8, "name": "test basemap", "sources": {},
 // real database with a synthetic town and an engine run: sign-in through the form,
 // hexagons drawn from the vector tiles, filters that change the tiles asked for, a
 // hexagon's panel equal to the API, no count of 1 or 2 reaching a strategic user
-// in any tile or answer, and a screenshot in test-output/. Its prerequisites
+// in any tile or answer, the citywide and widespread alerts named in a banner and
+// outlined, count classes from the hexagons in view, the home page, every page
+// within a 1280 px window, a screenshot in test-output/ and the README's picture
+// of the map in docs/map.png. Its prerequisites
 // (Chromium, the Node packages, the built bundle) are installed or built when
 // missing; when they cannot be had the test fails, it never skips.
 func TestMapInBrowser(t *testing.T) {
