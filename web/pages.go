@@ -365,7 +365,7 @@ func (s *Server) handleMapPage(w http.ResponseWriter, r *http.Request) error {
 
 // mapViewParams are the parameters the map keeps in its URL (the view and the
 // filters), which the page accepts and its script reads.
-var mapViewParams = append([]string{"z", "lat", "lon", "metric", "layers", "level", "week", "preset", "cell", "area"}, filterParams...)
+var mapViewParams = append([]string{"z", "lat", "lon", "metric", "layers", "level", "week", "preset", "cell", "area", "alert"}, filterParams...)
 
 // mapContentSecurityPolicy lets the map fetch a configured basemap: its style, tiles,
 // glyphs and sprites from the style's origin.

@@ -126,7 +126,7 @@ await runner.run(async () => {
     assert.equal((await record.locator('.record-head .level').textContent()).trim(), LEVEL);
     const situation = record.locator('h2:text-is("Situation") + p');
     assert.equal((await situation.textContent()).trim(), SITUATION);
-    const intel = await visibleText(record.locator('h2:text-is("Intelligence") + table tbody tr').first());
+    const intel = await visibleText(record.locator('h2:text-is("Intelligence") + .table-scroll table tbody tr').first());
     for (const t of [INTEL.grade, INTEL.text, INTEL.source]) assert.ok(intel.includes(t), `the intelligence row "${intel}" lacks "${t}"`);
     const rows = record.locator('table.actions tbody tr');
     assert.equal(await rows.count(), 1, 'one action');

@@ -296,10 +296,15 @@ async function run() {
     const shot = await context.newPage();
     watch(shot);
     await shot.setViewportSize({ width: 1200, height: 720 });
-    const c = [(townBox[0] + townBox[2]) / 2, (townBox[1] + townBox[3]) / 2];
-    await shot.goto(`${BASE}/map?preset=90&metric=count&layers=hex,areas,alerts&z=11.4&lat=${c[1].toFixed(5)}&lon=${c[0].toFixed(5)}`);
+    await shot.goto(`${BASE}/map?preset=90&metric=count&layers=hex,areas,alerts`);
     await ready(shot);
     await shot.locator('#alert-banner').waitFor({ state: 'visible' });
+    // The whole area below the banner.
+    const top = await shot.evaluate(() => {
+      const b = document.getElementById('alert-banner').getBoundingClientRect(), m = window.tensionmap.map.getCanvas().getBoundingClientRect();
+      return Math.round(b.bottom - m.top + 16);
+    });
+    await shot.evaluate(([b, top]) => window.tensionmap.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: { top, bottom: 16, left: 16, right: 16 }, duration: 0 }), [townBox, top]);
     await settled(shot);
     fs.mkdirSync(DOCS, { recursive: true });
     const file = path.join(DOCS, 'map.png');
