@@ -162,13 +162,13 @@ func (s *Server) homeAlerts(ctx context.Context, who *access.Principal, since ti
 	return out, nil
 }
 
-// alertHeadline says where an alert is and what it is about: "Citywide rise after
-// National: referendum result (national)", "Rise in Ward 3 and Ward 4", "Rise in
-// a cluster of 7 hexagons".
+// alertHeadline says where an alert is and what it is about: "Citywide rise in race
+// hate reports after National: referendum result (national)", "Rise in all hate
+// reports in Ward 3, Ward 4", "Rise in all hate reports in a cluster of 7 hexagons".
 func alertHeadline(a *tension.StoredAlert, names map[string]string) string {
-	what := "Rise"
+	what := "Rise in all hate reports"
 	if len(a.Strands) > 0 {
-		what += " in " + strings.ReplaceAll(strings.Join(a.Strands, " and "), "_", " ") + " hate reports"
+		what = "Rise in " + strings.ReplaceAll(strings.Join(a.Strands, " and "), "_", " ") + " hate reports"
 	}
 	if a.Method == tension.MethodUplift {
 		if i := strings.Index(a.Detail, ", the "); strings.HasPrefix(a.Detail, "After ") && i > 0 {

@@ -130,7 +130,7 @@ func TestHomePage(t *testing.T) {
 	for _, want := range []string{
 		"In the last week (your first visit)",
 		"Citywide rise in race hate reports after National: referendum result (national)",
-		"Widespread rise across 3 areas",
+		"Widespread rise in all hate reports across 3 areas",
 		"Trigger-event uplift · 7 days, 24–30 Jun 2026 · 60 reports where 31.5 were expected · p 2.4e-6",
 		"Review soon (draft): review due in 3 days, 4 July 2026",
 		"impact assessments changed: Review later (draft,",

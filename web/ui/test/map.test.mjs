@@ -356,7 +356,7 @@ async function run() {
   await step('   the home page lists the open alerts in words, the reviews due and what changed, and links to the alert', async () => {
     await page.goto(`${BASE}/`);
     const text = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
-    for (const want of ['Citywide rise in race hate reports after National: referendum result (national)', 'Widespread rise across 3 areas',
+    for (const want of ['Citywide rise in race hate reports after National: referendum result (national)', 'Widespread rise in all hate reports across 3 areas',
       'Open alerts', 'Impact assessments due for review']) {
       assert.ok(text.includes(want), `the home page lacks "${want}": ${text}`);
     }
