@@ -200,3 +200,44 @@ func visibleText(html string) string {
 	s = strings.NewReplacer("&amp;", "&", "&#39;", "'", "&quot;", `"`, "&lt;", "<", "&gt;", ">").Replace(s)
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// TestCitywideAssessmentPage: the assessment of a citywide alert shows the map of
+// the whole area and, its alert having no series, the reports of each day against
+// the expected daily count; the strategic group's summary shows both too
+// (regression: the page had neither map nor chart).
+func TestCitywideAssessmentPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	citywide, _ := e.runEngineWide()
+	council := e.as(access.Council)
+	var created struct {
+		Assessment struct{ ID int64 } `json:"assessment"`
+	}
+	r := e.send(council, "POST", "/api/v1/assessments", map[string]any{"alert_id": citywide})
+	if r.status != 201 {
+		t.Fatalf("an assessment from the citywide alert: %s", r)
+	}
+	r.json(t, &created)
+	for _, c := range []struct {
+		role access.Role
+		page string
+	}{{access.Council, "the full page"}, {access.Strategic, "the summary"}} {
+		r := e.get(e.as(c.role), fmt.Sprintf("/assessments/%d", created.Assessment.ID))
+		if r.status != 200 {
+			t.Fatalf("%s: %s", c.page, r)
+		}
+		body := string(r.body)
+		mapFig := regexp.MustCompile(`(?s)<figure class="figure map-figure">\s*<svg.*?</svg>\s*<figcaption>Citywide: the whole area, tension level by colour\.</figcaption></figure>`)
+		if !mapFig.MatchString(body) {
+			t.Errorf("%s as %s: no map of the whole area", c.page, c.role)
+		}
+		chartFig := regexp.MustCompile(`(?s)<figure class="figure evidence-figure">\s*<svg.*?Reports each day against the expected daily count.*?</svg>\s*</figure>`)
+		if !chartFig.MatchString(body) {
+			t.Errorf("%s as %s: no evidence chart", c.page, c.role)
+		}
+		// The four weeks before the window, then its seven days.
+		if want := "Reports of each day from 27 May 2026 to 30 Jun 2026; the expected line is the alert&#39;s expected count spread evenly over the 7 days of its window."; !strings.Contains(body, want) {
+			t.Errorf("%s as %s: the chart does not say %q", c.page, c.role, want)
+		}
+	}
+}
