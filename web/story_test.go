@@ -129,6 +129,7 @@ func TestHomePage(t *testing.T) {
 	text := visibleText(body)
 	for _, want := range []string{
 		"In the last week (your first visit)",
+		"3000 reports loaded.",
 		"Citywide rise in race hate reports after National: referendum result (national)",
 		"Widespread rise in all hate reports across 3 areas",
 		"Trigger-event uplift · 7 days, 24–30 Jun 2026 · 60 reports where 31.5 were expected · p 2.4e-6",
@@ -164,7 +165,8 @@ func TestHomePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	text = visibleText(page(council))
-	if !strings.Contains(text, "Since your last visit") || !strings.Contains(text, "No new alert") || !strings.Contains(text, "No impact assessment changed") {
+	if !strings.Contains(text, "Since your last visit") || !strings.Contains(text, "No new alert") || !strings.Contains(text, "No impact assessment changed") ||
+		!strings.Contains(text, "No reports loaded.") {
 		t.Errorf("after a visit later than every change:\n%s", text)
 	}
 	if _, err := e.db.Pool.Exec(e.ctx, `UPDATE users SET previous_visit_at = now() - interval '1 day', last_visit_at = $2 WHERE id = $1`,
