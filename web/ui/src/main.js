@@ -588,11 +588,11 @@ async function loadAlerts() {
     b.addEventListener('click', () => goToAlert(a));
     el.alerts.append(h('li', {}, b));
   }
+  // A link to an alert (?alert=ID) opens it: an open one is also fitted into view;
+  // another (dismissed, say) opens in the panel alone.
   const wanted = state.alert && list.find((a) => String(a.id) === state.alert);
-  if (wanted) {
-    if (map.loaded()) goToAlert(wanted, false);
-    else map.once('load', () => goToAlert(wanted, false));
-  }
+  if (wanted) goToAlert(wanted, false);
+  else if (state.alert) selectAlert(Number(state.alert), false);
 }
 
 // goToAlert opens an alert's panel and fits the map to it. The panel opens first,

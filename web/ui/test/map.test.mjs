@@ -121,7 +121,13 @@ async function ready(p) {
 
 // settled waits until the map has loaded and drawn every tile it asked for.
 async function settled(p) {
-  await p.evaluate(() => window.tensionmap.settled());
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`the map did not settle in ${STEP_TIMEOUT / 1000} s`)), STEP_TIMEOUT); });
+  try {
+    await Promise.race([p.evaluate(() => window.tensionmap.settled()), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // hexagons returns the hexagons drawn, one per cell: {cell, count, suppressed, res, x, y}
@@ -293,8 +299,8 @@ async function run() {
   });
 
   await step('   the README\'s picture: the whole area with its banner, outline and legend', async () => {
-    const shot = await context.newPage();
-    watch(shot);
+    // The same page, one tab only: a second tab leaves this one in the background.
+    const shot = page;
     await shot.setViewportSize({ width: 1200, height: 720 });
     await shot.goto(`${BASE}/map?preset=90&metric=count&layers=hex,areas,alerts`);
     await ready(shot);
@@ -311,7 +317,9 @@ async function run() {
     await shot.screenshot({ path: file });
     const size = fs.statSync(file).size;
     assert.ok(size > 30_000 && size < 600_000, `the README's screenshot is ${size} bytes`);
-    await shot.close();
+    await page.setViewportSize({ width: 1440, height: 900 }); // the context's
+    await page.goto(`${BASE}${view}`);
+    await ready(page);
   });
 
   await step('   count classes come from the hexagons in view: at least five, each with its bounds, at every zoom', async () => {
