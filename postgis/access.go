@@ -98,6 +98,38 @@ func (db *DB) RecordSignIn(ctx context.Context, userID int64, at time.Time) erro
 	return err
 }
 
+// Visit records that a user saw the home page at at and returns when their last
+// visit was: the home page seen before this visit began, a visit ending after gap
+// without one. It is zero on a first visit.
+func (db *DB) Visit(ctx context.Context, userID int64, at time.Time, gap time.Duration) (time.Time, error) {
+	var prev *time.Time
+	err := db.Pool.QueryRow(ctx, `UPDATE users SET
+		previous_visit_at = CASE WHEN last_visit_at IS NULL THEN NULL
+			WHEN $2::timestamptz - last_visit_at > make_interval(secs => $3) THEN last_visit_at ELSE previous_visit_at END,
+		last_visit_at = $2 WHERE id = $1 RETURNING previous_visit_at`, userID, at, gap.Seconds()).Scan(&prev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, geo.Errorf(geo.ENOTFOUND, "no user %d", userID)
+	} else if err != nil {
+		return time.Time{}, fmt.Errorf("postgis: recording a visit: %w", err)
+	}
+	if prev == nil {
+		return time.Time{}, nil
+	}
+	return *prev, nil
+}
+
+// ReportsLoadedSince counts the reports stored by the ingest runs that finished
+// after since (runs of outcomes, whose summaries count no unlocated rows, aside).
+func (db *DB) ReportsLoadedSince(ctx context.Context, since time.Time) (int64, error) {
+	var n int64
+	err := db.Pool.QueryRow(ctx, `SELECT coalesce(sum((summary->>'inserted')::bigint), 0)::bigint FROM ingest_runs
+		WHERE status = 'done' AND finished_at > $1 AND summary ? 'unlocated'`, since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgis: reports loaded since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return n, nil
+}
+
 // CreateSession stores a session.
 func (db *DB) CreateSession(ctx context.Context, s *access.Session) error {
 	_, err := db.Pool.Exec(ctx, `INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen, ip, user_agent)

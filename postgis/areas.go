@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/planar"
 	"github.com/tensionmap/tensionmap/geo"
 )
 
@@ -176,6 +178,49 @@ func (db *DB) LoadAreas(ctx context.Context) ([]geo.Area, error) {
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// AreasOutline returns the outline of the whole partnership: the union of every
+// stored area, holes of less than a hectare (slivers between boundaries that do not
+// quite meet) left out. It is empty when no area is stored.
+func (db *DB) AreasOutline(ctx context.Context) (orb.MultiPolygon, error) {
+	var b []byte
+	err := db.Pool.QueryRow(ctx, `SELECT ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_UnaryUnion(ST_Collect(ST_MakeValid(geom))), 3)))
+		FROM areas`).Scan(&b)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: the areas' outline: %w", err)
+	}
+	if b == nil {
+		return nil, nil
+	}
+	g, err := wkb.Unmarshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: the areas' outline: %w", err)
+	}
+	mp, ok := g.(orb.MultiPolygon)
+	if !ok {
+		return nil, fmt.Errorf("postgis: the areas' outline is a %s", g.GeoJSONType())
+	}
+	return dropSlivers(mp), nil
+}
+
+// dropSlivers removes the inner rings of less than about a hectare (1e-6 square
+// degrees) from a union, where neighbouring boundaries leave gaps between them.
+func dropSlivers(mp orb.MultiPolygon) orb.MultiPolygon {
+	out := make(orb.MultiPolygon, 0, len(mp))
+	for _, p := range mp {
+		if len(p) == 0 {
+			continue
+		}
+		q := orb.Polygon{p[0]}
+		for _, hole := range p[1:] {
+			if math.Abs(planar.Area(hole)) >= 1e-6 {
+				q = append(q, hole)
+			}
+		}
+		out = append(out, q)
+	}
+	return out
 }
 
 // RebuildRollups recomputes every roll-up from the incidents, at the given

@@ -89,7 +89,8 @@ func nonNilNulls(n []NullValue) []NullValue {
 const alertColumns = `a.id, a.method, a.key, a.status, a.tension_level, a.first_run_id, a.last_run_id, a.first_seen, a.last_seen,
 	a.window_from, a.window_to, a.area_level, a.areas, a.cells, a.strands, coalesce(a.observed, 'NaN'), coalesce(a.expected, 'NaN'),
 	coalesce(a.upper_bound, 'NaN'), coalesce(a.p_value, 'NaN'), coalesce(a.recurrence_days, 'NaN'), coalesce(a.score, 'NaN'),
-	a.evidence, a.status_reason, a.updated_at, coalesce((SELECT s.id FROM assessments s WHERE s.alert_id = a.id), 0), coalesce(a.backfill_id, 0)`
+	a.evidence, a.status_reason, a.updated_at, coalesce((SELECT s.id FROM assessments s WHERE s.alert_id = a.id), 0), coalesce(a.backfill_id, 0),
+	a.created_at`
 
 func scanAlert(row pgx.Row) (*tension.StoredAlert, error) {
 	a := &tension.StoredAlert{}
@@ -97,7 +98,8 @@ func scanAlert(row pgx.Row) (*tension.StoredAlert, error) {
 	var evidence []byte
 	err := row.Scan(&a.ID, &a.Method, &a.Key, &a.Status, &a.TensionLevel, &a.FirstRunID, &a.LastRunID, &a.FirstSeen, &a.LastSeen,
 		&a.WindowFrom, &a.WindowTo, &a.AreaLevel, &a.Areas, &cells, &a.Strands, &a.Observed, &a.Expected,
-		&a.Upper, &a.P, &a.Recurrence, &a.Score, &evidence, &a.StatusReason, &a.UpdatedAt, &a.AssessmentID, &a.BackfillID)
+		&a.Upper, &a.P, &a.Recurrence, &a.Score, &evidence, &a.StatusReason, &a.UpdatedAt, &a.AssessmentID, &a.BackfillID,
+		&a.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, geo.Errorf(geo.ENOTFOUND, "no such alert")
 	} else if err != nil {

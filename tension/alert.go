@@ -372,6 +372,7 @@ type StoredAlert struct {
 	AssessmentID          int64 // 0 when none
 	BackfillID            int64 // the backfill that raised it; 0 for a live alert
 	UpdatedAt             time.Time
+	CreatedAt             time.Time    // when the engine first raised it
 	Events                []AlertEvent // filled by single reads
 }
 

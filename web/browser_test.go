@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,10 @@ const basemapStyle = `{"version": 8, "name": "test basemap", "sources": {},
 // real database with a synthetic town and an engine run: sign-in through the form,
 // hexagons drawn from the vector tiles, filters that change the tiles asked for, a
 // hexagon's panel equal to the API, no count of 1 or 2 reaching a strategic user
-// in any tile or answer, and a screenshot in test-output/. Its prerequisites
+// in any tile or answer, the citywide and widespread alerts named in a banner and
+// outlined, count classes from the hexagons in view, the home page, every page
+// within a 1280 px window, a screenshot in test-output/ and the README's picture
+// of the map in docs/map.png. Its prerequisites
 // (Chromium, the Node packages, the built bundle) are installed or built when
 // missing; when they cannot be had the test fails, it never skips.
 func TestMapInBrowser(t *testing.T) {
@@ -50,7 +54,7 @@ func TestMapInBrowser(t *testing.T) {
 	})
 
 	e := newEnv(t, func(o *web.Options) { o.StaticDir = static })
-	e.runEngine()
+	citywide, widespread := e.runEngineWide()
 
 	// The same data behind a second server with a basemap whose style comes from
 	// another origin.
@@ -77,6 +81,10 @@ func TestMapInBrowser(t *testing.T) {
 		"TM_BASEMAP_BASE_URL=" + withBasemap.URL,
 		"TM_POLICE_USER=" + e.users["police"].Username,
 		"TM_STRATEGIC_USER=" + e.users["strategic"].Username,
+		"TM_ADMIN_USER=" + e.users["admin"].Username,
+		"TM_CITYWIDE_ID=" + strconv.FormatInt(citywide, 10),
+		"TM_WIDESPREAD_ID=" + strconv.FormatInt(widespread, 10),
+		"TM_DOCS=" + filepath.Join(root, "docs"),
 		"TM_PASSWORD=" + testPassword,
 		"TM_FROM=" + testEnd.AddDate(-1, 0, 1).Format(time.DateOnly),
 		"TM_TO=" + testEnd.Format(time.DateOnly),

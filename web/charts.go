@@ -209,6 +209,20 @@ func (s *Server) assessmentMap(ctx context.Context, a *tension.Assessment) (temp
 			}
 		}
 	}
+	room := 0.6
+	if len(focus.Features) == 0 && a.Citywide() && a.TriggerKind == tension.TriggerKindAlert {
+		// A citywide alert's assessment: the whole area is its place, outlined and
+		// lightly shaded so that the boundaries inside it still show.
+		outline, err := s.areasOutline(ctx, version)
+		if err != nil || len(outline) == 0 {
+			return "", ""
+		}
+		st := chart.TensionStyle(a.TensionLevel)
+		st.Fill = st.Stroke + "40" // the tension colour, a quarter opaque
+		focus.Features = append(focus.Features, chart.Feature{Geometry: outline, Style: st})
+		caption = "Citywide: the whole area"
+		room = 0.08
+	}
 	if len(focus.Features) == 0 {
 		return "", ""
 	}
@@ -225,7 +239,7 @@ func (s *Server) assessmentMap(ctx context.Context, a *tension.Assessment) (temp
 		}
 	}
 	// Room around the place to see where it is.
-	dx, dy := (bound.Max[0]-bound.Min[0])*0.6+0.01, (bound.Max[1]-bound.Min[1])*0.6+0.006
+	dx, dy := (bound.Max[0]-bound.Min[0])*room+0.01, (bound.Max[1]-bound.Min[1])*room+0.006
 	bound = orb.Bound{Min: orb.Point{bound.Min[0] - dx, bound.Min[1] - dy}, Max: orb.Point{bound.Max[0] + dx, bound.Max[1] + dy}}
 	var context chart.Layer
 	context.Name = "boundaries"
@@ -276,4 +290,51 @@ func floatOr(v any) float64 {
 		return f
 	}
 	return math.NaN()
+}
+
+// dailyEvidenceChart draws, for an alert's evidence that carries no series (a rise
+// after a trigger event is one test over a window), the reports of each day from
+// the baseline's first day to the window's last against the expected daily count:
+// the alert's expected count spread over its window's days. Counts are shown as
+// the user may see them; a withheld day is left as a gap.
+func (s *Server) dailyEvidenceChart(ctx context.Context, d disclosure, ev map[string]any, strands []string) template.HTML {
+	str := func(k string) string { v, _ := ev[k].(string); return v }
+	from, err1 := time.Parse(time.DateOnly, str("window_from"))
+	to, err2 := time.Parse(time.DateOnly, str("window_to"))
+	expected, ok := ev["expected"].(float64)
+	if err1 != nil || err2 != nil || !ok || to.Before(from) {
+		return ""
+	}
+	days := int(to.Sub(from).Hours()/24) + 1
+	if days > 366 {
+		return ""
+	}
+	// The four weeks before the window show what it rose from.
+	start := from.AddDate(0, 0, -28)
+	f := geo.Filter{Strands: strands}
+	counts, err := s.store.DailyCounts(ctx, f, start, to)
+	if err != nil {
+		return ""
+	}
+	d = d.in("day", s.filterScope(f))
+	perDay := expected / float64(days)
+	c := chart.ObservedExpected{Title: "Reports each day against the expected daily count", ID: "evidence", YLabel: "Reports a day",
+		Desc: fmt.Sprintf("Reports of each day from %s to %s; the expected line is the alert's expected count spread evenly over the %s of its window.",
+			start.Format("2 Jan 2006"), to.Format("2 Jan 2006"), tension.DaysWord(days))}
+	for i, n := range counts {
+		day := start.AddDate(0, 0, i)
+		c.Times = append(c.Times, day)
+		if shown := d.count(n, day.Format(time.DateOnly)); shown != nil {
+			c.Observed = append(c.Observed, float64(*shown))
+		} else {
+			c.Observed = append(c.Observed, math.NaN())
+		}
+		if day.Before(from) {
+			c.Expected = append(c.Expected, math.NaN())
+		} else {
+			c.Expected = append(c.Expected, perDay)
+		}
+		c.Threshold = append(c.Threshold, math.NaN())
+	}
+	return c.SVG()
 }

@@ -255,3 +255,47 @@ func TestHotspotsNearRepeatAndRunsAPI(t *testing.T) {
 		t.Errorf("a partner reading the runs: %s", r)
 	}
 }
+
+// runEngineWide runs the engine with runEngine's two findings and two that span
+// the town: a citywide rise of race hate reports after a trigger event (no place
+// named) and a widespread rise over three wards. It returns the ids of the two.
+func (e *env) runEngineWide() (citywide, widespread int64) {
+	e.t.Helper()
+	from := testEnd.AddDate(0, 0, -6)
+	ev := &tension.TriggerEvent{Day: from, Scope: "national", Description: "National: referendum result", Strands: []string{"race"}}
+	if err := e.db.CreateTriggerEvent(e.ctx, ev, "cli:test"); err != nil {
+		e.t.Fatal(err)
+	}
+	alerts := e.runEngineWith(func(rep *tension.Report) []tension.Finding {
+		var cell uint64
+		for _, h := range rep.Hotspots {
+			if h.Count > 0 {
+				cell = h.Cell
+				break
+			}
+		}
+		return []tension.Finding{
+			{Method: tension.MethodScan, Key: "cluster", Cells: []uint64{cell}, Observed: 12, Expected: 2, P: 0.001, Recurrence: 1000, Score: 9,
+				WindowFrom: testEnd.AddDate(0, 0, -2), WindowTo: testEnd, Detail: "test cluster"},
+			{Method: tension.MethodEARS, Key: "area:DEMOW01:all:C2", Areas: []string{"DEMOW01"}, Observed: 2, Expected: 0.2, P: 0.04,
+				Recurrence: 25, Score: 3, WindowFrom: testEnd, WindowTo: testEnd, Detail: "EARS C2"},
+			{Method: tension.MethodUplift, Key: fmt.Sprintf("event:%d:race", ev.ID), EventID: ev.ID, Strands: []string{"race"}, Observed: 60, Expected: 31.5, P: 2.4e-6, Score: 5,
+				WindowFrom: from, WindowTo: testEnd,
+				Detail: "After National: referendum result (national), the 7 days from 24 Jun 2026 (the event day) to 30 Jun 2026, against the four weeks before, 27 May – 23 Jun 2026"},
+			{Method: tension.MethodWidespread, Key: "widespread:ward:all", AreaLevel: "ward", Areas: []string{"DEMOW01", "DEMOW02", "DEMOW03"},
+				Observed: 40, Expected: 20, P: 0.0004, Score: 4, WindowFrom: from, WindowTo: testEnd, Breadth: 0.3, Detail: "a rise in three wards at once"},
+		}
+	})
+	for _, a := range alerts {
+		switch a.Method {
+		case tension.MethodUplift:
+			citywide = a.ID
+		case tension.MethodWidespread:
+			widespread = a.ID
+		}
+	}
+	if citywide == 0 || widespread == 0 {
+		e.t.Fatalf("the engine raised %d alerts, without the citywide or the widespread one", len(alerts))
+	}
+	return citywide, widespread
+}

@@ -108,26 +108,6 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
-	data := map[string]any{}
-	who := access.PrincipalFrom(r.Context())
-	if who.Role != access.Partner {
-		if err := s.store.Ready(r.Context()); err != nil {
-			data["Problem"] = geo.ErrorMessage(err)
-		} else if st, err := s.store.Stats(r.Context()); err != nil {
-			return err
-		} else {
-			d := s.disclosureFor(who)
-			data["Stats"] = st
-			d = d.in("all time", s.filterScope(geo.Filter{}))
-			data["Reports"] = d.count(int(st.Incidents), "reports")
-			data["Located"] = d.count(int(st.Located), "located")
-		}
-	}
-	s.render(w, r, "home.html", data)
-	return nil
-}
-
 func (s *Server) handleUsersPage(w http.ResponseWriter, r *http.Request) error {
 	return s.usersPage(w, r, http.StatusOK, nil)
 }
@@ -393,7 +373,7 @@ func (s *Server) handleMapPage(w http.ResponseWriter, r *http.Request) error {
 
 // mapViewParams are the parameters the map keeps in its URL (the view and the
 // filters), which the page accepts and its script reads.
-var mapViewParams = append([]string{"z", "lat", "lon", "metric", "layers", "level", "week", "preset", "cell", "area"}, filterParams...)
+var mapViewParams = append([]string{"z", "lat", "lon", "metric", "layers", "level", "week", "preset", "cell", "area", "alert"}, filterParams...)
 
 // mapContentSecurityPolicy lets the map fetch a configured basemap: its style, tiles,
 // glyphs and sprites from the style's origin.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -90,6 +91,13 @@ func (s *Server) assessmentPage(w http.ResponseWriter, r *http.Request, status i
 			"status": "Status changed.", "action": "Action added.", "actions": "Action updated.", "events": "Trigger events updated.",
 			"exists": "This alert already has an impact assessment: here it is."}[msg]
 	}
+	// The map of its place and the evidence chart, on every version of the page.
+	data["Evidence"] = evidenceRows(a.Evidence)
+	data["EvidenceSVG"] = evidenceChart(a.Evidence)
+	if data["EvidenceSVG"] == template.HTML("") {
+		data["EvidenceSVG"] = s.dailyEvidenceChart(r.Context(), s.disclosureFor(who), a.Evidence, a.Strands)
+	}
+	data["MapSVG"], data["MapCaption"] = s.assessmentMap(r.Context(), a)
 	if !who.Is(access.AssessmentEditors...) || (who.Scoped() && a.Citywide()) {
 		s.renderStatus(w, r, status, "assessment_summary.html", data)
 		return nil
@@ -122,9 +130,6 @@ func (s *Server) assessmentPage(w http.ResponseWriter, r *http.Request, status i
 			data["Alert"] = s.alertJSON(s.disclosureFor(who), al, false, nil)
 		}
 	}
-	data["Evidence"] = evidenceRows(a.Evidence)
-	data["EvidenceSVG"] = evidenceChart(a.Evidence)
-	data["MapSVG"], data["MapCaption"] = s.assessmentMap(r.Context(), a)
 	s.renderStatus(w, r, status, "assessment.html", data)
 	return nil
 }

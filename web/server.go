@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/paulmach/orb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
@@ -58,6 +59,12 @@ type Store interface {
 	AnalysisVersion(ctx context.Context) (int64, error)
 	AreasVersion(ctx context.Context) (string, error)
 	LoadAreas(ctx context.Context) ([]geo.Area, error)
+	// Visit records a home page seen and returns the user's last visit before
+	// this one (zero on a first visit); ReportsLoadedSince counts what arrived since.
+	Visit(ctx context.Context, userID int64, at time.Time, gap time.Duration) (time.Time, error)
+	ReportsLoadedSince(ctx context.Context, since time.Time) (int64, error)
+	// AreasOutline is the outline of every area together: where a citywide alert is.
+	AreasOutline(ctx context.Context) (orb.MultiPolygon, error)
 	// WeeklyCounts are a cell's or an area's counts by week, for the map's panel.
 	WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end time.Time, weeks int) ([]int, error)
 

@@ -451,6 +451,15 @@ func (s *Server) areasOf(ctx context.Context, version string) ([]geo.Area, error
 	return v.([]geo.Area), nil
 }
 
+// areasOutline is the outline of every area together, the place of a citywide alert.
+func (s *Server) areasOutline(ctx context.Context, version string) (orb.MultiPolygon, error) {
+	v, err := s.tiles.derived.get("outline|"+areasVersion(version), func() (any, error) { return s.store.AreasOutline(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(orb.MultiPolygon), nil
+}
+
 // cellPopulation spreads the finest populated level's populations over the cells at
 // res, each area's people evenly over the cells of its polygon (a dasymetric guess:
 // the rate of a hexagon that straddles areas borrows from each).
@@ -676,7 +685,14 @@ func (s *Server) tensionIndex(ctx context.Context, res int, version string) (map
 				}
 			}
 			if len(a.Cells) == 0 {
-				for _, code := range a.Areas {
+				spans := a.Areas
+				if len(spans) == 0 { // a citywide alert: every area
+					spans = nil
+					for i := range areas {
+						spans = append(spans, areas[i].Code)
+					}
+				}
+				for _, code := range spans {
 					if ar, ok := byCode[code]; ok {
 						for _, x := range geo.PolygonCells(ar.Geometry, res) {
 							mark(x, a.TensionLevel)
@@ -717,18 +733,30 @@ func (s *Server) alertFeatures(ctx context.Context, req *tileRequest) ([]tiles.F
 		for _, c := range a.Cells {
 			mp = append(mp, s.tiles.hexes.Get(c).Polygon)
 		}
-		if len(mp) == 0 {
-			// An alert of areas: the finest of them (an lsoa rather than its ward).
+		scope := "cells"
+		switch {
+		case len(mp) == 0 && len(a.Areas) > 0:
+			// An alert of areas: every area it names, each outlined.
+			scope = "areas"
 			for _, code := range a.Areas {
-				if ar, ok := byCode[code]; ok && (len(mp) == 0 || len(ar.Geometry) > 0 && boundArea(ar.Geometry.Bound()) < boundArea(mp.Bound())) {
-					mp = ar.Geometry
+				if ar, ok := byCode[code]; ok {
+					mp = append(mp, ar.Geometry...)
 				}
 			}
+		case len(mp) == 0:
+			// A citywide alert (a rise after a trigger event, say): the outline of
+			// every area together.
+			scope = "citywide"
+			outline, err := s.areasOutline(ctx, req.version)
+			if err != nil {
+				return nil, err
+			}
+			mp = outline
 		}
 		if len(mp) == 0 || !tiles.Intersects(mp.Bound(), bound) {
 			continue
 		}
-		props := map[string]any{"id": a.ID, "method": a.Method, "tension_level": a.TensionLevel, "status": a.Status}
+		props := map[string]any{"id": a.ID, "method": a.Method, "tension_level": a.TensionLevel, "status": a.Status, "scope": scope}
 		if shown := req.disc.count(int(a.Observed + 0.5)); shown != nil {
 			props["observed"] = *shown
 		}
@@ -788,7 +816,7 @@ var tileLayers = map[string]map[string]string{
 	layerHotspots: {"cell": "String", "count": "Number", "suppressed": "Number", "rate": "Number", "z": "Number", "confidence": "Number",
 		"category": "String", "tension": "String"},
 	layerAreas:      {"code": "String", "name": "String", "level": "String", "population": "Number", "count": "Number", "suppressed": "Number", "rate": "Number"},
-	layerAlerts:     {"id": "Number", "method": "String", "tension_level": "String", "status": "String", "observed": "Number"},
+	layerAlerts:     {"id": "Number", "method": "String", "tension_level": "String", "status": "String", "scope": "String", "observed": "Number"},
 	layerIncidents:  {"id": "Number", "kind": "String", "strands": "String", "day": "String"},
 	layerNearRepeat: {"cell": "String", "until": "String", "incidents": "Number"},
 }
@@ -839,5 +867,3 @@ func (s *Server) handleTileJSON(layer string) handlerFunc {
 		return nil
 	}
 }
-
-func boundArea(b orb.Bound) float64 { return (b.Max[0] - b.Min[0]) * (b.Max[1] - b.Min[1]) }

@@ -31,6 +31,9 @@ const allowedGroups = layersFor(cfg.role).filter((g) => tileLayers.includes(sour
 // Default TileJSON when the server's cannot be read.
 const TILEJSON = { minzoom: 8, maxzoom: 16, bounds: null, zoom_resolutions: { 8: 6, 9: 6, 10: 7, 11: 8, 12: 8, 13: 9, 14: 10, 15: 10, 16: 10 } };
 const HOTSPOT_RES = 8;
+// CLASSES is the number of colour classes of counts and rates (fewer when fewer
+// distinct values are in view).
+const CLASSES = 6;
 
 let map;
 let tilejson = { ...TILEJSON };
@@ -43,6 +46,7 @@ const tileURLs = {};
 const panel = new Panel(document.getElementById('details'), document.getElementById('details-body'), document.getElementById('details-h'), () => {
   state.cell = '';
   state.area = '';
+  state.alert = '';
   highlight();
   writeURL();
 }, Boolean(cfg.alertActions));
@@ -104,6 +108,7 @@ const el = {
   status: document.getElementById('map-status'),
   alerts: document.getElementById('alert-list'),
   alertsNote: document.getElementById('alerts-note'),
+  banner: document.getElementById('alert-banner'),
 };
 
 function checkbox(name, value, label) {
@@ -460,29 +465,35 @@ function hitLayers() {
   return out.filter((id) => map.getLayer(id));
 }
 
-// onIdle recomputes the colour classes of counts and rates when the data in view
-// changed (another filter or another hexagon resolution), and says what is shown.
+// onIdle recomputes the colour classes of counts and rates from the hexagons in
+// view whenever they change (another filter, another resolution, the map moved),
+// and says what is shown. The classes come from the values the tiles carry, so a
+// strategic user's come from the published (rounded, suppressed) counts only.
 function onIdle() {
   if (!loadedData) return;
   const res = resAt(map.getZoom());
-  const key = `${filterQuery(state)}|${res}`;
-  const feats = map.getLayer('hex-fill') && state.layers.includes('hex') ? map.querySourceFeatures('hotspots', { sourceLayer: 'hotspots' }) : [];
+  const feats = map.getLayer('hex-fill') && state.layers.includes('hex') ? map.queryRenderedFeatures({ layers: ['hex-fill'] }) : [];
   const seen = new Map();
   for (const f of feats) seen.set(f.properties.cell, f.properties);
-  if (key !== classKey || (classes.count.min === 0 && seen.size > 0)) {
+  const b = map.getBounds();
+  const key = `${filterQuery(state)}|${res}|${seen.size}|${[b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((x) => x.toFixed(4)).join(',')}`;
+  if (key !== classKey) {
     classKey = key;
     const counts = [], rates = [];
     for (const p of seen.values()) {
       if (p.count !== undefined && p.count !== null) counts.push(Number(p.count));
       if (p.rate !== undefined && p.rate !== null) rates.push(Number(p.rate));
     }
-    classes = {
-      count: { min: Math.min(...counts.filter((c) => c > 0), Infinity), max: Math.max(...counts, 0), breaks: classBreaks(counts, 6, true) },
-      rate: { min: Math.min(...rates.filter((c) => c > 0), Infinity), max: Math.max(...rates, 0), breaks: classBreaks(rates, 6, false) },
+    const next = {
+      count: { min: Math.min(...counts.filter((c) => c > 0), Infinity), max: Math.max(...counts, 0), breaks: classBreaks(counts, CLASSES, true) },
+      rate: { min: Math.min(...rates.filter((c) => c > 0), Infinity), max: Math.max(...rates, 0), breaks: classBreaks(rates, CLASSES, false) },
     };
-    for (const k of ['count', 'rate']) if (!Number.isFinite(classes[k].min)) classes[k].min = 0;
-    map.setPaintProperty('hex-fill', 'fill-color', fillColor(state.metric, classes));
-    updateLegend();
+    for (const k of ['count', 'rate']) if (!Number.isFinite(next[k].min)) next[k].min = 0;
+    if (JSON.stringify(next) !== JSON.stringify(classes)) {
+      classes = next;
+      map.setPaintProperty('hex-fill', 'fill-color', fillColor(state.metric, classes));
+      updateLegend();
+    }
   }
   const n = map.getLayer('hex-fill') ? map.queryRenderedFeatures({ layers: ['hex-fill'] }).length : 0;
   const drawn = state.layers.includes('hex') ? `${number(n)} hexagon${n === 1 ? '' : 's'} drawn${res !== null ? ` at H3 resolution ${res}` : ''}.` : '';
@@ -508,6 +519,7 @@ function updateLegend() {
   const lg = legend(state.metric, classes, { res, hotspotRes: HOTSPOT_RES, hotspotZooms: hotspotZooms(), exact: cfg.exactCounts });
   clear(el.legend);
   el.legend.dataset.metric = state.metric;
+  el.legend.dataset.classes = ['count', 'rate'].includes(state.metric) && state.layers.includes('hex') ? String(classes[state.metric].min > 0 ? classes[state.metric].breaks.length + 1 : 0) : '';
   if (state.layers.includes('hex')) {
     el.legend.append(h('h2', {}, lg.title),
       h('ul', {}, lg.items.map((i) => h('li', {}, swatch(i.color, i.kind === 'outline'), i.label))),
@@ -568,6 +580,7 @@ const ctx = () => ({ state, strands: cfg.strands, sources: cfg.sources, exact: c
 async function selectCell(cell, props, focus) {
   state.cell = cell;
   state.area = '';
+  state.alert = '';
   writeURL();
   highlight();
   panel.open('Hexagon');
@@ -585,6 +598,7 @@ async function selectCell(cell, props, focus) {
 async function selectArea(code, focus) {
   state.area = code;
   state.cell = '';
+  state.alert = '';
   writeURL();
   highlight();
   panel.open('Area');
@@ -604,6 +618,7 @@ async function selectArea(code, focus) {
 async function selectAlert(id, focus) {
   state.cell = '';
   state.area = '';
+  state.alert = String(id);
   writeURL();
   highlight();
   panel.open(`Alert ${id}`);
@@ -622,6 +637,7 @@ function showIncident(p, focus) {
   ++panelSeq;
   state.cell = '';
   state.area = '';
+  state.alert = '';
   writeURL();
   highlight();
   panel.open(p.kind === 'crime' ? 'Hate crime' : 'Hate incident');
@@ -645,6 +661,7 @@ async function loadAlerts() {
     el.alertsNote.textContent = `The alerts could not be read: ${e.message}`;
     return;
   }
+  showBanner(list);
   clear(el.alerts);
   el.alertsNote.textContent = list.length ? `${list.length} open. Choose one to go to it.` : 'No open alerts.';
   for (const a of list) {
@@ -655,10 +672,57 @@ async function loadAlerts() {
       h('span', { class: 'level' }, a.tension_level), ` · ${methodLabel(a.method, a.method_name).replace(/ \(.*/, '')}`,
       h('span', { class: 'meta' }, `${windowText(a)} · ${where}`),
       h('span', { class: 'meta' }, `observed ${obs}, expected ${expectedText({ expected: a.expected })}${a.strands && a.strands.length ? ' · ' + a.strands.map(humanise).join(', ') : ''}`));
-    // The panel opens first, so that the map fits the alert into the room it leaves.
-    b.addEventListener('click', () => { selectAlert(a.id, true); requestAnimationFrame(() => { map.resize(); flyToAlert(a); }); });
+    b.addEventListener('click', () => goToAlert(a));
     el.alerts.append(h('li', {}, b));
   }
+  // A link to an alert (?alert=ID) opens it: an open one is also fitted into view;
+  // another (dismissed, say) opens in the panel alone.
+  const wanted = state.alert && list.find((a) => String(a.id) === state.alert);
+  if (wanted) goToAlert(wanted, false);
+  else if (state.alert) selectAlert(Number(state.alert), false);
+}
+
+// goToAlert opens an alert's panel and fits the map to it. The panel opens first,
+// so that the map fits the alert into the room it leaves.
+function goToAlert(a, focus = true) {
+  selectAlert(a.id, focus);
+  requestAnimationFrame(() => { map.resize(); flyToAlert(a); });
+}
+
+// isWide tells an alert over the whole partnership (a rise after a trigger event
+// names no place) or over many areas at once (a widespread rise).
+function isWide(a) {
+  return a.method === 'widespread' || (!(a.areas && a.areas.length) && !(a.cells && a.cells.length));
+}
+
+// showBanner names the citywide and widespread open alerts over the map, each with
+// a link to it: they concern everyone looking at the map, wherever it is.
+function showBanner(list) {
+  const wide = list.filter(isWide);
+  clear(el.banner);
+  el.banner.hidden = wide.length === 0;
+  if (!wide.length) return;
+  const shown = wide.slice(0, 3);
+  el.banner.append(h('h2', {}, wide.length === 1 ? 'An alert covers the whole area' : `${wide.length} alerts cover the whole area or many areas at once`));
+  el.banner.append(h('ul', {}, shown.map((a) => {
+    const where = a.method === 'widespread' ? `Widespread, across ${a.areas.length} area${a.areas.length === 1 ? '' : 's'}` : 'Citywide';
+    const obs = a.observed === null || a.observed === undefined ? 'a withheld number of' : number(a.observed);
+    const strands = a.strands && a.strands.length ? a.strands.map((x) => humanise(x).toLowerCase()).join(' and ') + ' ' : '';
+    const link = h('a', { href: `${window.location.pathname}?${serialize({ ...state, cell: '', area: '', alert: String(a.id) })}`, dataset: { alertId: String(a.id) } }, 'See the alert');
+    link.addEventListener('click', (e) => { e.preventDefault(); goToAlert(a); });
+    return h('li', { class: `level-${a.tension_level}`, dataset: { alertId: String(a.id) } },
+      h('strong', {}, `${where}: ${methodLabel(a.method, a.method_name).replace(/ \(.*/, '')}, ${a.tension_level} tension. `),
+      `${alertWhen(a)}: ${obs} ${strands}reports where ${expectedText({ expected: a.expected })} were expected. `,
+      link);
+  })));
+  if (wide.length > shown.length) el.banner.append(h('p', {}, `And ${wide.length - shown.length} more among the open alerts.`));
+}
+
+// alertWhen says what an alert is about and when, briefly: "After National:
+// referendum result (national), 6 days, 27 Nov – 2 Dec 2026".
+function alertWhen(a) {
+  const after = /^(After .+?), the \d+ days? /.exec(a.detail || '');
+  return [after && after[1], windowText(a)].filter(Boolean).join(', ');
 }
 
 function extend(box, coords) {

@@ -92,7 +92,7 @@ export function defaults(cfg) {
     metric: 'count',
     level: (cfg.levels && cfg.levels[0]) || '',
     layers: DEFAULT_LAYERS.filter((l) => allowed.includes(l)),
-    cell: '', area: '',
+    cell: '', area: '', alert: '',
   };
 }
 
@@ -129,6 +129,8 @@ export function parse(search, cfg) {
   const cell = q.get('cell'), area = q.get('area');
   if (cell && /^[0-9a-f]{15}$/.test(cell)) s.cell = cell;
   else if (area && area.length <= 100) s.area = area;
+  const alert = q.get('alert');
+  if (!s.cell && !s.area && alert && /^[1-9][0-9]{0,17}$/.test(alert)) s.alert = alert;
   return s;
 }
 
@@ -154,6 +156,7 @@ export function serialize(s) {
   if (s.level) q.set('level', s.level);
   if (s.cell) q.set('cell', s.cell);
   else if (s.area) q.set('area', s.area);
+  else if (s.alert) q.set('alert', s.alert);
   return q.toString().replaceAll('%2C', ',');
 }
 

@@ -70,32 +70,98 @@ export function pick(palette, n) {
   return out;
 }
 
-// niceUp rounds v up to two significant digits (integers stay integers).
-function nice(v, integer) {
-  if (integer) return Math.ceil(v);
-  if (v <= 0) return v;
-  const p = Math.pow(10, Math.floor(Math.log10(v)) - 1);
-  return Math.round(v / p) * p;
+// MAX_POINTS bounds the work of natural breaks: beyond it the values are thinned to
+// as many quantiles, each carrying the weight of the values it stands for.
+const MAX_POINTS = 400;
+
+// naturalBreaks splits sorted distinct values xs (with weights ws) into k classes of
+// least within-class squared deviation (Fisher–Jenks, exact by dynamic
+// programming) and returns the index of the first value of each class after the
+// first.
+export function naturalBreaks(xs, ws, k) {
+  const d = xs.length;
+  if (k >= d) return xs.map((_, i) => i).slice(1);
+  const W = new Float64Array(d + 1), S = new Float64Array(d + 1), Q = new Float64Array(d + 1);
+  for (let i = 0; i < d; i++) {
+    W[i + 1] = W[i] + ws[i];
+    S[i + 1] = S[i] + ws[i] * xs[i];
+    Q[i + 1] = Q[i] + ws[i] * xs[i] * xs[i];
+  }
+  // ssd(i, j): squared deviation of values i..j (inclusive) about their mean.
+  const ssd = (i, j) => {
+    const w = W[j + 1] - W[i], s = S[j + 1] - S[i];
+    return Q[j + 1] - Q[i] - (s * s) / w;
+  };
+  let cost = new Float64Array(d);
+  for (let j = 0; j < d; j++) cost[j] = ssd(0, j);
+  const back = [];
+  for (let c = 1; c < k; c++) {
+    const next = new Float64Array(d).fill(Infinity);
+    const from = new Int32Array(d);
+    for (let j = c; j < d; j++) {
+      for (let i = c; i <= j; i++) {
+        const v = cost[i - 1] + ssd(i, j);
+        if (v < next[j]) { next[j] = v; from[j] = i; }
+      }
+    }
+    back.push(from);
+    cost = next;
+  }
+  const starts = [];
+  let j = d - 1;
+  for (let c = k - 1; c >= 1; c--) {
+    const i = back[c - 1][j];
+    starts.unshift(i);
+    j = i - 1;
+  }
+  return starts;
+}
+
+// between returns the roundest number in (lo, hi]: the fewest significant figures
+// that still fall between the two.
+function between(lo, hi) {
+  for (let p = 1; p <= 6; p++) {
+    const step = Math.pow(10, Math.floor(Math.log10(hi)) - p + 1);
+    const v = Number((Math.floor(hi / step) * step).toPrecision(p + 1));
+    if (v > lo && v <= hi) return v;
+  }
+  return hi;
 }
 
 // classBreaks returns at most n−1 ascending thresholds splitting the positive values
-// into classes of about equal size (quantiles), rounded to readable numbers. Each
-// threshold starts a class: values below the first fall in the first class.
+// into n classes by natural breaks (Fisher–Jenks), so that a few high values make a
+// class of their own instead of sharing the top one with the many middling ones.
+// Each threshold starts a class: values below the first fall in the first class.
+// Counts (integer) break at the lowest value of each class; rates at the roundest
+// number between one class's highest and the next one's lowest.
 export function classBreaks(values, n, integer) {
   const v = values.filter((x) => Number.isFinite(x) && x > 0).sort((a, b) => a - b);
   if (v.length === 0) return [];
-  const distinct = [...new Set(v)];
-  let breaks;
-  if (distinct.length <= n) {
-    breaks = distinct.slice(1);
-  } else {
-    breaks = [];
-    for (let i = 1; i < n; i++) breaks.push(nice(v[Math.floor((i * v.length) / n)], integer));
+  let xs = [], ws = [];
+  for (const x of v) {
+    if (xs.length && xs[xs.length - 1] === x) ws[ws.length - 1]++;
+    else { xs.push(x); ws.push(1); }
   }
+  if (xs.length > MAX_POINTS) {
+    const tx = [], tw = [];
+    const per = v.length / MAX_POINTS;
+    for (let i = 0; i < MAX_POINTS; i++) {
+      const a = Math.floor(i * per), b = Math.floor((i + 1) * per);
+      tx.push(v[Math.floor((a + b - 1) / 2)]);
+      tw.push(b - a);
+    }
+    xs = [];
+    ws = [];
+    tx.forEach((x, i) => {
+      if (xs.length && xs[xs.length - 1] === x) ws[ws.length - 1] += tw[i];
+      else { xs.push(x); ws.push(tw[i]); }
+    });
+  }
+  const starts = naturalBreaks(xs, ws, Math.min(n, xs.length));
   const out = [];
-  for (const b of breaks) {
-    const r = integer ? Math.round(b) : Number(b.toPrecision(6));
-    if (r > v[0] && (out.length === 0 || r > out[out.length - 1])) out.push(r);
+  for (const i of starts) {
+    const b = integer ? xs[i] : between(xs[i - 1], xs[i]);
+    if (out.length === 0 || b > out[out.length - 1]) out.push(b);
   }
   return out;
 }

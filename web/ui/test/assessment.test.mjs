@@ -126,7 +126,7 @@ await runner.run(async () => {
     assert.equal((await record.locator('.record-head .level').textContent()).trim(), LEVEL);
     const situation = record.locator('h2:text-is("Situation") + p');
     assert.equal((await situation.textContent()).trim(), SITUATION);
-    const intel = await visibleText(record.locator('h2:text-is("Intelligence") + table tbody tr').first());
+    const intel = await visibleText(record.locator('h2:text-is("Intelligence") + .table-scroll table tbody tr').first());
     for (const t of [INTEL.grade, INTEL.text, INTEL.source]) assert.ok(intel.includes(t), `the intelligence row "${intel}" lacks "${t}"`);
     const rows = record.locator('table.actions tbody tr');
     assert.equal(await rows.count(), 1, 'one action');
@@ -195,8 +195,15 @@ await runner.run(async () => {
     await printButtonPrints(page);
     const screen = await svgFigure(page, '.map-figure svg');
     assertSVG(screen, 'the map on screen', { shapes: 1 });
-    const { figures, shownUI } = await printLayout(page, ['.map-figure svg']);
+    // The evidence chart: observed against expected, each period a bar.
+    const chart = await svgFigure(page, '.evidence-figure svg');
+    assertSVG(chart, 'the evidence chart on screen', { elements: 3 });
+    assert.ok(chart.right <= (await page.evaluate(() => document.documentElement.clientWidth)), 'the evidence chart fits the window');
+    const { figures, shownUI } = await printLayout(page, ['.map-figure svg', '.evidence-figure svg']);
     const map = figures['.map-figure svg'];
+    const printed = figures['.evidence-figure svg'];
+    assertSVG(printed, 'the evidence chart in print', { width: A4_CONTENT.width * 0.6, elements: 3 });
+    assert.ok(printed.right <= A4_CONTENT.width + 1, `the evidence chart runs off the page: right edge at ${printed.right} of ${A4_CONTENT.width} px`);
     assertSVG(map, 'the map in print', { width: A4_CONTENT.width * 0.6, shapes: 1 });
     assert.ok(map.right <= A4_CONTENT.width + 1, `the map runs off the page: right edge at ${map.right} of ${A4_CONTENT.width} px`);
     assert.ok(map.height <= A4_CONTENT.height, `the map (${map.height} px) is taller than a page (${A4_CONTENT.height} px)`);

@@ -33,6 +33,10 @@ const FROM = env('TM_FROM');
 const TO = env('TM_TO');
 const OUT = env('TM_OUTPUT');
 const CHROMIUM = env('TM_CHROMIUM', '/usr/bin/chromium');
+const ADMIN = env('TM_ADMIN_USER');
+const CITYWIDE = Number(env('TM_CITYWIDE_ID'));
+const WIDESPREAD = Number(env('TM_WIDESPREAD_ID'));
+const DOCS = env('TM_DOCS'); // where the README's screenshot of the map is written
 // Each step waits for its condition up to this long: generous for a busy machine.
 // There is no budget for the whole flow; a slow step is reported with its time.
 const STEP_TIMEOUT = 60_000;
@@ -117,7 +121,13 @@ async function ready(p) {
 
 // settled waits until the map has loaded and drawn every tile it asked for.
 async function settled(p) {
-  await p.evaluate(() => window.tensionmap.settled());
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`the map did not settle in ${STEP_TIMEOUT / 1000} s`)), STEP_TIMEOUT); });
+  try {
+    await Promise.race([p.evaluate(() => window.tensionmap.settled()), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // hexagons returns the hexagons drawn, one per cell: {cell, count, suppressed, res, x, y}
@@ -252,6 +262,123 @@ async function run() {
     assert.equal(pageQuery(page).get('metric'), 'tension');
     await page.getByRole('radio', { name: 'Number of reports' }).check();
     await settled(page);
+  });
+
+  // ---- 2b. The story: wide alerts, classes from the view, the home page ------
+
+  // The citywide alert's box, from the API: the tests do not assume the town's shape.
+  let townBox;
+  await step('   a citywide alert is named in a banner over the map, with a link that opens it', async () => {
+    const banner = page.locator('#alert-banner');
+    await banner.waitFor({ state: 'visible' });
+    const text = (await banner.innerText()).replace(/\s+/g, ' ');
+    assert.match(text, /Citywide: Trigger-event uplift, \w+ tension\./, `the banner names the citywide alert in words: ${text}`);
+    assert.match(text, /After National: referendum result \(national\), 7 days, 24–30 Jun 2026: 60 race reports where [\d.]+ were expected\./, text);
+    assert.match(text, /Widespread, across 3 areas: Widespread rise, \w+ tension\./, text);
+    assert.doesNotMatch(text, /\b(uplift|widespread):|_/, `no codes in the banner: ${text}`);
+    const link = page.locator(`#alert-banner a[data-alert-id="${CITYWIDE}"]`);
+    assert.match(await link.getAttribute('href'), new RegExp(`[?&]alert=${CITYWIDE}(&|$)`), 'the link is a link to the alert');
+    await link.click();
+    await page.waitForFunction((id) => {
+      const d = document.getElementById('details');
+      return !d.hidden && d.dataset.kind === 'alert' && d.dataset.id === String(id) && d.dataset.state === 'ready';
+    }, CITYWIDE);
+    assert.equal(pageQuery(page).get('alert'), String(CITYWIDE), 'the URL names the alert');
+    const one = await fetchJSON(page, `/api/v1/alerts/${CITYWIDE}`);
+    townBox = (one.alert || one).bbox;
+    assert.ok(Array.isArray(townBox) && townBox.length === 4, `the citywide alert has a box: ${townBox}`);
+  });
+
+  await step('   the citywide alert is outlined around the whole area, the widespread one around its areas', async () => {
+    await page.evaluate((b) => window.tensionmap.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 40, duration: 0 }), townBox);
+    await settled(page);
+    const outlines = await page.evaluate(() => window.tensionmap.map.queryRenderedFeatures({ layers: ['alert-line'] })
+      .map((f) => ({ id: Number(f.properties.id), scope: f.properties.scope })));
+    assert.ok(outlines.some((o) => o.id === CITYWIDE && o.scope === 'citywide'), `the citywide alert's outline is drawn: ${JSON.stringify(outlines)}`);
+    assert.ok(outlines.some((o) => o.id === WIDESPREAD && o.scope === 'areas'), `the widespread alert's outline is drawn: ${JSON.stringify(outlines)}`);
+  });
+
+  await step('   the README\'s picture: the whole area with its banner, outline and legend', async () => {
+    // The same page, one tab only: a second tab leaves this one in the background.
+    const shot = page;
+    await shot.setViewportSize({ width: 1200, height: 720 });
+    await shot.goto(`${BASE}/map?preset=90&metric=count&layers=hex,areas,alerts`);
+    await ready(shot);
+    await shot.locator('#alert-banner').waitFor({ state: 'visible' });
+    // The whole area below the banner.
+    const top = await shot.evaluate(() => {
+      const b = document.getElementById('alert-banner').getBoundingClientRect(), m = window.tensionmap.map.getCanvas().getBoundingClientRect();
+      return Math.round(b.bottom - m.top + 16);
+    });
+    await shot.evaluate(([b, top]) => window.tensionmap.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: { top, bottom: 16, left: 16, right: 16 }, duration: 0 }), [townBox, top]);
+    await settled(shot);
+    fs.mkdirSync(DOCS, { recursive: true });
+    const file = path.join(DOCS, 'map.png');
+    await shot.screenshot({ path: file });
+    const size = fs.statSync(file).size;
+    assert.ok(size > 30_000 && size < 600_000, `the README's screenshot is ${size} bytes`);
+    await page.setViewportSize({ width: 1440, height: 900 }); // the context's
+    await page.goto(`${BASE}${view}`);
+    await ready(page);
+  });
+
+  await step('   count classes come from the hexagons in view: at least five, each with its bounds, at every zoom', async () => {
+    const c = [(townBox[0] + townBox[2]) / 2, (townBox[1] + townBox[3]) / 2];
+    let five = 0;
+    for (const z of [10.5, 11.5, 12.5, 13.5]) {
+      await page.evaluate(([c, z]) => window.tensionmap.map.jumpTo({ center: c, zoom: z }), [c, z]);
+      await settled(page);
+      const got = await page.evaluate(() => {
+        const tm = window.tensionmap, counts = new Map();
+        for (const f of tm.map.queryRenderedFeatures({ layers: [tm.hexLayer] })) {
+          if (f.properties.count !== undefined && f.properties.count !== null) counts.set(f.properties.cell, Number(f.properties.count));
+        }
+        const lg = document.getElementById('legend');
+        const labels = [...lg.querySelectorAll('ul:not(.lines) li')].map((li) => li.textContent.trim());
+        return { classes: Number(lg.dataset.classes), values: [...counts.values()], labels, breaks: tm.classes().count.breaks };
+      });
+      const distinct = new Set(got.values.filter((v) => v > 0)).size;
+      const min = Math.min(...got.values.filter((v) => v > 0)), max = Math.max(...got.values);
+      assert.ok(got.classes >= Math.min(5, distinct), `zoom ${z}: ${got.classes} classes for ${distinct} distinct counts in view`);
+      if (got.classes >= 5) five++;
+      // Each class names its bounds, "1–2", "3–5", …, "12 or more", one after the other.
+      const bounds = got.labels.slice(0, got.classes);
+      let next = min;
+      bounds.forEach((label, i) => {
+        const m = /^(\d+)(?:–(\d+)| or more)?$/.exec(label);
+        assert.ok(m, `zoom ${z}: the class "${label}" does not read as its bounds`);
+        assert.equal(Number(m[1]), next, `zoom ${z}: class ${i + 1} "${label}" starts at ${m[1]}, want ${next} (${bounds})`);
+        if (i === bounds.length - 1) assert.ok(label.endsWith('or more') || bounds.length === 1, `zoom ${z}: the last class "${label}" is open-ended`);
+        next = m[2] ? Number(m[2]) + 1 : Number(m[1]) + 1;
+      });
+      assert.ok(Number(/^(\d+)/.exec(bounds[bounds.length - 1])[1]) <= max, `zoom ${z}: the top class starts above the largest count in view, ${max}`);
+      // A hot spot stands out: the top class is a small share of the hexagons.
+      const top = got.breaks.length ? got.breaks[got.breaks.length - 1] : min;
+      const inTop = got.values.filter((v) => v >= top).length;
+      assert.ok(inTop <= got.values.length / 3, `zoom ${z}: ${inTop} of ${got.values.length} hexagons in the top class (${bounds})`);
+      console.log(`     zoom ${z}: ${bounds.join(', ')}`);
+    }
+    assert.ok(five >= 2, `five classes or more at only ${five} of four zooms`);
+  });
+
+  await step('   the home page lists the open alerts in words, the reviews due and what changed, and links to the alert', async () => {
+    await page.goto(`${BASE}/`);
+    const text = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+    for (const want of ['Citywide rise in race hate reports after National: referendum result (national)', 'Widespread rise in all hate reports across 3 areas',
+      'Open alerts', 'Impact assessments due for review']) {
+      assert.ok(text.includes(want), `the home page lacks "${want}": ${text}`);
+    }
+    assert.match(text, /In the last week \(your first visit\)|Since your last visit/);
+    assert.ok(await page.locator('#open-alerts li').count() >= 4, 'every open alert is listed');
+    await Promise.all([page.waitForURL((u) => u.pathname === '/map'), page.locator(`#open-alerts a[href="/map?alert=${CITYWIDE}"]`).click()]);
+    await ready(page);
+    await page.waitForFunction((id) => {
+      const d = document.getElementById('details');
+      return !d.hidden && d.dataset.kind === 'alert' && d.dataset.id === String(id) && d.dataset.state === 'ready';
+    }, CITYWIDE);
+    // Back to the view the next steps start from.
+    await page.goto(`${BASE}${view}`);
+    await ready(page);
   });
 
   // ---- 3. Filters change the tiles ------------------------------------------
@@ -534,6 +661,31 @@ async function run() {
     const note = await p.locator('#map-status').textContent();
     assert.doesNotMatch(note, /basemap could not be loaded/);
     await p.close();
+  });
+
+  await step('8. every page fits a 1280 px wide window: wide tables scroll inside themselves', async () => {
+    await context.clearCookies();
+    const ap = watch(await context.newPage());
+    await ap.setViewportSize({ width: 1280, height: 900 });
+    await ap.goto(`${BASE}/`);
+    await ap.getByLabel('Username').fill(ADMIN);
+    await ap.getByLabel('Password').fill(PASSWORD);
+    await Promise.all([ap.waitForURL((u) => u.pathname === '/'), ap.getByRole('button', { name: 'Sign in' }).click()]);
+    const assessments = (await fetchJSON(ap, '/api/v1/assessments')).assessments || [];
+    const events = (await fetchJSON(ap, '/api/v1/trigger-events')).events || [];
+    const pages = ['/', '/map', '/assessments', '/events', '/review', '/admin/users', '/admin/tokens', '/admin/audit'];
+    if (assessments.length) pages.push(`/assessments/${assessments[0].id}`);
+    if (events.length) pages.push(`/events/${events[0].id}`);
+    const wide = [];
+    for (const p of pages) {
+      await ap.goto(BASE + p);
+      if (p === '/map') await ready(ap);
+      const w = await ap.evaluate(() => document.documentElement.scrollWidth);
+      if (w > 1280) wide.push(`${p}: ${w} px`);
+    }
+    assert.deepEqual(wide, [], 'pages wider than the window');
+    console.log(`     ${pages.length} pages at most 1280 px wide`);
+    await ap.close();
   });
 
   await step('   no script errors and no refused resources (CSP) in any page', async () => {

@@ -51,7 +51,7 @@ async function numberCells(page) {
       const text = td.textContent.trim();
       const ints = [...text.matchAll(/(?<![\d.,])[+-]?\d+(?![\d.,%])/g)].map((m) => Math.abs(Number(m[0])));
       const table = td.closest('table');
-      return { text, ints, table: (table.querySelector('caption') || table.closest('div, section').querySelector('h3, h2') || {}).textContent };
+      return { text, ints, table: (table.querySelector('caption') || table.closest('div:not(.table-scroll), section').querySelector('h3, h2') || {}).textContent };
     }));
 }
 
@@ -112,7 +112,7 @@ async function checkReview(page, who) {
   assert.deepEqual(strands, api.strands.map((f) => [f.label, shown(f.count), shown(f.previous)]), `${who}: the strands table`);
   const sources = await rowFigures(page, 'Reports by source');
   assert.deepEqual(sources.map((r) => [r[0], r[1]]), api.sources.map((f) => [f.label, shown(f.count)]), `${who}: the sources table`);
-  const areaRows = await page.locator('h3:has-text("Highest rates per 1,000 residents") + table tbody tr').count();
+  const areaRows = await page.locator('h3:has-text("Highest rates per 1,000 residents") + .table-scroll table tbody tr').count();
   assert.equal(areaRows, api.highest_rates.length, `${who}: the areas with the highest rates`);
   assert.ok(areaRows > 0, `${who}: areas with rates`);
   return { figs, api };
@@ -190,7 +190,7 @@ await runner.run(async () => {
     }
     // Each area table prints on the page of its heading.
     for (const heading of ['Highest rates per 1,000 residents', 'Largest rises on a year earlier']) {
-      const first = (await strategic.locator(`h3:has-text("${heading}") + table tbody tr td`).first().textContent()).replace(/\s+/g, ' ').trim();
+      const first = (await strategic.locator(`h3:has-text("${heading}") + .table-scroll table tbody tr td`).first().textContent()).replace(/\s+/g, ' ').trim();
       assert.ok(pageWith(pages, heading, first) > 0, `"${heading}" prints on another page than its table's first row "${first}"`);
     }
     console.log(`     review.pdf: ${n} A4 pages; ${found.join(', ')}`);

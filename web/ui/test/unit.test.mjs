@@ -100,6 +100,21 @@ test('class breaks', () => {
   for (let i = 1; i < b.length; i++) assert.ok(b[i] > b[i - 1], 'ascending');
   const rates = classBreaks([0.123, 0.5, 1.7, 2.2, 3.9, 8.1, 12.5], 4, false);
   assert.ok(rates.every((x, i) => i === 0 || x > rates[i - 1]));
+  // Natural breaks: a hot spot makes a class of its own instead of sharing the top
+  // one with the many middling counts (regression: "5 or more" covered the whole centre).
+  const town = [...Array(60).fill(1), ...Array(40).fill(2), ...Array(30).fill(3), ...Array(20).fill(4), ...Array(15).fill(5),
+    ...Array(10).fill(6), 7, 8, 8, 9, 11, 12, 14, 30, 34];
+  const nb = classBreaks(town, 6, true);
+  assert.equal(nb.length, 5, `six classes: ${nb}`);
+  assert.ok(nb[nb.length - 1] > 14 && nb[nb.length - 1] <= 30, `the hot spot's class starts above the rest: ${nb}`);
+  assert.deepEqual(classLabels(1, nb, true, 34).length, 6);
+  assert.match(classLabels(1, nb, true, 34).at(-1), /^\d+ or more$/);
+  const r = classBreaks([0.21, 0.22, 0.3, 0.9, 1.1, 1.3, 2.5, 2.7, 6.1, 6.3, 15.2], 5, false);
+  assert.equal(r.length, 4, `five rate classes: ${r}`);
+  assert.ok(r.every((b) => Number(b.toPrecision(2)) === b), `rate breaks are round numbers: ${r}`);
+  assert.ok(r[0] > 0.3 && r[0] <= 0.9 && r[r.length - 1] > 6.3 && r[r.length - 1] <= 15.2, `rate breaks fall between the groups: ${r}`);
+  const big = Array.from({ length: 5000 }, (_, i) => (i % 97) + 1);
+  assert.equal(classBreaks(big, 6, true).length, 5, 'thousands of values are thinned, not refused');
   assert.deepEqual(classLabels(1, [2, 5], true), ['1', '2–4', '5 or more']);
   assert.deepEqual(classLabels(0.5, [1.5], false), ['0.50 to under 1.50', '1.50 or more']);
   assert.deepEqual(classLabels(1, [], true, 1), ['1'], 'one value');
