@@ -37,3 +37,37 @@ func (db *DB) AreaCodes(ctx context.Context, level string, limit int) ([]string,
 	}
 	return codes, nil
 }
+
+// AreaNames returns the names of the stored areas among codes, by code; a code
+// that names no area is left out.
+func (db *DB) AreaNames(ctx context.Context, codes []string) (map[string]string, error) {
+	return areaNames(ctx, db.Pool, codes)
+}
+
+// areaNames is AreaNames on any connection (a transaction included).
+func areaNames(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, codes []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	rows, err := q.Query(ctx, `SELECT code, name FROM areas WHERE code = ANY($1)`, codes)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: area names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, name string
+		if err := rows.Scan(&code, &name); err != nil {
+			return nil, fmt.Errorf("postgis: area names: %w", err)
+		}
+		if name != "" {
+			out[code] = name
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgis: area names: %w", err)
+	}
+	return out, nil
+}

@@ -394,9 +394,13 @@ func cellAreaCodes(ctx context.Context, tx pgx.Tx, cells []uint64) ([]string, er
 
 // draftAssessment opens an impact-assessment draft for an alert that has none.
 func draftAssessment(ctx context.Context, tx pgx.Tx, alertID int64, a *tension.Alert) (bool, error) {
-	d := tension.DraftFromAlert(alertID, a)
+	names, err := areaNames(ctx, tx, a.Areas)
+	if err != nil {
+		return false, err
+	}
+	d := tension.DraftFromAlert(alertID, a, names)
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO assessments (alert_id, title, trigger, area_level, areas, cells, strands, tension_level, evidence, bbox, created_by)
+	err = tx.QueryRow(ctx, `INSERT INTO assessments (alert_id, title, trigger, area_level, areas, cells, strands, tension_level, evidence, bbox, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'engine') ON CONFLICT (alert_id) WHERE alert_id IS NOT NULL DO NOTHING RETURNING id`,
 		alertID, d.Title, d.Trigger, d.AreaLevel, nonNilSlice(d.Areas), cellArgs(d.Cells), nonNilSlice(d.Strands), d.TensionLevel,
 		jsonArg(d.Evidence), bboxArg(d.BBox)).Scan(&id)

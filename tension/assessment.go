@@ -402,13 +402,26 @@ func CheckTriggerEvent(e *TriggerEvent, strands []string, today time.Time) error
 
 // DraftFromAlert is the impact-assessment draft for an alert: its evidence (observed
 // against expected, the test and the series), its places, strands and tension
-// level, and a title that says what rose where. The map extent is the alert's cells.
-func DraftFromAlert(id int64, a *Alert) *Assessment {
+// level, and a title that says what rose where, naming the areas by the names in
+// names (by code; a code without a name stays a code). The map extent is the
+// alert's cells.
+func DraftFromAlert(id int64, a *Alert, names map[string]string) *Assessment {
 	title := fmt.Sprintf("%s rise in %s hate reports", upperFirst(a.TensionLevel), strandWords(a.Strands))
 	if len(a.Areas) > 0 {
-		title += " in " + strings.Join(a.Areas[:min(len(a.Areas), 3)], ", ")
+		shown := make([]string, 0, 3)
+		for _, code := range a.Areas[:min(len(a.Areas), 3)] {
+			if n := names[code]; n != "" {
+				code = n
+			}
+			shown = append(shown, code)
+		}
+		title += " in " + strings.Join(shown, ", ")
 		if len(a.Areas) > 3 {
-			title += fmt.Sprintf(" and %d more areas", len(a.Areas)-3)
+			if more := len(a.Areas) - 3; more == 1 {
+				title += " and 1 more area"
+			} else {
+				title += fmt.Sprintf(" and %d more areas", more)
+			}
 		}
 	}
 	evidence := map[string]any{"alert_id": id, "method": a.Method, "detail": a.Detail, "observed": a.Observed,

@@ -150,7 +150,7 @@ func TestDraftFromAlert(t *testing.T) {
 	local := &Alert{TensionLevel: "high", Finding: Finding{Method: MethodScan, Key: "cluster", Strands: []string{"race", "religion"},
 		Cells: []uint64{cell}, Observed: 9, Expected: 1.5, P: 0.001, Recurrence: math.NaN(), WindowFrom: day.AddDate(0, 0, -6), WindowTo: day,
 		Detail: "a cluster"}}
-	d := DraftFromAlert(7, local)
+	d := DraftFromAlert(7, local, nil)
 	if d.AlertID != 7 || d.TriggerKind != TriggerKindAlert || d.Title != "High rise in race, religion hate reports" || len(d.EventIDs) != 0 {
 		t.Errorf("draft of a cluster: %+v", d)
 	}
@@ -163,8 +163,17 @@ func TestDraftFromAlert(t *testing.T) {
 	// The rise after a trigger event answers to that event.
 	up := &Alert{TensionLevel: "medium", Finding: Finding{Method: MethodUplift, Key: "event:27:race", Strands: []string{"race"}, Observed: 181,
 		Expected: 115.5, P: 3e-7, Recurrence: math.NaN(), WindowFrom: day.AddDate(0, 0, -5), WindowTo: day, Detail: "14 days after National: referendum result"}}
-	if d := DraftFromAlert(2, up); !slices.Equal(d.EventIDs, []int64{27}) || d.BBox != nil || d.Title != "Medium rise in race hate reports" {
+	if d := DraftFromAlert(2, up, nil); !slices.Equal(d.EventIDs, []int64{27}) || d.BBox != nil || d.Title != "Medium rise in race hate reports" {
 		t.Errorf("draft of an uplift: events %v bbox %v title %q", d.EventIDs, d.BBox, d.Title)
+	}
+	// Areas are named by their names where the caller knows them, codes otherwise.
+	wide := &Alert{TensionLevel: "high", Finding: Finding{Method: MethodWidespread, Key: "widespread", Strands: []string{"race"},
+		AreaLevel: "msoa", Areas: []string{"M1", "M2", "M3", "M4"}, Observed: 30, Expected: 12, P: 1e-6, Recurrence: math.NaN(),
+		WindowFrom: day.AddDate(0, 0, -27), WindowTo: day}}
+	names := map[string]string{"M1": "Milton Keynes 001", "M2": "Milton Keynes 002"}
+	if d := DraftFromAlert(3, wide, names); d.Title != "High rise in race hate reports in Milton Keynes 001, Milton Keynes 002, M3 and 1 more area" ||
+		!slices.Equal(d.Areas, wide.Areas) {
+		t.Errorf("draft of a widespread rise: title %q areas %v", d.Title, d.Areas)
 	}
 	for key, want := range map[string]int64{"event:27:race": 27, "event:3:": 3, "event:x:race": 0, "event:-1:race": 0, "area:E01:race": 0, "cluster": 0, "": 0} {
 		if got := EventOfAlertKey(key); got != want {

@@ -115,7 +115,11 @@ func (s *Server) newAssessment(ctx context.Context, in *assessmentInput) (*tensi
 		} else if err != nil {
 			return nil, err
 		}
-		a = tension.DraftFromAlert(al.ID, &al.Alert)
+		names, err := s.store.AreaNames(ctx, al.Areas)
+		if err != nil {
+			return nil, err
+		}
+		a = tension.DraftFromAlert(al.ID, &al.Alert, names)
 	}
 	if in.IncidentID != nil {
 		a.IncidentID = *in.IncidentID

@@ -97,6 +97,12 @@ func TestAssessmentFromAnAlert(t *testing.T) {
 		!slices.Equal(a.Areas, []string{"DEMOW01"}) || a.Evidence["observed"] != 2.0 || len(a.BBox) != 4 || a.Version != 1 {
 		t.Fatalf("created from the alert: %s", r)
 	}
+	if !strings.HasSuffix(a.Title, " in Demo Ward 01") {
+		t.Errorf("the draft's title %q does not name its area by its name", a.Title)
+	}
+	if r := e.get(council, fmt.Sprintf("/assessments/%d", a.ID)); r.status != 200 || !strings.Contains(string(r.body), "Demo Ward 01 (DEMOW01)") {
+		t.Errorf("the assessment page does not name its area: %d", r.status)
+	}
 	if got := e.alertStatus(small); got != tension.StatusAcknowledged {
 		t.Errorf("the alert after its draft: %s; want acknowledged", got)
 	}

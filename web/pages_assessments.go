@@ -91,6 +91,13 @@ func (s *Server) assessmentPage(w http.ResponseWriter, r *http.Request, status i
 			"status": "Status changed.", "action": "Action added.", "actions": "Action updated.", "events": "Trigger events updated.",
 			"exists": "This alert already has an impact assessment: here it is."}[msg]
 	}
+	// Areas by name beside their codes: a council officer knows "Milton Keynes 023"
+	// where "E02003500" says nothing.
+	names, err := s.store.AreaNames(r.Context(), a.Areas)
+	if err != nil {
+		return err
+	}
+	data["AreaNames"] = names
 	// The map of its place and the evidence chart, on every version of the page.
 	data["Evidence"] = evidenceRows(a.Evidence)
 	data["EvidenceSVG"] = evidenceChart(a.Evidence)

@@ -33,6 +33,8 @@ var staticFS embed.FS
 // Store is what the web layer needs of the database.
 type Store interface {
 	access.Store
+	// AreaNames returns the names of the stored areas among codes, by code.
+	AreaNames(ctx context.Context, codes []string) (map[string]string, error)
 	// Ready returns nil when the database answers and its schema is current.
 	Ready(ctx context.Context) error
 	// Stats summarise the data held.
