@@ -703,15 +703,21 @@ function showBanner(list) {
   el.banner.hidden = wide.length === 0;
   if (!wide.length) return;
   const shown = wide.slice(0, 3);
-  el.banner.append(h('h2', {}, wide.length === 1 ? 'An alert covers the whole area' : `${wide.length} alerts cover the whole area or many areas at once`));
+  const spread = wide.filter((a) => a.method === 'widespread').length;
+  let heading;
+  if (spread === 0) heading = wide.length === 1 ? 'An alert covers the whole area' : `${wide.length} alerts cover the whole area`;
+  else if (spread === wide.length) heading = wide.length === 1 ? 'An alert spans many areas at once' : `${wide.length} alerts span many areas at once`;
+  else heading = `${wide.length} alerts cover the whole area or many areas at once`;
+  el.banner.append(h('h2', {}, heading));
   el.banner.append(h('ul', {}, shown.map((a) => {
-    const where = a.method === 'widespread' ? `Widespread, across ${a.areas.length} area${a.areas.length === 1 ? '' : 's'}` : 'Citywide';
+    const where = a.method === 'widespread' ? `A rise across ${a.areas.length} area${a.areas.length === 1 ? '' : 's'} at once` : 'Citywide';
     const obs = a.observed === null || a.observed === undefined ? 'a withheld number of' : number(a.observed);
     const strands = a.strands && a.strands.length ? a.strands.map((x) => humanise(x).toLowerCase()).join(' and ') + ' ' : '';
     const link = h('a', { href: `${window.location.pathname}?${serialize({ ...state, cell: '', area: '', alert: String(a.id) })}`, dataset: { alertId: String(a.id) } }, 'See the alert');
     link.addEventListener('click', (e) => { e.preventDefault(); goToAlert(a); });
     return h('li', { class: `level-${a.tension_level}`, dataset: { alertId: String(a.id) } },
-      h('strong', {}, `${where}: ${methodLabel(a.method, a.method_name).replace(/ \(.*/, '')}, ${a.tension_level} tension. `),
+      h('strong', {}, a.method === 'widespread' ? `${where}, ${a.tension_level} tension. `
+        : `${where}: ${methodLabel(a.method, a.method_name).replace(/ \(.*/, '').toLowerCase()}, ${a.tension_level} tension. `),
       `${alertWhen(a)}: ${obs} ${strands}reports where ${expectedText({ expected: a.expected })} were expected. `,
       link);
   })));

@@ -272,9 +272,10 @@ async function run() {
     const banner = page.locator('#alert-banner');
     await banner.waitFor({ state: 'visible' });
     const text = (await banner.innerText()).replace(/\s+/g, ' ');
-    assert.match(text, /Citywide: Trigger-event uplift, \w+ tension\./, `the banner names the citywide alert in words: ${text}`);
+    assert.match(text, /Citywide: trigger-event uplift, \w+ tension\./, `the banner names the citywide alert in words: ${text}`);
     assert.match(text, /After National: referendum result \(national\), 7 days, 24–30 Jun 2026: 60 race reports where [\d.]+ were expected\./, text);
-    assert.match(text, /Widespread, across 3 areas: Widespread rise, \w+ tension\./, text);
+    assert.match(text, /A rise across 3 areas at once, \w+ tension\./, text);
+    assert.match(text, /^2 alerts cover the whole area or many areas at once/, text);
     assert.doesNotMatch(text, /\b(uplift|widespread):|_/, `no codes in the banner: ${text}`);
     const link = page.locator(`#alert-banner a[data-alert-id="${CITYWIDE}"]`);
     assert.match(await link.getAttribute('href'), new RegExp(`[?&]alert=${CITYWIDE}(&|$)`), 'the link is a link to the alert');
