@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
@@ -70,13 +69,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return usageError("--town: milton-keynes or grid, not %q", town)
 	}
 	if o.Town != nil {
-		what := fmt.Sprintf("%d %s", len(o.Town.Areas), levelPlural(o.Town.Level))
-		if o.Town.GroupLevel != "" {
-			what += fmt.Sprintf(" in %d %s", len(o.Town.Groups), levelPlural(o.Town.GroupLevel))
-		} else {
-			what += " (no coarser level derived from their names)"
-		}
-		fmt.Fprintf(env.Stdout, "the demo town: %s, %s\n", o.Town.Name, what)
+		fmt.Fprintf(env.Stdout, "the demo town: %s\n", o.Town.Describe())
 	}
 	g, err := synth.New(o)
 	if err != nil {
@@ -182,13 +175,4 @@ func readTown(areasFile, popFile string, o synth.TownOptions) (*synth.Town, erro
 	defer pf.Close()
 	o.Name = filepath.Base(areasFile)
 	return synth.ReadTown(af, pf, o)
-}
-
-// levelPlural names areas of a level in the plural: "LSOAs", "wards".
-func levelPlural(level string) string {
-	switch level {
-	case "oa", "lsoa", "msoa", "lad":
-		return strings.ToUpper(level) + "s"
-	}
-	return level + "s"
 }

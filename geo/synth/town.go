@@ -485,3 +485,22 @@ func onSegment(v, a, b orb.Point) bool {
 	}
 	return math.Min(a[0], b[0]) <= v[0] && v[0] <= math.Max(a[0], b[0]) && math.Min(a[1], b[1]) <= v[1] && v[1] <= math.Max(a[1], b[1])
 }
+
+// Describe says what the town holds, as the demo announces it: "Milton Keynes,
+// 152 LSOAs in 32 MSOAs".
+func (t *Town) Describe() string {
+	what := fmt.Sprintf("%s, %d %s", t.Name, len(t.Areas), levelPlural(t.Level))
+	if t.GroupLevel != "" {
+		return what + fmt.Sprintf(" in %d %s", len(t.Groups), levelPlural(t.GroupLevel))
+	}
+	return what + " (no coarser level derived from their names)"
+}
+
+// levelPlural names areas of a level in the plural: "LSOAs", "wards".
+func levelPlural(level string) string {
+	switch level {
+	case "oa", "lsoa", "msoa", "lad":
+		return strings.ToUpper(level) + "s"
+	}
+	return level + "s"
+}

@@ -366,3 +366,17 @@ func TestDissolveWithAHole(t *testing.T) {
 		t.Errorf("a T-junction dissolved into %v", mp)
 	}
 }
+
+func TestTownDescribe(t *testing.T) {
+	mk, err := MiltonKeynes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mk.Describe(), "Milton Keynes, 152 LSOAs in 32 MSOAs"; got != want {
+		t.Errorf("Describe() = %q, want %q", got, want)
+	}
+	own := &Town{Name: "areas.geojson", Level: "ward", Areas: mk.Areas[:2]}
+	if got, want := own.Describe(), "areas.geojson, 2 wards (no coarser level derived from their names)"; got != want {
+		t.Errorf("Describe() = %q, want %q", got, want)
+	}
+}
