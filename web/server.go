@@ -67,6 +67,8 @@ type Store interface {
 	ReportsLoadedSince(ctx context.Context, since time.Time) (int64, error)
 	// AreasOutline is the outline of every area together: where a citywide alert is.
 	AreasOutline(ctx context.Context) (orb.MultiPolygon, error)
+	// AreasAttribution is the credit the areas' licence asks for, "" when none is stored.
+	AreasAttribution(ctx context.Context) (string, error)
 	// WeeklyCounts are a cell's or an area's counts by week, for the map's panel.
 	WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end time.Time, weeks int) ([]int, error)
 

@@ -847,6 +847,10 @@ func (s *Server) handleTileJSON(layer string) handlerFunc {
 		if err != nil {
 			return err
 		}
+		credit, err := s.store.AreasAttribution(r.Context())
+		if err != nil {
+			return err
+		}
 		bounds := []float64{-180, -85.0511, 180, 85.0511}
 		if b, ok := geo.AreasBound(areas); ok {
 			bounds = []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
@@ -856,14 +860,18 @@ func (s *Server) handleTileJSON(layer string) handlerFunc {
 			scheme = "https"
 		}
 		base := scheme + "://" + r.Host
-		writeJSON(w, http.StatusOK, map[string]any{
+		tj := map[string]any{
 			"tilejson": "3.0.0", "name": "tensionmap " + layer, "description": tileDescriptions[layer], "version": s.opts.Version,
 			"scheme": "xyz", "tiles": []string{base + "/tiles/" + layer + "/{z}/{x}/{y}.mvt"},
 			"minzoom": tiles.MinZoom, "maxzoom": tiles.MaxZoom, "bounds": bounds,
 			"center":           []float64{(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 11},
 			"vector_layers":    []map[string]any{{"id": layer, "description": tileDescriptions[layer], "minzoom": tiles.MinZoom, "maxzoom": tiles.MaxZoom, "fields": tileLayers[layer]}},
 			"zoom_resolutions": tiles.ZoomResolutions(rs),
-		})
+		}
+		if credit != "" {
+			tj["attribution"] = credit // plain text: the map escapes it
+		}
+		writeJSON(w, http.StatusOK, tj)
 		return nil
 	}
 }
