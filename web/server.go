@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -173,6 +174,10 @@ type Options struct {
 	// TileCacheBytes bounds the rendered tiles kept in memory; 256 MiB when 0, none
 	// when below 0 (for measuring renders).
 	TileCacheBytes int64
+	// TileWait is how long a tile request waits for a render before it is answered
+	// with the tile's previous version (marked stale) or a 503 with Retry-After;
+	// tiles.DefaultWait when 0.
+	TileWait time.Duration
 
 	Now func() time.Time
 }
@@ -253,6 +258,7 @@ type Server struct {
 	metrics  *metrics
 	gatherer prometheus.Gatherer
 	tiles    *tiles.Service
+	quiet    atomic.Int64 // quiet answers so far, for sampling their log lines
 	auth     *authCache
 	intake   *intakeGate
 }

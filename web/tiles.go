@@ -3,6 +3,7 @@ package web
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,7 +36,8 @@ var layerMetrics = tiles.LayerMetrics
 var openStatuses = tiles.OpenStatuses
 
 func newTileService(store Store, opts Options) *tiles.Service {
-	return tiles.NewService(store, tiles.Options{CacheBytes: opts.TileCacheBytes, TensionScale: tension.Scale(opts.TensionScale), Now: opts.Now})
+	return tiles.NewService(store, tiles.Options{CacheBytes: opts.TileCacheBytes, TensionScale: tension.Scale(opts.TensionScale), Now: opts.Now,
+		Wait: opts.TileWait})
 }
 
 // tileDisclosure is a caller's disclosure as the tile layers ask it.
@@ -158,9 +160,22 @@ func (s *Server) handleTile(layer string) handlerFunc {
 		if req.Version, err = s.dataVersion(ctx); err != nil {
 			return err
 		}
-		entry, hit, rows, err := s.tiles.Render(ctx, req)
+		entry, state, rows, err := s.tiles.Render(ctx, req)
+		if errors.Is(err, tiles.ErrSlow) {
+			// Better a prompt "come back" than a wait the map gives up on: the render goes
+			// on, and the tile is there when it asks again.
+			w.Header().Set("Retry-After", "2")
+			return geo.Errorf(geo.EUNAVAILABLE, "the tile is still being drawn; try again shortly")
+		}
 		if err != nil {
 			return err
+		}
+		hit := state == tiles.Hit
+		if hit {
+			quietLog(r.Context())
+		}
+		if state == tiles.Stale {
+			w.Header().Set("Tensionmap-Stale", "true")
 		}
 		if layer == layerIncidents {
 			// Incident points are incident-level data: every read is audited, cached or not.
@@ -198,6 +213,8 @@ func (s *Server) writeTile(w http.ResponseWriter, r *http.Request, e *tiles.Entr
 	// Tiles are private to the signed-in caller; incident points are never kept.
 	if layer == layerIncidents {
 		h.Set("Cache-Control", "private, no-store")
+	} else if h.Get("Tensionmap-Stale") != "" {
+		h.Set("Cache-Control", "private, no-cache") // the current version is on its way
 	} else if who.Role == access.Strategic {
 		h.Set("Cache-Control", "private, max-age=300")
 	} else {

@@ -104,7 +104,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		SessionTTL: s.cfg.SessionTTL, SecureCookies: s.cfg.SecureCookies, CORSOrigins: s.cfg.CORSOrigins, TrustProxy: s.cfg.TrustProxy,
 		Unavailable:  postgis.Unavailable,
 		AfterIngest:  sched.Kick,
-		BasemapStyle: s.cfg.BasemapStyle, Basemap: basemap, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20,
+		BasemapStyle: s.cfg.BasemapStyle, Basemap: basemap, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20, TileWait: s.cfg.TileWait,
 		TensionScale: s.cfg.TensionScale, Location: s.cfg.location,
 		IntakeRate: s.cfg.IntakeRate, IntakeConcurrency: s.cfg.IntakeConcurrency, IntakeWriters: intakeWriters(s.cfg.DBMaxConns),
 	}, db, ing, s.log, reg)

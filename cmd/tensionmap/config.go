@@ -43,6 +43,7 @@ type Config struct {
 	BasemapPMTiles string        // TENSIONMAP_BASEMAP_PMTILES, serve --basemap-pmtiles: a local PMTiles archive (Protomaps) drawn under the data
 	StaticDir      string        // TENSIONMAP_STATIC_DIR: serve /static from this directory instead of the embedded files
 	TileCacheMB    int           // TENSIONMAP_TILE_CACHE_MB: memory for rendered tiles
+	TileWait       time.Duration // TENSIONMAP_TILE_WAIT: how long a tile request waits for a render
 
 	IntakeRate        float64 // TENSIONMAP_INTAKE_RATE: intakes a token (or user) may start a minute, in bursts of half that
 	IntakeConcurrency int     // TENSIONMAP_INTAKE_CONCURRENCY: intakes a token (or user) may have in flight
@@ -108,7 +109,7 @@ var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIO
 	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS",
 	"TENSIONMAP_ENGINE_AT", "TENSIONMAP_ENGINE_AFTER_INGEST", "TENSIONMAP_TENSION_SCALE", "TENSIONMAP_TENSION_RULES",
 	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES", "TENSIONMAP_BASEMAP_STYLE",
-	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY"}
+	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_TILE_WAIT", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
 func (c *Config) LoadEnv(getenv func(string) string) error {
@@ -153,7 +154,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	if v := getenv("TENSIONMAP_TENSION_SCALE"); v != "" {
 		c.TensionScale = splitList(v)
 	}
-	durations := map[string]*time.Duration{"TENSIONMAP_QUERY_TIMEOUT": &c.QueryTimeout, "TENSIONMAP_SESSION_TTL": &c.SessionTTL, "TENSIONMAP_ALERT_GAP": &c.AlertGap}
+	durations := map[string]*time.Duration{"TENSIONMAP_QUERY_TIMEOUT": &c.QueryTimeout, "TENSIONMAP_SESSION_TTL": &c.SessionTTL, "TENSIONMAP_ALERT_GAP": &c.AlertGap,
+		"TENSIONMAP_TILE_WAIT": &c.TileWait}
 	for name, dst := range durations {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
