@@ -134,6 +134,9 @@ type Options struct {
 	TensionScale tension.Scale
 	// Now is the clock of the alerts' 90-day window.
 	Now func() time.Time
+	// VersionTTL is how long the data version is trusted (0: VersionTTL; below 0:
+	// until Forget, for a server told of changes by the database).
+	VersionTTL time.Duration
 	// Wait is how long a request waits for a tile being drawn before it is answered
 	// with the tile's previous version, or told to come back (0: DefaultWait).
 	Wait time.Duration
@@ -164,7 +167,7 @@ func NewService(src Source, opts Options) *Service {
 		opts.Wait = DefaultWait
 	}
 	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), memo: NewMemo(64),
-		versions: NewVersions(src)}
+		versions: NewVersionsTTL(src, opts.VersionTTL)}
 	s.providers = map[string]Provider{
 		LayerHotspots:   hotspotLayer{s},
 		LayerAreas:      areaLayer{s},

@@ -36,8 +36,12 @@ var layerMetrics = tiles.LayerMetrics
 var openStatuses = tiles.OpenStatuses
 
 func newTileService(store Store, opts Options) *tiles.Service {
-	return tiles.NewService(store, tiles.Options{CacheBytes: opts.TileCacheBytes, TensionScale: tension.Scale(opts.TensionScale), Now: opts.Now,
-		Wait: opts.TileWait})
+	var src tiles.Source = store
+	if opts.Reads != nil {
+		src = opts.Reads
+	}
+	return tiles.NewService(src, tiles.Options{CacheBytes: opts.TileCacheBytes, TensionScale: tension.Scale(opts.TensionScale), Now: opts.Now,
+		Wait: opts.TileWait, VersionTTL: opts.VersionTTL})
 }
 
 // tileDisclosure is a caller's disclosure as the tile layers ask it.
@@ -56,6 +60,11 @@ func (t tileDisclosure) Hotspots(ctx context.Context, res int, from, to time.Tim
 // dataVersion returns "data.analysis.areas", which changes on ingest, area import
 // and engine run.
 func (s *Server) dataVersion(ctx context.Context) (string, error) { return s.tiles.Version(ctx) }
+
+// DataChanged tells the server that the database changed what tiles show (another
+// server's intake, an engine run, an area import): the next tile asks for the data
+// version again.
+func (s *Server) DataChanged() { s.tiles.Forget() }
 
 // forgetVersion makes the next tile ask the database for the version: new data arrived.
 func (s *Server) forgetVersion() { s.tiles.Forget() }

@@ -20,6 +20,7 @@ import (
 // variables and then from flags, which win. Secrets come from files.
 type Config struct {
 	DatabaseURL  string        // TENSIONMAP_DATABASE_URL, --database-url
+	ReadURL      string        // TENSIONMAP_READ_DATABASE_URL: a streaming replica the tiles and count panels read from
 	DataDir      string        // TENSIONMAP_DATA_DIR, --data-dir: the local cluster and generated secrets
 	Listen       string        // TENSIONMAP_LISTEN, --listen
 	Resolutions  []int         // TENSIONMAP_RESOLUTIONS, --resolutions: H3 roll-up resolutions
@@ -102,7 +103,7 @@ func DefaultConfig() Config {
 }
 
 // envVars lists every environment variable the configuration reads.
-var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIONMAP_LISTEN", "TENSIONMAP_RESOLUTIONS",
+var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_READ_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIONMAP_LISTEN", "TENSIONMAP_RESOLUTIONS",
 	"TENSIONMAP_STRANDS", "TENSIONMAP_SOURCES", "TENSIONMAP_TIME_ZONE", "TENSIONMAP_PSEUDONYM_KEY_FILE",
 	"TENSIONMAP_LOG_LEVEL", "TENSIONMAP_LOG_FORMAT", "TENSIONMAP_QUERY_TIMEOUT", "TENSIONMAP_DATABASE_URL_FILE",
 	"TENSIONMAP_LISTEN", "TENSIONMAP_SUPPRESS_BELOW", "TENSIONMAP_STRATEGIC_ROUNDING", "TENSIONMAP_SECURE_COOKIES",
@@ -120,6 +121,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		}
 	}
 	str("TENSIONMAP_DATABASE_URL", &c.DatabaseURL)
+	str("TENSIONMAP_READ_DATABASE_URL", &c.ReadURL)
 	str("TENSIONMAP_DATA_DIR", &c.DataDir)
 	str("TENSIONMAP_LISTEN", &c.Listen)
 	str("TENSIONMAP_TIME_ZONE", &c.TimeZone)
