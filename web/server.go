@@ -178,8 +178,9 @@ type Options struct {
 	// with the tile's previous version (marked stale) or a 503 with Retry-After;
 	// tiles.DefaultWait when 0.
 	TileWait time.Duration
-	// Reads, when set, is where the tiles and the count panels read from: a
-	// streaming replica. Everything else, writes and the engine, uses the store.
+	// Reads, when set, is where the tiles (and the cell counts they share with the
+	// panels) read from: a streaming replica. Everything else, writes and the
+	// engine, uses the store.
 	Reads tiles.Source
 	// VersionTTL is how long the tiles trust the data version before asking again
 	// (tiles.VersionTTL when 0); below 0 until DataChanged is called, for a server

@@ -20,7 +20,7 @@ import (
 // variables and then from flags, which win. Secrets come from files.
 type Config struct {
 	DatabaseURL  string        // TENSIONMAP_DATABASE_URL, --database-url
-	ReadURL      string        // TENSIONMAP_READ_DATABASE_URL: a streaming replica the tiles and count panels read from
+	ReadURL      string        // TENSIONMAP_READ_DATABASE_URL: a streaming replica the tiles read from
 	DataDir      string        // TENSIONMAP_DATA_DIR, --data-dir: the local cluster and generated secrets
 	Listen       string        // TENSIONMAP_LISTEN, --listen
 	Resolutions  []int         // TENSIONMAP_RESOLUTIONS, --resolutions: H3 roll-up resolutions
