@@ -11,11 +11,11 @@ import (
 const DataChannel = "tensionmap_data"
 
 // ListenForChanges holds one connection of the pool listening on DataChannel and
-// calls changed for every notification, until ctx ends. A lost connection is made
-// again (waiting up to 30 s between tries, each failure handed to failed when not
-// nil); since notifications sent meanwhile are lost, changed is called on every
-// (re)connection too.
-func (db *DB) ListenForChanges(ctx context.Context, changed func(), failed func(error)) {
+// calls changed with the table named by every notification, until ctx ends. A lost
+// connection is made again (waiting up to 30 s between tries, each failure handed to
+// failed when not nil); since notifications sent meanwhile are lost, changed is
+// called with "" on every (re)connection too.
+func (db *DB) ListenForChanges(ctx context.Context, changed func(table string), failed func(error)) {
 	wait := time.Second
 	for ctx.Err() == nil {
 		err := db.listen(ctx, changed)
@@ -34,7 +34,7 @@ func (db *DB) ListenForChanges(ctx context.Context, changed func(), failed func(
 	}
 }
 
-func (db *DB) listen(ctx context.Context, changed func()) error {
+func (db *DB) listen(ctx context.Context, changed func(string)) error {
 	c, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -44,11 +44,12 @@ func (db *DB) listen(ctx context.Context, changed func()) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+DataChannel); err != nil {
 		return err
 	}
-	changed()
+	changed("")
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		changed()
+		changed(n.Payload)
 	}
 }

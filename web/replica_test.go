@@ -72,7 +72,7 @@ func TestReplicasLearnOfNewDataByNotify(t *testing.T) {
 		so.Reads = &postgis.Replica{DB: reads, Primary: writes}
 		srv := web.New(so, writes, newIngester(t, writes), slog.New(slog.DiscardHandler), nil)
 		if listen {
-			go writes.ListenForChanges(ctx, srv.DataChanged, func(err error) { t.Logf("listening: %v", err) })
+			go writes.ListenForChanges(ctx, func(string) { srv.DataChanged() }, func(err error) { t.Logf("listening: %v", err) })
 		}
 		ts := httptest.NewServer(srv)
 		t.Cleanup(ts.Close)

@@ -124,7 +124,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		db.ListenForChanges(ctx, handler.DataChanged, func(err error) {
+		db.ListenForChanges(ctx, func(string) { handler.DataChanged() }, func(err error) {
 			s.log.Warn("listening for database changes", "err", err)
 		})
 	}()

@@ -14,7 +14,10 @@ CREATE TRIGGER incidents_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON 
 	FOR EACH STATEMENT EXECUTE FUNCTION tensionmap_notify_change();
 CREATE TRIGGER areas_notify AFTER INSERT OR UPDATE OR DELETE ON areas
 	FOR EACH STATEMENT EXECUTE FUNCTION tensionmap_notify_change();
-CREATE TRIGGER engine_runs_notify AFTER INSERT OR UPDATE ON engine_runs
-	FOR EACH STATEMENT EXECUTE FUNCTION tensionmap_notify_change();
+-- A run changes what is shown when it finishes, not when it starts: a notification
+-- of nothing new would have every server ask for the version again for a while.
+CREATE TRIGGER engine_runs_notify AFTER INSERT OR UPDATE OF status ON engine_runs
+	FOR EACH ROW WHEN (NEW.status IN ('done', 'partial', 'cleared'))
+	EXECUTE FUNCTION tensionmap_notify_change();
 CREATE TRIGGER alert_events_notify AFTER INSERT ON alert_events
 	FOR EACH STATEMENT EXECUTE FUNCTION tensionmap_notify_change();
