@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/paulmach/orb/planar"
 	"github.com/tensionmap/tensionmap/geo"
 )
@@ -31,24 +30,24 @@ func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, er
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", areasLock); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE area_stage (level text, code text, name text, wkb bytea) ON COMMIT DROP`); err != nil {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE area_stage (level text, code text, name text, ewkb bytea) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		rows := make([][]any, len(areas))
 		for i, a := range areas {
-			b, err := wkb.Marshal(a.Geometry)
+			b, err := marshalEWKB(a.Geometry)
 			if err != nil {
 				return fmt.Errorf("area %s: %w", a.Code, err)
 			}
 			rows[i] = []any{a.Level, a.Code, a.Name, b}
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"area_stage"}, []string{"level", "code", "name", "wkb"}, pgx.CopyFromRows(rows)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"area_stage"}, []string{"level", "code", "name", "ewkb"}, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
 		// The extent of the new geometries and the ids of the areas being replaced bound
 		// the incidents whose attribution can change.
 		err := tx.QueryRow(ctx, `
-			WITH g AS (SELECT code, ST_GeomFromWKB(wkb, 4326) AS geom FROM area_stage)
+			WITH g AS (SELECT code, ST_GeomFromEWKB(ewkb) AS geom FROM area_stage)
 			SELECT count(*) FILTER (WHERE NOT ST_IsValid(geom)) FROM g`).Scan(&res.MadeValid)
 		if err != nil {
 			return err
@@ -60,7 +59,7 @@ func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, er
 		err = tx.QueryRow(ctx, `
 			WITH up AS (
 				INSERT INTO areas (level, code, name, geom)
-				SELECT level, code, name, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromWKB(wkb, 4326)), 3))
+				SELECT level, code, name, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromEWKB(ewkb)), 3))
 				FROM area_stage
 				ON CONFLICT (code) DO UPDATE SET level = excluded.level, name = excluded.name, geom = excluded.geom, updated_at = now()
 				RETURNING (xmax = 0) AS inserted)
@@ -69,7 +68,7 @@ func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, er
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
-			WITH ext AS (SELECT ST_Extent(ST_GeomFromWKB(wkb, 4326))::geometry AS box FROM area_stage),
+			WITH ext AS (SELECT ST_Extent(ST_GeomFromEWKB(ewkb))::geometry AS box FROM area_stage),
 			sub AS (
 				SELECT i.id, coalesce(array_agg(a.id ORDER BY a.id) FILTER (WHERE a.id IS NOT NULL), '{}') AS ids
 				FROM incidents i CROSS JOIN ext
@@ -154,7 +153,7 @@ func (db *DB) SetPopulation(ctx context.Context, pop map[string]int) (Population
 
 // LoadAreas returns every stored area with its geometry, for attribution at ingest.
 func (db *DB) LoadAreas(ctx context.Context) ([]geo.Area, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, level, code, name, ST_AsBinary(geom), coalesce(population, 0) FROM areas ORDER BY id`)
+	rows, err := db.Pool.Query(ctx, `SELECT id, level, code, name, ST_AsEWKB(geom), coalesce(population, 0) FROM areas ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: loading areas: %w", err)
 	}
@@ -166,7 +165,7 @@ func (db *DB) LoadAreas(ctx context.Context) ([]geo.Area, error) {
 		if err := rows.Scan(&a.ID, &a.Level, &a.Code, &a.Name, &b, &a.Population); err != nil {
 			return nil, fmt.Errorf("postgis: loading areas: %w", err)
 		}
-		g, err := wkb.Unmarshal(b)
+		g, err := unmarshalEWKB(b)
 		if err != nil {
 			return nil, fmt.Errorf("postgis: area %s geometry: %w", a.Code, err)
 		}
@@ -185,7 +184,7 @@ func (db *DB) LoadAreas(ctx context.Context) ([]geo.Area, error) {
 // quite meet) left out. It is empty when no area is stored.
 func (db *DB) AreasOutline(ctx context.Context) (orb.MultiPolygon, error) {
 	var b []byte
-	err := db.Pool.QueryRow(ctx, `SELECT ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_UnaryUnion(ST_Collect(ST_MakeValid(geom))), 3)))
+	err := db.Pool.QueryRow(ctx, `SELECT ST_AsEWKB(ST_Multi(ST_CollectionExtract(ST_UnaryUnion(ST_Collect(ST_MakeValid(geom))), 3)))
 		FROM areas`).Scan(&b)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: the areas' outline: %w", err)
@@ -193,7 +192,7 @@ func (db *DB) AreasOutline(ctx context.Context) (orb.MultiPolygon, error) {
 	if b == nil {
 		return nil, nil
 	}
-	g, err := wkb.Unmarshal(b)
+	g, err := unmarshalEWKB(b)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: the areas' outline: %w", err)
 	}

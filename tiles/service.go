@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -90,6 +91,14 @@ func (t *Request) Key() string {
 	return b.String()
 }
 
+// Family is the key of the tile at any data version: an older version of it may be
+// served, marked stale, while the current one takes too long.
+func (t *Request) Family() string {
+	c := *t
+	c.Version = "*"
+	return c.Key()
+}
+
 // FilterKey names a filter in the keys of derived values.
 func FilterKey(f geo.Filter) string {
 	t := Request{Filter: f}
@@ -125,7 +134,17 @@ type Options struct {
 	TensionScale tension.Scale
 	// Now is the clock of the alerts' 90-day window.
 	Now func() time.Time
+	// VersionTTL is how long the data version is trusted (0: VersionTTL; below 0:
+	// until Forget, for a server told of changes by the database).
+	VersionTTL time.Duration
+	// Wait is how long a request waits for a tile being drawn before it is answered
+	// with the tile's previous version, or told to come back (0: DefaultWait).
+	Wait time.Duration
 }
+
+// DefaultWait is how long a request waits for a tile by default: well before a
+// browser or a proxy gives up.
+const DefaultWait = 3 * time.Second
 
 // Service is the tile machinery: a provider per layer, the rendered-tile cache in
 // front of them, the hexagon cache, derived values and the data version.
@@ -144,8 +163,11 @@ func NewService(src Source, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Wait <= 0 {
+		opts.Wait = DefaultWait
+	}
 	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), memo: NewMemo(64),
-		versions: NewVersions(src)}
+		versions: NewVersionsTTL(src, opts.VersionTTL)}
 	s.providers = map[string]Provider{
 		LayerHotspots:   hotspotLayer{s},
 		LayerAreas:      areaLayer{s},
@@ -172,20 +194,23 @@ func (s *Service) Version(ctx context.Context) (string, error) { return s.versio
 func (s *Service) Forget() { s.versions.Forget() }
 
 // Render returns the tile of req (its Version set), from the cache or rendered by
-// its layer's provider. hit reports a cached tile; rows is the number of features
-// of a tile rendered by this call.
-func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, hit bool, rows int, err error) {
+// its layer's provider. The state says which: a render that takes longer than
+// Options.Wait leaves the request with the tile's previous version (Stale) or, when
+// none is held, ErrSlow; the render goes on and its tile is kept. rows is the number
+// of features of a tile rendered for this call.
+func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state State, rows int, err error) {
 	p, ok := s.providers[req.Layer]
 	if !ok {
-		return nil, false, 0, geo.Errorf(geo.ENOTFOUND, "no tile layer %q", req.Layer)
+		return nil, Rendered, 0, geo.Errorf(geo.ENOTFOUND, "no tile layer %q", req.Layer)
 	}
-	e, hit, err = s.cache.Get(ctx, req.Key(), func(ctx context.Context) ([]byte, error) {
+	var n atomic.Int64
+	e, state, err = s.cache.Fetch(ctx, req.Key(), req.Family(), s.opts.Wait, func(ctx context.Context) ([]byte, error) {
 		l, err := p.Layer(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		rows = len(l.Features)
+		n.Store(int64(len(l.Features)))
 		return Encode(req.Tile, []Layer{l})
 	})
-	return e, hit, rows, err
+	return e, state, int(n.Load()), err
 }

@@ -68,7 +68,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			msg = "the database is unavailable; try again shortly"
 		}
 		code = geo.EUNAVAILABLE
-		w.Header().Set("Retry-After", "5")
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "5")
+		}
 	case status == http.StatusGatewayTimeout:
 		code, msg = "timeout", "the request took too long"
 	case status >= 500:

@@ -26,6 +26,19 @@ import (
 // its own (a time-out), and the log reads the holder after the chain returns.
 type caller struct {
 	p atomic.Pointer[access.Principal]
+	// quiet marks a routine answer (a tile from the cache): logged at debug level,
+	// one in quietSample at info, and counted in the metrics like any other.
+	quiet atomic.Bool
+}
+
+// quietSample is how many quiet answers one info line stands for.
+const quietSample = 1000
+
+// quietLog marks the request of ctx as routine for the access log.
+func quietLog(ctx context.Context) {
+	if c, ok := ctx.Value(callerKey{}).(*caller); ok {
+		c.quiet.Store(true)
+	}
 }
 
 type callerKey struct{}
@@ -71,7 +84,15 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()), slog.Duration("took", took)}
 		attrs = append(attrs, callerAttrs(who.p.Load())...)
 		attrs = append(attrs, slog.String("ip", clientIP(r)), slog.String("request_id", middleware.GetReqID(r.Context())))
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		level := slog.LevelInfo
+		if who.quiet.Load() && ww.Status() < 400 {
+			level = slog.LevelDebug
+			if n := s.quiet.Add(1); n%quietSample == 1 {
+				level = slog.LevelInfo
+				attrs = append(attrs, slog.Int("sampled", quietSample))
+			}
+		}
+		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})
 }
 

@@ -50,7 +50,7 @@ func errorResponses(codes ...string) obj {
 	out := obj{}
 	texts := map[string]string{"400": "invalid parameters or body", "401": "no or bad credentials", "403": "the role may not do this",
 		"404": "not found", "409": "conflict", "413": "body too large, raw or decompressed", "429": "too many requests: wait as Retry-After says",
-		"503": "database unavailable: try again as Retry-After says"}
+		"503": "database unavailable, or a tile still being drawn: try again as Retry-After says"}
 	for _, c := range codes {
 		out[c] = jsonResponse(texts[c], ref("Error"))
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -175,6 +176,18 @@ type Options struct {
 	// TileCacheBytes bounds the rendered tiles kept in memory; 256 MiB when 0, none
 	// when below 0 (for measuring renders).
 	TileCacheBytes int64
+	// TileWait is how long a tile request waits for a render before it is answered
+	// with the tile's previous version (marked stale) or a 503 with Retry-After;
+	// tiles.DefaultWait when 0.
+	TileWait time.Duration
+	// Reads, when set, is where the tiles (and the cell counts they share with the
+	// panels) read from: a streaming replica. Everything else, writes and the
+	// engine, uses the store.
+	Reads tiles.Source
+	// VersionTTL is how long the tiles trust the data version before asking again
+	// (tiles.VersionTTL when 0); below 0 until DataChanged is called, for a server
+	// that listens for the database's announcements.
+	VersionTTL time.Duration
 
 	Now func() time.Time
 }
@@ -255,6 +268,7 @@ type Server struct {
 	metrics  *metrics
 	gatherer prometheus.Gatherer
 	tiles    *tiles.Service
+	quiet    atomic.Int64 // quiet answers so far, for sampling their log lines
 	auth     *authCache
 	intake   *intakeGate
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,7 +36,12 @@ var layerMetrics = tiles.LayerMetrics
 var openStatuses = tiles.OpenStatuses
 
 func newTileService(store Store, opts Options) *tiles.Service {
-	return tiles.NewService(store, tiles.Options{CacheBytes: opts.TileCacheBytes, TensionScale: tension.Scale(opts.TensionScale), Now: opts.Now})
+	var src tiles.Source = store
+	if opts.Reads != nil {
+		src = opts.Reads
+	}
+	return tiles.NewService(src, tiles.Options{CacheBytes: opts.TileCacheBytes, TensionScale: tension.Scale(opts.TensionScale), Now: opts.Now,
+		Wait: opts.TileWait, VersionTTL: opts.VersionTTL})
 }
 
 // tileDisclosure is a caller's disclosure as the tile layers ask it.
@@ -54,6 +60,11 @@ func (t tileDisclosure) Hotspots(ctx context.Context, res int, from, to time.Tim
 // dataVersion returns "data.analysis.areas", which changes on ingest, area import
 // and engine run.
 func (s *Server) dataVersion(ctx context.Context) (string, error) { return s.tiles.Version(ctx) }
+
+// DataChanged tells the server that the database changed what tiles show (another
+// server's intake, an engine run, an area import): the next tile asks for the data
+// version again.
+func (s *Server) DataChanged() { s.tiles.Forget() }
 
 // forgetVersion makes the next tile ask the database for the version: new data arrived.
 func (s *Server) forgetVersion() { s.tiles.Forget() }
@@ -158,9 +169,22 @@ func (s *Server) handleTile(layer string) handlerFunc {
 		if req.Version, err = s.dataVersion(ctx); err != nil {
 			return err
 		}
-		entry, hit, rows, err := s.tiles.Render(ctx, req)
+		entry, state, rows, err := s.tiles.Render(ctx, req)
+		if errors.Is(err, tiles.ErrSlow) {
+			// Better a prompt "come back" than a wait the map gives up on: the render goes
+			// on, and the tile is there when it asks again.
+			w.Header().Set("Retry-After", "2")
+			return geo.Errorf(geo.EUNAVAILABLE, "the tile is still being drawn; try again shortly")
+		}
 		if err != nil {
 			return err
+		}
+		hit := state == tiles.Hit
+		if hit {
+			quietLog(r.Context())
+		}
+		if state == tiles.Stale {
+			w.Header().Set("Tensionmap-Stale", "true")
 		}
 		if layer == layerIncidents {
 			// Incident points are incident-level data: every read is audited, cached or not.
@@ -198,6 +222,8 @@ func (s *Server) writeTile(w http.ResponseWriter, r *http.Request, e *tiles.Entr
 	// Tiles are private to the signed-in caller; incident points are never kept.
 	if layer == layerIncidents {
 		h.Set("Cache-Control", "private, no-store")
+	} else if h.Get("Tensionmap-Stale") != "" {
+		h.Set("Cache-Control", "private, no-cache") // the current version is on its way
 	} else if who.Role == access.Strategic {
 		h.Set("Cache-Control", "private, max-age=300")
 	} else {

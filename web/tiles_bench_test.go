@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/tensionmap/tensionmap/access"
@@ -41,6 +44,13 @@ func BenchmarkTileRequest(b *testing.B) {
 		}))
 	})
 	b.Run("cached", func(b *testing.B) { serve(b, e.srv) })
+	// The access log as served (JSON at info: cached tiles at debug, one in a thousand
+	// at info), and at debug, where every cached tile writes its line as each did at
+	// info before.
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		logged := web.New(e.opts, e.db, nil, slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: level})), nil)
+		b.Run("cached-log-"+strings.ToLower(level.String()), func(b *testing.B) { serve(b, logged) })
+	}
 	uncached := web.New(web.Options{Version: "bench", Strands: e.opts.Strands, Sources: e.opts.Sources, TileCacheBytes: -1,
 		SessionTTL: e.opts.SessionTTL, Now: e.opts.Now}, e.db, nil, nil, nil)
 	b.Run("uncached", func(b *testing.B) { serve(b, uncached) })

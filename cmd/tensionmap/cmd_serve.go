@@ -63,6 +63,16 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
+	var reads tiles.Source
+	if s.cfg.ReadURL != "" {
+		rdb, err := postgis.OpenLazy(s.cfg.ReadURL, postgis.Options{StatementTimeout: s.cfg.QueryTimeout,
+			AppName: "tensionmap serve (reads)", MaxConns: int32(s.cfg.DBMaxConns)})
+		if err != nil {
+			return fmt.Errorf("TENSIONMAP_READ_DATABASE_URL: %w", err)
+		}
+		defer rdb.Close()
+		reads = &postgis.Replica{DB: rdb, Primary: db}
+	}
 	var basemap *tiles.Archive
 	if s.cfg.BasemapPMTiles != "" {
 		// A corrupt or truncated archive stops the start with the reason.
@@ -104,10 +114,20 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		SessionTTL: s.cfg.SessionTTL, SecureCookies: s.cfg.SecureCookies, CORSOrigins: s.cfg.CORSOrigins, TrustProxy: s.cfg.TrustProxy,
 		Unavailable:  postgis.Unavailable,
 		AfterIngest:  sched.Kick,
-		BasemapStyle: s.cfg.BasemapStyle, Basemap: basemap, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20,
+		BasemapStyle: s.cfg.BasemapStyle, Basemap: basemap, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20, TileWait: s.cfg.TileWait,
 		TensionScale: s.cfg.TensionScale, Location: s.cfg.location,
 		IntakeRate: s.cfg.IntakeRate, IntakeConcurrency: s.cfg.IntakeConcurrency, IntakeWriters: intakeWriters(s.cfg.DBMaxConns),
+		// The database announces its changes (postgis.ListenForChanges below): the data
+		// version is trusted until it does.
+		Reads: reads, VersionTTL: -1,
 	}, db, ing, s.log, reg)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		db.ListenForChanges(ctx, func(string) { handler.DataChanged() }, func(err error) {
+			s.log.Warn("listening for database changes", "err", err)
+		})
+	}()
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.cfg.Listen, err)

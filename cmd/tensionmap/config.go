@@ -20,6 +20,7 @@ import (
 // variables and then from flags, which win. Secrets come from files.
 type Config struct {
 	DatabaseURL  string        // TENSIONMAP_DATABASE_URL, --database-url
+	ReadURL      string        // TENSIONMAP_READ_DATABASE_URL: a streaming replica the tiles read from
 	DataDir      string        // TENSIONMAP_DATA_DIR, --data-dir: the local cluster and generated secrets
 	Listen       string        // TENSIONMAP_LISTEN, --listen
 	Resolutions  []int         // TENSIONMAP_RESOLUTIONS, --resolutions: H3 roll-up resolutions
@@ -43,6 +44,7 @@ type Config struct {
 	BasemapPMTiles string        // TENSIONMAP_BASEMAP_PMTILES, serve --basemap-pmtiles: a local PMTiles archive (Protomaps) drawn under the data
 	StaticDir      string        // TENSIONMAP_STATIC_DIR: serve /static from this directory instead of the embedded files
 	TileCacheMB    int           // TENSIONMAP_TILE_CACHE_MB: memory for rendered tiles
+	TileWait       time.Duration // TENSIONMAP_TILE_WAIT: how long a tile request waits for a render
 
 	IntakeRate        float64 // TENSIONMAP_INTAKE_RATE: intakes a token (or user) may start a minute, in bursts of half that
 	IntakeConcurrency int     // TENSIONMAP_INTAKE_CONCURRENCY: intakes a token (or user) may have in flight
@@ -101,14 +103,14 @@ func DefaultConfig() Config {
 }
 
 // envVars lists every environment variable the configuration reads.
-var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIONMAP_LISTEN", "TENSIONMAP_RESOLUTIONS",
+var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_READ_DATABASE_URL", "TENSIONMAP_DATA_DIR", "TENSIONMAP_LISTEN", "TENSIONMAP_RESOLUTIONS",
 	"TENSIONMAP_STRANDS", "TENSIONMAP_SOURCES", "TENSIONMAP_TIME_ZONE", "TENSIONMAP_PSEUDONYM_KEY_FILE",
 	"TENSIONMAP_LOG_LEVEL", "TENSIONMAP_LOG_FORMAT", "TENSIONMAP_QUERY_TIMEOUT", "TENSIONMAP_DATABASE_URL_FILE",
 	"TENSIONMAP_LISTEN", "TENSIONMAP_SUPPRESS_BELOW", "TENSIONMAP_STRATEGIC_ROUNDING", "TENSIONMAP_SECURE_COOKIES",
 	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS",
 	"TENSIONMAP_ENGINE_AT", "TENSIONMAP_ENGINE_AFTER_INGEST", "TENSIONMAP_TENSION_SCALE", "TENSIONMAP_TENSION_RULES",
 	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES", "TENSIONMAP_BASEMAP_STYLE",
-	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY"}
+	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_TILE_WAIT", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
 func (c *Config) LoadEnv(getenv func(string) string) error {
@@ -119,6 +121,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		}
 	}
 	str("TENSIONMAP_DATABASE_URL", &c.DatabaseURL)
+	str("TENSIONMAP_READ_DATABASE_URL", &c.ReadURL)
 	str("TENSIONMAP_DATA_DIR", &c.DataDir)
 	str("TENSIONMAP_LISTEN", &c.Listen)
 	str("TENSIONMAP_TIME_ZONE", &c.TimeZone)
@@ -153,7 +156,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	if v := getenv("TENSIONMAP_TENSION_SCALE"); v != "" {
 		c.TensionScale = splitList(v)
 	}
-	durations := map[string]*time.Duration{"TENSIONMAP_QUERY_TIMEOUT": &c.QueryTimeout, "TENSIONMAP_SESSION_TTL": &c.SessionTTL, "TENSIONMAP_ALERT_GAP": &c.AlertGap}
+	durations := map[string]*time.Duration{"TENSIONMAP_QUERY_TIMEOUT": &c.QueryTimeout, "TENSIONMAP_SESSION_TTL": &c.SessionTTL, "TENSIONMAP_ALERT_GAP": &c.AlertGap,
+		"TENSIONMAP_TILE_WAIT": &c.TileWait}
 	for name, dst := range durations {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)

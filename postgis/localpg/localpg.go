@@ -654,3 +654,55 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// EnsureReplica makes the cluster of o a streaming replica of the local cluster
+// listening on primaryPort: when o.Dir holds no cluster yet it copies the primary
+// with pg_basebackup -R (which writes the standby settings), then starts it as
+// Ensure would. It returns the URL of o.Database on the replica, read-only. The
+// primary must allow replication connections from localhost, as a cluster made by
+// Ensure does.
+func EnsureReplica(ctx context.Context, o Options, primaryPort int) (string, error) {
+	c, err := resolve(o)
+	if err != nil {
+		return "", err
+	}
+	bins, err := findBinaries(ctx)
+	if err != nil {
+		return "", err
+	}
+	if bins == nil {
+		return "", errors.New("localpg: no PostgreSQL server binaries found to copy the primary with")
+	}
+	if err := mkdirAll(c.dir); err != nil {
+		return "", err
+	}
+	unlock, err := lockDir(ctx, c.dir)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	r, err := prepareDirs(c)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(c.data, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		tmp := c.data + ".init"
+		if err := os.RemoveAll(tmp); err != nil {
+			return "", fmt.Errorf("localpg: %w", err)
+		}
+		c.logf("copying the primary on port %d into %s…", primaryPort, c.data)
+		out, err := r.output(ctx, filepath.Join(bins.bindir, "pg_basebackup"), "-D", tmp, "-h", "localhost",
+			"-p", strconv.Itoa(primaryPort), "-U", "postgres", "-R", "-X", "stream", "-c", "fast")
+		if err != nil {
+			_ = os.RemoveAll(tmp)
+			return "", fmt.Errorf("localpg: pg_basebackup: %w: %s", err, lastLines(out, 20))
+		}
+		if err := os.Rename(tmp, c.data); err != nil {
+			return "", fmt.Errorf("localpg: %w", err)
+		}
+	}
+	if err := c.ensureRunning(ctx, r, bins); err != nil {
+		return "", err
+	}
+	return c.url(c.port, c.db), nil
+}

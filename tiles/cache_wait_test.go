@@ -1,0 +1,101 @@
+package tiles
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// blockedRender is a render that waits until released, then returns body.
+type blockedRender struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func newBlockedRender() *blockedRender {
+	return &blockedRender{started: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
+func (b *blockedRender) render(body string) func(context.Context) ([]byte, error) {
+	return func(ctx context.Context) ([]byte, error) {
+		b.started <- struct{}{}
+		select {
+		case <-b.release:
+			return []byte(body), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func quick(context.Context) ([]byte, error) { return []byte("v1"), nil }
+
+// TestFetchSlowRenderWithoutOlderTile: a render still running when the wait ends
+// leaves the caller with ErrSlow at once; the render goes on, and once it is released
+// its tile is held.
+func TestFetchSlowRenderWithoutOlderTile(t *testing.T) {
+	c := NewCache(1 << 20)
+	b := newBlockedRender()
+	ctx := context.Background()
+	_, _, err := c.Fetch(ctx, "hotspots/12/1/2|v1", "hotspots/12/1/2|v*", time.Millisecond, b.render("v1"))
+	if !errors.Is(err, ErrSlow) {
+		t.Fatalf("a blocked render: %v; want ErrSlow", err)
+	}
+	<-b.started
+	close(b.release)
+	// Get joins the render still in flight (no limit on its wait) or finds its tile.
+	e, _, err := c.Get(ctx, "hotspots/12/1/2|v1", func(context.Context) ([]byte, error) { t.Error("rendered twice"); return nil, nil })
+	if err != nil || string(e.Gzip) != "v1" {
+		t.Fatalf("after the release: %v, %v; want the rendered tile", e, err)
+	}
+	if _, st, _ := c.Fetch(ctx, "hotspots/12/1/2|v1", "hotspots/12/1/2|v*", time.Millisecond, b.render("again")); st != Hit {
+		t.Errorf("state %d after the render finished; want a hit", st)
+	}
+}
+
+// TestFetchSlowRenderServesStale: with the previous version of a tile held, a render
+// of the new version that is still running when the wait ends gives the previous one,
+// marked Stale; once it finishes the new version is served.
+func TestFetchSlowRenderServesStale(t *testing.T) {
+	c := NewCache(1 << 20)
+	ctx := context.Background()
+	old, st, err := c.Fetch(ctx, "areas/10/5/6|v1", "areas/10/5/6|v*", time.Hour, quick)
+	if err != nil || st != Rendered {
+		t.Fatalf("first render: %d, %v", st, err)
+	}
+	b := newBlockedRender()
+	e, st, err := c.Fetch(ctx, "areas/10/5/6|v2", "areas/10/5/6|v*", time.Millisecond, b.render("v2"))
+	if err != nil || st != Stale || e.ETag != old.ETag {
+		t.Fatalf("a blocked render of v2: state %d, %v; want v1 marked stale", st, err)
+	}
+	// Another tile's family has nothing older to give.
+	if _, _, err := c.Fetch(ctx, "areas/10/5/7|v2", "areas/10/5/7|v*", time.Millisecond, b.render("other")); !errors.Is(err, ErrSlow) {
+		t.Errorf("another tile: %v; want ErrSlow", err)
+	}
+	<-b.started
+	<-b.started
+	close(b.release)
+	e, _, err = c.Get(ctx, "areas/10/5/6|v2", quick)
+	if err != nil || string(e.Gzip) != "v2" {
+		t.Fatalf("after the release: %v, %v; want v2", e, err)
+	}
+	// The family now gives v2.
+	if got := c.latest("areas/10/5/6|v*"); got == nil || string(got.Gzip) != "v2" {
+		t.Errorf("latest of the family: %v; want v2", got)
+	}
+}
+
+// TestFetchRenderErrorReachesWaiter: a render that fails within the wait fails the
+// request; nothing is cached.
+func TestFetchRenderErrorReachesWaiter(t *testing.T) {
+	c := NewCache(1 << 20)
+	boom := errors.New("boom")
+	_, _, err := c.Fetch(context.Background(), "k", "f", time.Hour, func(context.Context) ([]byte, error) { return nil, boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("%v; want the render's error", err)
+	}
+	if _, tiles, _, _ := c.Stats(); tiles != 0 {
+		t.Errorf("%d tiles held after a failed render", tiles)
+	}
+}
