@@ -89,6 +89,9 @@ type knoxGrid struct {
 	cellHeavy           []int32
 	heavyEvents         int
 	cells               int
+	// perCell counts each neighbouring cell with a window of its own, as the grid
+	// did before the union of cells (for the tests and the benchmark).
+	perCell bool
 }
 
 // knoxSquares returns, for each bound, the largest float64 whose square root is at
@@ -112,15 +115,24 @@ func knoxSquares(bounds []float64) []float64 {
 	return sq
 }
 
+// knoxTuning changes how the grid counts, not what: the zero value is the default.
+type knoxTuning struct {
+	// heavy is the number of events at one place from which it is counted whole
+	// (0: knoxHeavySite); split the number of cells across the largest distance (0:
+	// chosen by the density of places, at most knoxGridSplit).
+	heavy, split int
+	// perCell: see knoxGrid.perCell.
+	perCell bool
+}
+
 // newKnoxGrid indexes events for counts by the distance bounds (ascending, the
-// last the largest); heavy is the number of events at one place from which it is
-// counted whole (0: knoxHeavySite) and split the number of cells across the largest
-// distance (0: chosen by the density of places, at most knoxGridSplit).
-func newKnoxGrid(events []KnoxEvent, bounds []float64, heavy, split int) *knoxGrid {
+// last the largest).
+func newKnoxGrid(events []KnoxEvent, bounds []float64, tune knoxTuning) *knoxGrid {
+	heavy, split := tune.heavy, tune.split
 	if heavy <= 0 {
 		heavy = knoxHeavySite
 	}
-	g := &knoxGrid{n: len(events), sq: knoxSquares(bounds)}
+	g := &knoxGrid{n: len(events), sq: knoxSquares(bounds), perCell: tune.perCell}
 	g.smax = g.sq[len(g.sq)-1]
 	g.bands = newKnoxBandTable(g.sq)
 	dmax := bounds[len(bounds)-1]
@@ -330,6 +342,7 @@ func newKnoxTimes(bounds []int, span int) knoxTimes {
 type knoxLayout struct {
 	xs, ys []float64
 	ds     []int
+	lo, hi int // the earliest and latest day of the light events
 	hd     []int
 	// scratch for the counting sort
 	order, cursor []int32
@@ -353,6 +366,7 @@ func (g *knoxGrid) lay(l *knoxLayout, days []int) {
 	for _, e := range g.lightEv {
 		lo, hi = min(lo, days[e]), max(hi, days[e])
 	}
+	l.lo, l.hi = lo, hi
 	if nl > 0 && hi-lo <= knoxSortSpan(nl) {
 		// A stable counting sort of the slots by day, then a stable distribution by
 		// cell: each cell's slots in order of day.
@@ -414,13 +428,20 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 	// len(sq) taking the pairs beyond the last bound: the band is counted without a
 	// branch, and four lanes keep consecutive increments off the same counter.
 	acc := make([]int, (len(sq)+1)*nt*4)
+	var u knoxUnion
 	for c := c0; c < c1; c++ {
 		a0, a1 := int(g.cellStart[c]), int(g.cellStart[c+1])
 		if a0 == a1 {
 			continue
 		}
 		knoxSelf(xs[a0:a1], ys[a0:a1], ds[a0:a1], &g.bands, col, nt, T, acc)
-		for _, d := range g.fwd[g.fwdStart[c]:g.fwdStart[c+1]] {
+		nb := g.fwd[g.fwdStart[c]:g.fwdStart[c+1]]
+		if !g.perCell && len(nb) > 1 && u.gather(g, l, nb) {
+			// The later neighbouring cells' events together, by day.
+			u.cross(xs[a0:a1], ys[a0:a1], ds[a0:a1], &g.bands, t, acc)
+			continue
+		}
+		for _, d := range nb {
 			b0, b1 := int(g.cellStart[d]), int(g.cellStart[d+1])
 			knoxCross(xs[a0:a1], ys[a0:a1], ds[a0:a1], xs[b0:b1], ys[b0:b1], ds[b0:b1], &g.bands, col, nt, T, acc)
 		}
@@ -478,6 +499,107 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 				knoxAddCumulative(cnt[b*nt:(b+1)*nt], within)
 			}
 		}
+	}
+}
+
+// knoxUnion is the light events of several cells together, ordered by day: one
+// window over them finds an event's candidates in all the cells at once, where a
+// window per cell costs a search per cell and event.
+type knoxUnion struct {
+	xs, ys []float64
+	ds     []int
+	cnt    []int32
+	// start[d − lo] is the first event on day d or later, for d from lo to hi+1.
+	start  []int32
+	lo, hi int
+}
+
+// gather lays out the light events of the cells nb together by day, by a counting
+// sort over the layout's span of days; it returns false, leaving the cells to be
+// counted one by one, when the span is wide for the events (the counts would cost
+// more than the window searches they save).
+func (u *knoxUnion) gather(g *knoxGrid, l *knoxLayout, nb []int32) bool {
+	n := 0
+	for _, d := range nb {
+		n += int(g.cellStart[d+1] - g.cellStart[d])
+	}
+	span := l.hi - l.lo + 1
+	if n == 0 || span > 8*n+512 {
+		return false
+	}
+	if cap(u.cnt) < span+1 {
+		u.cnt = make([]int32, span+1)
+	}
+	cnt := u.cnt[:span+1]
+	clear(cnt)
+	for _, d := range nb {
+		for _, day := range l.ds[g.cellStart[d]:g.cellStart[d+1]] {
+			cnt[day-l.lo+1]++
+		}
+	}
+	for d := 1; d <= span; d++ {
+		cnt[d] += cnt[d-1]
+	}
+	if cap(u.xs) < n {
+		u.xs, u.ys, u.ds = make([]float64, n, 2*n), make([]float64, n, 2*n), make([]int, n, 2*n)
+	}
+	u.xs, u.ys, u.ds = u.xs[:n], u.ys[:n], u.ds[:n]
+	if cap(u.start) < span+1 {
+		u.start = make([]int32, span+1)
+	}
+	u.start = u.start[:span+1]
+	copy(u.start, cnt)
+	u.lo, u.hi = l.lo, l.hi
+	for _, d := range nb {
+		for q := g.cellStart[d]; q < g.cellStart[d+1]; q++ {
+			day := l.ds[q]
+			p := cnt[day-l.lo]
+			cnt[day-l.lo]++
+			u.xs[p], u.ys[p], u.ds[p] = l.xs[q], l.ys[q], day
+		}
+	}
+	return true
+}
+
+// at is the index of the first event of the union on day d or later.
+func (u *knoxUnion) at(d int) int {
+	return int(u.start[min(max(d, u.lo), u.hi+1)-u.lo])
+}
+
+// cross adds to acc (see count) the pairs of an event of xa, ya, da and one of the
+// union at most t.last days apart. The union's events of each time band either side
+// of an event's day are found by their days' first indices, so the band of a pair is
+// known without its difference of days.
+func (u *knoxUnion) cross(xa, ya []float64, da []int, bt *knoxBandTable, t *knoxTimes, acc []int) {
+	nt := len(t.bounds)
+	for p := range da {
+		xi, yi, di := xa[p], ya[p], da[p]
+		near := 0 // the differences of days of band j are near to far
+		for j, far := range t.bounds {
+			far = min(far, t.last)
+			if near > far {
+				break
+			}
+			row := acc[j<<2:]
+			if near == 0 {
+				knoxRange(xi, yi, u.xs[u.at(di-far):u.at(di+far+1)], u.ys, u.at(di-far), bt, nt, row)
+			} else {
+				knoxRange(xi, yi, u.xs[u.at(di-far):u.at(di-near+1)], u.ys, u.at(di-far), bt, nt, row)
+				knoxRange(xi, yi, u.xs[u.at(di+near):u.at(di+far+1)], u.ys, u.at(di+near), bt, nt, row)
+			}
+			near = far + 1
+		}
+	}
+}
+
+// knoxRange adds to row[(band·nt)·4 + lane] the pairs of the point (xi, yi) with the
+// points xs[k], ys[off+k].
+func knoxRange(xi, yi float64, xs, ys []float64, off int, bt *knoxBandTable, nt int, row []int) {
+	ys = ys[off : off+len(xs)]
+	stride := nt << 2
+	for k, x := range xs {
+		dx, dy := xi-x, yi-ys[k]
+		row[bt.band(float64(dx*dx)+float64(dy*dy))*stride|k&3]++
 	}
 }
 
