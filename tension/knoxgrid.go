@@ -506,9 +506,8 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 // window over them finds an event's candidates in all the cells at once, where a
 // window per cell costs a search per cell and event.
 type knoxUnion struct {
-	xs, ys []float64
-	ds     []int
-	cnt    []int32
+	xy  []float64 // event k at (xy[2k], xy[2k+1])
+	cnt []int32
 	// start[d − lo] is the first event on day d or later, for d from lo to hi+1.
 	start  []int32
 	lo, hi int
@@ -540,10 +539,10 @@ func (u *knoxUnion) gather(g *knoxGrid, l *knoxLayout, nb []int32) bool {
 	for d := 1; d <= span; d++ {
 		cnt[d] += cnt[d-1]
 	}
-	if cap(u.xs) < n {
-		u.xs, u.ys, u.ds = make([]float64, n, 2*n), make([]float64, n, 2*n), make([]int, n, 2*n)
+	if cap(u.xy) < 2*n {
+		u.xy = make([]float64, 2*n, 4*n)
 	}
-	u.xs, u.ys, u.ds = u.xs[:n], u.ys[:n], u.ds[:n]
+	u.xy = u.xy[:2*n]
 	if cap(u.start) < span+1 {
 		u.start = make([]int32, span+1)
 	}
@@ -555,7 +554,7 @@ func (u *knoxUnion) gather(g *knoxGrid, l *knoxLayout, nb []int32) bool {
 			day := l.ds[q]
 			p := cnt[day-l.lo]
 			cnt[day-l.lo]++
-			u.xs[p], u.ys[p], u.ds[p] = l.xs[q], l.ys[q], day
+			u.xy[2*p], u.xy[2*p+1] = l.xs[q], l.ys[q]
 		}
 	}
 	return true
@@ -582,10 +581,10 @@ func (u *knoxUnion) cross(xa, ya []float64, da []int, bt *knoxBandTable, t *knox
 			}
 			row := acc[j<<2:]
 			if near == 0 {
-				knoxRange(xi, yi, u.xs[u.at(di-far):u.at(di+far+1)], u.ys, u.at(di-far), bt, nt, row)
+				knoxRange(xi, yi, u.xy[2*u.at(di-far):2*u.at(di+far+1)], bt, nt, row)
 			} else {
-				knoxRange(xi, yi, u.xs[u.at(di-far):u.at(di-near+1)], u.ys, u.at(di-far), bt, nt, row)
-				knoxRange(xi, yi, u.xs[u.at(di+near):u.at(di+far+1)], u.ys, u.at(di+near), bt, nt, row)
+				knoxRange(xi, yi, u.xy[2*u.at(di-far):2*u.at(di-near+1)], bt, nt, row)
+				knoxRange(xi, yi, u.xy[2*u.at(di+near):2*u.at(di+far+1)], bt, nt, row)
 			}
 			near = far + 1
 		}
@@ -593,13 +592,12 @@ func (u *knoxUnion) cross(xa, ya []float64, da []int, bt *knoxBandTable, t *knox
 }
 
 // knoxRange adds to row[(band·nt)·4 + lane] the pairs of the point (xi, yi) with the
-// points xs[k], ys[off+k].
-func knoxRange(xi, yi float64, xs, ys []float64, off int, bt *knoxBandTable, nt int, row []int) {
-	ys = ys[off : off+len(xs)]
+// points of xy (x, y in turn).
+func knoxRange(xi, yi float64, xy []float64, bt *knoxBandTable, nt int, row []int) {
 	stride := nt << 2
-	for k, x := range xs {
-		dx, dy := xi-x, yi-ys[k]
-		row[bt.band(float64(dx*dx)+float64(dy*dy))*stride|k&3]++
+	for k := 0; k+1 < len(xy); k += 2 {
+		dx, dy := xi-xy[k], yi-xy[k+1]
+		row[bt.band(float64(dx*dx)+float64(dy*dy))*stride|(k>>1)&3]++
 	}
 }
 
