@@ -450,8 +450,33 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 		cnt[k] += acc[4*k] + acc[4*k+1] + acc[4*k+2] + acc[4*k+3]
 	}
 	within := make([]int, nt)
+	var first []int32 // first[d − hd[0]]: the index of the place's first day d or later
 	for h := h0; h < h1; h++ {
 		hd := l.hd[g.hStart[h]:g.hStart[h+1]]
+		// Where the place's days span little, the events on or after a day are found
+		// in a table of first indices, else by binary search.
+		hlo, hspan := hd[0], hd[len(hd)-1]-hd[0]+1
+		table := hspan <= 4*len(hd)+4096
+		if table {
+			if cap(first) < hspan+1 {
+				first = make([]int32, hspan+1)
+			}
+			first = first[:hspan+1]
+			i := 0
+			for d := range first {
+				for i < len(hd) && hd[i]-hlo < d {
+					i++
+				}
+				first[d] = int32(i)
+			}
+		}
+		at := func(d int) int {
+			if table {
+				return int(first[min(max(d, hlo), hlo+hspan)-hlo])
+			}
+			i, _ := slices.BinarySearch(hd, d)
+			return i
+		}
 		// Within the place: distance 0, the first band.
 		for j, tb := range t.bounds {
 			within[j] = knoxSortedWithin(hd, tb)
@@ -473,9 +498,7 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 				}
 				dq := ds[q]
 				for j, tb := range t.bounds {
-					lo, _ := slices.BinarySearch(hd, dq-tb)
-					hi, _ := slices.BinarySearch(hd, dq+tb+1)
-					within[j] = hi - lo
+					within[j] = at(dq+tb+1) - at(dq-tb)
 				}
 				knoxAddCumulative(cnt[b*nt:(b+1)*nt], within)
 			}
