@@ -23,9 +23,13 @@ import (
 //     and cells whose nearest corners are too far apart are left out (77 cells of
 //     the 9×9 square around a cell are visited at k = 4, all 9 of 3×3 at k = 1).
 //   - In every replicate the events of each cell are ordered by their (permuted) day,
-//     by a counting sort, and each event meets only the events of the neighbouring
-//     cells whose days lie within the largest time band, found by two pointers that
-//     move forward. Only those candidates have their distance measured.
+//     by a counting sort. Each cell meets the events of all its later neighbouring
+//     cells at once, gathered in order of day by another counting sort (knoxUnion):
+//     an event's partners in each time band are then a run of them, found by the
+//     first index of their days, so neither a window per cell nor a pair's
+//     difference of days is looked up. Only those candidates have their distance
+//     measured. Where the days span far more than the events, the cells are met one
+//     by one, with two pointers that move forward.
 //   - Places holding knoxHeavySite events or more (a shop, a school, a station) are
 //     kept whole: the pairs within such a place are all at distance 0 and are counted
 //     from its sorted days; its pairs with another event or place share one distance,
