@@ -224,3 +224,29 @@ func TestKnoxSquares(t *testing.T) {
 		}
 	}
 }
+
+// TestNearRepeatDemoMatchesPairs compares the tables of a year of the demo town's
+// located incidents (as the engine projects them, with the engine's bands) by the
+// grid, by the grid counting cell by cell and by the pair list: dense places make
+// long runs of candidates and heavy places, which the small random inputs meet less.
+func TestNearRepeatDemoMatchesPairs(t *testing.T) {
+	ev := knoxDemoEvents(t, 6000)
+	o := DefaultNearRepeatOptions()
+	o.Replicates = 19
+	want, err := nearRepeatByPairs(ev, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if near := want.Observed[1][0] + want.Observed[5][3]; want.Events != 6000 || near < 100 {
+		t.Fatalf("%d events, %d pairs in two near band cells: too few to compare", want.Events, near)
+	}
+	for _, tune := range []knoxTuning{{}, {perCell: true}, {split: 4}, {heavy: 3, split: 2}} {
+		got, err := nearRepeat(ev, o, tune)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(knoxComparable(got), knoxComparable(want)) {
+			t.Errorf("%+v: grid %v, pairs %v", tune, got.Observed, want.Observed)
+		}
+	}
+}
