@@ -276,8 +276,8 @@ func TestBackfillAndClear(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if day, err := db.LastScheduledRun(ctx); err != nil || !day.Equal(testEnd) {
-		t.Errorf("last scheduled run %s, %v; want %s", day, err, testEnd)
+	if last, err := db.LastCompletedRun(ctx); err != nil || !last.AsOf.Equal(testEnd) || last.Trigger != "schedule" {
+		t.Errorf("last completed run %+v, %v; want the scheduled run of %s", last, err, testEnd)
 	}
 	liveAlerts, _ := db.Alerts(ctx, tension.AlertFilter{Limit: 1000})
 	drafts := count(t, db, "SELECT count(*) FROM assessments")
@@ -325,8 +325,8 @@ func TestBackfillAndClear(t *testing.T) {
 	if len(top) != 2 {
 		t.Errorf("%d runs listed without a backfill, want the live run and the backfill", len(top))
 	}
-	if day, _ := db.LastScheduledRun(ctx); !day.Equal(testEnd) {
-		t.Errorf("last scheduled run %s after a backfill", day)
+	if last, _ := db.LastCompletedRun(ctx); !last.AsOf.Equal(testEnd) || last.Trigger != "schedule" {
+		t.Errorf("last completed run %+v after a backfill ending on its day, want the scheduled run", last)
 	}
 	n, err := db.ClearBackfill(ctx, bf.ID)
 	if err != nil || n != bf.Opened {

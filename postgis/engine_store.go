@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/tension"
+	"github.com/tensionmap/tensionmap/tension/engine"
 	"github.com/uber/h3-go/v4"
 )
 
@@ -639,15 +640,18 @@ func (db *DB) EngineRun(ctx context.Context, id int64) (tension.RunRecord, error
 	return scanRun(db.Pool.QueryRow(ctx, `SELECT `+runColumns+` FROM engine_runs WHERE id = $1`, id))
 }
 
-// LastScheduledRun returns the as-of day of the latest scheduled run that completed
-// (done or partial); the zero time when none did.
-func (db *DB) LastScheduledRun(ctx context.Context) (time.Time, error) {
-	var day *time.Time
-	err := db.Pool.QueryRow(ctx, `SELECT max(as_of) FROM engine_runs WHERE trigger = 'schedule' AND status IN ('done', 'partial')`).Scan(&day)
-	if err != nil || day == nil {
-		return time.Time{}, err
+// LastCompletedRun returns the latest live run that completed (done or partial, not
+// a day of a backfill nor a backfill's record): of the latest as-of day, the one
+// that started last. It is zero when none did.
+func (db *DB) LastCompletedRun(ctx context.Context) (engine.RunMark, error) {
+	var m engine.RunMark
+	err := db.Pool.QueryRow(ctx, `SELECT as_of, trigger, started_at FROM engine_runs
+		WHERE status IN ('done', 'partial') AND backfill_id IS NULL AND trigger <> 'backfill'
+		ORDER BY as_of DESC, started_at DESC LIMIT 1`).Scan(&m.AsOf, &m.Trigger, &m.Started)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return engine.RunMark{}, nil
 	}
-	return *day, nil
+	return m, err
 }
 
 // StartBackfill records the start of a backfill over [from, to]: a record (trigger

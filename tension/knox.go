@@ -101,12 +101,11 @@ func (r KnoxResult) Ratio() float64 { return float64(r.Observed) / r.Expected }
 // EINVALID *geo.Error for a negative or non-finite threshold or coordinate, negative
 // Replicates or Workers, an unknown Null or fewer than 2 events.
 func Knox(events []KnoxEvent, o KnoxOptions) (KnoxResult, error) {
-	return knox(events, o, 0, 0)
+	return knox(events, o, knoxTuning{})
 }
 
-// knox is Knox with the grid's heavy-place threshold and cells across the distance
-// (0: the defaults), for the tests.
-func knox(events []KnoxEvent, o KnoxOptions, heavy, split int) (KnoxResult, error) {
+// knox is Knox with the grid tuned, for the tests.
+func knox(events []KnoxEvent, o KnoxOptions, tune knoxTuning) (KnoxResult, error) {
 	if !(o.Distance >= 0) || math.IsInf(o.Distance, 1) || o.Days < 0 {
 		return KnoxResult{}, geo.Errorf(geo.EINVALID, "knox: thresholds must be finite and not negative (distance %v, days %d)", o.Distance, o.Days)
 	}
@@ -126,7 +125,7 @@ func knox(events []KnoxEvent, o KnoxOptions, heavy, split int) (KnoxResult, erro
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	grid := newKnoxGrid(events, []float64{o.Distance}, heavy, split)
+	grid := newKnoxGrid(events, []float64{o.Distance}, tune)
 	times := newKnoxTimes([]int{o.Days}, slices.Max(days)-slices.Min(days))
 	r.CloseInSpace = grid.rowTotals(r.Pairs, workers)[0]
 	r.CloseInTime = knoxPairsWithin(days, o.Days)
@@ -344,12 +343,11 @@ type NearRepeatTable struct {
 // that are negative, not finite or not strictly ascending, fewer than 2 events, a
 // non-finite position, Replicates below 1 or negative Workers.
 func NearRepeat(events []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error) {
-	return nearRepeat(events, o, 0, 0)
+	return nearRepeat(events, o, knoxTuning{})
 }
 
-// nearRepeat is NearRepeat with the grid's heavy-place threshold and cells across the
-// largest distance (0: the defaults), for the tests.
-func nearRepeat(events []KnoxEvent, o NearRepeatOptions, heavy, split int) (NearRepeatTable, error) {
+// nearRepeat is NearRepeat with the grid tuned, for the tests and the benchmark.
+func nearRepeat(events []KnoxEvent, o NearRepeatOptions, tune knoxTuning) (NearRepeatTable, error) {
 	if len(o.Distances) == 0 || len(o.Days) == 0 {
 		return NearRepeatTable{}, geo.Errorf(geo.EINVALID, "near repeat: at least one distance and one time band are needed")
 	}
@@ -388,7 +386,7 @@ func nearRepeat(events []KnoxEvent, o NearRepeatOptions, heavy, split int) (Near
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	grid := newKnoxGrid(events, o.Distances, heavy, split)
+	grid := newKnoxGrid(events, o.Distances, tune)
 	rowTotal := grid.rowTotals(t.Pairs, workers)
 	colTotal := make([]int, nt)
 	prev := 0

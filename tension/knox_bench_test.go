@@ -72,19 +72,27 @@ func knoxDemoEvents(tb testing.TB, n int) []KnoxEvent {
 
 // BenchmarkNearRepeat builds the near-repeat table (the default bands, 99
 // replicates, as the engine runs it) of a year of the demo town's located incidents:
-// by the pair list the grid replaced at 20,000 incidents (the old engine's cap), and
-// by the grid at 20,000 and 200,000. cpu-s/op is the process's CPU time per table,
-// which a busy machine disturbs less than the wall time.
+// by the pair list the grid replaced, at 20,000 incidents (the old engine's cap); by
+// the grid counting each neighbouring cell on its own (per-cell), as it did before
+// the union of cells; and by the grid as it counts now, at 20,000 and 200,000. The
+// replicates run on one goroutine, so that cpu-s/op (the process's CPU time per
+// table, which a busy machine disturbs less than the wall time) is one core's.
 func BenchmarkNearRepeat(b *testing.B) {
 	o := DefaultNearRepeatOptions()
 	o.Replicates = 99
+	o.Workers = 1
+	grid := func(tune knoxTuning) func([]KnoxEvent, NearRepeatOptions) (NearRepeatTable, error) {
+		return func(ev []KnoxEvent, o NearRepeatOptions) (NearRepeatTable, error) { return nearRepeat(ev, o, tune) }
+	}
 	for _, c := range []struct {
 		name string
 		n    int
 		f    func([]KnoxEvent, NearRepeatOptions) (NearRepeatTable, error)
 	}{
 		{"pairs/20000", 20000, nearRepeatByPairs},
+		{"per-cell/20000", 20000, grid(knoxTuning{perCell: true})},
 		{"grid/20000", 20000, NearRepeat},
+		{"per-cell/200000", 200000, grid(knoxTuning{perCell: true})},
 		{"grid/200000", 200000, NearRepeat},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -23,9 +23,13 @@ import (
 //     and cells whose nearest corners are too far apart are left out (77 cells of
 //     the 9×9 square around a cell are visited at k = 4, all 9 of 3×3 at k = 1).
 //   - In every replicate the events of each cell are ordered by their (permuted) day,
-//     by a counting sort, and each event meets only the events of the neighbouring
-//     cells whose days lie within the largest time band, found by two pointers that
-//     move forward. Only those candidates have their distance measured.
+//     by a counting sort. Each cell meets the events of all its later neighbouring
+//     cells at once, gathered in order of day by another counting sort (knoxUnion):
+//     an event's partners in each time band are then a run of them, found by the
+//     first index of their days, so neither a window per cell nor a pair's
+//     difference of days is looked up. Only those candidates have their distance
+//     measured. Where the days span far more than the events, the cells are met one
+//     by one, with two pointers that move forward.
 //   - Places holding knoxHeavySite events or more (a shop, a school, a station) are
 //     kept whole: the pairs within such a place are all at distance 0 and are counted
 //     from its sorted days; its pairs with another event or place share one distance,
@@ -89,6 +93,9 @@ type knoxGrid struct {
 	cellHeavy           []int32
 	heavyEvents         int
 	cells               int
+	// perCell counts each neighbouring cell with a window of its own, as the grid
+	// did before the union of cells (for the tests and the benchmark).
+	perCell bool
 }
 
 // knoxSquares returns, for each bound, the largest float64 whose square root is at
@@ -112,15 +119,24 @@ func knoxSquares(bounds []float64) []float64 {
 	return sq
 }
 
+// knoxTuning changes how the grid counts, not what: the zero value is the default.
+type knoxTuning struct {
+	// heavy is the number of events at one place from which it is counted whole
+	// (0: knoxHeavySite); split the number of cells across the largest distance (0:
+	// chosen by the density of places, at most knoxGridSplit).
+	heavy, split int
+	// perCell: see knoxGrid.perCell.
+	perCell bool
+}
+
 // newKnoxGrid indexes events for counts by the distance bounds (ascending, the
-// last the largest); heavy is the number of events at one place from which it is
-// counted whole (0: knoxHeavySite) and split the number of cells across the largest
-// distance (0: chosen by the density of places, at most knoxGridSplit).
-func newKnoxGrid(events []KnoxEvent, bounds []float64, heavy, split int) *knoxGrid {
+// last the largest).
+func newKnoxGrid(events []KnoxEvent, bounds []float64, tune knoxTuning) *knoxGrid {
+	heavy, split := tune.heavy, tune.split
 	if heavy <= 0 {
 		heavy = knoxHeavySite
 	}
-	g := &knoxGrid{n: len(events), sq: knoxSquares(bounds)}
+	g := &knoxGrid{n: len(events), sq: knoxSquares(bounds), perCell: tune.perCell}
 	g.smax = g.sq[len(g.sq)-1]
 	g.bands = newKnoxBandTable(g.sq)
 	dmax := bounds[len(bounds)-1]
@@ -330,6 +346,7 @@ func newKnoxTimes(bounds []int, span int) knoxTimes {
 type knoxLayout struct {
 	xs, ys []float64
 	ds     []int
+	lo, hi int // the earliest and latest day of the light events
 	hd     []int
 	// scratch for the counting sort
 	order, cursor []int32
@@ -353,6 +370,7 @@ func (g *knoxGrid) lay(l *knoxLayout, days []int) {
 	for _, e := range g.lightEv {
 		lo, hi = min(lo, days[e]), max(hi, days[e])
 	}
+	l.lo, l.hi = lo, hi
 	if nl > 0 && hi-lo <= knoxSortSpan(nl) {
 		// A stable counting sort of the slots by day, then a stable distribution by
 		// cell: each cell's slots in order of day.
@@ -414,13 +432,20 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 	// len(sq) taking the pairs beyond the last bound: the band is counted without a
 	// branch, and four lanes keep consecutive increments off the same counter.
 	acc := make([]int, (len(sq)+1)*nt*4)
+	var u knoxUnion
 	for c := c0; c < c1; c++ {
 		a0, a1 := int(g.cellStart[c]), int(g.cellStart[c+1])
 		if a0 == a1 {
 			continue
 		}
 		knoxSelf(xs[a0:a1], ys[a0:a1], ds[a0:a1], &g.bands, col, nt, T, acc)
-		for _, d := range g.fwd[g.fwdStart[c]:g.fwdStart[c+1]] {
+		nb := g.fwd[g.fwdStart[c]:g.fwdStart[c+1]]
+		if !g.perCell && len(nb) > 1 && u.gather(g, l, nb) {
+			// The later neighbouring cells' events together, by day.
+			u.cross(xs[a0:a1], ys[a0:a1], ds[a0:a1], &g.bands, t, acc)
+			continue
+		}
+		for _, d := range nb {
 			b0, b1 := int(g.cellStart[d]), int(g.cellStart[d+1])
 			knoxCross(xs[a0:a1], ys[a0:a1], ds[a0:a1], xs[b0:b1], ys[b0:b1], ds[b0:b1], &g.bands, col, nt, T, acc)
 		}
@@ -429,8 +454,33 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 		cnt[k] += acc[4*k] + acc[4*k+1] + acc[4*k+2] + acc[4*k+3]
 	}
 	within := make([]int, nt)
+	var first []int32 // first[d − hd[0]]: the index of the place's first day d or later
 	for h := h0; h < h1; h++ {
 		hd := l.hd[g.hStart[h]:g.hStart[h+1]]
+		// Where the place's days span little, the events on or after a day are found
+		// in a table of first indices, else by binary search.
+		hlo, hspan := hd[0], hd[len(hd)-1]-hd[0]+1
+		table := hspan <= 4*len(hd)+4096
+		if table {
+			if cap(first) < hspan+1 {
+				first = make([]int32, hspan+1)
+			}
+			first = first[:hspan+1]
+			i := 0
+			for d := range first {
+				for i < len(hd) && hd[i]-hlo < d {
+					i++
+				}
+				first[d] = int32(i)
+			}
+		}
+		at := func(d int) int {
+			if table {
+				return int(first[min(max(d, hlo), hlo+hspan)-hlo])
+			}
+			i, _ := slices.BinarySearch(hd, d)
+			return i
+		}
 		// Within the place: distance 0, the first band.
 		for j, tb := range t.bounds {
 			within[j] = knoxSortedWithin(hd, tb)
@@ -452,9 +502,7 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 				}
 				dq := ds[q]
 				for j, tb := range t.bounds {
-					lo, _ := slices.BinarySearch(hd, dq-tb)
-					hi, _ := slices.BinarySearch(hd, dq+tb+1)
-					within[j] = hi - lo
+					within[j] = at(dq+tb+1) - at(dq-tb)
 				}
 				knoxAddCumulative(cnt[b*nt:(b+1)*nt], within)
 			}
@@ -478,6 +526,140 @@ func (g *knoxGrid) count(l *knoxLayout, t *knoxTimes, cnt []int, c0, c1, h0, h1 
 				knoxAddCumulative(cnt[b*nt:(b+1)*nt], within)
 			}
 		}
+	}
+}
+
+// knoxUnion is the light events of several cells together, ordered by day: one
+// window over them finds an event's candidates in all the cells at once, where a
+// window per cell costs a search per cell and event.
+type knoxUnion struct {
+	xy  []float64 // event k at (xy[2k], xy[2k+1])
+	cnt []int32
+	// start[d − lo] is the first event on day d or later, for d from lo to hi+1.
+	start  []int32
+	lo, hi int
+}
+
+// gather lays out the light events of the cells nb together by day, by a counting
+// sort over the layout's span of days; it returns false, leaving the cells to be
+// counted one by one, when the span is wide for the events (the counts would cost
+// more than the window searches they save).
+func (u *knoxUnion) gather(g *knoxGrid, l *knoxLayout, nb []int32) bool {
+	n := 0
+	for _, d := range nb {
+		n += int(g.cellStart[d+1] - g.cellStart[d])
+	}
+	span := l.hi - l.lo + 1
+	if n == 0 || span > 8*n+512 {
+		return false
+	}
+	if cap(u.cnt) < span+1 {
+		u.cnt = make([]int32, span+1)
+	}
+	cnt := u.cnt[:span+1]
+	clear(cnt)
+	for _, d := range nb {
+		for _, day := range l.ds[g.cellStart[d]:g.cellStart[d+1]] {
+			cnt[day-l.lo+1]++
+		}
+	}
+	for d := 1; d <= span; d++ {
+		cnt[d] += cnt[d-1]
+	}
+	if cap(u.xy) < 2*n {
+		u.xy = make([]float64, 2*n, 4*n)
+	}
+	u.xy = u.xy[:2*n]
+	if cap(u.start) < span+1 {
+		u.start = make([]int32, span+1)
+	}
+	u.start = u.start[:span+1]
+	copy(u.start, cnt)
+	u.lo, u.hi = l.lo, l.hi
+	for _, d := range nb {
+		for q := g.cellStart[d]; q < g.cellStart[d+1]; q++ {
+			day := l.ds[q]
+			p := cnt[day-l.lo]
+			cnt[day-l.lo]++
+			u.xy[2*p], u.xy[2*p+1] = l.xs[q], l.ys[q]
+		}
+	}
+	return true
+}
+
+// at is the index of the first event of the union on day d or later.
+func (u *knoxUnion) at(d int) int {
+	return int(u.start[min(max(d, u.lo), u.hi+1)-u.lo])
+}
+
+// cross adds to acc (see count) the pairs of an event of xa, ya, da and one of the
+// union at most t.last days apart. The union's events of each time band either side
+// of an event's day are found by their days' first indices, so the band of a pair is
+// known without its difference of days.
+func (u *knoxUnion) cross(xa, ya []float64, da []int, bt *knoxBandTable, t *knoxTimes, acc []int) {
+	nt := len(t.bounds)
+	for p := range da {
+		xi, yi, di := xa[p], ya[p], da[p]
+		near := 0 // the differences of days of band j are near to far
+		for j, far := range t.bounds {
+			far = min(far, t.last)
+			if near > far {
+				break
+			}
+			row := acc[j<<2:]
+			if near == 0 {
+				knoxRange(xi, yi, u.xy[2*u.at(di-far):2*u.at(di+far+1)], bt, nt, row)
+			} else {
+				knoxRange(xi, yi, u.xy[2*u.at(di-far):2*u.at(di-near+1)], bt, nt, row)
+				knoxRange(xi, yi, u.xy[2*u.at(di+near):2*u.at(di+far+1)], bt, nt, row)
+			}
+			near = far + 1
+		}
+	}
+}
+
+// knoxRange adds to row[(band·nt)·4 + lane] the pairs of the point (xi, yi) with the
+// points of xy (x, y in turn). Four points at a time, each to its own lane, so that
+// their work overlaps.
+func knoxRange(xi, yi float64, xy []float64, bt *knoxBandTable, nt int, row []int) {
+	stride := nt << 2
+	tab, scale, last := bt.tab, bt.scale, bt.last
+	k := 0
+	for ; k+7 < len(xy); k += 8 {
+		dx0, dy0 := xi-xy[k], yi-xy[k+1]
+		dx1, dy1 := xi-xy[k+2], yi-xy[k+3]
+		dx2, dy2 := xi-xy[k+4], yi-xy[k+5]
+		dx3, dy3 := xi-xy[k+6], yi-xy[k+7]
+		s0 := float64(dx0*dx0) + float64(dy0*dy0)
+		s1 := float64(dx1*dx1) + float64(dy1*dy1)
+		s2 := float64(dx2*dx2) + float64(dy2*dy2)
+		s3 := float64(dx3*dx3) + float64(dy3*dy3)
+		b0 := int(tab[int(min(s0*scale, last))])
+		b1 := int(tab[int(min(s1*scale, last))])
+		b2 := int(tab[int(min(s2*scale, last))])
+		b3 := int(tab[int(min(s3*scale, last))])
+		if max(b0, b1, b2, b3) == knoxBandEdge {
+			if b0 == knoxBandEdge {
+				b0 = bt.slow(s0)
+			}
+			if b1 == knoxBandEdge {
+				b1 = bt.slow(s1)
+			}
+			if b2 == knoxBandEdge {
+				b2 = bt.slow(s2)
+			}
+			if b3 == knoxBandEdge {
+				b3 = bt.slow(s3)
+			}
+		}
+		row[b0*stride]++
+		row[b1*stride+1]++
+		row[b2*stride+2]++
+		row[b3*stride+3]++
+	}
+	for ; k+1 < len(xy); k += 2 {
+		dx, dy := xi-xy[k], yi-xy[k+1]
+		row[bt.band(float64(dx*dx)+float64(dy*dy))*stride|(k>>1)&3]++
 	}
 }
 

@@ -104,14 +104,14 @@ func TestNearRepeatGridMatchesPairs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range [][2]int{{0, 0}, {2, 1}, {2 + r.IntN(6), 1 + r.IntN(7)}} {
-			got, err := nearRepeat(ev, o, g[0], g[1])
+		for _, g := range [][3]int{{0, 0, 0}, {0, 0, 1}, {2, 1, 0}, {2 + r.IntN(6), 1 + r.IntN(7), c % 2}} {
+			got, err := nearRepeat(ev, o, knoxTuning{heavy: g[0], split: g[1], perCell: g[2] == 1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(knoxComparable(got), knoxComparable(want)) {
-				t.Fatalf("case %d (shape %d, %d events, bands %v m × %v days, heavy %d, split %d):\ngrid  %+v\npairs %+v",
-					c, shape, len(ev), dist, days, g[0], g[1], got.Observed, want.Observed)
+				t.Fatalf("case %d (shape %d, %d events, bands %v m × %v days, heavy %d, split %d, per cell %d):\ngrid  %+v\npairs %+v",
+					c, shape, len(ev), dist, days, g[0], g[1], g[2], got.Observed, want.Observed)
 			}
 		}
 	}
@@ -144,13 +144,13 @@ func TestKnoxGridMatchesPairs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range [][2]int{{0, 0}, {2, 1}, {3, 5}} {
-			got, err := knox(ev, o, g[0], g[1])
+		for _, g := range [][3]int{{0, 0, 0}, {0, 0, 1}, {2, 1, 0}, {3, 5, 1}} {
+			got, err := knox(ev, o, knoxTuning{heavy: g[0], split: g[1], perCell: g[2] == 1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("case %d (shape %d, %d events, %v m, %d days, heavy %d, split %d):\ngrid  %+v\npairs %+v", c, shape, len(ev), o.Distance, o.Days, g[0], g[1], got, want)
+				t.Fatalf("case %d (shape %d, %d events, %v m, %d days, heavy %d, split %d, per cell %d):\ngrid  %+v\npairs %+v", c, shape, len(ev), o.Distance, o.Days, g[0], g[1], g[2], got, want)
 			}
 		}
 	}
@@ -178,13 +178,13 @@ func TestKnoxGridEdges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, g := range [][2]int{{0, 0}, {2, 1}, {2, 3}, {3, 8}} {
-				got, err := nearRepeat(ev, o, g[0], g[1])
+			for _, g := range [][3]int{{0, 0, 0}, {0, 0, 1}, {2, 1, 0}, {2, 3, 1}, {3, 8, 0}} {
+				got, err := nearRepeat(ev, o, knoxTuning{heavy: g[0], split: g[1], perCell: g[2] == 1})
 				if err != nil {
 					t.Fatal(err)
 				}
 				if !reflect.DeepEqual(knoxComparable(got), knoxComparable(want)) {
-					t.Errorf("bands %v m × %v days, heavy %d, split %d: grid %v, pairs %v", dist, days, g[0], g[1], got.Observed, want.Observed)
+					t.Errorf("bands %v m × %v days, heavy %d, split %d, per cell %d: grid %v, pairs %v", dist, days, g[0], g[1], g[2], got.Observed, want.Observed)
 				}
 			}
 		}
@@ -221,6 +221,32 @@ func TestKnoxSquares(t *testing.T) {
 	for k, s := range knoxSquares(bounds) {
 		if b := bounds[k]; math.Sqrt(s) > b || (!math.IsInf(math.Nextafter(s, math.Inf(1)), 1) && math.Sqrt(math.Nextafter(s, math.Inf(1))) <= b) {
 			t.Errorf("bound %v: square %v", b, s)
+		}
+	}
+}
+
+// TestNearRepeatDemoMatchesPairs compares the tables of a year of the demo town's
+// located incidents (as the engine projects them, with the engine's bands) by the
+// grid, by the grid counting cell by cell and by the pair list: dense places make
+// long runs of candidates and heavy places, which the small random inputs meet less.
+func TestNearRepeatDemoMatchesPairs(t *testing.T) {
+	ev := knoxDemoEvents(t, 6000)
+	o := DefaultNearRepeatOptions()
+	o.Replicates = 19
+	want, err := nearRepeatByPairs(ev, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if near := want.Observed[1][0] + want.Observed[5][3]; want.Events != 6000 || near < 100 {
+		t.Fatalf("%d events, %d pairs in two near band cells: too few to compare", want.Events, near)
+	}
+	for _, tune := range []knoxTuning{{}, {perCell: true}, {split: 4}, {heavy: 3, split: 2}} {
+		got, err := nearRepeat(ev, o, tune)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(knoxComparable(got), knoxComparable(want)) {
+			t.Errorf("%+v: grid %v, pairs %v", tune, got.Observed, want.Observed)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
@@ -15,13 +17,14 @@ import (
 // it: one run and a weekly backfill, beside the way they ran before.
 func runBenchEngine(ctx context.Context, env *Env, args []string) error {
 	var rows, years, weeks, baseline int
-	var level string
-	fs := newFlagSet(env, "bench engine", "bench engine [--rows N] [--years N] [--weeks N] [--baseline-days N]")
+	var level, cpuProfile string
+	fs := newFlagSet(env, "bench engine", "bench engine [--rows N] [--years N] [--weeks N] [--baseline-days N] [--cpuprofile FILE]")
 	fs.IntVar(&rows, "rows", 200_000, "demo incidents to load")
 	fs.IntVar(&years, "years", 5, "years of data")
 	fs.IntVar(&weeks, "weeks", 104, "weeks of the backfill")
 	fs.IntVar(&baseline, "baseline-days", 4, "days of the backfill replayed the old way for the baseline")
 	fs.StringVar(&level, "level", "ward", "the area level imported (ward: the demo's 16 to 18 wards; all: lsoas too)")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine's runs (not the loading) to this file")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
@@ -58,6 +61,17 @@ func runBenchEngine(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "loaded in %s\n", sum.Elapsed.Round(time.Millisecond))
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(env.Stdout, "engine over %d incidents, %d years, %d areas (scan replicates %d):\n", sum.Inserted, years, len(areas), cfg.ScanReplicates)
 	return engine.Bench(ctx, db, cfg.engineConfig(), engine.BenchOptions{AsOf: end, BackfillWeeks: weeks, BaselineDays: baseline}, env.Stdout, env.Stderr)
 }

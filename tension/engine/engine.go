@@ -30,9 +30,17 @@ type Store interface {
 	SaveEngineRun(ctx context.Context, runID int64, rep *tension.Report, changes []tension.Change, draftLevel string, scale tension.Scale) (opened, updated, drafts int, err error)
 	// DataVersion changes whenever incidents or areas change.
 	DataVersion(ctx context.Context) (int64, error)
-	// LastScheduledRun is the as-of day of the latest scheduled run that
-	// completed; zero when none did.
-	LastScheduledRun(ctx context.Context) (time.Time, error)
+	// LastCompletedRun is the latest live run (not a backfill's) that completed,
+	// done or partial: of the latest as-of day, the one that started last; zero
+	// when none did.
+	LastCompletedRun(ctx context.Context) (RunMark, error)
+}
+
+// RunMark is when a run was, as the scheduler needs it.
+type RunMark struct {
+	AsOf    time.Time // the analysis day
+	Trigger string    // schedule, ingest, cli, api
+	Started time.Time
 }
 
 // Config is how the engine runs: the detectors' settings, the rules suggesting a

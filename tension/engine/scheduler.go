@@ -60,39 +60,78 @@ func (s *Scheduler) Loop(ctx context.Context, ready <-chan struct{}) {
 	case <-ready:
 	}
 	s.learn(ctx)
+	if s.maybeRun(ctx) == "" {
+		s.mu.Lock()
+		last := s.lastDay
+		s.mu.Unlock()
+		if last.IsZero() {
+			s.Log.Info("engine scheduler started: nothing due now")
+		} else {
+			s.Log.Info("engine scheduler started: nothing due now", "daily_run_done_for", last.Format(time.DateOnly))
+		}
+	}
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		s.maybeRun(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-s.kickChan():
 		}
+		s.maybeRun(ctx)
 	}
 }
 
-// learn reads what the store remembers: the day of the last scheduled run that
-// completed (so that a restart after the daily time does not run the day again)
-// and the data version.
+// due is the daily time on day (a date) in the service's zone; ok is false when
+// there is no daily run.
+func (s *Scheduler) due(day time.Time) (at time.Time, ok bool) {
+	if s.At == "off" || s.At == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("15:04", s.At)
+	if err != nil {
+		return time.Time{}, false
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return time.Date(day.Year(), day.Month(), day.Day(), t.Hour(), t.Minute(), 0, 0, loc), true
+}
+
+// learn reads what the store remembers: the latest run that completed (so that a
+// restart after the daily time does not run the day again) and the data version.
+// A run of a day stands for that day's daily run when it was the scheduled one or
+// started at or after the daily time, whatever started it (a run from the command
+// line, after an ingest); one that started earlier leaves the daily run to come, as
+// it does in a service that keeps running.
 func (s *Scheduler) learn(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v, err := s.Store.DataVersion(ctx); err == nil {
 		s.seenVer = v
 	}
-	day, err := s.Store.LastScheduledRun(ctx)
+	last, err := s.Store.LastCompletedRun(ctx)
 	if err != nil {
-		s.Log.Warn("the last scheduled engine run could not be read", "err", err)
+		s.Log.Warn("the last engine run could not be read", "err", err)
 		return
+	}
+	if last.AsOf.IsZero() {
+		return
+	}
+	day := last.AsOf
+	if due, ok := s.due(day); ok && last.Trigger != "schedule" && last.Started.Before(due) {
+		day = day.AddDate(0, 0, -1)
 	}
 	if day.After(s.lastDay) {
 		s.lastDay = day
 	}
 }
 
-func (s *Scheduler) maybeRun(ctx context.Context) {
+// maybeRun runs the engine when the daily run is due or new data arrived, and
+// returns the trigger it ran for ("" when nothing was due).
+func (s *Scheduler) maybeRun(ctx context.Context) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	loc := s.Location
@@ -102,12 +141,9 @@ func (s *Scheduler) maybeRun(ctx context.Context) {
 	now := time.Now().In(loc)
 	today := Today(loc)
 	trigger := ""
-	if s.At != "off" && s.At != "" {
-		at, _ := time.Parse("15:04", s.At)
-		due := time.Date(now.Year(), now.Month(), now.Day(), at.Hour(), at.Minute(), 0, 0, loc)
-		if !now.Before(due) && s.lastDay.Before(today) {
-			trigger = "schedule"
-		}
+	due, daily := s.due(today)
+	if daily && !now.Before(due) && s.lastDay.Before(today) {
+		trigger = "schedule"
 	}
 	if trigger == "" && s.AfterIngest && time.Since(s.lastRun) >= s.Debounce {
 		if v, err := s.Store.DataVersion(ctx); err == nil && v != s.seenVer {
@@ -115,7 +151,7 @@ func (s *Scheduler) maybeRun(ctx context.Context) {
 		}
 	}
 	if trigger == "" {
-		return
+		return ""
 	}
 	ver, _ := s.Store.DataVersion(ctx)
 	res, ok, err := Run(ctx, s.Store, s.Config, today, trigger)
@@ -123,12 +159,13 @@ func (s *Scheduler) maybeRun(ctx context.Context) {
 	switch {
 	case err != nil:
 		s.Log.Error("engine run failed", "trigger", trigger, "err", err)
-		return
+		return trigger
 	case !ok:
 		s.Log.Info("engine run skipped: another is running", "trigger", trigger)
-		return
+		return trigger
 	}
-	if trigger == "schedule" {
+	// Any run of today from the daily time on stands for the daily run (see learn).
+	if daily && !now.Before(due) {
 		s.lastDay = today
 	}
 	// Data that arrived during the run changed the version since: the next tick runs again.
@@ -138,4 +175,5 @@ func (s *Scheduler) maybeRun(ctx context.Context) {
 	for _, f := range res.Report.Failures {
 		s.Log.Error("engine detector failed; the run is partial", "run", res.RunID, "detector", f.Detector, "err", f.Error)
 	}
+	return trigger
 }
