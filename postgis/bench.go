@@ -102,7 +102,7 @@ func (db *DB) CopyBaseline(ctx context.Context) (int64, time.Duration, error) {
 
 // Truncate empties the incidents and roll-ups, for repeated benchmark runs.
 func (db *DB) Truncate(ctx context.Context) error {
-	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_counts, day_counts, area_month_counts, area_prefix_counts, ingest_runs")
+	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_day_counts, set_day_counts, day_counts, area_month_counts, area_prefix_counts, ingest_runs")
 	return err
 }
 

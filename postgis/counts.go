@@ -63,8 +63,29 @@ func classWhere(first int) string {
 }
 
 // CellCounts returns the count of every cell at resolution res with incidents that
-// match the filter, from the roll-ups, in cell order.
+// match the filter, from the roll-ups, in cell order. An incident counts in the cell
+// that contains it at res.
 func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+	return db.cellCounts(ctx, res, nil, f)
+}
+
+// CellCountsIn is CellCounts for the given cells at res only (a tile's cells, say):
+// it reads the roll-up rows of those cells through their index, so that it costs
+// what those cells hold, not the whole resolution. Cells with no incident are left
+// out.
+func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
+	if len(cells) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(cells))
+	for i, c := range cells {
+		ids[i] = int64(c)
+	}
+	return db.cellCounts(ctx, res, ids, f)
+}
+
+// cellCounts answers CellCounts, for every cell at res when cells is nil.
+func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filter) ([]geo.CellCount, error) {
 	v, err := db.Vocab(ctx)
 	if err != nil {
 		return nil, err
@@ -73,9 +94,9 @@ func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.Cell
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT h3_parent(cell, $1) AS c, class, sum(n)::bigint FROM cell_counts
-		WHERE cell <> 0 AND h3_res(cell) >= $1 AND `+rollupWhere(2)+`
-		GROUP BY 1, 2 ORDER BY 1`, res, from, to, mask, kinds, sources)
+	rows, err := db.Pool.Query(ctx, `SELECT cell, class, sum(n)::bigint FROM cell_day_counts
+		WHERE res = $1 AND ($7::bigint[] IS NULL OR cell = ANY($7)) AND `+rollupWhere(2)+`
+		GROUP BY 1, 2 ORDER BY 1`, res, from, to, mask, kinds, sources, cells)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cell counts: %w", err)
 	}
@@ -206,12 +227,12 @@ func (db *DB) WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end t
 			return nil, fmt.Errorf("postgis: weekly counts: %w", err)
 		}
 		place = id
-		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM cell_counts c JOIN area_sets s ON s.id = c.area_set
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set
 			WHERE $1::integer = ANY(s.areas) AND ` + rollupWhere(2) + ` GROUP BY 1`
 	case p.Cell != 0:
 		place = int64(p.Cell)
-		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM cell_counts
-			WHERE cell <> 0 AND h3_res(cell) >= h3_res($1::bigint) AND h3_parent(cell, h3_res($1::bigint)) = $1 AND ` + rollupWhere(2) + ` GROUP BY 1`
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM cell_day_counts
+			WHERE res = h3_res($1::bigint) AND cell = $1 AND ` + rollupWhere(2) + ` GROUP BY 1`
 	default:
 		return nil, geo.Errorf(geo.EINVALID, "weekly counts: a cell or an area is needed")
 	}
