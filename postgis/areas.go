@@ -101,6 +101,9 @@ func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, er
 		if res.Inserted+res.Updated == 0 && res.Reattributed == 0 {
 			return nil // nothing imported: the data did not change
 		}
+		if err := storeCellPopulations(ctx, tx, nil); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
 		return err
 	})
@@ -146,6 +149,9 @@ func (db *DB) SetPopulation(ctx context.Context, pop map[string]int) (Population
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM areas WHERE population IS NULL`).Scan(&res.Missing); err != nil {
 			return err
 		}
+		if err := storeCellPopulations(ctx, tx, nil); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
 		return err
 	})
@@ -157,7 +163,16 @@ func (db *DB) SetPopulation(ctx context.Context, pop map[string]int) (Population
 
 // LoadAreas returns every stored area with its geometry, for attribution at ingest.
 func (db *DB) LoadAreas(ctx context.Context) ([]geo.Area, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, level, code, name, ST_AsBinary(geom), coalesce(population, 0) FROM areas ORDER BY id`)
+	return loadAreas(ctx, db.Pool)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func loadAreas(ctx context.Context, q querier) ([]geo.Area, error) {
+	rows, err := q.Query(ctx, `SELECT id, level, code, name, ST_AsBinary(geom), coalesce(population, 0) FROM areas ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: loading areas: %w", err)
 	}
@@ -251,6 +266,9 @@ func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 		}
 		if !slices.Equal(old, resolutions) {
 			if err := recomputeCells(ctx, tx, resolutions); err != nil {
+				return err
+			}
+			if err := storeCellPopulations(ctx, tx, resolutions); err != nil {
 				return err
 			}
 		}
@@ -366,12 +384,100 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	return nil
 }
 
+// storeCellPopulations recomputes the population of every cell at each roll-up
+// resolution (the stored ones when resolutions is nil, the default before the
+// first ingest) from the stored areas, and replaces cell_populations with them.
+func storeCellPopulations(ctx context.Context, tx pgx.Tx, resolutions []int) error {
+	if resolutions == nil {
+		var err error
+		if resolutions, err = storedResolutions(ctx, tx); err != nil {
+			return err
+		}
+	}
+	areas, err := loadAreas(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var rows [][]any
+	for _, r := range resolutions {
+		for cell, p := range geo.CellPopulation(areas, r) {
+			rows = append(rows, []any{int16(r), int64(cell), p})
+		}
+	}
+	if _, err := tx.Exec(ctx, `TRUNCATE cell_populations`); err != nil {
+		return fmt.Errorf("cell populations: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cell_populations"}, []string{"res", "cell", "population"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("cell populations: %w", err)
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM settings WHERE key = 'populations_pending'`)
+	return err
+}
+
+// storedResolutions returns the roll-up resolutions, the default ones before the
+// first ingest records them.
+func storedResolutions(ctx context.Context, q querier) ([]int, error) {
+	var stored []byte
+	err := q.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'rollup_resolutions'`).Scan(&stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return geo.DefaultResolutions, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("roll-up resolutions: %w", err)
+	}
+	var res []int
+	return res, json.Unmarshal(stored, &res)
+}
+
+// CellPopulations returns the stored population of each of the given cells at res
+// that has people (a tile's cells, say), read through the table's key.
+func (db *DB) CellPopulations(ctx context.Context, res int, cells []uint64) (map[uint64]float64, error) {
+	ids := make([]int64, len(cells))
+	for i, c := range cells {
+		ids[i] = int64(c)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT cell, population FROM cell_populations WHERE res = $1 AND cell = ANY($2)`, res, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell populations: %w", err)
+	}
+	out := make(map[uint64]float64, len(cells))
+	var cell int64
+	var p float64
+	_, err = pgx.ForEachRow(rows, []any{&cell, &p}, func() error {
+		out[uint64(cell)] = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell populations: %w", err)
+	}
+	return out, nil
+}
+
+// AllCellPopulations returns the stored population of every cell at res.
+func (db *DB) AllCellPopulations(ctx context.Context, res int) (map[uint64]float64, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT cell, population FROM cell_populations WHERE res = $1`, res)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell populations: %w", err)
+	}
+	out := map[uint64]float64{}
+	var cell int64
+	var p float64
+	_, err = pgx.ForEachRow(rows, []any{&cell, &p}, func() error {
+		out[uint64(cell)] = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell populations: %w", err)
+	}
+	return out, nil
+}
+
 // computePendingCells computes the cells of incidents stored before the incidents
 // kept them (migration 0013) and rebuilds the roll-ups from them, once.
 func computePendingCells(ctx context.Context, conn *pgxpool.Conn) error {
-	var pending bool
-	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'cells_pending')`).Scan(&pending)
-	if err != nil || !pending {
+	var pending, populations bool
+	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'cells_pending'),
+		EXISTS (SELECT 1 FROM settings WHERE key = 'populations_pending')`).Scan(&pending, &populations)
+	if err != nil || !pending && !populations {
 		return err
 	}
 	res := geo.DefaultResolutions
@@ -391,11 +497,18 @@ func computePendingCells(ctx context.Context, conn *pgxpool.Conn) error {
 		if _, err := tx.Exec(ctx, "LOCK TABLE incidents IN SHARE MODE"); err != nil {
 			return err
 		}
-		if err := recomputeCells(ctx, tx, res); err != nil {
-			return err
+		if populations {
+			if err := storeCellPopulations(ctx, tx, res); err != nil {
+				return err
+			}
 		}
-		if err := rebuildRollups(ctx, tx, res); err != nil {
-			return err
+		if pending {
+			if err := recomputeCells(ctx, tx, res); err != nil {
+				return err
+			}
+			if err := rebuildRollups(ctx, tx, res); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(ctx, "SELECT nextval('data_version')")
 		return err

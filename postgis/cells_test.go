@@ -206,3 +206,169 @@ func readH3Cells(t *testing.T, points int) map[int]map[uint64]int {
 	}
 	return out
 }
+
+// TestStoredIncidentsGetTheirCells puts a database in the state migration 0013 leaves
+// one with incidents stored before it (no cells, no cell roll-ups, a setting saying
+// so) and checks that migrating computes every incident's cells and the roll-ups.
+func TestStoredIncidentsGetTheirCells(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	g := demo(t, 3000)
+	importDemoAreas(t, db, g)
+	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), 1000); err != nil {
+		t.Fatal(err)
+	}
+	want := count(t, db, "SELECT sum(n * (1 + (cell % 7)) * res)::bigint FROM cell_day_counts")
+	if _, err := db.Pool.Exec(ctx, `UPDATE incidents SET cells = NULL; TRUNCATE cell_day_counts, cell_populations;
+		INSERT INTO settings (key, value) VALUES ('cells_pending', 'true'), ('populations_pending', 'true')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, db, "SELECT sum(n * (1 + (cell % 7)) * res)::bigint FROM cell_day_counts"); got != want {
+		t.Errorf("cell roll-ups after migrating: checksum %d, want %d", got, want)
+	}
+	if n := count(t, db, "SELECT count(*) FROM settings WHERE key IN ('cells_pending', 'populations_pending')"); n != 0 {
+		t.Errorf("%d pending settings left", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM cell_populations"); n == 0 {
+		t.Errorf("no cell populations after migrating")
+	}
+	checkRollups(t, db, geo.DefaultResolutions)
+}
+
+// TestTileReadsOfCells checks the reads a tile makes of its own cells: the counts of
+// given cells are those CellCounts gives them, and their populations those
+// geo.CellPopulation computes from the areas, stored at area import and again when
+// populations change.
+func TestTileReadsOfCells(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	g := demo(t, 3000)
+	areas := importDemoAreas(t, db, g)
+	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), 1000); err != nil {
+		t.Fatal(err)
+	}
+	f := geo.Filter{Strands: []string{"race"}}
+	for _, res := range geo.DefaultResolutions {
+		all, err := db.CellCounts(ctx, res, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every third cell with reports, and a cell with none.
+		var cells []uint64
+		want := map[uint64]int{}
+		for i, c := range all {
+			if i%3 == 0 {
+				cells = append(cells, c.Cell)
+				want[c.Cell] = c.Count
+			}
+		}
+		empty := uint64(h3.LatLngToCell(h3.NewLatLng(51.5, -0.1), res)) // London, outside the town
+		cells = append(cells, empty)
+		got, err := db.CellCountsIn(ctx, res, cells, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotMap := map[uint64]int{}
+		for _, c := range got {
+			gotMap[c.Cell] = c.Count
+		}
+		compareCounts(t, fmt.Sprintf("resolution %d, given cells", res), gotMap, want)
+
+		pops := geo.CellPopulation(areas, res)
+		var popCells []uint64
+		for c := range pops {
+			popCells = append(popCells, c)
+		}
+		stored, err := db.CellPopulations(ctx, res, append(popCells, empty))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != len(pops) {
+			t.Errorf("resolution %d: %d cells with a stored population, want %d", res, len(stored), len(pops))
+		}
+		for c, p := range pops {
+			if d := stored[c] - p; d > 1e-6 || d < -1e-6 {
+				t.Errorf("resolution %d, cell %s: stored population %.3f, want %.3f", res, geo.CellString(c), stored[c], p)
+				break
+			}
+		}
+	}
+	// Populations doubled: the stored ones follow.
+	doubled := map[string]int{}
+	for code, n := range g.Populations() {
+		doubled[code] = 2 * n
+	}
+	if _, err := db.SetPopulation(ctx, doubled); err != nil {
+		t.Fatal(err)
+	}
+	areas, err := db.LoadAreas(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := db.AllCellPopulations(ctx, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, p := range geo.CellPopulation(areas, 8) {
+		if d := all[c] - p; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("after new populations, cell %s: stored %.3f, want %.3f", geo.CellString(c), all[c], p)
+		}
+	}
+}
+
+// TestChangedCells checks what a change of the data version says it touched: an
+// ingest batch, the cells at the coarsest resolution of its reports; a change of
+// areas, everything.
+func TestChangedCells(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	g := demo(t, 2000)
+	importDemoAreas(t, db, g)
+	p := newPipeline(t, db, geo.Defaults{})
+	v0, err := db.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ingest(ctx, t, g.Reader(), 500); err != nil {
+		t.Fatal(err)
+	}
+	res, cells, complete, err := db.ChangedCells(ctx, v0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coarsest := geo.DefaultResolutions[0]
+	if !complete || res != coarsest {
+		t.Fatalf("after an ingest: resolution %d, complete %v; want %d, true", res, complete, coarsest)
+	}
+	want := map[uint64]int{}
+	counts, err := db.CellCounts(ctx, coarsest, geo.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counts {
+		want[c.Cell] = 1
+	}
+	got := map[uint64]int{}
+	for _, c := range cells {
+		got[c] = 1
+	}
+	compareCounts(t, "changed cells", got, want)
+
+	v1, _ := db.DataVersion(ctx)
+	if _, _, complete, _ := db.ChangedCells(ctx, v1); !complete {
+		t.Errorf("no change since: not complete")
+	}
+	doubled := map[string]int{}
+	for code, n := range g.Populations() {
+		doubled[code] = 2 * n
+	}
+	if _, err := db.SetPopulation(ctx, doubled); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, complete, err := db.ChangedCells(ctx, v1); err != nil || complete {
+		t.Errorf("after new populations: complete %v, %v; want everything changed", complete, err)
+	}
+}

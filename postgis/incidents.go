@@ -160,11 +160,86 @@ func (w *IncidentWriter) WriteBatch(ctx context.Context, batch []*geo.Incident) 
 		return 0, batchError(len(batch), "incidents", err)
 	}
 	if inserted > 0 {
-		if _, err := w.db.Pool.Exec(ctx, "SELECT nextval('data_version')"); err != nil {
+		// The bump records the cells at the coarsest resolution the batch may have
+		// added to, so that caches drop only what lies in them (see ChangedCells).
+		res, cells := w.touched(batch)
+		if _, err := w.db.Pool.Exec(ctx, `WITH v AS (SELECT nextval('data_version') AS v),
+			ins AS (INSERT INTO data_changes (version, res, cells) SELECT v, $1, $2 FROM v)
+			DELETE FROM data_changes WHERE version < (SELECT v FROM v) - 10000`, res, cells); err != nil {
 			return inserted, fmt.Errorf("postgis: bumping the data version: %w", err)
 		}
 	}
 	return inserted, nil
+}
+
+// touched returns the coarsest roll-up resolution and the distinct cells at it of a
+// batch's located incidents.
+func (w *IncidentWriter) touched(batch []*geo.Incident) (int16, []int64) {
+	seen := map[uint64]bool{}
+	var cells []int64
+	for _, in := range batch {
+		if cs := w.cells(in); len(cs) > 0 && !seen[cs[0]] {
+			seen[cs[0]] = true
+			cells = append(cells, int64(cs[0]))
+		}
+	}
+	res := int16(0)
+	if len(w.binner.Resolutions) > 0 {
+		res = int16(w.binner.Resolutions[0])
+	}
+	if cells == nil {
+		cells = []int64{}
+	}
+	return res, cells
+}
+
+// ChangedCells says what the data version changes since the version since (a value
+// DataVersion returned) touched: the cells at resolution res that ingests added
+// reports to. complete is false when some change is not recorded by cell (areas,
+// populations, a roll-up rebuild, or changes too far back): then everything may
+// have changed.
+func (db *DB) ChangedCells(ctx context.Context, since int64) (res int, cells []uint64, complete bool, err error) {
+	now, err := db.DataVersion(ctx)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("postgis: changed cells: %w", err)
+	}
+	if now <= since {
+		return 0, nil, true, nil
+	}
+	// Bumps since then took the values [since, now-1].
+	rows, err := db.Pool.Query(ctx, `SELECT version, res, cells FROM data_changes WHERE version >= $1 AND version < $2 ORDER BY version`, since, now)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("postgis: changed cells: %w", err)
+	}
+	seen := map[uint64]bool{}
+	var version int64
+	var r int16
+	var cs []int64
+	recorded := int64(0)
+	res = -1
+	_, err = pgx.ForEachRow(rows, []any{&version, &r, &cs}, func() error {
+		recorded++
+		if res == -1 {
+			res = int(r)
+		} else if res != int(r) {
+			res = -2 // resolutions changed on the way: not comparable
+		}
+		for _, c := range cs {
+			if !seen[uint64(c)] {
+				seen[uint64(c)] = true
+				cells = append(cells, uint64(c))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("postgis: changed cells: %w", err)
+	}
+	if recorded != now-since || res < 0 {
+		return 0, nil, false, nil
+	}
+	slices.Sort(cells)
+	return res, cells, true, nil
 }
 
 // uniqueRefs drops later records of a (source, source_ref) already in the batch.
