@@ -341,7 +341,8 @@ func recomputeCells(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 
 // rebuildRollups recomputes cell_day_counts, set_day_counts, day_counts,
 // area_month_counts and area_prefix_counts from incidents: each incident counts at
-// each resolution in the cell it stores for it (see recomputeCells).
+// each resolution up to dailyMaxRes in the cell it stores for it (see
+// recomputeCells).
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	steps := []struct {
 		sql  string
@@ -352,8 +353,8 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 		{`INSERT INTO cell_day_counts (res, cell, day, class, n)
 			SELECT h3_res(c), c, occurred_from, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 			FROM incidents CROSS JOIN unnest(cells) AS c
-			WHERE cells IS NOT NULL
-			GROUP BY 1, 2, 3, 4`, nil},
+			WHERE cells IS NOT NULL AND h3_res(c) <= $1
+			GROUP BY 1, 2, 3, 4`, []any{dailyMaxRes}},
 		{`INSERT INTO set_day_counts (day, area_set, class, n)
 			SELECT i.occurred_from, s.id, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands, count(*)
 			FROM incidents i JOIN area_sets s ON s.areas = i.areas

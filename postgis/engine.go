@@ -132,8 +132,8 @@ func (db *DB) CellDays(ctx context.Context, res int, from, to time.Time) ([]uint
 	index := map[uint64]int{}
 	var cells []uint64
 	rows, err := db.Pool.Query(ctx, `
-		SELECT cell, day, class, n::bigint FROM cell_day_counts
-		WHERE res = $1 AND day BETWEEN $2 AND $3`, res, from, to)
+		SELECT cell, day, class, sum(n)::bigint FROM (`+cellRows(res, "$1::integer", "")+`) r
+		WHERE day BETWEEN $2 AND $3 GROUP BY 1, 2, 3`, res, from, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgis: cell days: %w", err)
 	}

@@ -498,7 +498,8 @@ type dayDeltas struct {
 }
 
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
-// table's key: a count at each of an incident's cells, one for its set of areas when
+// table's key: a count at each of an incident's cells up to dailyMaxRes (finer ones
+// are counted from the incidents), one for its set of areas when
 // it has one, and one in day_counts always. Sorting then summing runs is cheaper
 // than a map at batch sizes.
 func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas) {
@@ -522,7 +523,9 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 		cs := w.cells(in)
 		inc[i] = incRow{day, sets[i], class, len(cs) > 0}
 		for _, c := range cs {
-			cr = append(cr, cellRow{int16(geo.CellRes(c)), day, int64(c), class})
+			if r := geo.CellRes(c); r <= dailyMaxRes {
+				cr = append(cr, cellRow{int16(r), day, int64(c), class})
+			}
 		}
 	}
 	slices.SortFunc(cr, func(a, b cellRow) int {

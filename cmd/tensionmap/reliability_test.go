@@ -382,9 +382,9 @@ func rollupsMatch(ctx context.Context, db *postgis.DB) (bad, incidents int64, er
 			CROSS JOIN LATERAL fenwick_nodes(month_index(i.occurred_from)) node GROUP BY 1, 2, 3) i
 			FULL JOIN (SELECT node, area_id, v.i::integer AS idx, v.n FROM area_prefix_counts CROSS JOIN unnest(counts) WITH ORDINALITY AS v(n, i) WHERE v.n <> 0) p
 			USING (node, area_id, idx) WHERE i.n IS DISTINCT FROM p.n`,
-		// cell_day_counts against the incidents' cells, at every resolution.
+		// cell_day_counts against the incidents' cells, at the resolutions it rolls up (7 and coarser).
 		`SELECT count(*) FROM (SELECT h3_res(c) AS res, c AS cell, occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
-			FROM incidents CROSS JOIN unnest(cells) c GROUP BY 1, 2, 3, 4) i FULL JOIN cell_day_counts d USING (res, cell, day, class) WHERE i.n IS DISTINCT FROM d.n`,
+			FROM incidents CROSS JOIN unnest(cells) c WHERE h3_res(c) <= 7 GROUP BY 1, 2, 3, 4) i FULL JOIN cell_day_counts d USING (res, cell, day, class) WHERE i.n IS DISTINCT FROM d.n`,
 	}
 	for _, q := range checks {
 		var n int64
