@@ -529,3 +529,30 @@ func (db *DB) AreasVersion(ctx context.Context) (string, error) {
 	}
 	return v, nil
 }
+
+// SetAreasAttribution stores the credit that the areas' licence asks for (the
+// Open Government Licence's statements for ONS boundaries, say), which the map
+// shows beside them. Empty removes it.
+func (db *DB) SetAreasAttribution(ctx context.Context, text string) error {
+	var err error
+	if text == "" {
+		_, err = db.Pool.Exec(ctx, `DELETE FROM settings WHERE key = 'areas_attribution'`)
+	} else {
+		_, err = db.Pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ('areas_attribution', to_jsonb($1::text))
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, text)
+	}
+	if err != nil {
+		return fmt.Errorf("postgis: setting the areas' attribution: %w", err)
+	}
+	return nil
+}
+
+// AreasAttribution returns the credit stored with the areas, "" when none is.
+func (db *DB) AreasAttribution(ctx context.Context) (string, error) {
+	var text string
+	err := db.Pool.QueryRow(ctx, `SELECT coalesce((SELECT value #>> '{}' FROM settings WHERE key = 'areas_attribution'), '')`).Scan(&text)
+	if err != nil {
+		return "", fmt.Errorf("postgis: the areas' attribution: %w", err)
+	}
+	return text, nil
+}

@@ -261,7 +261,7 @@ func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c := cs.counts[cell]
+	c := cs.Counts[cell]
 	if c == nil {
 		c = &geo.CellCount{Cell: cell}
 	}

@@ -98,7 +98,7 @@ func (s *Server) areaBounds(ctx context.Context) (map[string]orb.Bound, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.tiles.derived.get("areabounds|"+areasVersion(version), func() (any, error) {
+	v, err := s.tiles.Memo().Get("areabounds|"+areasVersion(version), func() (any, error) {
 		areas, err := s.areasOf(ctx, version)
 		if err != nil {
 			return nil, err
@@ -131,7 +131,7 @@ func (s *Server) alertBBox(a *tension.StoredAlert, areas map[string]orb.Bound) [
 		n++
 	}
 	for _, c := range a.Cells {
-		add(s.tiles.hexes.Get(c).Bound)
+		add(s.tiles.Hexagons().Get(c).Bound)
 	}
 	if n == 0 {
 		for _, code := range a.Areas {

@@ -33,9 +33,10 @@ const basemapStyle = `{"version": 8, "name": "test basemap", "sources": {},
 // hexagons drawn from the vector tiles, filters that change the tiles asked for, a
 // hexagon's panel equal to the API, no count of 1 or 2 reaching a strategic user
 // in any tile or answer, the citywide and widespread alerts named in a banner and
-// outlined, count classes from the hexagons in view, the home page, every page
-// within a 1280 px window, a screenshot in test-output/ and the README's picture
-// of the map in docs/map.png. Its prerequisites
+// outlined, the first view fitting the whole area between the banner and the
+// credit, count classes from the hexagons in view, the home page, every page
+// within a 1280 px window and a screenshot in test-output/ (the README's picture
+// comes from the demo: TestDemoPicture). Its prerequisites
 // (Chromium, the Node packages, the built bundle) are installed or built when
 // missing; when they cannot be had the test fails, it never skips.
 func TestMapInBrowser(t *testing.T) {
@@ -84,7 +85,6 @@ func TestMapInBrowser(t *testing.T) {
 		"TM_ADMIN_USER=" + e.users["admin"].Username,
 		"TM_CITYWIDE_ID=" + strconv.FormatInt(citywide, 10),
 		"TM_WIDESPREAD_ID=" + strconv.FormatInt(widespread, 10),
-		"TM_DOCS=" + filepath.Join(root, "docs"),
 		"TM_PASSWORD=" + testPassword,
 		"TM_FROM=" + testEnd.AddDate(-1, 0, 1).Format(time.DateOnly),
 		"TM_TO=" + testEnd.Format(time.DateOnly),

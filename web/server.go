@@ -67,6 +67,8 @@ type Store interface {
 	ReportsLoadedSince(ctx context.Context, since time.Time) (int64, error)
 	// AreasOutline is the outline of every area together: where a citywide alert is.
 	AreasOutline(ctx context.Context) (orb.MultiPolygon, error)
+	// AreasAttribution is the credit the areas' licence asks for, "" when none is stored.
+	AreasAttribution(ctx context.Context) (string, error)
 	// WeeklyCounts are a cell's or an area's counts by week, for the map's panel.
 	WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end time.Time, weeks int) ([]int, error)
 
@@ -252,7 +254,7 @@ type Server struct {
 	signIns  keyedGate // one sign-in attempt at a time per limiter key
 	metrics  *metrics
 	gatherer prometheus.Gatherer
-	tiles    *tileState
+	tiles    *tiles.Service
 	auth     *authCache
 	intake   *intakeGate
 }
@@ -273,7 +275,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		policies: map[string]policy{},
 		limiter:  access.NewLimiter(opts.SignInMax, opts.SignInWindow),
 		metrics:  newMetrics(reg),
-		tiles:    newTileState(opts.TileCacheBytes),
+		tiles:    newTileService(store, opts),
 		auth:     newAuthCache(),
 		intake:   newIntakeGate(opts.IntakeConcurrency, opts.IntakeRate, opts.IntakeWriters),
 	}
@@ -315,7 +317,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 
 // TileCacheStats reports the rendered-tile cache: bytes and tiles held, hits and misses.
 func (s *Server) TileCacheStats() (bytes int64, tiles int, hits, misses int64) {
-	return s.tiles.cache.Stats()
+	return s.tiles.Cache().Stats()
 }
 
 // Router returns the chi router, for walking the routes in tests.

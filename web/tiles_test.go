@@ -459,6 +459,33 @@ func TestTileJSON(t *testing.T) {
 	if tj.MinZoom > 10 || tj.MaxZoom < 14 || tj.ZoomResolutions["12"] != 8 {
 		t.Errorf("zooms %d..%d, resolutions %v", tj.MinZoom, tj.MaxZoom, tj.ZoomResolutions)
 	}
+
+	// The credit the areas' licence asks for comes with them: none for the synthetic
+	// town, the stored text once there is one, for every layer.
+	var credit struct {
+		Attribution *string `json:"attribution"`
+	}
+	e.getJSON(e.as(access.Police), "/tiles/areas.json", &credit)
+	if credit.Attribution != nil {
+		t.Errorf("the synthetic town credits %q", *credit.Attribution)
+	}
+	const ogl = "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
+	if err := e.db.SetAreasAttribution(e.ctx, ogl); err != nil {
+		t.Fatal(err)
+	}
+	for _, layer := range []string{"hotspots", "areas"} {
+		credit.Attribution = nil
+		e.getJSON(e.as(access.Strategic), "/tiles/"+layer+".json", &credit)
+		if credit.Attribution == nil || *credit.Attribution != ogl {
+			t.Errorf("%s.json: attribution %v, want %q", layer, credit.Attribution, ogl)
+		}
+	}
+	if err := e.db.SetAreasAttribution(e.ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.db.AreasAttribution(e.ctx); err != nil || got != "" {
+		t.Errorf("after removing it: %q, %v", got, err)
+	}
 }
 
 // TestTilesOpenInGDAL: GDAL's MVT driver, an implementation independent of ours,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
@@ -20,18 +21,19 @@ func runAreas(ctx context.Context, env *Env, args []string) error {
 			return runAreasPopulation(ctx, env, args[1:])
 		}
 	}
-	fmt.Fprintln(env.Stderr, "Usage:\n  tensionmap areas import FILE --level NAME --code-field F [--name-field F]\n  tensionmap areas population FILE --code-field F --population-field F")
+	fmt.Fprintln(env.Stderr, "Usage:\n  tensionmap areas import FILE --level NAME --code-field F [--name-field F] [--attribution TEXT]\n  tensionmap areas population FILE --code-field F --population-field F")
 	return usageError("want `areas import` or `areas population`")
 }
 
 func runAreasImport(ctx context.Context, env *Env, args []string) error {
 	var o geo.AreaReadOptions
 	var asJSON bool
-	fs := newFlagSet(env, "areas import", "areas import FILE --level NAME --code-field F [--name-field F]")
+	fs := newFlagSet(env, "areas import", "areas import FILE --level NAME --code-field F [--name-field F] [--attribution TEXT]")
 	fs.StringVar(&o.Level, "level", "", "the level of these areas, e.g. lsoa, ward, beat (required)")
 	fs.StringVar(&o.CodeField, "code-field", "", "the property holding each area's code, e.g. LSOA11CD (required)")
 	fs.StringVar(&o.NameField, "name-field", "", "the property holding each area's name, e.g. LSOA11NM")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	attribution := fs.String("attribution", "", "the credit the boundaries' licence asks for, shown on the map beside them (replaces the stored one; \"\" removes it)")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
@@ -60,6 +62,11 @@ func runAreasImport(ctx context.Context, env *Env, args []string) error {
 	res, err := db.ImportAreas(ctx, file.Areas)
 	if err != nil {
 		return err
+	}
+	if flagSet(fs, "attribution") {
+		if err := db.SetAreasAttribution(ctx, strings.TrimSpace(*attribution)); err != nil {
+			return err
+		}
 	}
 	if err := recordAudit(ctx, db, env, "areas.import", map[string]any{"input": fs.Arg(0), "level": o.Level,
 		"inserted": res.Inserted, "updated": res.Updated, "reattributed": res.Reattributed}); err != nil {

@@ -15,7 +15,7 @@ import (
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	var o synth.Options
-	var end, out, town, areasFile, popFile string
+	var end, out, town, areasFile, popFile, attribution string
 	var load, ifEmpty bool
 	var to synth.TownOptions
 	fs := newFlagSet(env, "demo", "demo [--rows N --years N --seed S --end YYYY-MM-DD --latest-event DAYS] [--town milton-keynes|grid | --areas FILE.geojson --population FILE.csv] [--out DIR] [--load [--if-empty]]")
@@ -30,6 +30,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&town, "town", "milton-keynes", "the built-in town: milton-keynes (its 152 LSOAs and 32 MSOAs) or grid (a synthetic grid of lsoas and wards)")
 	fs.StringVar(&areasFile, "areas", "", "a GeoJSON of your own small areas to put the demo in, instead of --town (needs --population)")
 	fs.StringVar(&popFile, "population", "", "a CSV of the --areas' populations: a code column and a population column (see --population-field)")
+	fs.StringVar(&attribution, "attribution", "", "with --areas: the credit their licence asks for, shown on the map (e.g. the Open Government Licence's statements)")
 	fs.StringVar(&to.Level, "level", "lsoa", "with --areas: the areas' level")
 	fs.StringVar(&to.CodeField, "code-field", "", "with --areas: the property holding the code (default: the first of LSOA21CD, LSOA11CD, code)")
 	fs.StringVar(&to.NameField, "name-field", "", "with --areas: the property holding the name (default: the first of LSOA21NM, LSOA11NM, name; else the code)")
@@ -114,6 +115,13 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
 		return err
 	}
+	credit := attribution
+	if o.Town != nil && credit == "" {
+		credit = o.Town.Attribution
+	}
+	if err := db.SetAreasAttribution(ctx, credit); err != nil {
+		return err
+	}
 	// The trigger events the generated spikes follow, so that the engine measures the
 	// uplift after each.
 	for _, e := range g.Events() {
@@ -148,8 +156,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.Town != nil && areasFile == "" {
-		fmt.Fprintf(env.Stdout, "%s\n", synth.Attribution)
+	if credit != "" {
+		fmt.Fprintf(env.Stdout, "%s\n", credit)
 	}
 	fmt.Fprintf(env.Stdout, "loaded the demo: %d areas; %s (%.0f incidents/s); %s in all\n",
 		len(areas), sum, float64(sum.Read)/sum.Elapsed.Seconds(), time.Since(start).Round(time.Millisecond))

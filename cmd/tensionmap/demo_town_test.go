@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -42,6 +43,9 @@ func TestDemoInMiltonKeynes(t *testing.T) {
 			t.Errorf("the demo does not say %q:\n%s", want, stdout)
 		}
 	}
+	if got, err := c.db().AreasAttribution(context.Background()); err != nil || !strings.Contains(got, "Source: Office for National Statistics") {
+		t.Errorf("the credit stored with Milton Keynes's areas: %q, %v", got, err)
+	}
 	if n := c.count("SELECT count(*) FROM areas WHERE level = 'lsoa' AND code LIKE 'E01%' AND name LIKE 'Milton Keynes ___%' AND population > 0"); n != 152 {
 		t.Errorf("%d Milton Keynes LSOAs stored, want 152", n)
 	}
@@ -66,12 +70,17 @@ func TestDemoInYourOwnTown(t *testing.T) {
 	c := newCLI(t)
 	gj, pop := squaresTown(t, "code,population")
 	out := t.TempDir()
-	code, stdout, errOut := c.run("demo", "--areas", gj, "--population", pop, "--rows", "2000", "--years", "2", "--end", "2026-01-31", "--out", out, "--load")
+	code, stdout, errOut := c.run("demo", "--areas", gj, "--population", pop, "--rows", "2000", "--years", "2", "--end", "2026-01-31", "--out", out, "--load",
+		"--attribution", "Testham boundaries © Testham Council")
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, stdout, errOut)
 	}
-	if !strings.Contains(stdout, "the demo town: town.geojson, 6 LSOAs in 2 MSOAs") || strings.Contains(stdout, "Ordnance") {
+	if !strings.Contains(stdout, "the demo town: town.geojson, 6 LSOAs in 2 MSOAs") || strings.Contains(stdout, "Ordnance") ||
+		strings.Contains(stdout, "Office for National Statistics") || !strings.Contains(stdout, "Testham boundaries © Testham Council") {
 		t.Errorf("the demo's summary:\n%s", stdout)
+	}
+	if got, err := c.db().AreasAttribution(context.Background()); err != nil || got != "Testham boundaries © Testham Council" {
+		t.Errorf("the credit stored with the town's areas: %q, %v", got, err)
 	}
 	if n := c.count("SELECT count(*) FROM areas WHERE level = 'lsoa' AND code LIKE 'E0188%'"); n != 6 {
 		t.Errorf("%d of the town's areas stored, want 6", n)

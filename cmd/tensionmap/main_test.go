@@ -246,9 +246,13 @@ func TestAreasPopulationAndExport(t *testing.T) {
 {"type":"Feature","properties":{"CODE":"A2","NAME":"East"},"geometry":{"type":"MultiPolygon","coordinates":[[[[-0.76,52.00],[-0.72,52.00],[-0.72,52.06],[-0.76,52.06],[-0.76,52.00]]]]}},
 {"type":"Feature","properties":{"NAME":"No code"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}
 ]}`, false)
-	code, out, errOut := c.run("areas", "import", areas, "--level", "beat", "--code-field", "CODE", "--name-field", "NAME")
+	code, out, errOut := c.run("areas", "import", areas, "--level", "beat", "--code-field", "CODE", "--name-field", "NAME",
+		"--attribution", " Beats © Testshire Police ")
 	if code != 3 || !strings.Contains(out, "2 new") || !strings.Contains(errOut, "no code") {
 		t.Errorf("areas import: exit %d\n%s\n%s\nwant 2 new areas and the feature without a code rejected (exit 3)", code, out, errOut)
+	}
+	if got, err := c.db().AreasAttribution(context.Background()); err != nil || got != "Beats © Testshire Police" {
+		t.Errorf("the credit stored with the areas: %q, %v", got, err)
 	}
 	pop := writeFile(t, "pop.csv.gz", "\ufeffArea code,Population\r\nA1,\"1,296\"\r\nA2,850\r\nZ9,12\r\n", true)
 	code, out, errOut = c.run("areas", "population", pop, "--code-field", "Area code", "--population-field", "Population")

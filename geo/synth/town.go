@@ -36,6 +36,10 @@ type Town struct {
 
 	Centre orb.Point // [lon, lat]; zero: the population-weighted centre of the areas
 	Places []Place   // named places for hot spots and local events; none: drawn at random
+
+	// Attribution is the credit the boundaries' and populations' licence asks for,
+	// stored with the areas and shown on the map; empty when none is known.
+	Attribution string
 }
 
 // Place is a named place of a town, given by the name of the small area it lies in.
@@ -89,6 +93,7 @@ func MiltonKeynes() (*Town, error) {
 	}
 	t.Places = slices.Clone(miltonKeynesPlaces)
 	t.Centre = orb.Point{miltonKeynesPlaces[0].Lon, miltonKeynesPlaces[0].Lat}
+	t.Attribution = Attribution
 	return t, nil
 }
 

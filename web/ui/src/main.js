@@ -11,7 +11,7 @@ import {
   serialize, tileURL, todayUTC, weekEnd, weekIndex,
 } from './state.js';
 import {
-  CATEGORIES, TENSION, NEAR_REPEAT, baseStyle, basemapStyle, classBreaks, dataLayers, fillColor, humanise, layerGroups, legend,
+  BASEMAP_SOURCE, CATEGORIES, TENSION, NEAR_REPEAT, areasAttribution, baseStyle, basemapStyle, classBreaks, dataLayers, fillColor, humanise, layerGroups, legend,
   levelLabel, sourceOfGroup,
 } from './style.js';
 import { Panel, normaliseArea, normaliseCell, methodLabel, windowText, expectedText } from './panel.js';
@@ -321,6 +321,7 @@ async function loadTileJSON() {
       maxzoom: Number.isFinite(j.maxzoom) ? j.maxzoom : TILEJSON.maxzoom,
       bounds: Array.isArray(j.bounds) && j.bounds.length === 4 && j.bounds[0] > -180 ? j.bounds : null,
       zoom_resolutions: j.zoom_resolutions && typeof j.zoom_resolutions === 'object' ? j.zoom_resolutions : TILEJSON.zoom_resolutions,
+      attribution: typeof j.attribution === 'string' ? j.attribution : '',
     };
   } catch (e) {
     tilejson = { ...TILEJSON };
@@ -340,16 +341,6 @@ function hotspotZooms() {
   return zs.length === 1 ? `zoom ${zs[0]}` : `zoom ${zs[0]}–${zs[zs.length - 1]}`;
 }
 
-// The areas are ONS boundaries (the demo's Milton Keynes LSOAs and their
-// populations too), published under the Open Government Licence, which asks for
-// these statements wherever they are shown.
-const OGL = '<a href="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/" target="_blank" rel="noopener">Open Government Licence v3.0</a>';
-const BOUNDARY_ATTRIBUTION = [
-  `Contains public sector information licensed under the ${OGL}`,
-  `Source: Office for National Statistics licensed under the ${OGL}`,
-  'Contains OS data © Crown copyright and database right 2011',
-];
-
 function createMap() {
   maplibregl.setWorkerUrl(new URL('./maplibre-gl-worker.mjs', import.meta.url).href + (cfg.version ? '?v=' + encodeURIComponent(cfg.version) : ''));
   const opts = {
@@ -360,17 +351,16 @@ function createMap() {
     dragRotate: false,
     pitchWithRotate: false,
     touchPitch: false,
-    attributionControl: { compact: true, customAttribution: BOUNDARY_ATTRIBUTION },
+    attributionControl: { compact: true, customAttribution: areasAttribution(tilejson.attribution) },
     locale: { 'Map.Title': 'Map of hate crime and hate incident reports. Arrow keys move the map, plus and minus zoom.' },
   };
   if (state.view) {
     opts.center = [state.view.lon, state.view.lat];
     opts.zoom = state.view.z;
   } else if (tilejson.bounds) {
-    // Fit the study area beside the legend, which sits at the bottom left.
-    const w = document.getElementById('map').clientWidth;
     opts.bounds = [[tilejson.bounds[0], tilejson.bounds[1]], [tilejson.bounds[2], tilejson.bounds[3]]];
-    opts.fitBoundsOptions = { padding: { top: 40, bottom: 30, right: 50, left: w > 800 ? 290 : 20 } };
+    opts.fitBoundsOptions = { padding: studyPadding() };
+    firstView = true;
   } else {
     opts.center = [-1.5, 52.6];
     opts.zoom = 6;
@@ -401,6 +391,7 @@ function createMap() {
     if (err && err.status) status(`Some map tiles could not be loaded (${err.status}).`);
   });
   map.on('style.load', addData);
+  map.on('movestart', (e) => { if (e.originalEvent) firstView = false; });
   map.on('moveend', () => {
     const c = map.getCenter();
     state.view = { z: map.getZoom(), lat: c.lat, lon: c.lng };
@@ -428,8 +419,9 @@ function addData() {
     if (layer === 'areas') src.promoteId = { areas: 'code' };
     map.addSource(layer, src);
   }
-  for (const l of dataLayers(state.metric, classes)) {
-    if (!tileLayers.includes(l.source)) continue;
+  const ownBasemap = !!map.getSource(BASEMAP_SOURCE) && !cfg.basemapStyle;
+  for (const l of dataLayers(state.metric, classes, { basemap: ownBasemap })) {
+    if (!tileLayers.includes(l.source) && !(ownBasemap && l.source === BASEMAP_SOURCE)) continue;
     map.addLayer(l);
   }
   loadedData = true;
@@ -662,6 +654,7 @@ async function loadAlerts() {
     return;
   }
   showBanner(list);
+  refitFirstView();
   clear(el.alerts);
   el.alertsNote.textContent = list.length ? `${list.length} open. Choose one to go to it.` : 'No open alerts.';
   for (const a of list) {
@@ -682,9 +675,37 @@ async function loadAlerts() {
   else if (state.alert) selectAlert(Number(state.alert), false);
 }
 
+// studyPadding is the room the first view leaves around the study area: the legend
+// at the bottom left, the zoom buttons at the top right, the scale and the credit at
+// the bottom, and the banner of citywide alerts over the top when it shows.
+function studyPadding() {
+  const box = document.getElementById('map').getBoundingClientRect();
+  let top = 40;
+  if (!el.banner.hidden) top = Math.max(top, el.banner.getBoundingClientRect().bottom - box.top + 16);
+  let bottom = 50;
+  const credit = document.querySelector('#map .maplibregl-ctrl-attrib.maplibregl-compact-show');
+  if (credit) bottom = Math.max(bottom, box.bottom - credit.getBoundingClientRect().top + 12);
+  const wide = box.width > 800;
+  // Never more padding than leaves half the map for the area.
+  const spare = box.height / 2;
+  const scale = top + bottom > spare ? spare / (top + bottom) : 1;
+  return { top: top * scale, bottom: bottom * scale, right: 50, left: wide ? 290 : 20 };
+}
+
+// firstView is true while the map shows the study area as it first opened: a banner
+// that appears then refits it below the banner; any move of the user's ends it.
+let firstView = false;
+
+function refitFirstView() {
+  if (!firstView || !tilejson.bounds) return;
+  const b = tilejson.bounds;
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: studyPadding(), animate: false });
+}
+
 // goToAlert opens an alert's panel and fits the map to it. The panel opens first,
 // so that the map fits the alert into the room it leaves.
 function goToAlert(a, focus = true) {
+  firstView = false;
   selectAlert(a.id, focus);
   requestAnimationFrame(() => { map.resize(); flyToAlert(a); });
 }

@@ -345,12 +345,24 @@ export function basemapStyle(origin) {
 
 // dataLayers returns the map's layers over its sources (named like the tile layers),
 // bottom to top.
-export function dataLayers(metric, classes) {
+// Over a basemap the hexagons thin out as the map nears street level, and the
+// basemap's roads are drawn again over them (the reference overlay of thematic
+// maps), so that a patrol can see which streets a hot spot covers.
+export function dataLayers(metric, classes, { basemap = false } = {}) {
+  const hexOpacity = basemap ? ['interpolate', ['linear'], ['zoom'], 11, 0.78, 14, 0.55] : 0.78;
+  const over = basemap ? [
+    { source: BASEMAP_SOURCE, id: 'roads-over', type: 'line', 'source-layer': 'roads', minzoom: 11,
+      filter: ['in', ['get', 'kind'], ['literal', ['highway', 'major_road', 'minor_road']]],
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#ffffff', 'line-opacity': ['interpolate', ['linear'], ['zoom'], 11, 0.35, 14, 0.75],
+        'line-width': roadWidth({ highway: 1.2, major_road: 0.9, minor_road: 0.45 }) } },
+  ] : [];
   return [
     { id: 'area-fill', type: 'fill', source: 'areas', 'source-layer': 'areas',
       paint: { 'fill-color': '#000', 'fill-opacity': 0 } },
     { id: 'hex-fill', type: 'fill', source: 'hotspots', 'source-layer': 'hotspots',
-      paint: { 'fill-color': fillColor(metric, classes), 'fill-opacity': 0.78, 'fill-antialias': true } },
+      paint: { 'fill-color': fillColor(metric, classes), 'fill-opacity': hexOpacity, 'fill-antialias': true } },
+    ...over,
     { id: 'hex-line', type: 'line', source: 'hotspots', 'source-layer': 'hotspots',
       paint: { 'line-color': OUTLINE, 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 0.2, 14, 0.8] } },
     { id: 'area-line', type: 'line', source: 'areas', 'source-layer': 'areas',
@@ -395,3 +407,19 @@ export const layerGroups = {
 
 // sourceOfGroup names the tile layer behind each switchable layer.
 export const sourceOfGroup = { hex: 'hotspots', areas: 'areas', alerts: 'alerts', nearrepeat: 'near_repeat', incidents: 'incidents' };
+
+// The credit the areas' licence asks for comes with them (tensionmap areas import
+// --attribution; the demo's Milton Keynes stores the Open Government Licence's
+// statements). It is plain text: escaped here, with the licence's name made a link.
+const OGL_URL = 'https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/';
+
+function escapeHTML(text) {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}
+
+export function areasAttribution(text) {
+  if (!text) return [];
+  return text.split(/(?<=\.)\s+(?=[A-Z])/).map((sentence) => escapeHTML(sentence.trim().replace(/\.$/, '')).replace(
+    /Open Government Licence v\.?3\.0/g,
+    (m) => `<a href="${OGL_URL}" target="_blank" rel="noopener">${m}</a>`)).filter(Boolean);
+}

@@ -96,11 +96,13 @@ async function run() {
     await ready(page);
   });
 
-  await step('2. the basemap layers lie under the data layers', async () => {
+  await step('2. the basemap layers lie under the data layers, its roads drawn again over the hexagons', async () => {
     const layers = await page.evaluate(() => window.tensionmap.map.getStyle().layers.map((l) => l.id));
     const lastBase = Math.max(...layers.map((id, i) => (id.startsWith('basemap-') ? i : -1)));
     assert.ok(lastBase > 0, `no basemap layer in ${layers}`);
     assert.ok(layers.indexOf('hex-fill') > lastBase, `the hexagons come after the basemap: ${layers}`);
+    assert.ok(layers.indexOf('roads-over') > layers.indexOf('hex-fill') && layers.indexOf('roads-over') < layers.indexOf('area-line'),
+      `the roads over the hexagons, under the boundaries: ${layers}`);
   });
 
   await step('3. the map draws the archive\'s water, roads and land, and the hexagons over them', async () => {

@@ -6,7 +6,7 @@ import {
   addDays, daysBetween, defaults, filterQuery, isDay, layersFor, parse, presetRange, serialize, tileQuery, tileURL,
   weekEnd, weekIndex,
 } from '../src/state.js';
-import { classBreaks, classLabels, fillColor, legend, pick, VIRIDIS, SUPPRESSED } from '../src/style.js';
+import { areasAttribution, classBreaks, classLabels, fillColor, legend, pick, VIRIDIS, SUPPRESSED } from '../src/style.js';
 import { expectedText, methodLabel, normaliseCell, normaliseArea, normaliseWeeks, windowText } from '../src/panel.js';
 
 const cfg = {
@@ -198,6 +198,30 @@ test('basemap style: the Protomaps layers under the data, all from the service, 
   // The data layers' ids never clash with the basemap's, and the plain style has no source.
   const ids = new Set(s.layers.map((l) => l.id));
   for (const l of dataLayers('count', {})) assert.ok(!ids.has(l.id), l.id);
+  // Over the service's own basemap its roads are drawn again above the hexagons,
+  // which thin out towards street level; over none, nothing reads the basemap.
+  const over = dataLayers('count', {}, { basemap: true });
+  for (const l of over) assert.ok(!ids.has(l.id), l.id);
+  const at = (id) => over.findIndex((l) => l.id === id);
+  assert.ok(at('hex-fill') < at('roads-over') && at('roads-over') < at('area-line'));
+  assert.equal(over[at('roads-over')]['source-layer'], 'roads');
+  assert.ok(Array.isArray(over[at('hex-fill')].paint['fill-opacity']));
+  assert.ok(!dataLayers('count', {}).some((l) => l.source === 'basemap'));
+  assert.equal(dataLayers('count', {})[1].paint['fill-opacity'], 0.78);
   assert.deepEqual(baseStyle().sources, {});
   assert.equal(JSON.stringify(s).match(/https?:\/\/(?!tensionmap\.example)/g), null, 'nothing from another origin');
+});
+
+test('the areas\' credit: one line a sentence, escaped, the licence a link', () => {
+  assert.deepEqual(areasAttribution(''), []);
+  assert.deepEqual(areasAttribution(undefined), []);
+  const lines = areasAttribution('Contains public sector information licensed under the Open Government Licence v3.0. ' +
+    'Source: Office for National Statistics licensed under the Open Government Licence v.3.0. ' +
+    'Contains OS data © Crown copyright and database right 2011.');
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /^Contains public sector information licensed under the <a href="https:\/\/www\.nationalarchives\.gov\.uk\/doc\/open-government-licence\/version\/3\/" target="_blank" rel="noopener">Open Government Licence v3\.0<\/a>$/);
+  assert.match(lines[1], /Office for National Statistics licensed under the <a [^>]+>Open Government Licence v\.3\.0<\/a>$/);
+  assert.equal(lines[2], 'Contains OS data © Crown copyright and database right 2011');
+  // A credit is data, never markup.
+  assert.deepEqual(areasAttribution('Boundaries <img src=x onerror=alert(1)> & "co"'), ['Boundaries &lt;img src=x onerror=alert(1)&gt; &amp; &quot;co&quot;']);
 });

@@ -1,0 +1,50 @@
+package tiles
+
+import (
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Memo keeps a few derived values (counts of a filter, area geometries) keyed by
+// everything they depend on, computing each once however many tiles ask at once.
+// The oldest value goes first when more than its limit are held.
+type Memo struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	vals  map[string]any
+	group singleflight.Group
+}
+
+// NewMemo returns a memo holding at most max values.
+func NewMemo(max int) *Memo { return &Memo{max: max, vals: map[string]any{}} }
+
+// Get returns the value of key, computing it with compute when it is not held. An
+// error is returned to every waiter and nothing is kept.
+func (m *Memo) Get(key string, compute func() (any, error)) (any, error) {
+	m.mu.Lock()
+	if v, ok := m.vals[key]; ok {
+		m.mu.Unlock()
+		return v, nil
+	}
+	m.mu.Unlock()
+	v, err, _ := m.group.Do(key, func() (any, error) {
+		v, err := compute()
+		if err != nil {
+			return nil, err
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if _, ok := m.vals[key]; !ok {
+			m.order = append(m.order, key)
+			if len(m.order) > m.max {
+				delete(m.vals, m.order[0])
+				m.order = m.order[1:]
+			}
+		}
+		m.vals[key] = v
+		return v, nil
+	})
+	return v, err
+}
