@@ -103,9 +103,10 @@ reliability: build ## attack the real binary (kills, restarts, soak, hostile fil
 	$(GO) test -count=1 -timeout 60m -run '^TestReliability$$' -v ./cmd/tensionmap | grep -E '^(=== RUN|--- |\s+reliability_|ok|FAIL|PASS)' ; \
 	status=$${PIPESTATUS[0]}; echo "docs/reliability.md written"; exit $$status
 
-reference: ## regenerate the reference values in testdata/ with PROJ and R (installs them if missing)
+reference: ## regenerate the reference values in testdata/ with PROJ, R and h3-js (installs them if missing)
 	scripts/bng-reference.sh
 	scripts/r-reference.sh
+	scripts/h3-reference.sh
 
 clean: ## remove build output (the clusters in .data/ stay; `make db-stop` and `make test-db-stop` stop them)
 	rm -rf bin test-output web/static/dist

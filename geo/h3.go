@@ -100,6 +100,58 @@ func (b *Binner) CachedCell(c *CellCache, in *Incident) uint64 {
 	return cell
 }
 
+// Cells returns the cells a located incident counts in, one per roll-up resolution
+// its precision supports, coarsest first: at each resolution, the cell that contains
+// the incident's place (LatLngToCell), so that any H3 implementation reproduces
+// every count. Nil when the incident has no place or too coarse a one.
+func (b *Binner) Cells(in *Incident) []uint64 {
+	return b.CachedCells(nil, in)
+}
+
+// CachedCells is Cells, looking the place up in c first (c may be nil).
+func (b *Binner) CachedCells(c *CellCache, in *Incident) []uint64 {
+	if !in.Precision.Located() {
+		return nil
+	}
+	limit, ok := b.PrecisionRes[in.Precision]
+	if !ok {
+		return nil
+	}
+	var out []uint64
+	for _, r := range b.Resolutions {
+		if r > limit {
+			break
+		}
+		if out == nil {
+			out = make([]uint64, 0, len(b.Resolutions))
+		}
+		out = append(out, c.cellAt(in.Location, r))
+	}
+	return out
+}
+
+// cellAt is CellAt through the cache; a nil cache computes every time.
+func (c *CellCache) cellAt(ll LatLon, res int) uint64 {
+	if c == nil {
+		return CellAt(ll, res)
+	}
+	k := cellCacheKey{ll.Lat, ll.Lon, res}
+	if cell, ok := c.m[k]; ok {
+		return cell
+	}
+	if c.m == nil || len(c.m) >= maxCellCache {
+		c.m = make(map[cellCacheKey]uint64, 1024)
+	}
+	cell := CellAt(ll, res)
+	c.m[k] = cell
+	return cell
+}
+
+// CellAt returns the H3 cell at res that contains a place (LatLngToCell).
+func CellAt(ll LatLon, res int) uint64 {
+	return uint64(h3.LatLngToCell(h3.NewLatLng(ll.Lat, ll.Lon), res))
+}
+
 // RollupCell returns the cell an incident counts in at the finest roll-up resolution
 // its own cell supports (the parent at the finest configured resolution not finer
 // than the cell's), or 0 when the cell is coarser than every configured resolution.

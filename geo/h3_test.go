@@ -301,3 +301,36 @@ func TestParseCell(t *testing.T) {
 		})
 	}
 }
+
+// TestBinnerCells checks an incident's cells: at each roll-up resolution its
+// precision supports, the cell LatLngToCell gives there, coarsest first.
+func TestBinnerCells(t *testing.T) {
+	b, err := NewBinner(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ll := LatLon{Lat: 52.0406, Lon: -0.7594}
+	var cache CellCache
+	for _, c := range []struct {
+		p    Precision
+		want []int
+	}{
+		{PrecisionExact, []int{6, 7, 8, 9, 10}},
+		{PrecisionStreet, []int{6, 7, 8, 9}},
+		{PrecisionPostcode, []int{6, 7, 8}},
+		{PrecisionAreaCentroid, []int{6}},
+		{PrecisionOnline, nil},
+	} {
+		in := &Incident{Location: ll, Precision: c.p}
+		for _, got := range [][]uint64{b.Cells(in), b.CachedCells(&cache, in), b.CachedCells(&cache, in)} {
+			if len(got) != len(c.want) {
+				t.Fatalf("%s: %d cells, want %d", c.p, len(got), len(c.want))
+			}
+			for i, r := range c.want {
+				if want := uint64(h3.LatLngToCell(h3.NewLatLng(ll.Lat, ll.Lon), r)); got[i] != want {
+					t.Errorf("%s at resolution %d: %s, want %s", c.p, r, CellString(got[i]), CellString(want))
+				}
+			}
+		}
+	}
+}

@@ -67,6 +67,10 @@ type Incident struct {
 	// Filled by binning and attribution before storing.
 	Cell  uint64  // H3 cell at the finest resolution the precision supports; 0 when not located
 	Areas []int32 // ids of the areas whose polygons contain Location, ascending
+	// Cells are the cells the incident counts in, one per roll-up resolution its
+	// precision supports, coarsest first: each is LatLngToCell of Location at that
+	// resolution (not a parent of Cell: H3 children do not tile their parent).
+	Cells []uint64
 }
 
 // Day returns the calendar day an incident counts on in roll-ups: the first day it may

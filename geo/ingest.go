@@ -359,6 +359,7 @@ func (o *IngestOptions) process(c *chunk, cache *CellCache) {
 			return
 		}
 		in.Cell = o.Binner.CachedCell(cache, in)
+		in.Cells = o.Binner.CachedCells(cache, in)
 		if in.Cell == 0 {
 			c.unlocated++
 		} else if o.Areas != nil && o.Areas.Len() > 0 {

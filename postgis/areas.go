@@ -3,10 +3,13 @@ package postgis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 	"github.com/tensionmap/tensionmap/geo"
@@ -97,6 +100,9 @@ func (db *DB) ImportAreas(ctx context.Context, areas []geo.Area) (AreaImport, er
 		if res.Inserted+res.Updated == 0 && res.Reattributed == 0 {
 			return nil // nothing imported: the data did not change
 		}
+		if err := storeCellPopulations(ctx, tx, nil); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
 		return err
 	})
@@ -142,6 +148,9 @@ func (db *DB) SetPopulation(ctx context.Context, pop map[string]int) (Population
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM areas WHERE population IS NULL`).Scan(&res.Missing); err != nil {
 			return err
 		}
+		if err := storeCellPopulations(ctx, tx, nil); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
 		return err
 	})
@@ -153,7 +162,16 @@ func (db *DB) SetPopulation(ctx context.Context, pop map[string]int) (Population
 
 // LoadAreas returns every stored area with its geometry, for attribution at ingest.
 func (db *DB) LoadAreas(ctx context.Context) ([]geo.Area, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, level, code, name, ST_AsEWKB(geom), coalesce(population, 0) FROM areas ORDER BY id`)
+	return loadAreas(ctx, db.Pool)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func loadAreas(ctx context.Context, q querier) ([]geo.Area, error) {
+	rows, err := q.Query(ctx, `SELECT id, level, code, name, ST_AsEWKB(geom), coalesce(population, 0) FROM areas ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: loading areas: %w", err)
 	}
@@ -223,7 +241,8 @@ func dropSlivers(mp orb.MultiPolygon) orb.MultiPolygon {
 }
 
 // RebuildRollups recomputes every roll-up from the incidents, at the given
-// resolutions, and records those as the roll-up resolutions. Ingests wait for it.
+// resolutions, and records those as the roll-up resolutions. The incidents' cells
+// are computed again first when the resolutions change. Ingests wait for it.
 func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 	js, _ := json.Marshal(resolutions)
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
@@ -233,6 +252,25 @@ func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 		if _, err := tx.Exec(ctx, "LOCK TABLE incidents IN SHARE MODE"); err != nil {
 			return err
 		}
+		var stored []byte
+		err := tx.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'rollup_resolutions'`).Scan(&stored)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var old []int
+		if stored != nil {
+			if err := json.Unmarshal(stored, &old); err != nil {
+				return err
+			}
+		}
+		if !slices.Equal(old, resolutions) {
+			if err := recomputeCells(ctx, tx, resolutions); err != nil {
+				return err
+			}
+			if err := storeCellPopulations(ctx, tx, resolutions); err != nil {
+				return err
+			}
+		}
 		if err := rebuildRollups(ctx, tx, resolutions); err != nil {
 			return err
 		}
@@ -240,7 +278,7 @@ func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, js); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "SELECT nextval('data_version')")
+		_, err = tx.Exec(ctx, "SELECT nextval('data_version')")
 		return err
 	})
 	if err != nil {
@@ -249,31 +287,82 @@ func (db *DB) RebuildRollups(ctx context.Context, resolutions []int) error {
 	return nil
 }
 
-// rebuildRollups recomputes cell_counts, day_counts, area_month_counts and area_prefix_counts from incidents. An incident's
-// roll-up cell is the parent at the finest resolution not finer than its own cell, as
-// geo.Binner.RollupCell has it.
-func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
-	res := make([]int16, len(resolutions))
-	for i, r := range resolutions {
-		res[i] = int16(r)
+// recomputeCells sets the cells of every located incident at the given resolutions
+// (those at or coarser than its own cell, which is at the finest resolution its
+// precision supports): the cell that contains its place at each, as
+// geo.Binner.Cells has it. The incidents are read and written in chunks by id.
+func recomputeCells(ctx context.Context, tx pgx.Tx, resolutions []int) error {
+	rs := slices.Clone(resolutions)
+	slices.Sort(rs)
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE cells_stage (id bigint PRIMARY KEY, cells bigint[]) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("incident cells: %w", err)
 	}
+	var after int64
+	for {
+		rows, err := tx.Query(ctx, `SELECT id, lon, lat, cell FROM incidents
+			WHERE id > $1 AND cell IS NOT NULL AND lon IS NOT NULL ORDER BY id LIMIT 50000`, after)
+		if err != nil {
+			return fmt.Errorf("incident cells: %w", err)
+		}
+		var stage [][]any
+		var id, cell int64
+		var ll geo.LatLon
+		_, err = pgx.ForEachRow(rows, []any{&id, &ll.Lon, &ll.Lat, &cell}, func() error {
+			limit := geo.CellRes(uint64(cell))
+			var cells []int64
+			for _, r := range rs {
+				if r <= limit {
+					cells = append(cells, int64(geo.CellAt(ll, r)))
+				}
+			}
+			stage = append(stage, []any{id, cells})
+			after = id
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("incident cells: %w", err)
+		}
+		if len(stage) == 0 {
+			break
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cells_stage"}, []string{"id", "cells"}, pgx.CopyFromRows(stage)); err != nil {
+			return fmt.Errorf("incident cells: %w", err)
+		}
+	}
+	_, err := tx.Exec(ctx, `UPDATE incidents i SET cells = s.cells FROM cells_stage s WHERE i.id = s.id;
+		UPDATE incidents SET cells = NULL WHERE cells IS NOT NULL AND (cell IS NULL OR lon IS NULL);
+		DELETE FROM settings WHERE key = 'cells_pending'`)
+	if err != nil {
+		return fmt.Errorf("incident cells: %w", err)
+	}
+	return nil
+}
+
+// rebuildRollups recomputes cell_day_counts, set_day_counts, day_counts,
+// area_month_counts and area_prefix_counts from incidents: each incident counts at
+// each resolution up to dailyMaxRes in the cell it stores for it (see
+// recomputeCells).
+func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	steps := []struct {
 		sql  string
 		args []any
 	}{
 		{`INSERT INTO area_sets (areas) SELECT DISTINCT areas FROM incidents ON CONFLICT (areas) DO NOTHING`, nil},
-		{`TRUNCATE cell_counts, day_counts, area_month_counts, area_prefix_counts`, nil},
-		{`CREATE TEMP TABLE rollup_source ON COMMIT DROP AS
-			SELECT occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, areas,
-				h3_parent(cell, (SELECT max(x) FROM unnest($1::smallint[]) x WHERE x <= h3_res(cell))) AS cell
-			FROM incidents`, []any{res}},
-		{`INSERT INTO cell_counts (day, cell, area_set, class, n)
-			SELECT r.day, coalesce(r.cell, 0), s.id, r.class, count(*)
-			FROM rollup_source r JOIN area_sets s ON s.areas = r.areas
-			WHERE r.cell IS NOT NULL OR r.areas <> '{}'
-			GROUP BY 1, 2, 3, 4`, nil},
+		{`TRUNCATE cell_day_counts, set_day_counts, day_counts, area_month_counts, area_prefix_counts`, nil},
+		{`INSERT INTO cell_day_counts (res, cell, day, class, n)
+			SELECT h3_res(c), c, occurred_from, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
+			FROM incidents CROSS JOIN unnest(cells) AS c
+			WHERE cells IS NOT NULL AND h3_res(c) <= $1
+			GROUP BY 1, 2, 3, 4`, []any{dailyMaxRes}},
+		{`INSERT INTO set_day_counts (day, area_set, class, n)
+			SELECT i.occurred_from, s.id, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands, count(*)
+			FROM incidents i JOIN area_sets s ON s.areas = i.areas
+			WHERE i.areas <> '{}'
+			GROUP BY 1, 2, 3`, nil},
 		{`INSERT INTO day_counts (day, class, n, located)
-			SELECT day, class, count(*), count(cell) FROM rollup_source GROUP BY 1, 2`, nil},
+			SELECT occurred_from, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*),
+				count(*) FILTER (WHERE cardinality(cells) > 0)
+			FROM incidents GROUP BY 1, 2`, nil},
 		{`INSERT INTO area_month_counts (month, area_id, class, n)
 			SELECT date_trunc('month', day)::date, area_id, class, sum(n) FROM area_counts GROUP BY 1, 2, 3`, nil},
 		{`INSERT INTO rollup_classes (class)
@@ -286,12 +375,146 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 				CROSS JOIN LATERAL fenwick_nodes(month_index(m.month)) AS node
 				GROUP BY 1, 2, 3) d
 			GROUP BY 1, 2`, nil},
-		{`DROP TABLE rollup_source`, nil},
 	}
 	for _, st := range steps {
 		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
 			return fmt.Errorf("rebuilding roll-ups: %w", err)
 		}
+	}
+	return nil
+}
+
+// storeCellPopulations recomputes the population of every cell at each roll-up
+// resolution (the stored ones when resolutions is nil, the default before the
+// first ingest) from the stored areas, and replaces cell_populations with them.
+func storeCellPopulations(ctx context.Context, tx pgx.Tx, resolutions []int) error {
+	if resolutions == nil {
+		var err error
+		if resolutions, err = storedResolutions(ctx, tx); err != nil {
+			return err
+		}
+	}
+	areas, err := loadAreas(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var rows [][]any
+	for _, r := range resolutions {
+		for cell, p := range geo.CellPopulation(areas, r) {
+			rows = append(rows, []any{int16(r), int64(cell), p})
+		}
+	}
+	if _, err := tx.Exec(ctx, `TRUNCATE cell_populations`); err != nil {
+		return fmt.Errorf("cell populations: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"cell_populations"}, []string{"res", "cell", "population"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("cell populations: %w", err)
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM settings WHERE key = 'populations_pending'`)
+	return err
+}
+
+// storedResolutions returns the roll-up resolutions, the default ones before the
+// first ingest records them.
+func storedResolutions(ctx context.Context, q querier) ([]int, error) {
+	var stored []byte
+	err := q.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'rollup_resolutions'`).Scan(&stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return geo.DefaultResolutions, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("roll-up resolutions: %w", err)
+	}
+	var res []int
+	return res, json.Unmarshal(stored, &res)
+}
+
+// CellPopulations returns the stored population of each of the given cells at res
+// that has people (a tile's cells, say), read through the table's key.
+func (db *DB) CellPopulations(ctx context.Context, res int, cells []uint64) (map[uint64]float64, error) {
+	ids := make([]int64, len(cells))
+	for i, c := range cells {
+		ids[i] = int64(c)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT cell, population FROM cell_populations WHERE res = $1 AND cell = ANY($2)`, res, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell populations: %w", err)
+	}
+	out := make(map[uint64]float64, len(cells))
+	var cell int64
+	var p float64
+	_, err = pgx.ForEachRow(rows, []any{&cell, &p}, func() error {
+		out[uint64(cell)] = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell populations: %w", err)
+	}
+	return out, nil
+}
+
+// AllCellPopulations returns the stored population of every cell at res.
+func (db *DB) AllCellPopulations(ctx context.Context, res int) (map[uint64]float64, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT cell, population FROM cell_populations WHERE res = $1`, res)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell populations: %w", err)
+	}
+	out := map[uint64]float64{}
+	var cell int64
+	var p float64
+	_, err = pgx.ForEachRow(rows, []any{&cell, &p}, func() error {
+		out[uint64(cell)] = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell populations: %w", err)
+	}
+	return out, nil
+}
+
+// computePendingCells computes the cells of incidents stored before the incidents
+// kept them (migration 0013) and rebuilds the roll-ups from them, once.
+func computePendingCells(ctx context.Context, conn *pgxpool.Conn) error {
+	var pending, populations bool
+	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'cells_pending'),
+		EXISTS (SELECT 1 FROM settings WHERE key = 'populations_pending')`).Scan(&pending, &populations)
+	if err != nil || !pending && !populations {
+		return err
+	}
+	res := geo.DefaultResolutions
+	var stored []byte
+	err = conn.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'rollup_resolutions'`).Scan(&stored)
+	if err == nil {
+		if err := json.Unmarshal(stored, &res); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", areasLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "LOCK TABLE incidents IN SHARE MODE"); err != nil {
+			return err
+		}
+		if populations {
+			if err := storeCellPopulations(ctx, tx, res); err != nil {
+				return err
+			}
+		}
+		if pending {
+			if err := recomputeCells(ctx, tx, res); err != nil {
+				return err
+			}
+			if err := rebuildRollups(ctx, tx, res); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, "SELECT nextval('data_version')")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgis: computing the cells of stored incidents: %w", err)
 	}
 	return nil
 }

@@ -99,3 +99,22 @@ func (e *copyEncoder) int32Array(vs []int32) {
 		e.u32(uint32(v))
 	}
 }
+
+// int64ArrayOrNull writes a one-dimensional bigint[] without nulls, or NULL when vs is empty.
+func (e *copyEncoder) int64ArrayOrNull(vs []uint64) {
+	const int8OID = 20
+	if len(vs) == 0 {
+		e.null()
+		return
+	}
+	e.u32(uint32(20 + 12*len(vs)))
+	e.u32(1)
+	e.u32(0)
+	e.u32(int8OID)
+	e.u32(uint32(len(vs)))
+	e.u32(1)
+	for _, v := range vs {
+		e.u32(8)
+		e.u64(v)
+	}
+}

@@ -63,8 +63,68 @@ func classWhere(first int) string {
 }
 
 // CellCounts returns the count of every cell at resolution res with incidents that
-// match the filter, from the roll-ups, in cell order.
+// match the filter, from the roll-ups, in cell order. An incident counts in the cell
+// that contains it at res.
 func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+	return db.cellCounts(ctx, res, nil, f)
+}
+
+// CellCountsIn is CellCounts for the given cells at res only (a tile's cells, say):
+// it reads the roll-up rows of those cells through their index, so that it costs
+// what those cells hold, not the whole resolution. Cells with no incident are left
+// out.
+func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
+	if len(cells) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(cells))
+	for i, c := range cells {
+		ids[i] = int64(c)
+	}
+	return db.cellCounts(ctx, res, ids, f)
+}
+
+// dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
+// resolution 7 (5 km²) holds many reports a day; finer cells hold about one, and
+// their counts come from the incidents, through the indexes on their cells and days.
+const dailyMaxRes = 7
+
+// cellRows returns a query of rows (cell, day, class, n) of the reports at
+// resolution res (bound as resParam), from the daily roll-up or the incidents, limited to the cells in
+// the bigint[] parameter cellsParam when it is not empty. Predicates on day and
+// class over it reach the tables' indexes.
+func cellRows(res int, resParam, cellsParam string) string {
+	if res <= dailyMaxRes {
+		q := `SELECT cell, day, class, n FROM cell_day_counts WHERE res = ` + resParam
+		if cellsParam != "" {
+			q += ` AND cell = ANY(` + cellsParam + `)`
+		}
+		return q
+	}
+	q := `SELECT x.cell, i.occurred_from AS day, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands AS class, 1 AS n
+		FROM incidents i CROSS JOIN unnest(i.cells) AS x(cell)
+		WHERE i.cells IS NOT NULL AND h3_res(x.cell) = ` + resParam
+	if cellsParam != "" {
+		q += ` AND i.cells && ` + cellsParam + ` AND x.cell = ANY(` + cellsParam + `)`
+	}
+	return q
+}
+
+// dayBounds returns a filter's days with open ends closed far away, so that a
+// plan for them uses an index on days whatever the values.
+func dayBounds(from, to any) (time.Time, time.Time) {
+	lo, hi := time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	if t, ok := from.(time.Time); ok {
+		lo = t
+	}
+	if t, ok := to.(time.Time); ok {
+		hi = t
+	}
+	return lo, hi
+}
+
+// cellCounts answers CellCounts, for every cell at res when cells is nil.
+func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filter) ([]geo.CellCount, error) {
 	v, err := db.Vocab(ctx)
 	if err != nil {
 		return nil, err
@@ -73,9 +133,15 @@ func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.Cell
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT h3_parent(cell, $1) AS c, class, sum(n)::bigint FROM cell_counts
-		WHERE cell <> 0 AND h3_res(cell) >= $1 AND `+rollupWhere(2)+`
-		GROUP BY 1, 2 ORDER BY 1`, res, from, to, mask, kinds, sources)
+	lo, hi := dayBounds(from, to)
+	args := []any{res, lo, hi, mask, kinds, sources}
+	param := ""
+	if cells != nil {
+		param, args = "$7::bigint[]", append(args, cells)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT cell, class, sum(n)::bigint FROM (`+cellRows(res, "$1::integer", param)+`) r
+		WHERE day BETWEEN $2 AND $3 AND `+classWhere(4)+`
+		GROUP BY 1, 2 ORDER BY 1`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cell counts: %w", err)
 	}
@@ -206,12 +272,12 @@ func (db *DB) WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end t
 			return nil, fmt.Errorf("postgis: weekly counts: %w", err)
 		}
 		place = id
-		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM cell_counts c JOIN area_sets s ON s.id = c.area_set
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set
 			WHERE $1::integer = ANY(s.areas) AND ` + rollupWhere(2) + ` GROUP BY 1`
 	case p.Cell != 0:
-		place = int64(p.Cell)
-		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM cell_counts
-			WHERE cell <> 0 AND h3_res(cell) >= h3_res($1::bigint) AND h3_parent(cell, h3_res($1::bigint)) = $1 AND ` + rollupWhere(2) + ` GROUP BY 1`
+		place = []int64{int64(p.Cell)}
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM (` + cellRows(geo.CellRes(p.Cell), "h3_res(($1::bigint[])[1])", "$1::bigint[]") + `) r
+			WHERE ` + rollupWhere(2) + ` GROUP BY 1`
 	default:
 		return nil, geo.Errorf(geo.EINVALID, "weekly counts: a cell or an area is needed")
 	}

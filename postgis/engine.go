@@ -71,7 +71,7 @@ func (db *DB) AreaDays(ctx context.Context, level string, from, to time.Time) ([
 	s := v.newSeries(len(areas), from, to)
 	rows, err = db.Pool.Query(ctx, `
 		SELECT a.area_id, c.day, c.class, sum(c.n)::bigint
-		FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+		FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
 		WHERE c.day BETWEEN $1 AND $2 AND a.area_id IN (SELECT id FROM areas WHERE level = $3)
 		GROUP BY 1, 2, 3`, from, to, level)
 	if err != nil {
@@ -98,10 +98,10 @@ func (db *DB) AreaDays(ctx context.Context, level string, from, to time.Time) ([
 // of the areas of level its incidents fall in.
 func (db *DB) CellAreas(ctx context.Context, res int, level string, from, to time.Time) (map[uint64][]string, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT DISTINCT h3_parent(c.cell, $1), ar.code
-		FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+		SELECT DISTINCT c.cell, ar.code
+		FROM incidents i CROSS JOIN unnest(i.cells) AS c(cell) CROSS JOIN unnest(i.areas) AS a(area_id)
 		JOIN areas ar ON ar.id = a.area_id
-		WHERE c.day BETWEEN $2 AND $3 AND c.cell <> 0 AND h3_res(c.cell) >= $1 AND ar.level = $4`, res, from, to, level)
+		WHERE i.occurred_from BETWEEN $2 AND $3 AND i.cells IS NOT NULL AND i.areas <> '{}' AND h3_res(c.cell) = $1 AND ar.level = $4`, res, from, to, level)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cell areas: %w", err)
 	}
@@ -132,9 +132,8 @@ func (db *DB) CellDays(ctx context.Context, res int, from, to time.Time) ([]uint
 	index := map[uint64]int{}
 	var cells []uint64
 	rows, err := db.Pool.Query(ctx, `
-		SELECT h3_parent(cell, $1), day, class, sum(n)::bigint FROM cell_counts
-		WHERE day BETWEEN $2 AND $3 AND cell <> 0 AND h3_res(cell) >= $1
-		GROUP BY 1, 2, 3`, res, from, to)
+		SELECT cell, day, class, sum(n)::bigint FROM (`+cellRows(res, "$1::integer", "")+`) r
+		WHERE day BETWEEN $2 AND $3 GROUP BY 1, 2, 3`, res, from, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgis: cell days: %w", err)
 	}

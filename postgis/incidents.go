@@ -121,7 +121,7 @@ func (w *IncidentWriter) Close() {
 }
 
 var incidentColumns = []string{"source_id", "source_ref", "kind", "strands", "offence", "occurred_from", "occurred_to",
-	"reported_at", "precision", "lon", "lat", "cell", "areas", "victim_key", "offender_key", "run_id"}
+	"reported_at", "precision", "lon", "lat", "cell", "areas", "victim_key", "offender_key", "run_id", "cells"}
 
 // retryConflicts runs write, again after a short wait when it ends in a deadlock or
 // a serialization failure with a concurrent writer, up to five times in all.
@@ -160,11 +160,86 @@ func (w *IncidentWriter) WriteBatch(ctx context.Context, batch []*geo.Incident) 
 		return 0, batchError(len(batch), "incidents", err)
 	}
 	if inserted > 0 {
-		if _, err := w.db.Pool.Exec(ctx, "SELECT nextval('data_version')"); err != nil {
+		// The bump records the cells at the coarsest resolution the batch may have
+		// added to, so that caches drop only what lies in them (see ChangedCells).
+		res, cells := w.touched(batch)
+		if _, err := w.db.Pool.Exec(ctx, `WITH v AS (SELECT nextval('data_version') AS v),
+			ins AS (INSERT INTO data_changes (version, res, cells) SELECT v, $1, $2 FROM v)
+			DELETE FROM data_changes WHERE version < (SELECT v FROM v) - 10000`, res, cells); err != nil {
 			return inserted, fmt.Errorf("postgis: bumping the data version: %w", err)
 		}
 	}
 	return inserted, nil
+}
+
+// touched returns the coarsest roll-up resolution and the distinct cells at it of a
+// batch's located incidents.
+func (w *IncidentWriter) touched(batch []*geo.Incident) (int16, []int64) {
+	seen := map[uint64]bool{}
+	var cells []int64
+	for _, in := range batch {
+		if cs := w.cells(in); len(cs) > 0 && !seen[cs[0]] {
+			seen[cs[0]] = true
+			cells = append(cells, int64(cs[0]))
+		}
+	}
+	res := int16(0)
+	if len(w.binner.Resolutions) > 0 {
+		res = int16(w.binner.Resolutions[0])
+	}
+	if cells == nil {
+		cells = []int64{}
+	}
+	return res, cells
+}
+
+// ChangedCells says what the data version changes since the version since (a value
+// DataVersion returned) touched: the cells at resolution res that ingests added
+// reports to. complete is false when some change is not recorded by cell (areas,
+// populations, a roll-up rebuild, or changes too far back): then everything may
+// have changed.
+func (db *DB) ChangedCells(ctx context.Context, since int64) (res int, cells []uint64, complete bool, err error) {
+	now, err := db.DataVersion(ctx)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("postgis: changed cells: %w", err)
+	}
+	if now <= since {
+		return 0, nil, true, nil
+	}
+	// Bumps since then took the values [since, now-1].
+	rows, err := db.Pool.Query(ctx, `SELECT version, res, cells FROM data_changes WHERE version >= $1 AND version < $2 ORDER BY version`, since, now)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("postgis: changed cells: %w", err)
+	}
+	seen := map[uint64]bool{}
+	var version int64
+	var r int16
+	var cs []int64
+	recorded := int64(0)
+	res = -1
+	_, err = pgx.ForEachRow(rows, []any{&version, &r, &cs}, func() error {
+		recorded++
+		if res == -1 {
+			res = int(r)
+		} else if res != int(r) {
+			res = -2 // resolutions changed on the way: not comparable
+		}
+		for _, c := range cs {
+			if !seen[uint64(c)] {
+				seen[uint64(c)] = true
+				cells = append(cells, uint64(c))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("postgis: changed cells: %w", err)
+	}
+	if recorded != now-since || res < 0 {
+		return 0, nil, false, nil
+	}
+	slices.Sort(cells)
+	return res, cells, true, nil
 }
 
 // uniqueRefs drops later records of a (source, source_ref) already in the batch.
@@ -283,6 +358,7 @@ func (w *IncidentWriter) encode(e *copyEncoder, batch []*geo.Incident) error {
 		} else {
 			e.null()
 		}
+		e.int64ArrayOrNull(w.cells(in))
 	}
 	return nil
 }
@@ -299,7 +375,7 @@ func (w *IncidentWriter) insertSkippingStored(ctx context.Context, tx pgx.Tx, ba
 		source_id smallint, source_ref text, kind smallint, strands bigint, offence text,
 		occurred_from date, occurred_to date, reported_at timestamptz, precision text,
 		lon double precision, lat double precision, cell bigint, areas integer[],
-		victim_key text, offender_key text, run_id bigint) ON COMMIT DELETE ROWS`)
+		victim_key text, offender_key text, run_id bigint, cells bigint[]) ON COMMIT DELETE ROWS`)
 	if err != nil {
 		return nil, fmt.Errorf("staging table: %w", err)
 	}
@@ -334,6 +410,16 @@ func (w *IncidentWriter) insertSkippingStored(ctx context.Context, tx pgx.Tx, ba
 	return out, nil
 }
 
+// cells returns the cells an incident counts in, one per roll-up resolution: those
+// binning gave it, or computed here for an incident binned without them.
+func (w *IncidentWriter) cells(in *geo.Incident) []uint64 {
+	if in.Cells != nil || in.Cell == 0 {
+		return in.Cells
+	}
+	in.Cells = w.binner.Cells(in)
+	return in.Cells
+}
+
 // addCounts adds the inserted incidents to the roll-ups. The deltas are summed here
 // and upserted in key order, so that concurrent writers take row locks in the same
 // order, in one round trip.
@@ -341,14 +427,21 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 	if len(inserted) == 0 {
 		return nil
 	}
-	cells, days := w.deltas(inserted, sets)
+	cells, areas, days := w.deltas(inserted, sets)
 	b := &pgx.Batch{}
 	if len(cells.day) > 0 {
-		b.Queue(`INSERT INTO cell_counts AS c (day, cell, area_set, class, n)
-			SELECT date '2000-01-01' + d, cell, area_set, class, n
-			FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::bigint[], $5::integer[]) AS u(d, cell, area_set, class, n)
-			ON CONFLICT (day, cell, area_set, class) DO UPDATE SET n = c.n + excluded.n`,
-			cells.day, cells.cell, cells.set, cells.class, cells.n)
+		b.Queue(`INSERT INTO cell_day_counts AS c (res, cell, day, class, n)
+			SELECT res, cell, date '2000-01-01' + d, class, n
+			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::bigint[], $5::integer[]) AS u(res, d, cell, class, n)
+			ON CONFLICT (res, day, cell, class) DO UPDATE SET n = c.n + excluded.n`,
+			cells.res, cells.day, cells.cell, cells.class, cells.n)
+	}
+	if len(areas.day) > 0 {
+		b.Queue(`INSERT INTO set_day_counts AS c (day, area_set, class, n)
+			SELECT date '2000-01-01' + d, area_set, class, n
+			FROM unnest($1::integer[], $2::integer[], $3::bigint[], $4::integer[]) AS u(d, area_set, class, n)
+			ON CONFLICT (day, area_set, class) DO UPDATE SET n = c.n + excluded.n`,
+			areas.day, areas.set, areas.class, areas.n)
 		// The same deltas by month and area, in key order (see above).
 		b.Queue(`INSERT INTO area_month_counts AS m (month, area_id, class, n)
 			SELECT date_trunc('month', date '2000-01-01' + u.d)::date, a.area_id, u.class, sum(u.n)
@@ -356,14 +449,14 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 			JOIN area_sets s ON s.id = u.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
 			GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 			ON CONFLICT (month, area_id, class) DO UPDATE SET n = m.n + excluded.n`,
-			cells.day, cells.set, cells.class, cells.n)
+			areas.day, areas.set, areas.class, areas.n)
 		// And to the tree of area counts (migration 0009): a class seen for the first
 		// time gets its index, then each month's deltas go to the nodes that hold it,
 		// in key order (see above).
 		b.Queue(`INSERT INTO rollup_classes (class)
 			SELECT DISTINCT u.class FROM unnest($1::bigint[]) AS u(class)
 			WHERE NOT EXISTS (SELECT 1 FROM rollup_classes r WHERE r.class = u.class)
-			ORDER BY 1 ON CONFLICT (class) DO NOTHING`, cells.class)
+			ORDER BY 1 ON CONFLICT (class) DO NOTHING`, areas.class)
 		b.Queue(`INSERT INTO area_prefix_counts AS p (node, area_id, counts)
 			SELECT node, area_id, count_vec(array_agg(idx), array_agg(n)) FROM (
 				SELECT node, a.area_id, c.idx, sum(u.n)::integer AS n
@@ -374,7 +467,7 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 				GROUP BY 1, 2, 3) d
 			GROUP BY 2, 1 ORDER BY 2, 1
 			ON CONFLICT (area_id, node) DO UPDATE SET counts = count_vec_add(p.counts, excluded.counts)`,
-			cells.day, cells.set, cells.class, cells.n)
+			areas.day, areas.set, areas.class, areas.n)
 	}
 	b.Queue(`INSERT INTO day_counts AS d (day, class, n, located)
 		SELECT date '2000-01-01' + d, class, n, located
@@ -384,20 +477,19 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 	return tx.SendBatch(ctx, b).Close()
 }
 
-type cellKey struct {
-	day   int32 // days since 2000-01-01
-	cell  int64
-	set   int32
-	class int64
-}
-
-// cellDeltas and dayDeltas are roll-up increments as columns, sorted by key.
+// cellDeltas, setDeltas and dayDeltas are roll-up increments as columns, sorted by
+// their table's key.
 type cellDeltas struct {
-	day   []int32
+	res   []int16
+	day   []int32 // days since 2000-01-01
 	cell  []int64
-	set   []int32
 	class []int64
 	n     []int32
+}
+
+type setDeltas struct {
+	day, set, n []int32
+	class       []int64
 }
 
 type dayDeltas struct {
@@ -405,49 +497,78 @@ type dayDeltas struct {
 	class           []int64
 }
 
-// deltas sums the roll-up increments of newly stored incidents, sorted by key. An
-// incident counts in cell_counts when it has a roll-up cell or an area, and always
-// in day_counts. Sorting then summing runs is cheaper than a map at batch sizes.
-func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, dayDeltas) {
-	type row struct {
-		cellKey
+// deltas sums the roll-up increments of newly stored incidents, each sorted by its
+// table's key: a count at each of an incident's cells up to dailyMaxRes (finer ones
+// are counted from the incidents), one for its set of areas when
+// it has one, and one in day_counts always. Sorting then summing runs is cheaper
+// than a map at batch sizes.
+func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas) {
+	type cellRow struct {
+		res   int16
+		day   int32
+		cell  int64
+		class int64
+	}
+	type incRow struct {
+		day     int32
+		set     int32
+		class   int64
 		located bool
 	}
-	rows := make([]row, len(incidents))
+	inc := make([]incRow, len(incidents))
+	cr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	for i, in := range incidents {
-		rc := w.binner.RollupCell(in.Cell)
-		rows[i] = row{cellKey{int32(in.Day().Sub(pgEpoch).Hours() / 24), int64(rc), sets[i], w.vocab.Class(in)}, rc != 0}
+		day := int32(in.Day().Sub(pgEpoch).Hours() / 24)
+		class := w.vocab.Class(in)
+		cs := w.cells(in)
+		inc[i] = incRow{day, sets[i], class, len(cs) > 0}
+		for _, c := range cs {
+			if r := geo.CellRes(c); r <= dailyMaxRes {
+				cr = append(cr, cellRow{int16(r), day, int64(c), class})
+			}
+		}
 	}
-	slices.SortFunc(rows, func(a, b row) int {
-		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.cell, b.cell), cmp.Compare(a.set, b.set), cmp.Compare(a.class, b.class))
+	slices.SortFunc(cr, func(a, b cellRow) int {
+		return cmp.Or(cmp.Compare(a.res, b.res), cmp.Compare(a.day, b.day), cmp.Compare(a.cell, b.cell), cmp.Compare(a.class, b.class))
 	})
 	var c cellDeltas
-	for i, r := range rows {
-		if r.cell == 0 && r.set == 0 {
-			continue // neither binned nor in an area: counted in day_counts only
-		}
-		if n := len(c.day); n > 0 && i > 0 && rows[i-1].cellKey == r.cellKey {
+	for i, r := range cr {
+		if n := len(c.day); n > 0 && cr[i-1] == r {
 			c.n[n-1]++
 			continue
 		}
-		c.day, c.cell, c.set, c.class, c.n = append(c.day, r.day), append(c.cell, r.cell), append(c.set, r.set), append(c.class, r.class), append(c.n, 1)
+		c.res, c.day, c.cell, c.class, c.n = append(c.res, r.res), append(c.day, r.day), append(c.cell, r.cell), append(c.class, r.class), append(c.n, 1)
+	}
+	slices.SortFunc(inc, func(a, b incRow) int {
+		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.set, b.set), cmp.Compare(a.class, b.class))
+	})
+	var s setDeltas
+	for i, r := range inc {
+		if r.set == 0 {
+			continue // in no area
+		}
+		if n := len(s.day); n > 0 && i > 0 && inc[i-1].day == r.day && inc[i-1].set == r.set && inc[i-1].class == r.class {
+			s.n[n-1]++
+			continue
+		}
+		s.day, s.set, s.class, s.n = append(s.day, r.day), append(s.set, r.set), append(s.class, r.class), append(s.n, 1)
 	}
 	// Day keys: rows are sorted by day first, so each day's classes are together.
-	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.class, b.class)) })
+	slices.SortStableFunc(inc, func(a, b incRow) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.class, b.class)) })
 	var d dayDeltas
-	for i, r := range rows {
+	for i, r := range inc {
 		located := int32(0)
 		if r.located {
 			located = 1
 		}
-		if n := len(d.day); n > 0 && i > 0 && rows[i-1].day == r.day && rows[i-1].class == r.class {
+		if n := len(d.day); n > 0 && i > 0 && inc[i-1].day == r.day && inc[i-1].class == r.class {
 			d.n[n-1]++
 			d.located[n-1] += located
 			continue
 		}
 		d.day, d.class, d.n, d.located = append(d.day, r.day), append(d.class, r.class), append(d.n, 1), append(d.located, located)
 	}
-	return c, d
+	return c, s, d
 }
 
 func kindCode(k geo.Kind) int16 {

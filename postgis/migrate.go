@@ -100,6 +100,11 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 		}
 		done = append(done, m.Version)
 	}
+	// Incidents stored before they kept their cells get them now: it takes an H3
+	// library, which SQL has not.
+	if err := computePendingCells(ctx, conn); err != nil {
+		return done, err
+	}
 	return done, nil
 }
 

@@ -92,10 +92,10 @@ func (db *DB) areaCountsFrom(ctx context.Context, where string, arg string, f ge
 				SELECT area_id, class, n FROM area_month_counts
 				WHERE month >= $5 AND month < $6 AND ` + classWhere(2) + `
 				UNION ALL
-				SELECT a.area_id, c.class, c.n FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+				SELECT a.area_id, c.class, c.n FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
 				WHERE c.day BETWEEN $7 AND $8 AND c.area_set <> 0 AND ` + classWhere(2) + `
 				UNION ALL
-				SELECT a.area_id, c.class, c.n FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+				SELECT a.area_id, c.class, c.n FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
 				WHERE c.day BETWEEN $9 AND $10 AND c.area_set <> 0 AND ` + classWhere(2) + `
 			) u GROUP BY 1, 2`
 		if mFrom == nil {
@@ -384,10 +384,10 @@ func (db *DB) areaCountsPrefix(ctx context.Context, where string, arg string, f 
 	// prepared statement cannot tell a few days from years and goes parallel, which
 	// costs more than the whole answer on a busy machine.
 	rows, err = db.Pool.Query(ctx, `SELECT area_id, class, sum(n)::bigint FROM (
-			SELECT a.area_id, c.class, c.n FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+			SELECT a.area_id, c.class, c.n FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
 			WHERE c.day BETWEEN $2 AND $3 AND c.area_set <> 0
 			UNION ALL
-			SELECT a.area_id, c.class, c.n FROM cell_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
+			SELECT a.area_id, c.class, c.n FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
 			WHERE c.day BETWEEN $4 AND $5 AND c.area_set <> 0
 		) u WHERE area_id IN (SELECT id FROM areas a WHERE `+where+`) GROUP BY 1, 2`, pgx.QueryExecModeExec, arg, d1From, d1To, d2From, d2To)
 	if err != nil {

@@ -17,7 +17,7 @@ const reviewMonths = 24
 // Review computes the figures of a strategic review (see geo.Review for every
 // definition) in one read-only snapshot, so that they agree with each other while
 // reports arrive. Counts of reports come from the roll-ups (day_counts for totals,
-// splits and months, cell_counts with area_sets for areas); the incidents table is
+// splits and months, set_day_counts with area_sets for areas); the incidents table is
 // read only for repeats and outcomes, over the days of the period. Counts are raw.
 // An unknown level is EINVALID.
 func (db *DB) Review(ctx context.Context, q geo.ReviewQuery) (*geo.Review, error) {
@@ -174,7 +174,7 @@ func reviewAreas(ctx context.Context, tx pgx.Tx, _ *Vocab, q geo.ReviewQuery, r 
 			SELECT area_set,
 				coalesce(sum(n) FILTER (WHERE day BETWEEN $1 AND $2), 0) AS cur,
 				coalesce(sum(n) FILTER (WHERE day BETWEEN $3 AND $4), 0) AS prev
-			FROM cell_counts WHERE area_set <> 0 AND (day BETWEEN $1 AND $2 OR day BETWEEN $3 AND $4)
+			FROM set_day_counts WHERE area_set <> 0 AND (day BETWEEN $1 AND $2 OR day BETWEEN $3 AND $4)
 			GROUP BY area_set),
 		a AS (
 			SELECT x.area_id, sum(s.cur) AS cur, sum(s.prev) AS prev

@@ -157,10 +157,18 @@ func (db *DB) LoadVocab(ctx context.Context) (*Vocab, error) {
 func (db *DB) EnsureResolutions(ctx context.Context, res []int) error {
 	want, _ := json.Marshal(res)
 	var stored []byte
+	var first bool
 	err := db.Pool.QueryRow(ctx, `INSERT INTO settings (key, value) VALUES ('rollup_resolutions', $1)
-		ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING value`, want).Scan(&stored)
+		ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING value, xmax = 0`, want).Scan(&stored, &first)
 	if err != nil {
 		return fmt.Errorf("postgis: roll-up resolutions: %w", err)
+	}
+	if first && !slices.Equal(res, geo.DefaultResolutions) {
+		// Cell populations stored before were at the default resolutions.
+		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return storeCellPopulations(ctx, tx, res) })
+		if err != nil {
+			return fmt.Errorf("postgis: cell populations: %w", err)
+		}
 	}
 	var got []int
 	if err := json.Unmarshal(stored, &got); err != nil {

@@ -93,7 +93,9 @@ func (m *MemorySource) AreaDays(_ context.Context, level string, from, to time.T
 	return areas, s, nil
 }
 
-// CellDays counts incidents per cell at res and day, for cells with any.
+// CellDays counts incidents per cell at res and day, for cells with any. An
+// incident counts in the cell that contains its place at res (LatLngToCell), when
+// its own cell is at res or finer, as the database's roll-ups do.
 func (m *MemorySource) CellDays(_ context.Context, res int, from, to time.Time) ([]uint64, *Series, error) {
 	var cells []uint64
 	index := map[uint64]int{}
@@ -103,7 +105,7 @@ func (m *MemorySource) CellDays(_ context.Context, res int, from, to time.Time) 
 		if in.Cell == 0 || geo.CellRes(in.Cell) < res || in.Day.Before(from) || in.Day.After(to) {
 			continue
 		}
-		c := geo.CellParent(in.Cell, res)
+		c := geo.CellAt(in.At, res)
 		if _, ok := index[c]; !ok {
 			index[c] = len(cells)
 			cells = append(cells, c)
@@ -115,7 +117,7 @@ func (m *MemorySource) CellDays(_ context.Context, res int, from, to time.Time) 
 		if in.Cell == 0 || geo.CellRes(in.Cell) < res {
 			continue
 		}
-		if u, ok := index[geo.CellParent(in.Cell, res)]; ok {
+		if u, ok := index[geo.CellAt(in.At, res)]; ok {
 			m.add(s, u, in)
 		}
 	}
@@ -179,7 +181,7 @@ func (m *MemorySource) CellAreas(_ context.Context, res int, level string, from,
 		if in.Cell == 0 || geo.CellRes(in.Cell) < res || in.Day.Before(from) || in.Day.After(to) {
 			continue
 		}
-		c := geo.CellParent(in.Cell, res)
+		c := geo.CellAt(in.At, res)
 		for _, id := range in.Areas {
 			if k, ok := code[id]; ok && !slices.Contains(out[c], k) {
 				out[c] = append(out[c], k)

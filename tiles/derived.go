@@ -102,9 +102,14 @@ func (s *Service) AreasOutline(ctx context.Context, version string) (orb.MultiPo
 
 // CellPopulation spreads the finest populated level's populations over the cells at
 // res, each area's people evenly over the cells of its polygon (a dasymetric guess:
-// the rate of a hexagon that straddles areas borrows from each).
+// the rate of a hexagon that straddles areas borrows from each): as the source
+// stores them when it can, computed from the areas otherwise.
 func (s *Service) CellPopulation(ctx context.Context, res int, version string) (map[uint64]float64, error) {
 	v, err := s.memo.Get(fmt.Sprintf("population|%d|%s", res, AreasVersion(version)), func() (any, error) {
+		if cr, ok := s.src.(CellReader); ok {
+			// Computed once when the areas or their populations were imported.
+			return cr.AllCellPopulations(ctx, res)
+		}
 		areas, err := s.Areas(ctx, version)
 		if err != nil {
 			return nil, err

@@ -368,7 +368,7 @@ func rollupsMatch(ctx context.Context, db *postgis.DB) (bad, incidents int64, er
 		// day_counts against the incidents.
 		`SELECT count(*) FROM (SELECT occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
 			FROM incidents GROUP BY 1, 2) i FULL JOIN day_counts d USING (day, class) WHERE i.n IS DISTINCT FROM d.n`,
-		// area_counts (from cell_counts) against the incidents' areas.
+		// area_counts (from set_day_counts) against the incidents' areas.
 		`SELECT count(*) FROM (SELECT occurred_from AS day, a AS area_id, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
 			FROM incidents CROSS JOIN unnest(areas) a GROUP BY 1, 2, 3) i FULL JOIN area_counts c USING (day, area_id, class) WHERE i.n IS DISTINCT FROM c.n`,
 		// area_month_counts against the incidents' areas by month.
@@ -382,8 +382,9 @@ func rollupsMatch(ctx context.Context, db *postgis.DB) (bad, incidents int64, er
 			CROSS JOIN LATERAL fenwick_nodes(month_index(i.occurred_from)) node GROUP BY 1, 2, 3) i
 			FULL JOIN (SELECT node, area_id, v.i::integer AS idx, v.n FROM area_prefix_counts CROSS JOIN unnest(counts) WITH ORDINALITY AS v(n, i) WHERE v.n <> 0) p
 			USING (node, area_id, idx) WHERE i.n IS DISTINCT FROM p.n`,
-		// cell_counts in total against the binned or attributed incidents.
-		`SELECT abs((SELECT coalesce(sum(n), 0) FROM cell_counts) - (SELECT count(*) FROM incidents WHERE cell IS NOT NULL OR areas <> '{}'))`,
+		// cell_day_counts against the incidents' cells, at the resolutions it rolls up (7 and coarser).
+		`SELECT count(*) FROM (SELECT h3_res(c) AS res, c AS cell, occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
+			FROM incidents CROSS JOIN unnest(cells) c WHERE h3_res(c) <= 7 GROUP BY 1, 2, 3, 4) i FULL JOIN cell_day_counts d USING (res, cell, day, class) WHERE i.n IS DISTINCT FROM d.n`,
 	}
 	for _, q := range checks {
 		var n int64
