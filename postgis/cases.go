@@ -16,7 +16,7 @@ import (
 // caseColumns are read by scanCase, in its order.
 const caseColumns = `c.id, c.partner, c.ref, c.victim_key, c.reports, coalesce(c.officer, 0), c.opened_at, c.first_contact_at,
 	c.victims_code_at, c.risk, c.referral, c.actions, c.contacts, c.closed_at, c.outcome, c.closure_reason, c.survey_at,
-	c.satisfied_outcome, c.satisfied_handling, c.erased_at, c.version, c.created_at, c.updated_at`
+	c.satisfied_outcome, c.satisfied_handling, c.survey_declined, c.erased_at, c.version, c.created_at, c.updated_at`
 
 func scanCase(row pgx.Row) (*cases.Case, error) {
 	var c cases.Case
@@ -25,8 +25,9 @@ func scanCase(row pgx.Row) (*cases.Case, error) {
 	var outcome *string
 	var reason string
 	var satOutcome, satHandling *bool
+	var declined bool
 	err := row.Scan(&c.ID, &c.Partner, &c.Ref, &c.VictimKey, &reports, &c.Officer, &c.OpenedAt, &first, &code,
-		&c.Risk, &c.Referral, &actions, &contacts, &closed, &outcome, &reason, &surveyed, &satOutcome, &satHandling,
+		&c.Risk, &c.Referral, &actions, &contacts, &closed, &outcome, &reason, &surveyed, &satOutcome, &satHandling, &declined,
 		&erased, &c.Version, &c.CreatedAt, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, geo.Errorf(geo.ENOTFOUND, "no such case")
@@ -49,7 +50,7 @@ func scanCase(row pgx.Row) (*cases.Case, error) {
 	}
 	if surveyed != nil {
 		c.Survey = &cases.Survey{At: *surveyed, SatisfiedOutcome: satOutcome != nil && *satOutcome,
-			SatisfiedHandling: satHandling != nil && *satHandling}
+			SatisfiedHandling: satHandling != nil && *satHandling, Declined: declined}
 	}
 	return &c, nil
 }
@@ -75,16 +76,17 @@ func caseArgs(c *cases.Case) []any {
 		officer = c.Officer
 	}
 	var closed, outcome, surveyed, satOutcome, satHandling any
+	declined := false
 	reason := ""
 	if c.Closure != nil {
 		closed, outcome, reason = c.Closure.At, c.Closure.Outcome, c.Closure.Reason
 	}
 	if c.Survey != nil {
-		surveyed, satOutcome, satHandling = c.Survey.At, c.Survey.SatisfiedOutcome, c.Survey.SatisfiedHandling
+		surveyed, satOutcome, satHandling, declined = c.Survey.At, c.Survey.SatisfiedOutcome, c.Survey.SatisfiedHandling, c.Survey.Declined
 	}
 	return []any{c.Partner, c.Ref, c.VictimKey, js(nonNilSlice(c.Reports)), officer, c.OpenedAt, dateArg(c.FirstContactAt),
 		dateArg(c.VictimsCodeAt), c.Risk, c.Referral, js(nonNilSlice(c.Actions)), js(nonNilSlice(c.Contacts)), closed, outcome,
-		reason, surveyed, satOutcome, satHandling, dateArg(c.ErasedAt)}
+		reason, surveyed, satOutcome, satHandling, declined, dateArg(c.ErasedAt)}
 }
 
 // caseHistory appends a case's history entries.
@@ -119,7 +121,7 @@ func (db *DB) CreateCase(ctx context.Context, c *cases.Case, entries ...cases.Hi
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO cases (partner, ref, victim_key, reports, officer, opened_at, first_contact_at,
 			victims_code_at, risk, referral, actions, contacts, closed_at, outcome, closure_reason, survey_at, satisfied_outcome,
-			satisfied_handling, erased_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+			satisfied_handling, survey_declined, erased_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 			RETURNING id, version, created_at, updated_at`, caseArgs(c)...).Scan(&c.ID, &c.Version, &c.CreatedAt, &c.UpdatedAt)
 		if err != nil {
 			return err
@@ -144,9 +146,9 @@ func updateCase(ctx context.Context, tx pgx.Tx, c *cases.Case, entries []cases.H
 	args := append([]any{c.ID, c.Version}, caseArgs(c)[3:]...)
 	err := tx.QueryRow(ctx, `UPDATE cases SET reports = $3, officer = $4, opened_at = $5, first_contact_at = $6,
 		victims_code_at = $7, risk = $8, referral = $9, actions = $10, contacts = $11, closed_at = $12, outcome = $13,
-		closure_reason = $14, survey_at = $15, satisfied_outcome = $16, satisfied_handling = $17, erased_at = $18,
+		closure_reason = $14, survey_at = $15, satisfied_outcome = $16, satisfied_handling = $17, survey_declined = $18, erased_at = $19,
 		version = version + 1, updated_at = now()
-		WHERE id = $1 AND version = $2 RETURNING version, updated_at`, args[:2+16]...).Scan(&c.Version, &c.UpdatedAt)
+		WHERE id = $1 AND version = $2 RETURNING version, updated_at`, args...).Scan(&c.Version, &c.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var v int
 		if err := tx.QueryRow(ctx, `SELECT version FROM cases WHERE id = $1`, c.ID).Scan(&v); errors.Is(err, pgx.ErrNoRows) {
@@ -202,18 +204,9 @@ func (db *DB) fillCaseHistory(ctx context.Context, c *cases.Case) error {
 	return nil
 }
 
-// CaseFilter selects cases; zero fields match all.
-type CaseFilter struct {
-	Partners  []string // owned by one of these partners
-	Officer   int64    // worked by this user
-	Open      bool     // not closed
-	VictimKey string
-	Limit     int // 10,000 when 0
-}
-
 // Cases lists the cases the filter selects, without their history, most recently
 // opened first.
-func (db *DB) Cases(ctx context.Context, f CaseFilter) ([]*cases.Case, error) {
+func (db *DB) Cases(ctx context.Context, f cases.Filter) ([]*cases.Case, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > 10000 {
 		limit = 10000

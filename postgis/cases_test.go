@@ -150,11 +150,11 @@ func TestCaseRoundTrip(t *testing.T) {
 	}
 
 	// Lists by partner and openness.
-	list, err := db.Cases(ctx, postgis.CaseFilter{Partners: []string{"police"}, Open: true})
+	list, err := db.Cases(ctx, cases.Filter{Partners: []string{"police"}, Open: true})
 	if err != nil || len(list) != 1 || list[0].Ref != "HC-7" {
 		t.Errorf("open police cases: %v, %v", list, err)
 	}
-	list, _ = db.Cases(ctx, postgis.CaseFilter{Officer: officer})
+	list, _ = db.Cases(ctx, cases.Filter{Officer: officer})
 	if len(list) != 1 || list[0].Ref != "ASB-1" {
 		t.Errorf("the officer's cases: %v", list)
 	}

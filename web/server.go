@@ -174,6 +174,10 @@ type Options struct {
 	// when below 0 (for measuring renders).
 	TileCacheBytes int64
 
+	// Cases configure victim cases: the working-day calendar, the standards and
+	// targets, the repeat rule.
+	Cases CaseOptions
+
 	Now func() time.Time
 }
 
@@ -236,6 +240,7 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.Cases.defaults(o.Location)
 }
 
 // Server routes requests to handlers, each under a policy naming the roles that may
@@ -255,6 +260,7 @@ type Server struct {
 	tiles    *tileState
 	auth     *authCache
 	intake   *intakeGate
+	cases    CaseStore // nil when the store keeps no cases
 }
 
 // New returns a server over store. reg receives the server's metrics and is what
@@ -279,6 +285,9 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 	}
 	if reg != nil {
 		s.gatherer = reg
+	}
+	if cs, ok := store.(CaseStore); ok {
+		s.cases = cs
 	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.GetHead)

@@ -24,6 +24,7 @@ CREATE TABLE cases (
     survey_at          timestamptz,
     satisfied_outcome  boolean,
     satisfied_handling boolean,
+    survey_declined    boolean NOT NULL DEFAULT false, -- offered and refused: no answers
     erased_at          timestamptz,
     version            integer NOT NULL DEFAULT 1, -- bumped by every change, for edits that cross
     created_at         timestamptz NOT NULL DEFAULT now(),
