@@ -119,8 +119,8 @@ func (s *Server) caseRules() cases.Rules {
 // the text is shown.
 type caseJSON struct {
 	*cases.Case
-	Due      []cases.DueItem `json:"due"`
-	TextShown bool           `json:"text_shown"`
+	Due       []cases.DueItem `json:"due"`
+	TextShown bool            `json:"text_shown"`
 }
 
 func (s *Server) caseFor(who *access.Principal, c *cases.Case) caseJSON {
@@ -760,4 +760,69 @@ func (s *Server) caseRoutes() {
 	s.handle("GET", "/api/v1/worklist", w, s.handleWorklist)
 	s.handle("GET", "/api/v1/repeats", w, s.handleRepeats)
 	s.casePages()
+}
+
+// caseOpenAPI describes the routes of cases.
+func caseOpenAPI(paths obj) {
+	moment := obj{"type": "string", "description": "a moment (RFC 3339) or a day (2026-03-02)"}
+	caseResp := func(codes ...string) obj {
+		return merge(obj{"200": jsonResponse("the case, without free text for a reader not of the owning partner, with what is due on it",
+			obj{"type": "object", "properties": obj{"case": obj{"type": "object"}}})}, errorResponses(codes...))
+	}
+	body := func(required []string, props obj) obj {
+		return obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object", "required": required, "properties": props}}}}
+	}
+	id := param("id", "path", "", integer, true)
+	caseProps := obj{"partner": str, "ref": str, "victim_key": obj{"type": "string", "description": "32 hexadecimal digits: the complainant's pseudonym, never a name"},
+		"reports": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"source": str, "ref": str}}}, "officer": integer,
+		"opened_at": moment, "first_contact_at": moment, "victims_code_at": moment, "risk": obj{"type": "string", "enum": cases.RiskLevels},
+		"referral": obj{"type": "boolean"}}
+	paths["/api/v1/cases"] = obj{
+		"get": obj{"summary": "The caller's partner's cases (police: police cases, council: council cases; admin: every partner's without free text), each with what is due; audited",
+			"parameters": []any{param("mine", "query", "true: the caller's own cases only", str, false), param("open", "query", "true: open cases only", str, false),
+				param("limit", "query", "", integer, false)},
+			"responses": merge(obj{"200": jsonResponse("cases", obj{"type": "object", "properties": obj{"cases": obj{"type": "array", "items": obj{"type": "object"}}}})}, errorResponses("400", "401", "403"))},
+		"post": obj{"summary": "Open a case of the caller's partner; the caller is its officer unless another is named",
+			"requestBody": body([]string{"ref", "victim_key"}, caseProps),
+			"responses":   merge(obj{"201": jsonResponse("the case", obj{"type": "object"})}, errorResponses("400", "401", "403", "409"))}}
+	paths["/api/v1/cases/intake"] = obj{"post": obj{"summary": "A partner system posts its cases whole (a JSON array, at most 1,000); keyed by the partner's reference: new ones are opened, changed ones updated, unchanged ones left; each bad case rejected by number, field and reason",
+		"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "array", "items": obj{"type": "object", "properties": merge(caseProps, obj{
+			"actions": obj{"type": "array", "items": obj{"type": "object"}}, "contacts": obj{"type": "array", "items": obj{"type": "object"}},
+			"closure": obj{"type": "object"}, "survey": obj{"type": "object"}})}}}}},
+		"responses": merge(obj{"200": jsonResponse("what was done", obj{"type": "object", "properties": obj{"created": integer, "updated": integer, "unchanged": integer,
+			"rejected": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"index": integer, "ref": str, "field": str, "reason": str}}}}})},
+			errorResponses("400", "401", "403", "413"))}}
+	paths["/api/v1/cases/erase"] = obj{"post": obj{"summary": "Erase a complainant's free text on their request (admin): contact notes, action text and closure reasons of every case of the victim key; dates, outcomes and answers stay; audited",
+		"requestBody": body([]string{"victim_key"}, obj{"victim_key": str}),
+		"responses":   merge(obj{"200": jsonResponse("the cases erased", obj{"type": "object", "properties": obj{"erased": obj{"type": "array", "items": integer}}})}, errorResponses("400", "401", "403"))}}
+	paths["/api/v1/cases/figures"] = obj{"get": obj{"summary": "The service standards of a period and a year earlier, per partner, against their targets; small counts withheld from strategic users",
+		"parameters": []any{param("preset", "query", "quarter, year, ytd, custom", str, false), param("from", "query", "", day, false), param("to", "query", "", day, false)},
+		"responses":  merge(obj{"200": jsonResponse("the standards", obj{"type": "object", "properties": obj{"standards": obj{"type": "object"}}})}, errorResponses("400", "401", "403"))}}
+	paths["/api/v1/cases/{id}"] = obj{
+		"get": obj{"summary": "A case with its history and what is due; audited", "parameters": []any{id}, "responses": caseResp("400", "401", "403", "404")},
+		"patch": obj{"summary": "Change a case's officer, risk, referral, first contact, Victims' Code offer or reports", "parameters": []any{id},
+			"requestBody": body(nil, obj{"officer": integer, "risk": str, "referral": obj{"type": "boolean"}, "first_contact_at": moment, "victims_code_at": moment,
+				"reports": obj{"type": "array", "items": obj{"type": "object"}}}),
+			"responses": caseResp("400", "401", "403", "404", "409")}}
+	paths["/api/v1/cases/{id}/contacts"] = obj{"post": obj{"summary": "Record a contact with the complainant", "parameters": []any{id},
+		"requestBody": body([]string{"how"}, obj{"at": moment, "how": obj{"type": "string", "enum": cases.ContactWays}, "by": str, "note": str}),
+		"responses":   caseResp("400", "401", "403", "404", "409")}}
+	paths["/api/v1/cases/{id}/actions"] = obj{"post": obj{"summary": "Add an item to a case's action plan", "parameters": []any{id},
+		"requestBody": body([]string{"text", "owner", "due"}, obj{"text": str, "owner": str, "due": day}),
+		"responses":   caseResp("400", "401", "403", "404", "409")}}
+	paths["/api/v1/cases/{id}/actions/{n}"] = obj{"post": obj{"summary": "Mark action n (from 1) done, or not done", "parameters": []any{id, param("n", "path", "", integer, true)},
+		"requestBody": body([]string{"done"}, obj{"done": obj{"type": "boolean"}, "at": moment}),
+		"responses":   caseResp("400", "401", "403", "404", "409")}}
+	paths["/api/v1/cases/{id}/close"] = obj{"post": obj{"summary": "Close a case: resolved, not resolved or withdrawn, with a reason unless resolved", "parameters": []any{id},
+		"requestBody": body([]string{"outcome"}, obj{"at": moment, "outcome": obj{"type": "string", "enum": cases.Outcomes}, "reason": str}),
+		"responses":   caseResp("400", "401", "403", "404", "409")}}
+	paths["/api/v1/cases/{id}/survey"] = obj{"post": obj{"summary": "Record the satisfaction survey after closure, or that the complainant declined it", "parameters": []any{id},
+		"requestBody": body(nil, obj{"at": moment, "satisfied_outcome": obj{"type": "boolean"}, "satisfied_handling": obj{"type": "boolean"}, "declined": obj{"type": "boolean"}}),
+		"responses":   caseResp("400", "401", "403", "404", "409")}}
+	paths["/api/v1/worklist"] = obj{"get": obj{"summary": "The caller's cases with something due, earliest first, and the repeat victims of their partner without an open case; audited",
+		"parameters": []any{param("all", "query", "true: every case of the caller's partner", str, false)},
+		"responses":  merge(obj{"200": jsonResponse("the worklist", obj{"type": "object", "properties": obj{"worklist": obj{"type": "object"}}})}, errorResponses("400", "401", "403"))}}
+	paths["/api/v1/repeats"] = obj{"get": obj{"summary": "Repeat victims or offenders of the caller's partner's reports: two reports or more in the window (12 months) ending on a day, with strands, areas and whether a case is open; audited",
+		"parameters": []any{param("who", "query", "victim (default) or offender", str, false), param("as_of", "query", "the window's last day; today by default", day, false)},
+		"responses":  merge(obj{"200": jsonResponse("repeats", obj{"type": "object", "properties": obj{"from": day, "to": day, "repeats": obj{"type": "array", "items": obj{"type": "object"}}}})}, errorResponses("400", "401", "403"))}}
 }

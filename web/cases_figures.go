@@ -301,4 +301,3 @@ func (s *Server) handleWorklist(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"worklist": out})
 	return nil
 }
-

@@ -1,0 +1,279 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tensionmap/tensionmap/access"
+)
+
+// caseAnswer is the API's answer about one case, as far as the tests read it.
+type caseAnswer struct {
+	Case struct {
+		ID        int64  `json:"id"`
+		Partner   string `json:"partner"`
+		Ref       string `json:"ref"`
+		Officer   int64  `json:"officer"`
+		TextShown bool   `json:"text_shown"`
+		Contacts  []struct {
+			How  string `json:"how"`
+			Note string `json:"note"`
+		} `json:"contacts"`
+		Actions []struct {
+			Text  string `json:"text"`
+			Owner string `json:"owner"`
+		} `json:"actions"`
+		Closure *struct {
+			Outcome string `json:"outcome"`
+			Reason  string `json:"reason"`
+		} `json:"closure"`
+		Survey *struct {
+			Declined bool `json:"declined"`
+		} `json:"survey"`
+		Due []struct {
+			Kind    string `json:"kind"`
+			Overdue bool   `json:"overdue"`
+			Text    string `json:"text"`
+		} `json:"due"`
+		History []struct {
+			Action string `json:"action"`
+			Actor  string `json:"actor"`
+		} `json:"history"`
+	} `json:"case"`
+}
+
+var (
+	keyA = strings.Repeat("a1", 16)
+	keyB = strings.Repeat("b2", 16)
+)
+
+// intakeCase is a case as a partner system posts it.
+func intakeCase(ref, key string, contacts ...map[string]any) map[string]any {
+	c := map[string]any{"ref": ref, "victim_key": key, "opened_at": "2026-06-22T10:00:00Z", "risk": "medium",
+		"reports": []map[string]string{{"source": "council", "ref": "C-" + ref}}}
+	if len(contacts) > 0 {
+		c["contacts"] = contacts
+	}
+	return c
+}
+
+type caseIntakeAnswer struct {
+	Created, Updated, Unchanged int
+	Rejected                    []struct {
+		Index  int
+		Ref    string
+		Field  string
+		Reason string
+	}
+}
+
+// TestCaseIntakeWithPartnerToken posts cases as a partner system would: new ones
+// are opened, the same ones posted again are left alone, a changed one is updated
+// and recorded in its history, and a bad one is rejected by number, field and
+// reason while the others are kept. A token writes its own partner's cases only.
+func TestCaseIntakeWithPartnerToken(t *testing.T) {
+	e := newEnv(t)
+	council, _ := e.token(access.Partner, "council")
+	first := []map[string]any{
+		intakeCase("ASB-100", keyA, map[string]any{"at": "2026-06-22T15:00:00Z", "how": "phone", "by": "Housing officer", "note": "Spoke to her"}),
+		intakeCase("ASB-101", keyB),
+		{"ref": "ASB-102", "victim_key": "Jane Smith", "opened_at": "2026-06-22"},
+		{"partner": "police", "ref": "HC-1", "victim_key": keyA, "opened_at": "2026-06-22"},
+		{"ref": "ASB-103", "victim_key": keyA, "opened_at": "2026-06-22", "colour": "blue"},
+	}
+	r := e.send(council, "POST", "/api/v1/cases/intake", first)
+	if r.status != http.StatusOK {
+		t.Fatalf("intake: %s", r)
+	}
+	var a caseIntakeAnswer
+	r.json(t, &a)
+	if a.Created != 2 || a.Updated != 0 || len(a.Rejected) != 3 {
+		t.Fatalf("first post: %+v", a)
+	}
+	want := []struct {
+		index int
+		field string
+		in    string
+	}{{3, "victim_key", "never a name"}, {4, "partner", "posts council cases, not police"}, {5, "record", "colour"}}
+	for i, w := range want {
+		got := a.Rejected[i]
+		if got.Index != w.index || got.Field != w.field || !strings.Contains(got.Reason, w.in) {
+			t.Errorf("rejection %d: got %+v, want case %d, field %s, reason with %q", i, got, w.index, w.field, w.in)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM cases WHERE partner = 'council'`); n != 2 {
+		t.Errorf("stored %d council cases, want 2", n)
+	}
+
+	// The same post again changes nothing.
+	r = e.send(council, "POST", "/api/v1/cases/intake", first[:2])
+	a = caseIntakeAnswer{}
+	r.json(t, &a)
+	if a.Created != 0 || a.Updated != 0 || a.Unchanged != 2 {
+		t.Errorf("second post: %+v, want 2 unchanged", a)
+	}
+	if n := e.count(`SELECT count(*) FROM case_history`); n != 2 {
+		t.Errorf("history after posting twice: %d lines, want 2", n)
+	}
+
+	// A contact added in the partner's system updates the case.
+	changed := intakeCase("ASB-101", keyB, map[string]any{"at": "2026-06-23T09:00:00Z", "how": "visit", "by": "Housing officer"})
+	r = e.send(council, "POST", "/api/v1/cases/intake", []any{changed})
+	a = caseIntakeAnswer{}
+	r.json(t, &a)
+	if a.Updated != 1 {
+		t.Errorf("changed post: %+v, want 1 updated", a)
+	}
+	if n := e.count(`SELECT count(*) FROM case_history h JOIN cases c ON c.id = h.case_id WHERE c.ref = 'ASB-101' AND h.action = 'edited'`); n != 1 {
+		t.Errorf("edited lines: %d, want 1", n)
+	}
+
+	// A partner token without a source, or a police officer, may not post cases.
+	bare, _ := e.token(access.Partner, "")
+	if r := e.send(bare, "POST", "/api/v1/cases/intake", first[:1]); r.status != http.StatusForbidden {
+		t.Errorf("a token without a source: %s, want 403", r)
+	}
+	if r := e.send(e.as(access.Police), "POST", "/api/v1/cases/intake", first[:1]); r.status != http.StatusForbidden {
+		t.Errorf("a police officer on the intake: %s, want 403", r)
+	}
+	if r := e.do(council, "POST", "/api/v1/cases/intake", strings.NewReader(`{"ref": "x"}`)); r.status != http.StatusBadRequest {
+		t.Errorf("an object, not an array: %s, want 400", r)
+	}
+	if es := e.auditEntries("cases.intake"); len(es) != 3 {
+		t.Errorf("intakes audited: %d, want 3", len(es))
+	}
+}
+
+// TestCaseWorkAndPrivacy opens a case in the council's name, works it through
+// the API and reads it as every role: the council sees it whole, police do not
+// see it, an administrator sees it without its free text, the strategic group
+// sees the figures only; every read is audited; an erasure removes the text and
+// keeps the counts.
+func TestCaseWorkAndPrivacy(t *testing.T) {
+	e := newEnv(t)
+	council := e.as(access.Council)
+	r := e.send(council, "POST", "/api/v1/cases", map[string]any{"ref": "CC-1", "victim_key": keyA, "opened_at": "2026-06-29T16:00:00Z",
+		"risk": "high", "referral": true})
+	if r.status != http.StatusCreated {
+		t.Fatalf("open: %s", r)
+	}
+	var c caseAnswer
+	r.json(t, &c)
+	id := c.Case.ID
+	if c.Case.Partner != "council" || c.Case.Officer != e.users[access.Council].ID {
+		t.Errorf("opened as %s by officer %d", c.Case.Partner, c.Case.Officer)
+	}
+	// Opened on Monday 29 June 2026: the first contact is due by Tuesday 30 June,
+	// and on Wednesday 1 July it is overdue.
+	if len(c.Case.Due) != 1 || c.Case.Due[0].Kind != "first_contact" || !c.Case.Due[0].Overdue ||
+		!strings.Contains(c.Case.Due[0].Text, "Tue 30 Jun 2026") {
+		t.Errorf("due on opening: %+v", c.Case.Due)
+	}
+	path := fmt.Sprintf("/api/v1/cases/%d", id)
+	steps := []struct {
+		path string
+		body map[string]any
+	}{
+		{path + "/contacts", map[string]any{"at": "2026-06-30T11:00:00Z", "how": "visit", "note": "Frightened to go out"}},
+		{path + "/actions", map[string]any{"text": "Move her to a new flat", "owner": "housing", "due": "2026-07-10"}},
+	}
+	for _, s := range steps {
+		if r := e.send(council, "POST", s.path, s.body); r.status != http.StatusOK {
+			t.Fatalf("POST %s: %s", s.path, r)
+		}
+	}
+	if r := e.send(council, "PATCH", path, map[string]any{"victims_code_at": "2026-06-30T11:00:00Z"}); r.status != http.StatusOK {
+		t.Fatalf("Victims' Code: %s", r)
+	}
+	// Closing before the first contact's day is refused with its reason.
+	r = e.send(council, "POST", path+"/close", map[string]any{"at": "2026-06-28T10:00:00Z", "outcome": "resolved"})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.message(t), "closure at") {
+		t.Errorf("closing before opening: %s", r)
+	}
+
+	c = caseAnswer{}
+	e.getJSON(council, path, &c)
+	if !c.Case.TextShown || c.Case.Contacts[0].Note != "Frightened to go out" || c.Case.Actions[0].Text != "Move her to a new flat" {
+		t.Errorf("the owning partner reads: %+v", c.Case)
+	}
+	kinds := []string{}
+	for _, d := range c.Case.Due {
+		kinds = append(kinds, d.Kind)
+	}
+	if strings.Join(kinds, ",") != "action,contact" {
+		t.Errorf("due after a contact and an action: %v", kinds)
+	}
+
+	if r := e.get(e.as(access.Police), path); r.status != http.StatusNotFound {
+		t.Errorf("police reading a council case: %s, want 404", r)
+	}
+	if r := e.get(e.as(access.Strategic), path); r.status != http.StatusForbidden {
+		t.Errorf("strategic reading a case: %s, want 403", r)
+	}
+	c = caseAnswer{}
+	e.getJSON(e.as(access.Admin), path, &c)
+	if c.Case.TextShown || c.Case.Contacts[0].Note != "" || c.Case.Actions[0].Text != "" || c.Case.Actions[0].Owner != "housing" {
+		t.Errorf("an administrator reads the text: %+v", c.Case)
+	}
+	for _, d := range c.Case.Due {
+		if strings.Contains(d.Text, "flat") {
+			t.Errorf("an administrator's due list shows action text: %q", d.Text)
+		}
+	}
+	reads := e.auditEntries("cases.read")
+	if len(reads) != 2 || reads[0].Params["id"] != float64(id) {
+		t.Errorf("reads audited: %+v", reads)
+	}
+
+	// Worklists: the council officer's holds the case; the police officer's not.
+	var wl struct {
+		Worklist struct {
+			Cases []struct {
+				ID int64 `json:"id"`
+			} `json:"cases"`
+		} `json:"worklist"`
+	}
+	e.getJSON(council, "/api/v1/worklist", &wl)
+	if len(wl.Worklist.Cases) != 1 || wl.Worklist.Cases[0].ID != id {
+		t.Errorf("council worklist: %+v", wl)
+	}
+	wl.Worklist.Cases = nil
+	e.getJSON(e.as(access.Police), "/api/v1/worklist", &wl)
+	if len(wl.Worklist.Cases) != 0 {
+		t.Errorf("police worklist holds a council case: %+v", wl)
+	}
+	if r := e.get(e.as(access.Strategic), "/api/v1/worklist"); r.status != http.StatusForbidden {
+		t.Errorf("strategic worklist: %s, want 403", r)
+	}
+
+	// Closed and surveyed: the complainant declined the survey.
+	if r := e.send(council, "POST", path+"/close", map[string]any{"at": "2026-06-30T17:00:00Z", "outcome": "not_resolved",
+		"reason": "Offender not identified"}); r.status != http.StatusOK {
+		t.Fatalf("close: %s", r)
+	}
+	if r := e.send(council, "POST", path+"/survey", map[string]any{"at": "2026-07-01", "declined": true}); r.status != http.StatusOK {
+		t.Fatalf("survey: %s", r)
+	}
+
+	// Erasure on request: the text goes, the counts stay, the erasure is audited.
+	if r := e.send(council, "POST", "/api/v1/cases/erase", map[string]any{"victim_key": keyA}); r.status != http.StatusForbidden {
+		t.Errorf("erasure by a council officer: %s, want 403", r)
+	}
+	if r := e.send(e.as(access.Admin), "POST", "/api/v1/cases/erase", map[string]any{"victim_key": keyA}); r.status != http.StatusOK {
+		t.Fatalf("erase: %s", r)
+	}
+	c = caseAnswer{}
+	e.getJSON(council, path, &c)
+	if c.Case.Contacts[0].Note != "" || c.Case.Actions[0].Text != "" || c.Case.Closure.Reason != "" ||
+		c.Case.Closure.Outcome != "not_resolved" || c.Case.Survey == nil || !c.Case.Survey.Declined {
+		t.Errorf("after erasure: %+v", c.Case)
+	}
+	if es := e.auditEntries("cases.erase"); len(es) != 1 || es[0].Rows != 1 {
+		t.Errorf("erasure audited: %+v", es)
+	}
+	if n := e.count(`SELECT count(*) FROM case_history WHERE changes::text LIKE '%Frightened%'`); n != 0 {
+		t.Errorf("the history holds free text")
+	}
+}
