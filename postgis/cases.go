@@ -339,3 +339,25 @@ func repeatReports(ctx context.Context, q querier, v *Vocab, from, to time.Time)
 	}
 	return out, nil
 }
+
+// ReportForCase names a stored report by its id, for a case that follows it: its
+// source, its reference and its victim key ("" when it names no victim).
+func (db *DB) ReportForCase(ctx context.Context, incidentID int64) (source, ref, victimKey string, err error) {
+	v, err := db.Vocab(ctx)
+	if err != nil {
+		return "", "", "", err
+	}
+	var src int16
+	err = db.Pool.QueryRow(ctx, `SELECT source_id, source_ref, coalesce(victim_key, '') FROM incidents WHERE id = $1`, incidentID).
+		Scan(&src, &ref, &victimKey)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", "", geo.Errorf(geo.ENOTFOUND, "no such report")
+	}
+	if err != nil {
+		return "", "", "", fmt.Errorf("postgis: a report for a case: %w", err)
+	}
+	if int(src) < len(v.Sources) {
+		source = v.Sources[src]
+	}
+	return source, ref, victimKey, nil
+}

@@ -60,6 +60,9 @@ type CaseStore interface {
 	CasesForFigures(ctx context.Context, from, to time.Time) ([]*cases.Case, error)
 	EraseVictim(ctx context.Context, victimKey, actor string, now time.Time) ([]int64, error)
 	RepeatReports(ctx context.Context, from, to time.Time) ([]cases.Report, error)
+	// ReportForCase names a stored report by its id: its source, reference and
+	// victim key ("" when it names no victim).
+	ReportForCase(ctx context.Context, incidentID int64) (source, ref, victimKey string, err error)
 }
 
 // casePartner is the partner whose cases the caller works: police and council

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -275,5 +276,82 @@ func TestCaseWorkAndPrivacy(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM case_history WHERE changes::text LIKE '%Frightened%'`); n != 0 {
 		t.Errorf("the history holds free text")
+	}
+}
+
+// TestCasePagesByRole opens a case from a police report as the map links to it,
+// works it through the page's forms, and shows each role its own: the police
+// officer's worklist holds it while something is due, the council's does not,
+// the strategic group sees the standards and no case.
+func TestCasePagesByRole(t *testing.T) {
+	e := newEnv(t)
+	var incident int64
+	var ref string
+	if err := e.db.Pool.QueryRow(e.ctx, `SELECT i.id, i.source_ref FROM incidents i JOIN sources s ON s.id = i.source_id
+		WHERE s.name = 'police' AND coalesce(i.victim_key, '') <> '' ORDER BY i.id LIMIT 1`).Scan(&incident, &ref); err != nil {
+		t.Fatal(err)
+	}
+	police := e.as(access.Police)
+	r := e.get(police, fmt.Sprintf("/cases/new?incident=%d", incident))
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), ref) {
+		t.Fatalf("new case from report %s: %s", ref, r)
+	}
+	var key string
+	e.db.Pool.QueryRow(e.ctx, `SELECT victim_key FROM incidents WHERE id = $1`, incident).Scan(&key)
+	if !strings.Contains(string(r.body), key) {
+		t.Errorf("the form does not carry the report's victim key")
+	}
+	form := url.Values{"partner": {"police"}, "ref": {"HC-" + ref}, "victim_key": {key}, "report_source": {"police"}, "report_ref": {ref},
+		"opened_at": {"2026-07-01T08:00"}, "risk": {"medium"}}
+	r = e.postForm(police, "/cases", form)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("open: %s", r)
+	}
+	page := r.header.Get("Location")
+	page = page[:strings.Index(page, "?")]
+	r = e.get(police, "/cases")
+	if !strings.Contains(string(r.body), "HC-"+ref) || !strings.Contains(string(r.body), "First contact due by Thu 2 Jul 2026") {
+		t.Errorf("police worklist: %s", r.body)
+	}
+	if r := e.get(e.as(access.Council), "/cases"); strings.Contains(string(r.body), "HC-"+ref) {
+		t.Error("the council worklist holds a police case")
+	}
+	if r := e.get(e.as(access.Council), page); r.status != http.StatusNotFound {
+		t.Errorf("council reading a police case page: %s", r)
+	}
+	r = e.get(e.as(access.Strategic), "/cases")
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "Service standards") || strings.Contains(string(r.body), "HC-"+ref) {
+		t.Errorf("strategic cases page: %s", r)
+	}
+
+	for _, step := range []struct {
+		path string
+		form url.Values
+	}{
+		{page + "/contact", url.Values{"at": {"2026-07-01T09:00"}, "how": {"phone"}, "note": {"Called, will visit"}}},
+		{page + "/close", url.Values{"at": {"2026-07-01T09:15"}, "outcome": {"resolved"}}},
+		{page + "/survey", url.Values{"at": {"2026-07-01"}, "answer": {"answered"}, "satisfied_outcome": {"true"}, "satisfied_handling": {"true"}}},
+	} {
+		if r := e.postForm(police, step.path, step.form); r.status != http.StatusSeeOther {
+			t.Fatalf("POST %s: %s", step.path, r)
+		}
+	}
+	// A second closure is refused on the page, with its reason.
+	r = e.postForm(police, page+"/close", url.Values{"outcome": {"resolved"}})
+	if r.status != http.StatusConflict || !strings.Contains(string(r.body), "already closed") {
+		t.Errorf("second closure: %s", r)
+	}
+	r = e.get(police, page)
+	for _, want := range []string{"Called, will visit", "closed Wed 1 Jul 2026 09:15: resolved", "satisfied with the outcome, satisfied with the handling",
+		"Recorded the satisfaction survey"} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("the case page lacks %q", want)
+		}
+	}
+	if r := e.get(police, "/cases"); strings.Contains(string(r.body), "HC-"+ref) {
+		t.Error("a closed and surveyed case is still on the worklist")
+	}
+	if r := e.get(police, "/repeats"); r.status != http.StatusOK || !strings.Contains(string(r.body), "Repeat victims") {
+		t.Errorf("repeats page: %s", r)
 	}
 }

@@ -144,6 +144,12 @@ func routeCases() []routeCase {
 		{method: "POST", pattern: "/api/v1/cases/{id}/close", path: "/api/v1/cases/999999/close", body: `{"outcome":"resolved"}`, ctype: "application/json", ok: 404},
 		{method: "POST", pattern: "/api/v1/cases/{id}/survey", path: "/api/v1/cases/999999/survey", body: `{"declined":true}`, ctype: "application/json", ok: 404},
 		{method: "GET", pattern: "/api/v1/worklist", path: "/api/v1/worklist", ok: 200},
+		{method: "GET", pattern: "/cases", path: "/cases", ok: 200},
+		{method: "GET", pattern: "/cases/new", path: "/cases/new", ok: 200},
+		{method: "POST", pattern: "/cases", path: "/cases", body: "ref=x&victim_key=a+name", ctype: form, ok: 400},
+		{method: "GET", pattern: "/cases/{id}", path: "/cases/999999", ok: 404},
+		{method: "POST", pattern: "/cases/{id}/{what}", path: "/cases/999999/contact", body: "how=phone", ctype: form, ok: 404},
+		{method: "GET", pattern: "/repeats", path: "/repeats", ok: 200},
 		{method: "GET", pattern: "/api/v1/repeats", path: "/api/v1/repeats?who=offender", ok: 200},
 	}
 	tile := townTile(12)

@@ -419,6 +419,12 @@ var templateFuncs = template.FuncMap{
 		b, _ := json.Marshal(v)
 		return string(b)
 	},
+	"inc":   func(n int) int { return n + 1 },
+	"deref": func(b *bool) bool { return b != nil && *b },
+	// list2 pairs two titled lists of repeats, for one table each.
+	"list2": func(t1 string, r1 any, t2 string, r2 any) []map[string]any {
+		return []map[string]any{{"Title": t1, "Rows": r1}, {"Title": t2, "Rows": r2}}
+	},
 	"day": func(t time.Time) string {
 		if t.IsZero() {
 			return "–"
