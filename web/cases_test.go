@@ -355,3 +355,109 @@ func TestCasePagesByRole(t *testing.T) {
 		t.Errorf("repeats page: %s", r)
 	}
 }
+
+// TestReviewServiceStandards posts three council cases of the second quarter of
+// 2026 and checks the review's standards table against counts made by hand:
+//
+//  1. Opened on Good Friday, 3 April: the first contact is due by Tuesday 7 April
+//     (Easter Monday is a bank holiday) and made then, with the Victims' Code;
+//     closed resolved on 16 April (13 days); surveyed on 20 May, by the 28 May
+//     deadline, satisfied with both.
+//  2. Opened on the early May bank holiday, 4 May: due by Tuesday 5 May, made on
+//     Wednesday 6 May, late; never offered the Code; closed not resolved on 8 May
+//     (4 days); the complainant declined the survey on 1 June, by 19 June.
+//  3. Opened Wednesday 10 June, contacted with the Code on 11 June, still open:
+//     from 11 June to 30 June are 13 working days, so not kept in contact.
+//
+// First contact 2 of 3, kept in contact 2 of 3, Victims' Code 2 of 3, resolved 1
+// of 2, satisfied with outcome and handling 1 of 1 (the declined survey in
+// neither), surveys on time 2 of 2, median days to closure 8.5.
+func TestReviewServiceStandards(t *testing.T) {
+	e := newEnv(t)
+	council, _ := e.token(access.Partner, "council")
+	key := func(n int) string { return fmt.Sprintf("%032x", n) }
+	posted := []map[string]any{
+		{"ref": "S1", "victim_key": key(1), "opened_at": "2026-04-03T10:00:00Z", "victims_code_at": "2026-04-07T10:00:00Z",
+			"contacts": []map[string]any{{"at": "2026-04-07T10:00:00Z", "how": "phone", "by": "Officer"}, {"at": "2026-04-14T10:00:00Z", "how": "visit", "by": "Officer"}},
+			"closure": map[string]any{"at": "2026-04-16T15:00:00Z", "outcome": "resolved"},
+			"survey":  map[string]any{"at": "2026-05-20", "satisfied_outcome": true, "satisfied_handling": true}},
+		{"ref": "S2", "victim_key": key(2), "opened_at": "2026-05-04T10:00:00Z",
+			"contacts": []map[string]any{{"at": "2026-05-06T10:00:00Z", "how": "phone", "by": "Officer"}},
+			"closure":  map[string]any{"at": "2026-05-08T15:00:00Z", "outcome": "not_resolved", "reason": "No further contact wanted"},
+			"survey":   map[string]any{"at": "2026-06-01", "declined": true}},
+		{"ref": "S3", "victim_key": key(3), "opened_at": "2026-06-10T10:00:00Z", "victims_code_at": "2026-06-11T10:00:00Z",
+			"contacts": []map[string]any{{"at": "2026-06-11T10:00:00Z", "how": "visit", "by": "Officer"}}},
+	}
+	var a caseIntakeAnswer
+	e.send(council, "POST", "/api/v1/cases/intake", posted).json(t, &a)
+	if a.Created != 3 {
+		t.Fatalf("intake: %+v", a)
+	}
+	type std struct {
+		Key         string   `json:"key"`
+		Met         *int     `json:"met"`
+		Of          *int     `json:"of"`
+		Share       *float64 `json:"share_pct"`
+		MeetsTarget *bool    `json:"meets_target"`
+	}
+	var rv struct {
+		Review struct {
+			To        string `json:"to"`
+			Standards struct {
+				Partners []struct {
+					Partner  string   `json:"partner"`
+					Opened   *int     `json:"opened"`
+					Closed   *int     `json:"closed"`
+					Declined *int     `json:"surveys_declined"`
+					Median   *float64 `json:"median_days_to_closure"`
+					Std      []std    `json:"standards"`
+				} `json:"partners"`
+			} `json:"service_standards"`
+		} `json:"review"`
+	}
+	e.getJSON(e.as(access.Council), "/api/v1/review?from=2026-04-01&to=2026-06-30", &rv)
+	ps := rv.Review.Standards.Partners
+	if len(ps) != 2 || ps[0].Partner != "" || ps[1].Partner != "council" {
+		t.Fatalf("partners: %+v", ps)
+	}
+	c := ps[1]
+	want := map[string][2]int{"first_contact": {2, 3}, "kept_in_contact": {2, 3}, "victims_code": {2, 3}, "resolved": {1, 2},
+		"satisfied_outcome": {1, 1}, "satisfied_handling": {1, 1}, "survey_on_time": {2, 2}}
+	for _, s := range c.Std {
+		w := want[s.Key]
+		if s.Met == nil || s.Of == nil || *s.Met != w[0] || *s.Of != w[1] {
+			t.Errorf("%s: got %v of %v, want %d of %d", s.Key, s.Met, s.Of, w[0], w[1])
+		}
+	}
+	if c.Std[3].MeetsTarget == nil || *c.Std[3].MeetsTarget || c.Std[4].MeetsTarget == nil || !*c.Std[4].MeetsTarget {
+		t.Errorf("targets: resolved 50%% is below 80%%, satisfied 100%% meets 70%%: %+v", c.Std)
+	}
+	if *c.Opened != 3 || *c.Closed != 2 || *c.Declined != 1 || c.Median == nil || *c.Median != 8.5 {
+		t.Errorf("council: opened %v closed %v declined %v median %v", *c.Opened, *c.Closed, *c.Declined, c.Median)
+	}
+
+	// The printed review holds the table.
+	r := e.get(e.as(access.Council), "/review?from=2026-04-01&to=2026-06-30")
+	for _, s := range []string{"Service standards for victims", "First contact within 1 working day", "66.7%", "50.0%", "8.5"} {
+		if !strings.Contains(string(r.body), s) {
+			t.Errorf("the review page lacks %q", s)
+		}
+	}
+
+	// The strategic group sees the same table through the same suppression:
+	// every count shown is rounded to 5, and shares come from the counts shown.
+	rv.Review.Standards.Partners = nil
+	e.getJSON(e.as(access.Strategic), "/api/v1/review?from=2026-04-01&to=2026-06-30", &rv)
+	for _, p := range rv.Review.Standards.Partners {
+		for _, s := range p.Std {
+			for _, n := range []*int{s.Met, s.Of} {
+				if n != nil && *n%5 != 0 {
+					t.Errorf("strategic %s %s: %d is not rounded", p.Partner, s.Key, *n)
+				}
+			}
+			if s.Share != nil && (s.Met == nil || s.Of == nil) {
+				t.Errorf("strategic %s %s: a share without its counts", p.Partner, s.Key)
+			}
+		}
+	}
+}
