@@ -379,8 +379,8 @@ func TestReviewServiceStandards(t *testing.T) {
 	posted := []map[string]any{
 		{"ref": "S1", "victim_key": key(1), "opened_at": "2026-04-03T10:00:00Z", "victims_code_at": "2026-04-07T10:00:00Z",
 			"contacts": []map[string]any{{"at": "2026-04-07T10:00:00Z", "how": "phone", "by": "Officer"}, {"at": "2026-04-14T10:00:00Z", "how": "visit", "by": "Officer"}},
-			"closure": map[string]any{"at": "2026-04-16T15:00:00Z", "outcome": "resolved"},
-			"survey":  map[string]any{"at": "2026-05-20", "satisfied_outcome": true, "satisfied_handling": true}},
+			"closure":  map[string]any{"at": "2026-04-16T15:00:00Z", "outcome": "resolved"},
+			"survey":   map[string]any{"at": "2026-05-20", "satisfied_outcome": true, "satisfied_handling": true}},
 		{"ref": "S2", "victim_key": key(2), "opened_at": "2026-05-04T10:00:00Z",
 			"contacts": []map[string]any{{"at": "2026-05-06T10:00:00Z", "how": "phone", "by": "Officer"}},
 			"closure":  map[string]any{"at": "2026-05-08T15:00:00Z", "outcome": "not_resolved", "reason": "No further contact wanted"},
