@@ -433,6 +433,8 @@ var outcomeWords = map[string]string{OutcomeResolved: "resolved", OutcomeNotReso
 type Filter struct {
 	Partners  []string // owned by one of these partners
 	Officer   int64    // worked by this user
+	// OrUnassigned adds, to an Officer's cases, the cases no officer works yet.
+	OrUnassigned bool
 	Open      bool     // not closed
 	VictimKey string
 	Limit     int // 10,000 when 0

@@ -216,9 +216,9 @@ func (db *DB) Cases(ctx context.Context, f cases.Filter) ([]*cases.Case, error) 
 		partners = f.Partners
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases c
-		WHERE ($1::text[] IS NULL OR c.partner = ANY($1)) AND ($2 = 0 OR c.officer = $2)
+		WHERE ($1::text[] IS NULL OR c.partner = ANY($1)) AND ($2 = 0 OR c.officer = $2 OR ($6 AND c.officer IS NULL))
 		  AND (NOT $3 OR c.closed_at IS NULL) AND ($4 = '' OR c.victim_key = $4)
-		ORDER BY c.opened_at DESC, c.id DESC LIMIT $5`, partners, f.Officer, f.Open, f.VictimKey, limit)
+		ORDER BY c.opened_at DESC, c.id DESC LIMIT $5`, partners, f.Officer, f.Open, f.VictimKey, limit, f.OrUnassigned)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cases: %w", err)
 	}
@@ -360,4 +360,33 @@ func (db *DB) ReportForCase(ctx context.Context, incidentID int64) (source, ref,
 		source = v.Sources[src]
 	}
 	return source, ref, victimKey, nil
+}
+
+// CreateCases stores many new cases with their histories in one transaction, as
+// the demo and a load do; a case already stored (by partner and reference) is
+// left as it is. It returns how many were stored.
+func (db *DB) CreateCases(ctx context.Context, cs []*cases.Case) (int, error) {
+	n := 0
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		n = 0
+		for _, c := range cs {
+			err := tx.QueryRow(ctx, `INSERT INTO cases (partner, ref, victim_key, reports, officer, opened_at, first_contact_at,
+				victims_code_at, risk, referral, actions, contacts, closed_at, outcome, closure_reason, survey_at, satisfied_outcome,
+				satisfied_handling, survey_declined, erased_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+				ON CONFLICT (partner, ref) DO NOTHING
+				RETURNING id, version, created_at, updated_at`, caseArgs(c)...).Scan(&c.ID, &c.Version, &c.CreatedAt, &c.UpdatedAt)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("case %s %s: %w", c.Partner, c.Ref, err)
+			}
+			if err := caseHistory(ctx, tx, c.ID, c.History); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, caseErr("storing cases", err)
 }

@@ -383,7 +383,7 @@ func (s *Server) handleCases(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	who := access.PrincipalFrom(r.Context())
-	list, err := s.caseList(r.Context(), who, mine, open, limit)
+	list, err := s.caseList(r.Context(), who, mine, open, limit, false)
 	if err != nil {
 		return err
 	}
@@ -398,7 +398,7 @@ func (s *Server) handleCases(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) caseList(ctx context.Context, who *access.Principal, mine, open bool, limit int) ([]*cases.Case, error) {
+func (s *Server) caseList(ctx context.Context, who *access.Principal, mine, open bool, limit int, unassigned bool) ([]*cases.Case, error) {
 	p, all := casePartner(who)
 	f := cases.Filter{Open: open, Limit: limit}
 	if !all {
@@ -408,7 +408,7 @@ func (s *Server) caseList(ctx context.Context, who *access.Principal, mine, open
 		f.Partners = []string{p}
 	}
 	if mine {
-		f.Officer = who.UserID
+		f.Officer, f.OrUnassigned = who.UserID, unassigned
 	}
 	return s.cases.Cases(ctx, f)
 }

@@ -248,7 +248,8 @@ func (s *Server) handleRepeats(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// worklistJSON is a case officer's worklist: their cases with something due,
+// worklistJSON is a case officer's worklist: their cases (and their partner's
+// cases no officer works yet) with something due,
 // earliest first, and the repeat victims without an open case.
 type worklistJSON struct {
 	Today   string          `json:"today"`
@@ -257,7 +258,7 @@ type worklistJSON struct {
 }
 
 func (s *Server) worklist(ctx context.Context, who *access.Principal, all bool) (*worklistJSON, error) {
-	list, err := s.caseList(ctx, who, !all && who.UserID != 0, false, 5000)
+	list, err := s.caseList(ctx, who, !all && who.UserID != 0, false, 5000, true)
 	if err != nil {
 		return nil, err
 	}

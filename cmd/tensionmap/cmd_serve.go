@@ -105,7 +105,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		Unavailable:  postgis.Unavailable,
 		AfterIngest:  sched.Kick,
 		BasemapStyle: s.cfg.BasemapStyle, Basemap: basemap, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20,
-		TensionScale: s.cfg.TensionScale, Location: s.cfg.location,
+		TensionScale: s.cfg.TensionScale, Location: s.cfg.location, Cases: s.cfg.cases,
 		IntakeRate: s.cfg.IntakeRate, IntakeConcurrency: s.cfg.IntakeConcurrency, IntakeWriters: intakeWriters(s.cfg.DBMaxConns),
 	}, db, ing, s.log, reg)
 	ln, err := net.Listen("tcp", s.cfg.Listen)
