@@ -431,11 +431,11 @@ var outcomeWords = map[string]string{OutcomeResolved: "resolved", OutcomeNotReso
 
 // Filter selects stored cases; zero fields match all.
 type Filter struct {
-	Partners  []string // owned by one of these partners
-	Officer   int64    // worked by this user
+	Partners []string // owned by one of these partners
+	Officer  int64    // worked by this user
 	// OrUnassigned adds, to an Officer's cases, the cases no officer works yet.
 	OrUnassigned bool
-	Open      bool     // not closed
-	VictimKey string
-	Limit     int // 10,000 when 0
+	Open         bool // not closed
+	VictimKey    string
+	Limit        int // 10,000 when 0
 }
