@@ -103,18 +103,9 @@ func (s *Server) caseStandards(ctx context.Context, d disclosure, from, to time.
 				t := f.Target
 				st.Target = &t
 			}
-			if d.exact || f.Numerator == 0 || st.Met != nil {
-				if st.Met == nil && f.Numerator == 0 && st.Of != nil {
-					zero := 0
-					st.Met = &zero // none met of a count shown: a share of 0 tells no small count
-				}
-			}
+			// Shares come from the counts shown: a withheld count (a zero too) leaves
+			// its share unsaid.
 			st.Share, st.PreviousShare = shareOf(st.Met, st.Of), shareOf(st.PreviousMet, st.PreviousOf)
-			if st.PreviousMet == nil && pl[i].Numerator == 0 && st.PreviousOf != nil {
-				zero := 0
-				st.PreviousMet = &zero
-				st.PreviousShare = shareOf(st.PreviousMet, st.PreviousOf)
-			}
 			st.MeetsTarget, st.PreviousMeetsIt = meets(st.Share, f.Target), meets(st.PreviousShare, f.Target)
 			row.Standards = append(row.Standards, st)
 		}
