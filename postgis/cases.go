@@ -341,25 +341,27 @@ func repeatReports(ctx context.Context, q querier, v *Vocab, from, to time.Time)
 }
 
 // ReportForCase names a stored report by its id, for a case that follows it: its
-// source, its reference and its victim key ("" when it names no victim).
-func (db *DB) ReportForCase(ctx context.Context, incidentID int64) (source, ref, victimKey string, err error) {
+// source, its reference, its victim key ("" when it names no victim) and the
+// codes of the areas it falls in.
+func (db *DB) ReportForCase(ctx context.Context, incidentID int64) (source, ref, victimKey string, areas []string, err error) {
 	v, err := db.Vocab(ctx)
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", nil, err
 	}
 	var src int16
-	err = db.Pool.QueryRow(ctx, `SELECT source_id, source_ref, coalesce(victim_key, '') FROM incidents WHERE id = $1`, incidentID).
-		Scan(&src, &ref, &victimKey)
+	err = db.Pool.QueryRow(ctx, `SELECT i.source_id, i.source_ref, coalesce(i.victim_key, ''),
+		coalesce((SELECT array_agg(a.code ORDER BY a.code) FROM areas a WHERE a.id = ANY(i.areas)), '{}')
+		FROM incidents i WHERE i.id = $1`, incidentID).Scan(&src, &ref, &victimKey, &areas)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", "", "", geo.Errorf(geo.ENOTFOUND, "no such report")
+		return "", "", "", nil, geo.Errorf(geo.ENOTFOUND, "no such report")
 	}
 	if err != nil {
-		return "", "", "", fmt.Errorf("postgis: a report for a case: %w", err)
+		return "", "", "", nil, fmt.Errorf("postgis: a report for a case: %w", err)
 	}
 	if int(src) < len(v.Sources) {
 		source = v.Sources[src]
 	}
-	return source, ref, victimKey, nil
+	return source, ref, victimKey, areas, nil
 }
 
 // CreateCases stores many new cases with their histories in one transaction, as

@@ -62,7 +62,7 @@ type CaseStore interface {
 	RepeatReports(ctx context.Context, from, to time.Time) ([]cases.Report, error)
 	// ReportForCase names a stored report by its id: its source, reference and
 	// victim key ("" when it names no victim).
-	ReportForCase(ctx context.Context, incidentID int64) (source, ref, victimKey string, err error)
+	ReportForCase(ctx context.Context, incidentID int64) (source, ref, victimKey string, areas []string, err error)
 }
 
 // casePartner is the partner whose cases the caller works: police and council

@@ -296,6 +296,11 @@ func TestCasePagesByRole(t *testing.T) {
 	if r.status != http.StatusOK || !strings.Contains(string(r.body), ref) {
 		t.Fatalf("new case from report %s: %s", ref, r)
 	}
+	// A neighbourhood officer whose areas the report is not in does not see it.
+	scoped := e.sessionOf(e.createUser("pc-elsewhere", access.Police, "NOWHERE01"))
+	if r := e.get(scoped, fmt.Sprintf("/cases/new?incident=%d", incident)); r.status != http.StatusNotFound {
+		t.Errorf("a report outside the officer's areas: %s, want 404", r)
+	}
 	var key string
 	e.db.Pool.QueryRow(e.ctx, `SELECT victim_key FROM incidents WHERE id = $1`, incident).Scan(&key)
 	if !strings.Contains(string(r.body), key) {

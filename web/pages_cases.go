@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,8 @@ import (
 // The pages of cases: a case officer's worklist (the strategic group's figures
 // instead), a case with its forms, a new case (from a report on the map), and the
 // repeat victims and offenders.
+//
+// A police officer scoped to areas opens a case only from a report in them.
 
 func (s *Server) casePages() {
 	w := allow(access.CaseWorkers...)
@@ -181,9 +184,12 @@ func (s *Server) handleNewCasePage(w http.ResponseWriter, r *http.Request) error
 	partner, all := casePartner(who)
 	form := map[string]string{"partner": partner, "opened_at": s.opts.Now().In(s.opts.Cases.Calendar.Location()).Format("2006-01-02T15:04"), "risk": cases.RiskStandard}
 	if id != 0 {
-		src, ref, key, err := s.cases.ReportForCase(r.Context(), int64(id))
+		src, ref, key, areas, err := s.cases.ReportForCase(r.Context(), int64(id))
 		if err != nil {
 			return err
+		}
+		if who.Scoped() && !slices.ContainsFunc(areas, func(a string) bool { return slices.Contains(who.Areas, a) }) {
+			return geo.Errorf(geo.ENOTFOUND, "no such report") // outside the areas the caller covers
 		}
 		if !all && src != partner {
 			return geo.Errorf(geo.EFORBIDDEN, "this report came from %s; a %s case follows %s reports", words(src), words(partner), words(partner))
