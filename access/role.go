@@ -59,6 +59,12 @@ var (
 	// Those who create and edit impact assessments and record trigger events;
 	// strategic users read assessments' summaries.
 	AssessmentEditors = []Role{Police, Council, Admin}
+	// Those who work victim cases: police and council officers their own
+	// service's, administrators every partner's without their free text. The
+	// strategic group sees the cases' figures only.
+	CaseWorkers = []Role{Police, Council, Admin}
+	// Partner systems post their cases; administrators may too.
+	CaseIntake = []Role{Partner, Admin}
 )
 
 // usernamePattern is what a username may be: up to 64 letters, digits and . _ @ -,

@@ -80,6 +80,10 @@ type Survey struct {
 	At                time.Time `json:"at"` // the day it was taken
 	SatisfiedOutcome  bool      `json:"satisfied_outcome"`
 	SatisfiedHandling bool      `json:"satisfied_handling"`
+	// Declined is true when the complainant was offered the survey and refused
+	// it: the survey counts as offered (on time or not) and answers neither
+	// satisfaction question, so it is in no satisfaction figure.
+	Declined bool `json:"declined,omitempty"`
 }
 
 // Case follows one complainant's reports in one partner: who owns it and works it,
@@ -410,6 +414,9 @@ func (r Rules) Check(c *Case, today time.Time) error {
 		if err := when("survey at", s.At, true); err != nil {
 			return err
 		}
+		if s.Declined && (s.SatisfiedOutcome || s.SatisfiedHandling) {
+			return geo.Errorf(geo.EINVALID, "survey: a declined survey has no answers")
+		}
 		if closed := day(c.Closure.At); day(s.At).Before(closed) {
 			return geo.Errorf(geo.EINVALID, "survey at: %s is before the case was closed (%s)", dayWords(day(s.At)), dayWords(closed))
 		}
@@ -421,3 +428,14 @@ func (r Rules) Check(c *Case, today time.Time) error {
 }
 
 var outcomeWords = map[string]string{OutcomeResolved: "resolved", OutcomeNotResolved: "not resolved", OutcomeWithdrawn: "withdrawn"}
+
+// Filter selects stored cases; zero fields match all.
+type Filter struct {
+	Partners []string // owned by one of these partners
+	Officer  int64    // worked by this user
+	// OrUnassigned adds, to an Officer's cases, the cases no officer works yet.
+	OrUnassigned bool
+	Open         bool // not closed
+	VictimKey    string
+	Limit        int // 10,000 when 0
+}

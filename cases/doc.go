@@ -69,6 +69,11 @@
 //     period that were surveyed, those satisfied.
 //   - Survey on time: of the cases closed in the period that were surveyed or
 //     whose survey was due before Today, those surveyed within six weeks.
+//
+// A complainant may decline the survey. A declined survey was offered: it counts
+// in "survey on time" by the day it was offered, as a survey taken, and in
+// neither satisfaction figure, whose denominators are the surveys answered; the
+// figures count the declined on their own (Figures.Declined).
 //   - Median days to closure: calendar days from the day of opening to the day
 //     of closure, over the cases closed in the period.
 //

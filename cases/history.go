@@ -171,7 +171,8 @@ func (r Rules) RecordSurvey(c *Case, s Survey, actor string, now time.Time) (His
 	next := c.Clone()
 	next.Survey = &s
 	return r.commit(c, next, now, HistoryEntry{At: now, Actor: actor, Action: ActSurveyRecorded,
-		Changes: map[string]any{"at": moment(s.At), "satisfied_outcome": s.SatisfiedOutcome, "satisfied_handling": s.SatisfiedHandling}})
+		Changes: map[string]any{"at": moment(s.At), "satisfied_outcome": s.SatisfiedOutcome, "satisfied_handling": s.SatisfiedHandling,
+			"declined": s.Declined}})
 }
 
 // Erase removes the complainant's free text from a case, on their request: every
@@ -336,6 +337,9 @@ func (h HistoryEntry) Sentence(w Words) string {
 				return "satisfied with the " + what
 			}
 			return "not satisfied with the " + what
+		}
+		if yes("declined") {
+			return "Recorded that the complainant declined the satisfaction survey, offered " + w.when(c["at"]) + "."
 		}
 		return "Recorded the satisfaction survey of " + w.when(c["at"]) + ": " + sat("satisfied_outcome", "outcome") + ", " + sat("satisfied_handling", "handling") + "."
 	case ActErased:

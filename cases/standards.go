@@ -146,8 +146,9 @@ type Median struct {
 type Figures struct {
 	Period Period `json:"-"`
 	// Opened counts the cases opened in the period; Closed those closed in it,
-	// Withdrawn among them.
-	Opened, Closed, Withdrawn int
+	// Withdrawn among them; Declined counts the closed cases whose complainant
+	// declined the survey offered.
+	Opened, Closed, Withdrawn, Declined int
 
 	FirstContact      Figure `json:"first_contact"`
 	KeptInContact     Figure `json:"kept_in_contact"`
@@ -251,8 +252,12 @@ func (s Standards) Measure(cal *Calendar, cs []*Case, p Period) Figures {
 		}
 		due := s.SurveyDue(cal, c)
 		if sv := c.Survey; sv != nil && happened(sv.At) {
-			tally(&f.SatisfiedOutcome, sv.SatisfiedOutcome)
-			tally(&f.SatisfiedHandling, sv.SatisfiedHandling)
+			if sv.Declined {
+				f.Declined++
+			} else {
+				tally(&f.SatisfiedOutcome, sv.SatisfiedOutcome)
+				tally(&f.SatisfiedHandling, sv.SatisfiedHandling)
+			}
 			tally(&f.SurveyOnTime, !cal.Day(sv.At).After(due))
 		} else if due.Before(today) {
 			tally(&f.SurveyOnTime, false)

@@ -211,3 +211,39 @@ func TestFigureShareAndTargets(t *testing.T) {
 		t.Errorf("median of none: %+v", m)
 	}
 }
+
+// TestDeclinedSurvey: a complainant who declines the survey was offered it, so the
+// survey counts as done (on time when offered within six weeks) and in neither
+// satisfaction figure; the figures count the declined on their own. A declined
+// survey has no answers.
+func TestDeclinedSurvey(t *testing.T) {
+	m := func(mo time.Month, d int) time.Time { return at(t, 2023, mo, d, 10, 0) }
+	base := func(ref string, sv *Survey) *Case {
+		return &Case{Partner: "council", Ref: ref, VictimKey: strings.Repeat("a", 31) + ref, Risk: RiskStandard, OpenedAt: m(2, 1),
+			FirstContactAt: m(2, 2), Contacts: []Contact{{At: m(2, 2), How: ContactPhone, By: "Officer"}},
+			Closure: &Closure{At: m(2, 10), Outcome: OutcomeResolved}, Survey: sv}
+	}
+	cs := []*Case{
+		base("1", &Survey{At: m(3, 1), Declined: true}),                                   // offered within six weeks (by 24 Mar)
+		base("2", &Survey{At: m(4, 3), Declined: true}),                                   // offered late
+		base("3", &Survey{At: m(3, 2), SatisfiedOutcome: true, SatisfiedHandling: false}), // answered
+		base("4", nil), // never surveyed, due 24 Mar
+	}
+	cal := DefaultCalendar(time.UTC)
+	f := DefaultStandards().Measure(cal, cs, Period{From: m(1, 1), To: m(3, 31), Today: m(5, 1)})
+	if f.Declined != 2 {
+		t.Errorf("declined: %d, want 2", f.Declined)
+	}
+	for _, c := range []struct {
+		fig      Figure
+		num, den int
+	}{{f.SurveyOnTime, 2, 4}, {f.SatisfiedOutcome, 1, 1}, {f.SatisfiedHandling, 0, 1}} {
+		if c.fig.Numerator != c.num || c.fig.Denominator != c.den {
+			t.Errorf("%s: %d of %d, want %d of %d", c.fig.Key, c.fig.Numerator, c.fig.Denominator, c.num, c.den)
+		}
+	}
+	bad := base("5", &Survey{At: m(3, 1), Declined: true, SatisfiedOutcome: true})
+	if err := (Rules{}).Check(bad, m(5, 1)); err == nil || !strings.Contains(err.Error(), "declined survey has no answers") {
+		t.Errorf("a declined survey with answers: %v", err)
+	}
+}

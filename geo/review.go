@@ -30,6 +30,9 @@ type ReviewQuery struct {
 	// Location is the zone whose calendar days the times assessments were opened
 	// and closed fall on (Europe/London for a UK partnership); nil is UTC.
 	Location *time.Location
+	// RepeatMonths is the window of the repeat rule (package cases): a person
+	// named in two reports or more in the months ending on To; 12 when 0.
+	RepeatMonths int
 }
 
 // Day returns the calendar day of t (its year, month and day as written) as
@@ -135,7 +138,9 @@ func (a ReviewArea) Rate() (float64, bool) { return Rate(a.Count, a.Population) 
 // Rise is the change in reports from the year-earlier period: Count - Previous.
 func (a ReviewArea) Rise() int { return a.Count - a.Previous }
 
-// ReviewRepeats count repeat victims and repeat offenders in the period.
+// ReviewRepeats count repeat victims and repeat offenders by the repeat rule of
+// package cases: over the ReviewQuery.RepeatMonths (12) months ending on the
+// period's last day.
 type ReviewRepeats struct {
 	Victims   RepeatCounts
 	Offenders RepeatCounts
@@ -151,7 +156,7 @@ type RepeatCounts struct {
 	// People is the number of distinct pseudonyms among those reports.
 	People int
 	// RepeatPeople is the number of distinct pseudonyms with two or more reports
-	// in the period.
+	// in the window.
 	RepeatPeople int
 	// RepeatReports is the number of reports that carry one of those pseudonyms.
 	RepeatReports int

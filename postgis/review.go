@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tensionmap/tensionmap/cases"
 	"github.com/tensionmap/tensionmap/geo"
 )
 
@@ -201,35 +202,22 @@ func reviewAreas(ctx context.Context, tx pgx.Tx, _ *Vocab, q geo.ReviewQuery, r 
 	return nil
 }
 
-// reviewRepeats counts the pseudonyms that recur among the period's reports. Only
-// counts leave the database, never a pseudonym.
-func reviewRepeats(ctx context.Context, tx pgx.Tx, _ *Vocab, q geo.ReviewQuery, r *geo.Review) error {
-	rows, err := tx.Query(ctx, `
-		WITH p AS (
-			SELECT victim_key, offender_key FROM incidents WHERE occurred_from BETWEEN $1 AND $2),
-		v AS (SELECT count(*) AS n FROM p WHERE victim_key <> '' GROUP BY victim_key),
-		o AS (SELECT count(*) AS n FROM p WHERE offender_key <> '' GROUP BY offender_key)
-		SELECT 'victim', coalesce(sum(n), 0)::bigint, count(*), count(*) FILTER (WHERE n >= 2), coalesce(sum(n) FILTER (WHERE n >= 2), 0)::bigint FROM v
-		UNION ALL
-		SELECT 'offender', coalesce(sum(n), 0)::bigint, count(*), count(*) FILTER (WHERE n >= 2), coalesce(sum(n) FILTER (WHERE n >= 2), 0)::bigint FROM o`,
-		q.From, q.To)
+// reviewRepeats counts the repeat victims and offenders by the rule of package
+// cases, the one the worklists and the repeats list follow: two reports or more
+// naming a pseudonym in the months (q.RepeatMonths, 12 when 0) ending on the
+// period's last day. Only counts leave this function, never a pseudonym.
+func reviewRepeats(ctx context.Context, tx pgx.Tx, v *Vocab, q geo.ReviewQuery, r *geo.Review) error {
+	rule := cases.DefaultRepeatRule()
+	if q.RepeatMonths > 0 {
+		rule.WindowMonths = q.RepeatMonths
+	}
+	from, to := rule.Window(q.To)
+	reports, err := repeatReports(ctx, tx, v, from, to)
 	if err != nil {
 		return fmt.Errorf("repeats: %w", err)
 	}
-	var who string
-	var keyed, people, repeatPeople, repeatReports int64
-	_, err = pgx.ForEachRow(rows, []any{&who, &keyed, &people, &repeatPeople, &repeatReports}, func() error {
-		c := geo.RepeatCounts{WithKey: int(keyed), People: int(people), RepeatPeople: int(repeatPeople), RepeatReports: int(repeatReports)}
-		if who == "victim" {
-			r.Repeats.Victims = c
-		} else {
-			r.Repeats.Offenders = c
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("repeats: %w", err)
-	}
+	r.Repeats.Victims = rule.Count(reports, cases.Victim, q.To)
+	r.Repeats.Offenders = rule.Count(reports, cases.Offender, q.To)
 	return nil
 }
 

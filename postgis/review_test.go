@@ -341,12 +341,14 @@ func TestReviewFigures(t *testing.T) {
 		t.Errorf("by rise: %v; want Charlie (+2) then Alpha (+1, before Bravo's +1 by code)", got)
 	}
 
-	// Repeats, within the period and within a source: police V1 (P1, P2) and third
-	// party V3 (T1, T2) recur; the council's V1 is another pseudonym and P6 is out
-	// of the period. Police O1 (P1, P3) recurs; police and third-party O2 differ.
+	// Repeats, by the repeat rule: in the twelve months ending on the period's
+	// last day (1 April 2025 to 31 March 2026) and within a source. Police V1 (P1,
+	// P2 and P6, which is before the period but in the window) and third party V3
+	// (T1, T2) recur; the council's V1 is another pseudonym; P7 is after the
+	// window. Police O1 (P1, P3, P6) recurs; police and third-party O2 differ.
 	wantRepeats := geo.ReviewRepeats{
-		Victims:   geo.RepeatCounts{WithKey: 7, People: 5, RepeatPeople: 2, RepeatReports: 4},
-		Offenders: geo.RepeatCounts{WithKey: 5, People: 4, RepeatPeople: 1, RepeatReports: 2},
+		Victims:   geo.RepeatCounts{WithKey: 8, People: 5, RepeatPeople: 2, RepeatReports: 5},
+		Offenders: geo.RepeatCounts{WithKey: 6, People: 4, RepeatPeople: 1, RepeatReports: 3},
 	}
 	if r.Repeats != wantRepeats {
 		t.Errorf("repeats:\n got %+v\nwant %+v", r.Repeats, wantRepeats)

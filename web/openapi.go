@@ -316,6 +316,9 @@ func (s *Server) openAPI() obj {
 		paths["/tiles/"+l.name+".json"] = obj{"get": obj{"summary": "TileJSON 3.0.0 of the " + l.name + " layer",
 			"responses": merge(obj{"200": obj{"description": "TileJSON"}}, errorResponses("401", "403"))}}
 	}
+	if s.cases != nil {
+		caseOpenAPI(paths)
+	}
 	return obj{
 		"openapi": "3.0.3",
 		"info": obj{"title": "tensionmap API", "version": s.opts.Version,

@@ -90,7 +90,8 @@ func (s *Server) reviewQuery(ctx context.Context, r *http.Request) (geo.ReviewQu
 	if to.Sub(from) > 3*366*24*time.Hour {
 		return geo.ReviewQuery{}, "", geo.Errorf(geo.EINVALID, "from, to: a review covers at most three years")
 	}
-	rq, err := geo.ReviewQuery{From: from, To: to, Level: level, Location: s.opts.Location}.Normalise(s.opts.Now())
+	rq, err := geo.ReviewQuery{From: from, To: to, Level: level, Location: s.opts.Location,
+		RepeatMonths: s.opts.Cases.Repeats.WindowMonths}.Normalise(s.opts.Now())
 	return rq, preset, err
 }
 
@@ -176,6 +177,9 @@ type reviewJSON struct {
 	Alerts       reviewAlerts      `json:"alerts"`
 	Assessments  reviewAssessments `json:"assessments"`
 	Outcomes     reviewOutcomes    `json:"outcomes"`
+	// Standards are the service standards of victim cases; absent when the
+	// service keeps no cases.
+	Standards *standardsJSON `json:"service_standards,omitempty"`
 }
 
 // reviewAlerts are the alerts raised in the period: operational figures, not counts
@@ -367,7 +371,11 @@ func (s *Server) handleReviewAPI(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.disclosureFor(access.PrincipalFrom(r.Context()))
-	writeJSON(w, http.StatusOK, map[string]any{"review": s.reviewJSON(rv, d, preset)})
+	view := s.reviewJSON(rv, d, preset)
+	if view.Standards, err = s.caseStandards(r.Context(), d, rq.From, rq.To); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"review": view})
 	return nil
 }
 
@@ -384,6 +392,9 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) error 
 	who := access.PrincipalFrom(r.Context())
 	d := s.disclosureFor(who)
 	view := s.reviewJSON(rv, d, preset)
+	if view.Standards, err = s.caseStandards(r.Context(), d, rq.From, rq.To); err != nil {
+		return err
+	}
 	levels, err := s.store.AreaLevels(r.Context())
 	if err != nil {
 		return err

@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	s.handle("POST", "/api/v1/trigger-events", allow(access.AssessmentEditors...), s.handleCreateTriggerEvent, withBody(16<<10))
 	s.handle("GET", "/api/v1/trigger-events/{id}", allow(access.Readers...), s.handleTriggerEvent)
 	s.handle("GET", "/api/v1/review", allow(access.Readers...), s.handleReviewAPI)
+	s.caseRoutes()
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {

@@ -131,6 +131,26 @@ func routeCases() []routeCase {
 		{method: "GET", pattern: "/review/strands.csv", path: "/review/strands.csv", ok: 200},
 		{method: "GET", pattern: "/review/months.csv", path: "/review/months.csv", ok: 200},
 		{method: "GET", pattern: "/review/hotspots.geojson", path: "/review/hotspots.geojson", ok: 200},
+		{method: "GET", pattern: "/api/v1/cases", path: "/api/v1/cases?open=true", ok: 200},
+		{method: "POST", pattern: "/api/v1/cases", path: "/api/v1/cases", body: `{"ref":"x","victim_key":"a name"}`, ctype: "application/json", ok: 400},
+		{method: "POST", pattern: "/api/v1/cases/intake", path: "/api/v1/cases/intake", body: "[]", ctype: "application/json", ok: 200},
+		{method: "POST", pattern: "/api/v1/cases/erase", path: "/api/v1/cases/erase", body: `{"victim_key":"` + strings.Repeat("0", 32) + `"}`, ctype: "application/json", ok: 200},
+		{method: "GET", pattern: "/api/v1/cases/figures", path: "/api/v1/cases/figures?preset=year", ok: 200},
+		{method: "GET", pattern: "/api/v1/cases/{id}", path: "/api/v1/cases/999999", ok: 404},
+		{method: "PATCH", pattern: "/api/v1/cases/{id}", path: "/api/v1/cases/999999", body: `{"risk":"high"}`, ctype: "application/json", ok: 404},
+		{method: "POST", pattern: "/api/v1/cases/{id}/contacts", path: "/api/v1/cases/999999/contacts", body: `{"how":"phone"}`, ctype: "application/json", ok: 404},
+		{method: "POST", pattern: "/api/v1/cases/{id}/actions", path: "/api/v1/cases/999999/actions", body: `{"text":"x","owner":"y","due":"2026-07-01"}`, ctype: "application/json", ok: 404},
+		{method: "POST", pattern: "/api/v1/cases/{id}/actions/{n}", path: "/api/v1/cases/999999/actions/1", body: `{"done":true}`, ctype: "application/json", ok: 404},
+		{method: "POST", pattern: "/api/v1/cases/{id}/close", path: "/api/v1/cases/999999/close", body: `{"outcome":"resolved"}`, ctype: "application/json", ok: 404},
+		{method: "POST", pattern: "/api/v1/cases/{id}/survey", path: "/api/v1/cases/999999/survey", body: `{"declined":true}`, ctype: "application/json", ok: 404},
+		{method: "GET", pattern: "/api/v1/worklist", path: "/api/v1/worklist", ok: 200},
+		{method: "GET", pattern: "/cases", path: "/cases", ok: 200},
+		{method: "GET", pattern: "/cases/new", path: "/cases/new", ok: 200},
+		{method: "POST", pattern: "/cases", path: "/cases", body: "ref=x&victim_key=a+name", ctype: form, ok: 400},
+		{method: "GET", pattern: "/cases/{id}", path: "/cases/999999", ok: 404},
+		{method: "POST", pattern: "/cases/{id}/{what}", path: "/cases/999999/contact", body: "how=phone", ctype: form, ok: 404},
+		{method: "GET", pattern: "/repeats", path: "/repeats", ok: 200},
+		{method: "GET", pattern: "/api/v1/repeats", path: "/api/v1/repeats?who=offender", ok: 200},
 	}
 	tile := townTile(12)
 	for _, l := range []string{"hotspots", "areas", "alerts", "incidents", "near_repeat"} {
@@ -206,6 +226,11 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 		"GET /tiles/near_repeat/{z}/{x}/{file}": {access.Police, access.Council, access.Admin},
 		"GET /basemap.json":                     {access.Police, access.Council, access.Strategic, access.Admin},
 		"GET /basemap/{z}/{x}/{file}":           {access.Police, access.Council, access.Strategic, access.Admin},
+		"GET /api/v1/cases/{id}":                {access.Police, access.Council, access.Admin},
+		"POST /api/v1/cases/intake":             {access.Partner, access.Admin},
+		"POST /api/v1/cases/erase":              {access.Admin},
+		"GET /api/v1/worklist":                  {access.Police, access.Council, access.Admin},
+		"GET /api/v1/cases/figures":             {access.Police, access.Council, access.Strategic, access.Admin},
 	}
 	for route, roles := range want {
 		method, pattern, _ := strings.Cut(route, " ")
@@ -252,7 +277,8 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 			allowed := public || slices.Contains(roles, w.role)
 			// A partner user has no source: the intake takes reports from partner
 			// tokens only, each bound to its source.
-			partnerSessionIntake := c.pattern == "/api/v1/incidents" && c.method == "POST" && w.role == access.Partner && w.token == ""
+			partnerSessionIntake := (c.pattern == "/api/v1/incidents" || c.pattern == "/api/v1/cases/intake") && c.method == "POST" &&
+				w.role == access.Partner && w.token == ""
 			api := strings.HasPrefix(c.path, "/api/") || strings.HasPrefix(c.path, "/tiles/") || strings.HasPrefix(c.path, "/basemap") || c.path == "/metrics"
 			switch {
 			case allowed && !partnerSessionIntake:

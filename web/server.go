@@ -189,6 +189,10 @@ type Options struct {
 	// that listens for the database's announcements.
 	VersionTTL time.Duration
 
+	// Cases configure victim cases: the working-day calendar, the standards and
+	// targets, the repeat rule.
+	Cases CaseOptions
+
 	Now func() time.Time
 }
 
@@ -251,6 +255,7 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.Cases.defaults(o.Location)
 }
 
 // Server routes requests to handlers, each under a policy naming the roles that may
@@ -271,6 +276,7 @@ type Server struct {
 	quiet    atomic.Int64 // quiet answers so far, for sampling their log lines
 	auth     *authCache
 	intake   *intakeGate
+	cases    CaseStore // nil when the store keeps no cases
 }
 
 // New returns a server over store. reg receives the server's metrics and is what
@@ -295,6 +301,9 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 	}
 	if reg != nil {
 		s.gatherer = reg
+	}
+	if cs, ok := store.(CaseStore); ok {
+		s.cases = cs
 	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.GetHead)
@@ -425,6 +434,12 @@ var templateFuncs = template.FuncMap{
 	"json": func(v any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
+	},
+	"inc":   func(n int) int { return n + 1 },
+	"deref": func(b *bool) bool { return b != nil && *b },
+	// list2 pairs two titled lists of repeats, for one table each.
+	"list2": func(t1 string, r1 any, t2 string, r2 any) []map[string]any {
+		return []map[string]any{{"Title": t1, "Rows": r1}, {"Title": t2, "Rows": r2}}
 	},
 	"day": func(t time.Time) string {
 		if t.IsZero() {

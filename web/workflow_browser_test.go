@@ -150,3 +150,33 @@ func ensurePoppler(t *testing.T) []string {
 	}
 	return env
 }
+
+// TestCaseFromMapInBrowser takes a report on the map to a closed case with a
+// survey in headless Chromium, as a police case officer does: sign in, choose the
+// report among the incident points, open a case for its victim from the panel,
+// record a contact, close the case and record the survey; the page and the API
+// then agree (test-output/case.png). The report is a police one naming a victim,
+// with no other report near enough to be chosen instead.
+func TestCaseFromMapInBrowser(t *testing.T) {
+	p := newPageTest(t)
+	var id int64
+	var ref string
+	var lon, lat float64
+	var day time.Time
+	err := p.e.db.Pool.QueryRow(p.e.ctx, `SELECT i.id, i.source_ref, i.lon, i.lat, i.occurred_from FROM incidents i
+		JOIN sources s ON s.id = i.source_id
+		WHERE s.name = 'police' AND coalesce(i.victim_key, '') <> '' AND i.lon IS NOT NULL AND i.occurred_from = i.occurred_to
+		  AND NOT EXISTS (SELECT 1 FROM incidents o WHERE o.id <> i.id AND o.lon IS NOT NULL
+		                  AND abs(o.lon - i.lon) < 0.002 AND abs(o.lat - i.lat) < 0.002)
+		ORDER BY i.occurred_from DESC, i.id LIMIT 1`).Scan(&id, &ref, &lon, &lat, &day)
+	if err != nil {
+		t.Fatalf("a police report naming a victim, alone in its street: %v", err)
+	}
+	p.run(t, "test/cases.test.mjs", []string{"case.png"},
+		"TM_POLICE_USER="+p.e.users["police"].Username,
+		"TM_INCIDENT="+strconv.FormatInt(id, 10),
+		"TM_REF="+ref,
+		"TM_LON="+strconv.FormatFloat(lon, 'f', -1, 64),
+		"TM_LAT="+strconv.FormatFloat(lat, 'f', -1, 64),
+		"TM_DAY="+day.Format(time.DateOnly))
+}

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tensionmap/tensionmap/cases"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
+	"github.com/tensionmap/tensionmap/postgis"
 	"github.com/tensionmap/tensionmap/tension"
 )
 
@@ -156,6 +158,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	cs, err := loadDemoCases(ctx, db, cfg, o.Seed, g.Options().End)
+	if err != nil {
+		return err
+	}
 	if credit != "" {
 		fmt.Fprintf(env.Stdout, "%s\n", credit)
 	}
@@ -163,10 +169,27 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		len(areas), sum, float64(sum.Read)/sum.Elapsed.Seconds(), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(env.Stdout, "loaded the demo's outcomes: %d stored, %d matched to their crime, %d of crimes not in the demo, %d sanction detections\n",
 		osum.Inserted, osum.Matched, osum.NotYetMatched, osum.Positive)
+	fmt.Fprintf(env.Stdout, "loaded the demo's victim cases: %d opened for the complainants of police, council and third-party reports\n", cs)
 	if sum.Rejected > 0 {
 		return fmt.Errorf("%d demo records were rejected: %v", sum.Rejected, sum.Examples)
 	}
 	return nil
+}
+
+// loadDemoCases makes up the cases that follow the demo's reports (most first
+// contacts on time, some late, a few closed cases never surveyed) and stores
+// them with their histories.
+func loadDemoCases(ctx context.Context, db *postgis.DB, cfg *Config, seed int64, end time.Time) (int, error) {
+	reports, err := db.RepeatReports(ctx, end.AddDate(-3, 0, 0), end)
+	if err != nil {
+		return 0, err
+	}
+	cs, err := cases.Synthesize(cases.SynthOptions{Seed: seed, Now: end.Add(36 * time.Hour), Calendar: cfg.cases.Calendar,
+		Reports: reports, Share: 0.5})
+	if err != nil {
+		return 0, err
+	}
+	return db.CreateCases(ctx, cs)
 }
 
 // readTown reads a user's boundaries and populations for the demo.

@@ -115,7 +115,7 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		Unavailable:  postgis.Unavailable,
 		AfterIngest:  sched.Kick,
 		BasemapStyle: s.cfg.BasemapStyle, Basemap: basemap, StaticDir: s.cfg.StaticDir, TileCacheBytes: int64(s.cfg.TileCacheMB) << 20, TileWait: s.cfg.TileWait,
-		TensionScale: s.cfg.TensionScale, Location: s.cfg.location,
+		TensionScale: s.cfg.TensionScale, Location: s.cfg.location, Cases: s.cfg.cases,
 		IntakeRate: s.cfg.IntakeRate, IntakeConcurrency: s.cfg.IntakeConcurrency, IntakeWriters: intakeWriters(s.cfg.DBMaxConns),
 		// The database announces its changes (postgis.ListenForChanges below): the data
 		// version is trusted until it does.

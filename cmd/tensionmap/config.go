@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tensionmap/tensionmap/cases"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/tension"
+	"github.com/tensionmap/tensionmap/web"
 )
 
 // Config is the service's one configuration, filled from TENSIONMAP_* environment
@@ -64,7 +66,13 @@ type Config struct {
 	// probability 0.05 under the null; Besag and Diggle 1977), at a tenth of the cost.
 	NearRepeatReplicates int
 
+	// victim cases
+	CaseTargets      string // TENSIONMAP_CASE_TARGETS: service-standard targets over the defaults, "resolved=80, satisfied_outcome=70"
+	RepeatMonths     int    // TENSIONMAP_REPEAT_MONTHS: the repeat rule's window
+	BankHolidaysFile string // TENSIONMAP_BANK_HOLIDAYS_FILE: a CSV of closure days to add to (or bank holidays to take from) the shipped table
+
 	location *time.Location
+	cases    web.CaseOptions
 	key      []byte
 	rules    []tension.Rule
 }
@@ -99,6 +107,7 @@ func DefaultConfig() Config {
 		AlertGap:             14 * 24 * time.Hour,
 		ScanReplicates:       999,
 		NearRepeatReplicates: 99,
+		RepeatMonths:         12,
 	}
 }
 
@@ -110,7 +119,8 @@ var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_READ_DATABASE_URL"
 	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS",
 	"TENSIONMAP_ENGINE_AT", "TENSIONMAP_ENGINE_AFTER_INGEST", "TENSIONMAP_TENSION_SCALE", "TENSIONMAP_TENSION_RULES",
 	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES", "TENSIONMAP_BASEMAP_STYLE",
-	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_TILE_WAIT", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY"}
+	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_TILE_WAIT", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY",
+	"TENSIONMAP_CASE_TARGETS", "TENSIONMAP_REPEAT_MONTHS", "TENSIONMAP_BANK_HOLIDAYS_FILE"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
 func (c *Config) LoadEnv(getenv func(string) string) error {
@@ -153,6 +163,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str("TENSIONMAP_ENGINE_AT", &c.EngineAt)
 	str("TENSIONMAP_TENSION_RULES", &c.TensionRules)
 	str("TENSIONMAP_DRAFT_LEVEL", &c.DraftLevel)
+	str("TENSIONMAP_CASE_TARGETS", &c.CaseTargets)
+	str("TENSIONMAP_BANK_HOLIDAYS_FILE", &c.BankHolidaysFile)
 	if v := getenv("TENSIONMAP_TENSION_SCALE"); v != "" {
 		c.TensionScale = splitList(v)
 	}
@@ -169,7 +181,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	}
 	ints := map[string]*int{"TENSIONMAP_SUPPRESS_BELOW": &c.SuppressBelow, "TENSIONMAP_STRATEGIC_ROUNDING": &c.RoundTo, "TENSIONMAP_DB_MAX_CONNS": &c.DBMaxConns,
 		"TENSIONMAP_SCAN_REPLICATES": &c.ScanReplicates, "TENSIONMAP_NEAR_REPEAT_REPLICATES": &c.NearRepeatReplicates, "TENSIONMAP_TILE_CACHE_MB": &c.TileCacheMB,
-		"TENSIONMAP_INTAKE_CONCURRENCY": &c.IntakeConcurrency}
+		"TENSIONMAP_INTAKE_CONCURRENCY": &c.IntakeConcurrency, "TENSIONMAP_REPEAT_MONTHS": &c.RepeatMonths}
 	for name, dst := range ints {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -249,6 +261,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("time-zone: %q is not a zone name such as Europe/London", c.TimeZone))
 	}
 	c.location = loc
+	if err := c.caseOptions(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.KeyFile == "" {
 		// `tensionmap db up` writes a key beside the local cluster.
 		if p := filepath.Join(c.DataDir, "pseudonym.key"); fileExists(p) {
@@ -434,4 +449,36 @@ func splitList(s string) []string {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// caseOptions reads the configuration of victim cases: the targets, the repeat
+// window and the calendar with the partnership's own days.
+func (c *Config) caseOptions() error {
+	targets, err := cases.ParseTargets(c.CaseTargets)
+	if err != nil {
+		return fmt.Errorf("case-targets: %s", userMessage(err))
+	}
+	std := cases.DefaultStandards()
+	std.Targets = targets
+	rule := cases.RepeatRule{WindowMonths: c.RepeatMonths, MinReports: 2}
+	if err := rule.Check(); err != nil {
+		return fmt.Errorf("repeat-months: %s", userMessage(err))
+	}
+	var extra []cases.Holiday
+	if c.BankHolidaysFile != "" {
+		f, err := os.Open(c.BankHolidaysFile)
+		if err != nil {
+			return fmt.Errorf("bank-holidays-file: %w", err)
+		}
+		defer f.Close()
+		if extra, err = cases.ReadHolidays(f); err != nil {
+			return fmt.Errorf("bank-holidays-file %s: %s", c.BankHolidaysFile, userMessage(err))
+		}
+	}
+	cal, err := cases.NewCalendar(c.location, extra)
+	if err != nil {
+		return fmt.Errorf("bank-holidays-file %s: %s", c.BankHolidaysFile, userMessage(err))
+	}
+	c.cases = web.CaseOptions{Calendar: cal, Standards: std, Repeats: rule}
+	return nil
 }

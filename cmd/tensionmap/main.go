@@ -64,6 +64,7 @@ func commands() []command {
 		{"scan", "run the tension engine once (every detector), or replay it over past days (a backfill), and store its alerts", runScan},
 		{"runs", "list the engine's runs and backfills with their failures; clear a backfill's alerts", runRuns},
 		{"eval", "score the detectors on generated towns with known spikes", runEval},
+		{"cases", "load a CSV export of victim cases", runCases},
 		{"users", "add, list, disable or enable accounts, reset passwords, set roles", runUsers},
 		{"tokens", "create, list and revoke API tokens", runTokens},
 		{"audit", "list the audit log, newest first", runAudit},

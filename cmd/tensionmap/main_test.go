@@ -239,6 +239,32 @@ func TestIngestPartnerExportWithMapping(t *testing.T) {
 	}
 }
 
+// TestCasesLoad loads a partner's CSV export of cases with its own column names:
+// the good rows are stored with their histories, the bad one reported by line,
+// field and reason, and loading again stores nothing twice.
+func TestCasesLoad(t *testing.T) {
+	c := newCLI(t)
+	file := writeFile(t, "cases.csv", "Case No,Date opened,Client,first_contact_at,closed_at,outcome,survey_at,satisfied_outcome,satisfied_handling\n"+
+		"ASB-1,2026-03-02 10:00,C-1,2026-03-03 09:00,2026-03-20 12:00,resolved,2026-03-25,yes,no\n"+
+		"ASB-2,yesterday,C-2,,,,,,\n"+
+		"ASB-3,2026-03-02 10:00,C-3,,,,,,\n", false)
+	args := []string{"cases", "load", "--partner", "council", "--map", "ref=Case No", "--map", "opened_at=Date opened", "--map", "victim_ref=Client", file}
+	code, out, errOut := c.run(args...)
+	if code != 0 || !strings.Contains(out, "2 stored, 0 already stored, 1 rejected") || !strings.Contains(out, `line 3: opened_at: "yesterday"`) {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if got := c.count("SELECT count(*) FROM cases WHERE partner = 'council' AND victim_key ~ '^[0-9a-f]{32}$' AND victim_key <> 'C-1'"); got != 2 {
+		t.Errorf("%d council cases with pseudonymised complainants, want 2", got)
+	}
+	if got := c.count("SELECT count(*) FROM case_history WHERE action = 'opened'"); got != 2 {
+		t.Errorf("%d opening history lines, want 2", got)
+	}
+	code, out, _ = c.run(args...)
+	if code != 0 || !strings.Contains(out, "0 stored, 2 already stored") {
+		t.Errorf("loading again: exit %d %s", code, out)
+	}
+}
+
 func TestAreasPopulationAndExport(t *testing.T) {
 	c := newCLI(t)
 	areas := writeFile(t, "areas.geojson", `{"type":"FeatureCollection","features":[
@@ -336,6 +362,18 @@ func TestDemoLoad(t *testing.T) {
 	}
 	if got := c.count("SELECT count(*) FROM areas WHERE population > 0"); got < 100 {
 		t.Errorf("%d areas with a population, want the demo's", got)
+	}
+	// Cases follow the demo's reports, with realistic delays: most first contacts
+	// on time, some late; most closed cases surveyed, a few not.
+	opened := c.count("SELECT count(*) FROM cases")
+	late := c.count("SELECT count(*) FROM cases WHERE first_contact_at IS NOT NULL AND first_contact_at::date > opened_at::date + 4")
+	closed := c.count("SELECT count(*) FROM cases WHERE closed_at IS NOT NULL")
+	unsurveyed := c.count("SELECT count(*) FROM cases WHERE closed_at IS NOT NULL AND survey_at IS NULL")
+	if opened < 100 || late == 0 || late*4 > opened || closed == 0 || unsurveyed == 0 || unsurveyed*3 > closed {
+		t.Errorf("demo cases: %d opened, %d first contacts more than 4 days late, %d closed, %d of them never surveyed", opened, late, closed, unsurveyed)
+	}
+	if !strings.Contains(stdout, "victim cases") {
+		t.Errorf("the demo does not say it loaded cases: %s", stdout)
 	}
 	code, stdout, _ = c.run("demo", "--rows", "3000", "--load", "--if-empty")
 	if code != 0 || !strings.Contains(stdout, "already holds 3000") {

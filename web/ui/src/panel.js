@@ -232,7 +232,8 @@ export class Panel {
       row('Kind', p.kind === 'crime' ? 'Hate crime' : 'Hate incident', 'kind'),
       row('Strands', String(p.strands || '').split(',').filter(Boolean).map(humanise).join(', ') || '–', 'strands'))),
     h('p', { class: 'note' }, 'Reading incident records is written to the audit log.'),
-    ...(this.canAssess ? [h('p', {}, h('a', { href: `/assessments/new?${new URLSearchParams({ incident: String(p.id), kind: p.kind || '', from: p.day || '', strand: p.strands || '' })}` }, 'Open an impact assessment of this incident'))] : []));
+    ...(this.canAssess ? [h('p', {}, h('a', { href: `/assessments/new?${new URLSearchParams({ incident: String(p.id), kind: p.kind || '', from: p.day || '', strand: p.strands || '' })}` }, 'Open an impact assessment of this incident')),
+      h('p', {}, h('a', { href: `/cases/new?${new URLSearchParams({ incident: String(p.id) })}`, class: 'open-case' }, 'Open a case for the victim of this report'))] : []));
     this.root.dataset.state = 'ready';
   }
 
