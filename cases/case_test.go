@@ -282,6 +282,10 @@ func TestDue(t *testing.T) {
 	c.Closure = &Closure{At: at(t, 2023, 5, 5, 16, 0), Outcome: OutcomeResolved}
 	check("closed", day(2023, 6, 16), "Satisfaction survey due by Fri 16 Jun 2023 (6 weeks after the case was closed, on Fri 5 May 2023)")
 	check("survey late", day(2023, 6, 17), "Satisfaction survey overdue: it was due by Fri 16 Jun 2023 (6 weeks after the case was closed, on Fri 5 May 2023)")
+	// Twelve weeks after closure (Fri 28 July) the survey is still owed; the day
+	// after, it is missed and leaves the worklist.
+	check("survey still owed", day(2023, 7, 28), "Satisfaction survey overdue: it was due by Fri 16 Jun 2023 (6 weeks after the case was closed, on Fri 5 May 2023)")
+	check("survey missed", day(2023, 7, 29))
 	c.Survey = &Survey{At: day(2023, 6, 20)}
 	check("surveyed", day(2023, 6, 21))
 

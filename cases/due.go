@@ -14,14 +14,18 @@ type Standards struct {
 	FirstContactDays int // first contact within this many working days of opening (1)
 	ContactEveryDays int // then a contact at least every this many working days while open (10)
 	SurveyWeeks      int // the satisfaction survey within this many weeks of closure (6)
-	Targets          Targets
+	// SurveyOwedWeeks is how long after closure a survey not taken stays on the
+	// worklist (12: twice the standard); after it the survey is missed, counted as
+	// not done in the figures, and no longer asked of the case officer.
+	SurveyOwedWeeks int
+	Targets         Targets
 }
 
 // DefaultStandards are the standards of a typical hate crime strategy: first
 // contact within one working day, contact every ten working days, the survey
 // within six weeks of closure, and the default targets.
 func DefaultStandards() Standards {
-	return Standards{FirstContactDays: 1, ContactEveryDays: 10, SurveyWeeks: 6, Targets: DefaultTargets()}
+	return Standards{FirstContactDays: 1, ContactEveryDays: 10, SurveyWeeks: 6, SurveyOwedWeeks: 12, Targets: DefaultTargets()}
 }
 
 // FirstContactDue is the last day on which the first contact meets the standard:
@@ -74,7 +78,8 @@ type DueItem struct {
 //     on the day of the first contact (and so overdue from the day after it);
 //   - an open case's actions not done, each due on its day;
 //   - a closed case with no survey: the survey, due SurveyWeeks weeks after the
-//     day of closure.
+//     day of closure, until SurveyOwedWeeks weeks after it (then it is missed, and
+//     a worklist no longer carries years of surveys nobody will take).
 //
 // Today is a day, its date as written. An item is overdue when today is after its
 // due day; one due today is not yet.
@@ -121,7 +126,7 @@ func (s Standards) Due(cal *Calendar, c *Case, today time.Time) []DueItem {
 			item(DueAction, dayOfEpoch(epochDay(a.Due)), i+1, what, "")
 		}
 	}
-	if c.Closed() && c.Survey == nil {
+	if c.Closed() && c.Survey == nil && (s.SurveyOwedWeeks <= 0 || !today.After(cal.Day(c.Closure.At).AddDate(0, 0, 7*s.SurveyOwedWeeks))) {
 		item(DueSurvey, s.SurveyDue(cal, c), 0, "Satisfaction survey",
 			count(s.SurveyWeeks, "week", "weeks")+" after the case was closed, on "+dayWords(cal.Day(c.Closure.At)))
 	}
