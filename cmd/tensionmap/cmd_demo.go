@@ -184,7 +184,13 @@ func loadDemoCases(ctx context.Context, db *postgis.DB, cfg *Config, seed int64,
 	if err != nil {
 		return 0, err
 	}
-	cs, err := cases.Synthesize(cases.SynthOptions{Seed: seed, Now: end.Add(36 * time.Hour), Calendar: cfg.cases.Calendar,
+	// Nothing on a case after the moment the demo is loaded: a demo ending today
+	// has no contact or closure later today.
+	now := end.Add(36 * time.Hour)
+	if t := time.Now(); t.Before(now) {
+		now = t
+	}
+	cs, err := cases.Synthesize(cases.SynthOptions{Seed: seed, Now: now, Calendar: cfg.cases.Calendar,
 		Reports: reports, Share: 0.5})
 	if err != nil {
 		return 0, err
