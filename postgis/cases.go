@@ -265,8 +265,20 @@ func (db *DB) CasesForFigures(ctx context.Context, from, to time.Time) ([]*cases
 // notes, action text, closure reasons) and records the erasure in each case's
 // history; dates, outcomes and survey answers stay. It returns the cases erased.
 func (db *DB) EraseVictim(ctx context.Context, victimKey, actor string, now time.Time) ([]int64, error) {
+	erased, err := db.EraseVictimCases(ctx, victimKey, actor, now)
 	var ids []int64
+	for _, x := range erased {
+		ids = append(ids, x.ID)
+	}
+	return ids, err
+}
+
+// EraseVictimCases is EraseVictim saying what it removed from each case, in
+// the order of the cases' ids.
+func (db *DB) EraseVictimCases(ctx context.Context, victimKey, actor string, now time.Time) ([]cases.Erased, error) {
+	var out []cases.Erased
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.victim_key = $1 ORDER BY c.id FOR UPDATE`, victimKey)
 		if err != nil {
 			return err
@@ -285,15 +297,18 @@ func (db *DB) EraseVictim(ctx context.Context, victimKey, actor string, now time
 			return err
 		}
 		for _, c := range list {
-			e := cases.Erase(c, actor, now)
+			e, x := cases.EraseCase(c, actor, now)
 			if err := updateCase(ctx, tx, c, []cases.HistoryEntry{e}); err != nil {
 				return err
 			}
-			ids = append(ids, c.ID)
+			out = append(out, x)
 		}
 		return nil
 	})
-	return ids, caseErr("erasing a complainant's text", err)
+	if err != nil {
+		return nil, caseErr("erasing a complainant's text", err)
+	}
+	return out, nil
 }
 
 // RepeatReports reads what the repeat rule needs of the reports whose days fall
