@@ -215,10 +215,20 @@ func (db *DB) Cases(ctx context.Context, f cases.Filter) ([]*cases.Case, error) 
 	if len(f.Partners) > 0 {
 		partners = f.Partners
 	}
+	var areas any
+	if len(f.Areas) > 0 {
+		areas = f.Areas
+	}
+	// A case lies in an area when one of the reports it follows does.
 	rows, err := db.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases c
 		WHERE ($1::text[] IS NULL OR c.partner = ANY($1)) AND ($2 = 0 OR c.officer = $2 OR ($6 AND c.officer IS NULL))
-		  AND (NOT $3 OR c.closed_at IS NULL) AND ($4 = '' OR c.victim_key = $4)
-		ORDER BY c.opened_at DESC, c.id DESC LIMIT $5`, partners, f.Officer, f.Open, f.VictimKey, limit, f.OrUnassigned)
+		  AND (NOT $3 OR c.closed_at IS NULL) AND ($4 = '' OR c.victim_key = $4) AND ($8 = 0 OR c.id = $8)
+		  AND ($7::text[] IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(c.reports) r
+		      JOIN sources s ON s.name = r->>'source'
+		      JOIN incidents i ON i.source_id = s.id AND i.source_ref = r->>'ref'
+		      JOIN areas a ON a.id = ANY(i.areas)
+		      WHERE a.code = ANY($7::text[])))
+		ORDER BY c.opened_at DESC, c.id DESC LIMIT $5`, partners, f.Officer, f.Open, f.VictimKey, limit, f.OrUnassigned, areas, f.ID)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cases: %w", err)
 	}

@@ -140,7 +140,8 @@ func (s *Server) caseFor(who *access.Principal, c *cases.Case) caseJSON {
 }
 
 // loadCase reads the case of the path's id and checks the caller may read it: a
-// case of another partner is not found, so that its existence is not told.
+// case of another partner, or for a police team scoped to areas a case with no
+// report in them, is not found, so that its existence is not told.
 func (s *Server) loadCase(r *http.Request) (*cases.Case, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -150,8 +151,18 @@ func (s *Server) loadCase(r *http.Request) (*cases.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !mayReadCase(access.PrincipalFrom(r.Context()), c) {
+	who := access.PrincipalFrom(r.Context())
+	if !mayReadCase(who, c) {
 		return nil, geo.Errorf(geo.ENOTFOUND, "no such case")
+	}
+	if who.Scoped() { // a team scoped to areas: the cases following a report in them
+		in, err := s.cases.Cases(r.Context(), cases.Filter{ID: c.ID, Areas: who.Areas, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(in) == 0 {
+			return nil, geo.Errorf(geo.ENOTFOUND, "no such case")
+		}
 	}
 	return c, nil
 }
@@ -409,6 +420,9 @@ func (s *Server) caseList(ctx context.Context, who *access.Principal, mine, open
 	}
 	if mine {
 		f.Officer, f.OrUnassigned = who.UserID, unassigned
+	}
+	if who.Scoped() {
+		f.Areas = who.Areas
 	}
 	return s.cases.Cases(ctx, f)
 }

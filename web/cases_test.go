@@ -590,3 +590,77 @@ func TestStrategicStandardShares(t *testing.T) {
 		}
 	}
 }
+
+// TestScopedOfficerSeesCasesInTheirAreas opens a police case following a report
+// of one area and another following no report: a neighbourhood officer scoped to
+// that area finds the first on the service's worklist, the case list and its page; one
+// scoped elsewhere finds neither (404 for the page and the API, so that the
+// case's existence is not told); an unscoped officer finds both.
+func TestScopedOfficerSeesCasesInTheirAreas(t *testing.T) {
+	e := newEnv(t)
+	var incident int64
+	var ref, area, key string
+	if err := e.db.Pool.QueryRow(e.ctx, `SELECT i.id, i.source_ref, a.code, i.victim_key FROM incidents i JOIN sources s ON s.id = i.source_id
+		JOIN areas a ON a.id = i.areas[1]
+		WHERE s.name = 'police' AND coalesce(i.victim_key, '') <> '' ORDER BY i.id LIMIT 1`).Scan(&incident, &ref, &area, &key); err != nil {
+		t.Fatal(err)
+	}
+	var other string
+	if err := e.db.Pool.QueryRow(e.ctx, `SELECT a.code FROM areas a WHERE a.level = (SELECT level FROM areas WHERE code = $1)
+		AND a.code <> $1 AND NOT EXISTS (SELECT 1 FROM incidents i JOIN sources s ON s.id = i.source_id
+		WHERE s.name = 'police' AND i.source_ref = $2 AND a.id = ANY(i.areas)) ORDER BY a.code LIMIT 1`, area, ref).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	police := e.as(access.Police)
+	open := func(caseRef string, form url.Values) string {
+		form.Set("partner", "police")
+		form.Set("ref", caseRef)
+		form.Set("opened_at", "2026-07-01T08:00")
+		form.Set("risk", "medium")
+		r := e.postForm(police, "/cases", form)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("open %s: %s", caseRef, r)
+		}
+		page := r.header.Get("Location")
+		return page[:strings.Index(page, "?")]
+	}
+	inArea := open("HC-IN-AREA", url.Values{"victim_key": {key}, "report_source": {"police"}, "report_ref": {ref}})
+	noReport := open("HC-NO-REPORT", url.Values{"victim_key": {fmt.Sprintf("%032x", 77)}})
+	here := e.sessionOf(e.createUser("pc-here", access.Police, area))
+	elsewhere := e.sessionOf(e.createUser("pc-elsewhere", access.Police, other))
+
+	for _, c := range []struct {
+		name       string
+		s          caller
+		in, noRept bool
+	}{{"scoped to " + area, here, true, false}, {"scoped to " + other, elsewhere, false, false}, {"unscoped", police, true, true}} {
+		body := string(e.get(c.s, "/cases?all=true").body) // every case of the service with something due
+		if strings.Contains(body, "HC-IN-AREA") != c.in || strings.Contains(body, "HC-NO-REPORT") != c.noRept {
+			t.Errorf("%s: worklist holds the case in %s: %v, the case without a report: %v", c.name, area, strings.Contains(body, "HC-IN-AREA"), strings.Contains(body, "HC-NO-REPORT"))
+		}
+		list := string(e.get(c.s, "/api/v1/cases").body)
+		if strings.Contains(list, "HC-IN-AREA") != c.in || strings.Contains(list, "HC-NO-REPORT") != c.noRept {
+			t.Errorf("%s: the case list: %s", c.name, list)
+		}
+		for _, p := range []struct {
+			page string
+			want bool
+		}{{inArea, c.in}, {noReport, c.noRept}} {
+			want := http.StatusNotFound
+			if p.want {
+				want = http.StatusOK
+			}
+			if r := e.get(c.s, p.page); r.status != want {
+				t.Errorf("%s: %s: %d, want %d", c.name, p.page, r.status, want)
+			}
+			api := "/api/v1" + p.page
+			if r := e.get(c.s, api); r.status != want {
+				t.Errorf("%s: %s: %d, want %d", c.name, api, r.status, want)
+			}
+		}
+	}
+	// Nor can the officer elsewhere change it.
+	if r := e.postForm(elsewhere, inArea+"/contact", url.Values{"at": {"2026-07-01T09:00"}, "how": {"phone"}}); r.status != http.StatusNotFound {
+		t.Errorf("a contact by the officer elsewhere: %s, want 404", r)
+	}
+}
