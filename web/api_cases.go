@@ -812,7 +812,7 @@ func caseOpenAPI(paths obj) {
 	paths["/api/v1/cases/erase"] = obj{"post": obj{"summary": "Erase a complainant's free text on their request (admin): contact notes, action text and closure reasons of every case of the victim key; dates, outcomes and answers stay; audited",
 		"requestBody": body([]string{"victim_key"}, obj{"victim_key": str}),
 		"responses":   merge(obj{"200": jsonResponse("the cases erased", obj{"type": "object", "properties": obj{"erased": obj{"type": "array", "items": integer}}})}, errorResponses("400", "401", "403"))}}
-	paths["/api/v1/cases/figures"] = obj{"get": obj{"summary": "The service standards of a period and a year earlier, per partner, against their targets; small counts withheld from strategic users",
+	paths["/api/v1/cases/figures"] = obj{"get": obj{"summary": "The service standards of a period and a year earlier, per partner, against their targets; for strategic users counts perturbed, shares from the true counts rounded to 5 points and withheld under 20 cases (share_withheld), no number met",
 		"parameters": []any{param("preset", "query", "quarter, year, ytd, custom", str, false), param("from", "query", "", day, false), param("to", "query", "", day, false)},
 		"responses":  merge(obj{"200": jsonResponse("the standards", obj{"type": "object", "properties": obj{"standards": obj{"type": "object"}}})}, errorResponses("400", "401", "403"))}}
 	paths["/api/v1/cases/{id}"] = obj{
