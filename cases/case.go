@@ -437,5 +437,9 @@ type Filter struct {
 	OrUnassigned bool
 	Open         bool // not closed
 	VictimKey    string
-	Limit        int // 10,000 when 0
+	// Areas, when not empty, keeps the cases following a report that lies in
+	// one of these areas (codes): a police team scoped to areas.
+	Areas []string
+	ID    int64 // this case only, when not 0
+	Limit int   // 10,000 when 0
 }

@@ -180,25 +180,73 @@ func (r Rules) RecordSurvey(c *Case, s Survey, actor string, now time.Time) (His
 // contact, owners, outcomes and survey answers stay, so every count stays. It
 // returns the entry to record, which holds no text either.
 func Erase(c *Case, actor string, now time.Time) HistoryEntry {
-	n := 0
+	e, _ := EraseCase(c, actor, now)
+	return e
+}
+
+// EraseCase is Erase that also says what it removed.
+func EraseCase(c *Case, actor string, now time.Time) (HistoryEntry, Erased) {
+	x := Erased{ID: c.ID, Partner: c.Partner, Ref: c.Ref}
 	for i := range c.Contacts {
 		if c.Contacts[i].Note != "" {
 			c.Contacts[i].Note = ""
-			n++
+			x.Notes++
 		}
 	}
 	for i := range c.Actions {
 		if c.Actions[i].Text != "" {
 			c.Actions[i].Text = ""
-			n++
+			x.Actions++
 		}
 	}
 	if c.Closure != nil && c.Closure.Reason != "" {
 		c.Closure.Reason = ""
-		n++
+		x.Reason = true
 	}
 	c.ErasedAt = now
-	return HistoryEntry{At: now, Actor: actor, Action: ActErased, Changes: map[string]any{"texts": n}}
+	return HistoryEntry{At: now, Actor: actor, Action: ActErased, Changes: map[string]any{"texts": x.Texts()}}, x
+}
+
+// Erased says what an erasure removed from one case.
+type Erased struct {
+	ID      int64  `json:"id"`
+	Partner string `json:"partner"`
+	Ref     string `json:"ref"`
+	Notes   int    `json:"contact_notes"`  // contact notes removed
+	Actions int    `json:"action_texts"`   // actions' text removed
+	Reason  bool   `json:"closure_reason"` // the closure reason removed
+}
+
+// Texts is how many texts the erasure removed.
+func (x Erased) Texts() int {
+	n := x.Notes + x.Actions
+	if x.Reason {
+		n++
+	}
+	return n
+}
+
+// String says what was removed, as a person reads it: "council case ASB-1: 2
+// contact notes, 1 action's text and the closure reason".
+func (x Erased) String() string {
+	var parts []string
+	if x.Notes > 0 {
+		parts = append(parts, count(x.Notes, "contact note", "contact notes"))
+	}
+	if x.Actions > 0 {
+		parts = append(parts, count(x.Actions, "action's text", "actions' text"))
+	}
+	if x.Reason {
+		parts = append(parts, "the closure reason")
+	}
+	what := "no text left to remove"
+	switch len(parts) {
+	case 1:
+		what = parts[0]
+	case 2, 3:
+		what = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	}
+	return fmt.Sprintf("%s case %s: %s", words(x.Partner), x.Ref, what)
 }
 
 func (r Rules) commit(c, next *Case, now time.Time, e HistoryEntry) (HistoryEntry, error) {

@@ -20,6 +20,7 @@ type Profile struct {
 	Withdrawn          float64 // closures withdrawn by the complainant
 	Resolved           float64 // closures not withdrawn that are resolved
 	Surveyed           float64 // closed cases surveyed at all
+	Declined           float64 // surveys offered that the complainant declined
 	SurveyOnTime       float64 // surveys taken within six weeks of closure; the rest 7 to 10 weeks after
 	SatisfiedResolved  float64 // satisfied with the outcome, when resolved
 	SatisfiedOther     float64 // satisfied with the outcome, when not resolved or withdrawn
@@ -27,10 +28,11 @@ type Profile struct {
 }
 
 // DemoProfile is a partnership doing well but not perfectly: most first
-// contacts on time and some late, a few cases without a survey.
+// contacts on time and some late, a few cases without a survey and a few
+// complainants declining the one offered.
 func DemoProfile() Profile {
 	return Profile{FirstContactOnTime: 0.88, VictimsCodeAtFirst: 0.9, KeptInContact: 0.85, Withdrawn: 0.08, Resolved: 0.8,
-		Surveyed: 0.85, SurveyOnTime: 0.9, SatisfiedResolved: 0.82, SatisfiedOther: 0.35, SatisfiedHandling: 0.78}
+		Surveyed: 0.85, Declined: 0.07, SurveyOnTime: 0.9, SatisfiedResolved: 0.82, SatisfiedOther: 0.35, SatisfiedHandling: 0.78}
 }
 
 // SynthOptions say what cases to make up.
@@ -344,6 +346,7 @@ func (g *synth) build(partner, ref, key string, opened time.Time, reports []Repo
 	onTime := r.bool(p.SurveyOnTime)
 	satOutcome := r.bool(map[bool]float64{true: p.SatisfiedResolved, false: p.SatisfiedOther}[outcome == OutcomeResolved])
 	satHandling := r.bool(p.SatisfiedHandling)
+	declined := r.bool(p.Declined)
 	if surveyed {
 		due := closeDay.AddDate(0, 0, 7*g.std.SurveyWeeks)
 		var day time.Time
@@ -356,7 +359,11 @@ func (g *synth) build(partner, ref, key string, opened time.Time, reports []Repo
 			day = g.workingOnOrAfter(due.AddDate(0, 0, 1+r.intN(28)))
 		}
 		add(day, 6, func(c *Case, at time.Time) (HistoryEntry, error) {
-			return g.rules.RecordSurvey(c, Survey{At: at, SatisfiedOutcome: satOutcome, SatisfiedHandling: satHandling}, actor, at)
+			sv := Survey{At: at, SatisfiedOutcome: satOutcome, SatisfiedHandling: satHandling}
+			if declined {
+				sv = Survey{At: at, Declined: true}
+			}
+			return g.rules.RecordSurvey(c, sv, actor, at)
 		})
 	}
 	// The reports it follows: those up to the closure.

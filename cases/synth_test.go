@@ -122,7 +122,7 @@ func TestSynthesizeAsDesigned(t *testing.T) {
 	var sum float64
 	var n int
 	for _, c := range cs {
-		if c.Survey != nil {
+		if c.Survey != nil && !c.Survey.Declined {
 			n++
 			if c.Closure.Outcome == OutcomeResolved {
 				sum += p.SatisfiedResolved
@@ -149,6 +149,34 @@ func TestSynthesizeAsDesigned(t *testing.T) {
 	if s := float64(none) / float64(owed); math.Abs(s-(1-p.Surveyed)) > 0.03 {
 		t.Errorf("without a survey: %.1f%% of %d, want about %.0f%%", 100*s, owed, 100*(1-p.Surveyed))
 	}
+	// All three kinds of closed case: surveyed, declined (complainant refused),
+	// never surveyed; declined ones near the designed share of the surveys, and
+	// in neither satisfaction figure.
+	var answered, declined int
+	for _, c := range cs {
+		if c.Survey == nil {
+			continue
+		}
+		if c.Survey.Declined {
+			declined++
+			if c.Survey.SatisfiedOutcome || c.Survey.SatisfiedHandling {
+				t.Errorf("case %s: a declined survey with an answer", c.Ref)
+			}
+		} else {
+			answered++
+		}
+	}
+	if answered == 0 || declined == 0 || none == 0 {
+		t.Errorf("surveys: %d answered, %d declined, %d closed cases owed one without", answered, declined, none)
+	}
+	surveys := answered + declined
+	if d := float64(declined) / float64(surveys); math.Abs(d-p.Declined) > 5*math.Sqrt(p.Declined*(1-p.Declined)/float64(surveys)) {
+		t.Errorf("declined: %.1f%% of %d surveys, want %.0f%%", 100*d, surveys, 100*p.Declined)
+	}
+	if f.Declined == 0 || f.Declined+f.SatisfiedHandling.Denominator > f.Closed {
+		t.Errorf("figures: %d declined, %d surveys answered, %d closed", f.Declined, f.SatisfiedHandling.Denominator, f.Closed)
+	}
+	t.Logf("surveys: %d answered, %d declined, %d owed and never taken", answered, declined, none)
 	// Cases close three to seventeen weeks after opening: a median near ten weeks.
 	if m := f.DaysToClosure; m.Days < 60 || m.Days > 80 {
 		t.Errorf("median days to closure: %v", m)

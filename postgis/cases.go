@@ -215,10 +215,20 @@ func (db *DB) Cases(ctx context.Context, f cases.Filter) ([]*cases.Case, error) 
 	if len(f.Partners) > 0 {
 		partners = f.Partners
 	}
+	var areas any
+	if len(f.Areas) > 0 {
+		areas = f.Areas
+	}
+	// A case lies in an area when one of the reports it follows does.
 	rows, err := db.Pool.Query(ctx, `SELECT `+caseColumns+` FROM cases c
 		WHERE ($1::text[] IS NULL OR c.partner = ANY($1)) AND ($2 = 0 OR c.officer = $2 OR ($6 AND c.officer IS NULL))
-		  AND (NOT $3 OR c.closed_at IS NULL) AND ($4 = '' OR c.victim_key = $4)
-		ORDER BY c.opened_at DESC, c.id DESC LIMIT $5`, partners, f.Officer, f.Open, f.VictimKey, limit, f.OrUnassigned)
+		  AND (NOT $3 OR c.closed_at IS NULL) AND ($4 = '' OR c.victim_key = $4) AND ($8 = 0 OR c.id = $8)
+		  AND ($7::text[] IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(c.reports) r
+		      JOIN sources s ON s.name = r->>'source'
+		      JOIN incidents i ON i.source_id = s.id AND i.source_ref = r->>'ref'
+		      JOIN areas a ON a.id = ANY(i.areas)
+		      WHERE a.code = ANY($7::text[])))
+		ORDER BY c.opened_at DESC, c.id DESC LIMIT $5`, partners, f.Officer, f.Open, f.VictimKey, limit, f.OrUnassigned, areas, f.ID)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cases: %w", err)
 	}
@@ -265,8 +275,20 @@ func (db *DB) CasesForFigures(ctx context.Context, from, to time.Time) ([]*cases
 // notes, action text, closure reasons) and records the erasure in each case's
 // history; dates, outcomes and survey answers stay. It returns the cases erased.
 func (db *DB) EraseVictim(ctx context.Context, victimKey, actor string, now time.Time) ([]int64, error) {
+	erased, err := db.EraseVictimCases(ctx, victimKey, actor, now)
 	var ids []int64
+	for _, x := range erased {
+		ids = append(ids, x.ID)
+	}
+	return ids, err
+}
+
+// EraseVictimCases is EraseVictim saying what it removed from each case, in
+// the order of the cases' ids.
+func (db *DB) EraseVictimCases(ctx context.Context, victimKey, actor string, now time.Time) ([]cases.Erased, error) {
+	var out []cases.Erased
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		out = out[:0]
 		rows, err := tx.Query(ctx, `SELECT `+caseColumns+` FROM cases c WHERE c.victim_key = $1 ORDER BY c.id FOR UPDATE`, victimKey)
 		if err != nil {
 			return err
@@ -285,15 +307,18 @@ func (db *DB) EraseVictim(ctx context.Context, victimKey, actor string, now time
 			return err
 		}
 		for _, c := range list {
-			e := cases.Erase(c, actor, now)
+			e, x := cases.EraseCase(c, actor, now)
 			if err := updateCase(ctx, tx, c, []cases.HistoryEntry{e}); err != nil {
 				return err
 			}
-			ids = append(ids, c.ID)
+			out = append(out, x)
 		}
 		return nil
 	})
-	return ids, caseErr("erasing a complainant's text", err)
+	if err != nil {
+		return nil, caseErr("erasing a complainant's text", err)
+	}
+	return out, nil
 }
 
 // RepeatReports reads what the repeat rule needs of the reports whose days fall

@@ -140,7 +140,8 @@ func (s *Server) caseFor(who *access.Principal, c *cases.Case) caseJSON {
 }
 
 // loadCase reads the case of the path's id and checks the caller may read it: a
-// case of another partner is not found, so that its existence is not told.
+// case of another partner, or for a police team scoped to areas a case with no
+// report in them, is not found, so that its existence is not told.
 func (s *Server) loadCase(r *http.Request) (*cases.Case, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -150,8 +151,18 @@ func (s *Server) loadCase(r *http.Request) (*cases.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !mayReadCase(access.PrincipalFrom(r.Context()), c) {
+	who := access.PrincipalFrom(r.Context())
+	if !mayReadCase(who, c) {
 		return nil, geo.Errorf(geo.ENOTFOUND, "no such case")
+	}
+	if who.Scoped() { // a team scoped to areas: the cases following a report in them
+		in, err := s.cases.Cases(r.Context(), cases.Filter{ID: c.ID, Areas: who.Areas, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(in) == 0 {
+			return nil, geo.Errorf(geo.ENOTFOUND, "no such case")
+		}
 	}
 	return c, nil
 }
@@ -409,6 +420,9 @@ func (s *Server) caseList(ctx context.Context, who *access.Principal, mine, open
 	}
 	if mine {
 		f.Officer, f.OrUnassigned = who.UserID, unassigned
+	}
+	if who.Scoped() {
+		f.Areas = who.Areas
 	}
 	return s.cases.Cases(ctx, f)
 }
@@ -798,7 +812,7 @@ func caseOpenAPI(paths obj) {
 	paths["/api/v1/cases/erase"] = obj{"post": obj{"summary": "Erase a complainant's free text on their request (admin): contact notes, action text and closure reasons of every case of the victim key; dates, outcomes and answers stay; audited",
 		"requestBody": body([]string{"victim_key"}, obj{"victim_key": str}),
 		"responses":   merge(obj{"200": jsonResponse("the cases erased", obj{"type": "object", "properties": obj{"erased": obj{"type": "array", "items": integer}}})}, errorResponses("400", "401", "403"))}}
-	paths["/api/v1/cases/figures"] = obj{"get": obj{"summary": "The service standards of a period and a year earlier, per partner, against their targets; small counts withheld from strategic users",
+	paths["/api/v1/cases/figures"] = obj{"get": obj{"summary": "The service standards of a period and a year earlier, per partner, against their targets; for strategic users counts perturbed, shares from the true counts rounded to 5 points and withheld under 20 cases (share_withheld), no number met",
 		"parameters": []any{param("preset", "query", "quarter, year, ytd, custom", str, false), param("from", "query", "", day, false), param("to", "query", "", day, false)},
 		"responses":  merge(obj{"200": jsonResponse("the standards", obj{"type": "object", "properties": obj{"standards": obj{"type": "object"}}})}, errorResponses("400", "401", "403"))}}
 	paths["/api/v1/cases/{id}"] = obj{

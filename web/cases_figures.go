@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -12,8 +13,13 @@ import (
 )
 
 // standardJSON is one service standard for one partner: the share met in the
-// period and a year earlier, against its target. Counts pass through the
-// caller's disclosure; shares are made from the counts shown.
+// period and a year earlier, against its target. Roles that see exact counts get
+// the counts and the exact share. A role that may not see small counts gets the
+// share of the true counts rounded to 5 points, only over 20 cases or more
+// (ShareWithheld says why it is not given), the verdict from that rounded share,
+// and the perturbed number of cases it is taken over; not the number that met
+// it, which beside the rounded share would make a second, contradicting one
+// (see caseShare).
 type standardJSON struct {
 	Key             string   `json:"key"`
 	Label           string   `json:"label"`
@@ -26,6 +32,10 @@ type standardJSON struct {
 	PreviousShare   *float64 `json:"previous_share_pct"`
 	MeetsTarget     *bool    `json:"meets_target"` // nil: no target, or nothing shown
 	PreviousMeetsIt *bool    `json:"previous_meets_target"`
+	// ShareWithheld and PreviousWithheld give the reason a share is not given
+	// ("fewer than 20 cases"); empty when it is given or exact counts are shown.
+	ShareWithheld    string `json:"share_withheld,omitempty"`
+	PreviousWithheld string `json:"previous_share_withheld,omitempty"`
 }
 
 // partnerStandardsJSON are one partner's standards (or every partner's together).
@@ -49,6 +59,9 @@ type standardsJSON struct {
 	PreviousFrom string                 `json:"previous_from"`
 	PreviousTo   string                 `json:"previous_to"`
 	Partners     []partnerStandardsJSON `json:"partners"`
+	// ShareRule says, to a role that may not see small counts, how its shares
+	// were made.
+	ShareRule string `json:"share_rule,omitempty"`
 }
 
 func meets(share *float64, target float64) *bool {
@@ -73,6 +86,10 @@ func (s *Server) caseStandards(ctx context.Context, d disclosure, from, to time.
 	}
 	out := &standardsJSON{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
 		PreviousFrom: y.From.Format(time.DateOnly), PreviousTo: y.To.Format(time.DateOnly), Partners: []partnerStandardsJSON{}}
+	if !d.exact {
+		out.ShareRule = fmt.Sprintf("Each share is taken from the true counts and rounded to the nearest %d%%, and given only over %d cases or more; "+
+			"the verdict is the rounded share's; the number of cases beside it is perturbed and rounded as every count.", ShareStep, ShareMinCases)
+	}
 	if len(cs) == 0 {
 		return out, nil
 	}
@@ -97,15 +114,16 @@ func (s *Server) caseStandards(ctx context.Context, d disclosure, from, to time.
 			PreviousOpened: dp.count(pv.Opened, "opened"), PreviousClosed: dp.count(pv.Closed, "closed"), Declined: dc.count(pf.Declined, "declined")}
 		pl := pv.List()
 		for i, f := range pf.List() {
-			st := standardJSON{Key: f.Key, Label: f.Label, Met: dc.count(f.Numerator, f.Key, "met"), Of: dc.count(f.Denominator, f.Key, "of"),
-				PreviousMet: dp.count(pl[i].Numerator, f.Key, "met"), PreviousOf: dp.count(pl[i].Denominator, f.Key, "of")}
+			st := standardJSON{Key: f.Key, Label: f.Label, Of: dc.count(f.Denominator, f.Key, "of"), PreviousOf: dp.count(pl[i].Denominator, f.Key, "of")}
+			if d.exact {
+				st.Met, st.PreviousMet = dc.count(f.Numerator, f.Key, "met"), dp.count(pl[i].Numerator, f.Key, "met")
+			}
 			if f.Target > 0 {
 				t := f.Target
 				st.Target = &t
 			}
-			// Shares come from the counts shown: a withheld count (a zero too) leaves
-			// its share unsaid.
-			st.Share, st.PreviousShare = shareOf(st.Met, st.Of), shareOf(st.PreviousMet, st.PreviousOf)
+			st.Share, st.ShareWithheld = d.caseShare(f.Numerator, f.Denominator)
+			st.PreviousShare, st.PreviousWithheld = d.caseShare(pl[i].Numerator, pl[i].Denominator)
 			st.MeetsTarget, st.PreviousMeetsIt = meets(st.Share, f.Target), meets(st.PreviousShare, f.Target)
 			row.Standards = append(row.Standards, st)
 		}

@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tensionmap/tensionmap/access"
+	"github.com/tensionmap/tensionmap/web"
 )
 
 // caseAnswer is the API's answer about one case, as far as the tests read it.
@@ -464,5 +466,201 @@ func TestReviewServiceStandards(t *testing.T) {
 				t.Errorf("strategic %s %s: a share without its counts", p.Partner, s.Key)
 			}
 		}
+	}
+}
+
+// TestStrategicStandardShares posts 60 council cases opened on working days of
+// June 2026, 54 contacted the day they were opened and 6 a week later, each
+// offered the Victims' Code at first contact, and 19 opened in June 2025, all
+// contacted on the day. Counted by hand, for the second quarter of 2026: first
+// contact 54 of 60 (90%, below the 100% target), Victims' Code 60 of 60 (100%,
+// met); a year earlier 19 of 19. Under this key the counts perturbed one by
+// one read "60 of 60" (TestCaseShareFromTrueCounts); the strategic group is
+// given 90%, below, and for a year earlier no share: fewer than 20 cases.
+func TestStrategicStandardShares(t *testing.T) {
+	e := newEnv(t, func(o *web.Options) { o.DisclosureKey = []byte("service standards 0") })
+	council, _ := e.token(access.Partner, "council")
+	var posted []map[string]any
+	add := func(n int, opened, contacted time.Time) {
+		posted = append(posted, map[string]any{"ref": fmt.Sprintf("SS%d", n), "victim_key": fmt.Sprintf("%032x", 1000+n),
+			"opened_at": opened.Format(time.RFC3339), "victims_code_at": contacted.Format(time.RFC3339),
+			"contacts": []map[string]any{{"at": contacted.Format(time.RFC3339), "how": "phone", "by": "Officer"}}})
+	}
+	working := func(from time.Time, n int) time.Time { // the nth working day (Monday to Friday) from a Monday
+		return from.AddDate(0, 0, n/5*7+n%5)
+	}
+	for n := range 60 {
+		opened := working(time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC), n%20) // 1 to 26 June, no bank holiday
+		contacted := opened.Add(time.Hour)
+		if n < 6 {
+			contacted = opened.AddDate(0, 0, 7)
+		}
+		add(n, opened, contacted)
+	}
+	for n := range 19 {
+		opened := working(time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC), n)
+		add(100+n, opened, opened.Add(time.Hour))
+	}
+	var a caseIntakeAnswer
+	e.send(council, "POST", "/api/v1/cases/intake", posted).json(t, &a)
+	if a.Created != 79 {
+		t.Fatalf("intake: %+v", a)
+	}
+	type std struct {
+		Key          string   `json:"key"`
+		Met          *int     `json:"met"`
+		Of           *int     `json:"of"`
+		Share        *float64 `json:"share_pct"`
+		Meets        *bool    `json:"meets_target"`
+		Withheld     string   `json:"share_withheld"`
+		PrevShare    *float64 `json:"previous_share_pct"`
+		PrevMet      *int     `json:"previous_met"`
+		PrevMeets    *bool    `json:"previous_meets_target"`
+		PrevWithheld string   `json:"previous_share_withheld"`
+	}
+	type table struct {
+		Partners []struct {
+			Partner string `json:"partner"`
+			Std     []std  `json:"standards"`
+		} `json:"partners"`
+		ShareRule string `json:"share_rule"`
+	}
+	find := func(tb table, partner, key string) std {
+		for _, p := range tb.Partners {
+			if p.Partner == partner {
+				for _, s := range p.Std {
+					if s.Key == key {
+						return s
+					}
+				}
+			}
+		}
+		t.Fatalf("no %s %s in %+v", partner, key, tb)
+		return std{}
+	}
+	check := func(where string, tb table) {
+		for _, partner := range []string{"council", ""} {
+			fc := find(tb, partner, "first_contact")
+			if fc.Share == nil || *fc.Share != 90 || fc.Meets == nil || *fc.Meets || fc.Met != nil || fc.Of == nil {
+				t.Errorf("%s %q first contact: share %v met %v of %v verdict %v, want 90%%, below, no number met, the cases", where, partner, fc.Share, fc.Met, fc.Of, fc.Meets)
+			}
+			if fc.PrevShare != nil || fc.PrevMeets != nil || fc.PrevWithheld != "fewer than 20 cases" || fc.PrevMet != nil {
+				t.Errorf("%s %q a year earlier (19 cases): %v %v %q, want withheld", where, partner, fc.PrevShare, fc.PrevMeets, fc.PrevWithheld)
+			}
+			vc := find(tb, partner, "victims_code")
+			if vc.Share == nil || *vc.Share != 100 || vc.Meets == nil || !*vc.Meets {
+				t.Errorf("%s %q Victims' Code: %v %v, want 100%%, met", where, partner, vc.Share, vc.Meets)
+			}
+		}
+		if tb.ShareRule == "" {
+			t.Errorf("%s: the rule is not said", where)
+		}
+	}
+	var rv struct {
+		Review struct {
+			Standards table `json:"service_standards"`
+		} `json:"review"`
+	}
+	e.getJSON(e.as(access.Strategic), "/api/v1/review?from=2026-04-01&to=2026-06-30", &rv)
+	check("review", rv.Review.Standards)
+	var fg struct {
+		Standards table `json:"standards"`
+	}
+	e.getJSON(e.as(access.Strategic), "/api/v1/cases/figures?from=2026-04-01&to=2026-06-30", &fg)
+	check("figures", fg.Standards)
+
+	// The council sees the exact counts and shares.
+	fg.Standards = table{}
+	e.getJSON(e.as(access.Council), "/api/v1/cases/figures?from=2026-04-01&to=2026-06-30", &fg)
+	if fc := find(fg.Standards, "council", "first_contact"); fc.Met == nil || *fc.Met != 54 || *fc.Of != 60 || *fc.Share != 90 || fc.PrevShare == nil || *fc.PrevShare != 100 || fg.Standards.ShareRule != "" {
+		t.Errorf("council: %+v", fc)
+	}
+
+	// The review page (printed as it is) and the cases page say the same.
+	for _, path := range []string{"/review?from=2026-04-01&to=2026-06-30", "/cases?from=2026-04-01&to=2026-06-30"} {
+		r := e.get(e.as(access.Strategic), path)
+		body := string(r.body)
+		for _, want := range []string{"90.0%", "withheld, fewer than 20 cases", "rounded to the nearest 5%", "below"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %q", path, want)
+			}
+		}
+		if strings.Contains(body, "54 of 60") || strings.Contains(body, "60 of 60") {
+			t.Errorf("%s shows a number met beside the share", path)
+		}
+	}
+}
+
+// TestScopedOfficerSeesCasesInTheirAreas opens a police case following a report
+// of one area and another following no report: a neighbourhood officer scoped to
+// that area finds the first on the service's worklist, the case list and its page; one
+// scoped elsewhere finds neither (404 for the page and the API, so that the
+// case's existence is not told); an unscoped officer finds both.
+func TestScopedOfficerSeesCasesInTheirAreas(t *testing.T) {
+	e := newEnv(t)
+	var incident int64
+	var ref, area, key string
+	if err := e.db.Pool.QueryRow(e.ctx, `SELECT i.id, i.source_ref, a.code, i.victim_key FROM incidents i JOIN sources s ON s.id = i.source_id
+		JOIN areas a ON a.id = i.areas[1]
+		WHERE s.name = 'police' AND coalesce(i.victim_key, '') <> '' ORDER BY i.id LIMIT 1`).Scan(&incident, &ref, &area, &key); err != nil {
+		t.Fatal(err)
+	}
+	var other string
+	if err := e.db.Pool.QueryRow(e.ctx, `SELECT a.code FROM areas a WHERE a.level = (SELECT level FROM areas WHERE code = $1)
+		AND a.code <> $1 AND NOT EXISTS (SELECT 1 FROM incidents i JOIN sources s ON s.id = i.source_id
+		WHERE s.name = 'police' AND i.source_ref = $2 AND a.id = ANY(i.areas)) ORDER BY a.code LIMIT 1`, area, ref).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	police := e.as(access.Police)
+	open := func(caseRef string, form url.Values) string {
+		form.Set("partner", "police")
+		form.Set("ref", caseRef)
+		form.Set("opened_at", "2026-07-01T08:00")
+		form.Set("risk", "medium")
+		r := e.postForm(police, "/cases", form)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("open %s: %s", caseRef, r)
+		}
+		page := r.header.Get("Location")
+		return page[:strings.Index(page, "?")]
+	}
+	inArea := open("HC-IN-AREA", url.Values{"victim_key": {key}, "report_source": {"police"}, "report_ref": {ref}})
+	noReport := open("HC-NO-REPORT", url.Values{"victim_key": {fmt.Sprintf("%032x", 77)}})
+	here := e.sessionOf(e.createUser("pc-here", access.Police, area))
+	elsewhere := e.sessionOf(e.createUser("pc-elsewhere", access.Police, other))
+
+	for _, c := range []struct {
+		name       string
+		s          caller
+		in, noRept bool
+	}{{"scoped to " + area, here, true, false}, {"scoped to " + other, elsewhere, false, false}, {"unscoped", police, true, true}} {
+		body := string(e.get(c.s, "/cases?all=true").body) // every case of the service with something due
+		if strings.Contains(body, "HC-IN-AREA") != c.in || strings.Contains(body, "HC-NO-REPORT") != c.noRept {
+			t.Errorf("%s: worklist holds the case in %s: %v, the case without a report: %v", c.name, area, strings.Contains(body, "HC-IN-AREA"), strings.Contains(body, "HC-NO-REPORT"))
+		}
+		list := string(e.get(c.s, "/api/v1/cases").body)
+		if strings.Contains(list, "HC-IN-AREA") != c.in || strings.Contains(list, "HC-NO-REPORT") != c.noRept {
+			t.Errorf("%s: the case list: %s", c.name, list)
+		}
+		for _, p := range []struct {
+			page string
+			want bool
+		}{{inArea, c.in}, {noReport, c.noRept}} {
+			want := http.StatusNotFound
+			if p.want {
+				want = http.StatusOK
+			}
+			if r := e.get(c.s, p.page); r.status != want {
+				t.Errorf("%s: %s: %d, want %d", c.name, p.page, r.status, want)
+			}
+			api := "/api/v1" + p.page
+			if r := e.get(c.s, api); r.status != want {
+				t.Errorf("%s: %s: %d, want %d", c.name, api, r.status, want)
+			}
+		}
+	}
+	// Nor can the officer elsewhere change it.
+	if r := e.postForm(elsewhere, inArea+"/contact", url.Values{"at": {"2026-07-01T09:00"}, "how": {"phone"}}); r.status != http.StatusNotFound {
+		t.Errorf("a contact by the officer elsewhere: %s, want 404", r)
 	}
 }

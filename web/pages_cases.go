@@ -131,13 +131,7 @@ func (s *Server) caseRow(who *access.Principal, c *cases.Case, names map[int64]s
 // handleWorklistPage answers GET /cases: a case officer's worklist, or for the
 // strategic group the service standards only.
 func (s *Server) handleWorklistPage(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r.URL.Query(), "all", "done")
-	all := q.single("all") == "true"
-	if err := q.err(); err != nil {
-		return err
-	}
 	who := access.PrincipalFrom(r.Context())
-	data := map[string]any{"All": all}
 	if !who.Is(access.CaseWorkers...) {
 		rq, _, err := s.reviewQuery(r.Context(), r)
 		if err != nil {
@@ -147,10 +141,16 @@ func (s *Server) handleWorklistPage(w http.ResponseWriter, r *http.Request) erro
 		if err != nil {
 			return err
 		}
-		data["Standards"], data["Period"] = st, PeriodText(rq.From, rq.To)
+		data := map[string]any{"Standards": st, "Period": PeriodText(rq.From, rq.To)}
 		s.render(w, r, "cases.html", data)
 		return nil
 	}
+	q := newQuery(r.URL.Query(), "all", "done")
+	all := q.single("all") == "true"
+	if err := q.err(); err != nil {
+		return err
+	}
+	data := map[string]any{"All": all}
 	wl, err := s.worklist(r.Context(), who, all)
 	if err != nil {
 		return err

@@ -140,6 +140,38 @@ func (d disclosure) bounds(shown *int) (lo, hi int) {
 	return max(lo, 1), *shown + half + d.noise
 }
 
+// Service-standard shares for a role that may not see small counts: the share of
+// the true counts, rounded to ShareStep points, given only when ShareMinCases
+// cases or more count (docs/privacy.md).
+const (
+	ShareMinCases = 20
+	ShareStep     = 5
+)
+
+// caseShare is the share in percent of met cases of of, as the role may see it,
+// with the reason when it is not given. Exact roles get the share to one decimal
+// (nil for no case). Others get the share of the true counts rounded to the
+// nearest ShareStep points (halves up), and nothing ("fewer than 20 cases") when
+// fewer than ShareMinCases count, a zero included. The share is taken from the
+// true counts, not from the perturbed ones: perturbed separately, 54 of 60 (90%,
+// below a 100% target) can be published as 55 of 55, 100%, met.
+func (d disclosure) caseShare(met, of int) (*float64, string) {
+	if d.exact {
+		if of <= 0 {
+			return nil, ""
+		}
+		v := math.Round(float64(met)/float64(of)*1000) / 10
+		return &v, ""
+	}
+	if of < ShareMinCases {
+		return nil, fmt.Sprintf("fewer than %d cases", ShareMinCases)
+	}
+	// Nearest multiple of ShareStep of 100*met/of, halves up, in integers.
+	steps := 100 / ShareStep
+	v := float64((2*steps*met+of)/(2*of)) * ShareStep
+	return &v, ""
+}
+
 // rate returns the rate per 1,000 population of a shown count, nil when the count
 // is withheld or the population unknown.
 func (d disclosure) rate(shown *int, population int) *float64 {

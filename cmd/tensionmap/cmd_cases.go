@@ -12,17 +12,27 @@ import (
 
 const casesUsage = `Usage:
   tensionmap cases load [--partner P] [--map field=Column ...] FILE.csv|-
+  tensionmap cases erase (--victim-key KEY | --partner P --victim-ref REF)
 
 Loads a CSV export of victim cases (E-CINS, a housing ASB system), one case a
 row. Columns: ` + "ref, opened_at, victim_ref (pseudonymised with the service's key) or victim_key, and optionally partner, reports, first_contact_at, contacts, victims_code_at, risk, referral, closed_at, outcome, survey_at, satisfied_outcome, satisfied_handling, survey_declined" + `.
 --map names the export's own column for a field: --map opened_at='Date opened'.
 A bad row is reported with its line, field and reason and the good ones are
-stored; a case already stored (the partner's reference) is left as it is.`
+stored; a case already stored (the partner's reference) is left as it is.
+
+erase removes a complainant's free text (contact notes, action text, closure
+reasons) from every case of their victim key, on their request, as
+POST /api/v1/cases/erase does; dates, outcomes and survey answers stay. The
+key is given, or made from the partner's own reference for the complainant
+with the pseudonymisation key, as loading does. It is audited (cases.erase).`
 
 func runCases(ctx context.Context, env *Env, args []string) error {
+	if len(args) > 0 && args[0] == "erase" {
+		return runCasesErase(ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] != "load" {
 		fmt.Fprintln(env.Stderr, casesUsage)
-		return usageError("want a cases command: load")
+		return usageError("want a cases command: load or erase")
 	}
 	var mapping multiFlag
 	var partner string
@@ -82,6 +92,66 @@ func runCases(ctx context.Context, env *Env, args []string) error {
 			break
 		}
 		fmt.Fprintf(env.Stdout, "  line %d: %s: %s\n", r.Line, r.Field, r.Reason)
+	}
+	return nil
+}
+
+// runCasesErase is "tensionmap cases erase": a complainant's erasure from the
+// command line, audited as the API's is.
+func runCasesErase(ctx context.Context, env *Env, args []string) error {
+	var key, ref, partner string
+	fs := newFlagSet(env, "cases erase", "cases erase (--victim-key KEY | --partner P --victim-ref REF)")
+	fs.StringVar(&key, "victim-key", "", "the complainant's victim key: 32 hexadecimal digits")
+	fs.StringVar(&ref, "victim-ref", "", "the partner's own reference for the complainant, pseudonymised as loading does (with --partner)")
+	fs.StringVar(&partner, "partner", "", "the partner whose reference --victim-ref is")
+	if err := parse(env, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("cases erase takes no arguments, only --victim-key or --partner and --victim-ref")
+	}
+	cfg := &env.Config
+	switch key, ref, partner = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(ref), geo.NormaliseName(partner); {
+	case key != "" && (ref != "" || partner != ""):
+		return usageError("give --victim-key or --partner with --victim-ref, not both")
+	case key != "":
+		if !cases.IsVictimKey(key) {
+			return usageError("--victim-key %q: want the 32 hexadecimal digits of the complainant's pseudonym", key)
+		}
+	case ref == "" || partner == "":
+		return usageError("name the complainant: --victim-key KEY, or --partner P and --victim-ref REF")
+	case len(cfg.key) == 0:
+		return usageError("--victim-ref needs the pseudonymisation key (TENSIONMAP_PSEUDONYM_KEY_FILE) to find the victim key")
+	default:
+		key = geo.Pseudonym(cfg.key, partner, ref)
+	}
+	if err := cfg.needDatabase(); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	erased, err := db.EraseVictimCases(ctx, key, cliActor(env), time.Now())
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, 0, len(erased))
+	for _, x := range erased {
+		ids = append(ids, x.ID)
+	}
+	if err := recordAudit(context.WithoutCancel(ctx), db, env, "cases.erase", map[string]any{"cases": ids}); err != nil {
+		return err
+	}
+	if len(erased) == 0 {
+		fmt.Fprintln(env.Stdout, "no case of this complainant: nothing erased")
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "erased the complainant's text from %d %s; dates, outcomes and survey answers stay:\n", len(erased),
+		map[bool]string{true: "case", false: "cases"}[len(erased) == 1])
+	for _, x := range erased {
+		fmt.Fprintf(env.Stdout, "  %s\n", x)
 	}
 	return nil
 }

@@ -364,13 +364,18 @@ func TestDemoLoad(t *testing.T) {
 		t.Errorf("%d areas with a population, want the demo's", got)
 	}
 	// Cases follow the demo's reports, with realistic delays: most first contacts
-	// on time, some late; most closed cases surveyed, a few not.
+	// on time, some late; most closed cases surveyed, a few declined, a few not.
 	opened := c.count("SELECT count(*) FROM cases")
 	late := c.count("SELECT count(*) FROM cases WHERE first_contact_at IS NOT NULL AND first_contact_at::date > opened_at::date + 4")
 	closed := c.count("SELECT count(*) FROM cases WHERE closed_at IS NOT NULL")
 	unsurveyed := c.count("SELECT count(*) FROM cases WHERE closed_at IS NOT NULL AND survey_at IS NULL")
 	if opened < 100 || late == 0 || late*4 > opened || closed == 0 || unsurveyed == 0 || unsurveyed*3 > closed {
 		t.Errorf("demo cases: %d opened, %d first contacts more than 4 days late, %d closed, %d of them never surveyed", opened, late, closed, unsurveyed)
+	}
+	// All three kinds of closed case: surveyed, declined, never surveyed.
+	declined := c.count("SELECT count(*) FROM cases WHERE closed_at IS NOT NULL AND survey_at IS NOT NULL AND survey_declined")
+	if declined == 0 || declined*5 > closed-unsurveyed {
+		t.Errorf("demo cases: %d closed, %d surveys declined, want a few", closed, declined)
 	}
 	if !strings.Contains(stdout, "victim cases") {
 		t.Errorf("the demo does not say it loaded cases: %s", stdout)
