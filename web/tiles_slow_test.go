@@ -25,15 +25,31 @@ type gatedStore struct {
 	gate atomic.Pointer[chan struct{}]
 }
 
-func (s *gatedStore) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+func (s *gatedStore) wait(ctx context.Context) error {
 	if g := s.gate.Load(); g != nil {
 		select {
 		case <-*g:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
+	return nil
+}
+
+// CellCounts (a whole resolution) and CellCountsIn (a tile's own cells) both wait:
+// a tile reads one or the other.
+func (s *gatedStore) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+	if err := s.wait(ctx); err != nil {
+		return nil, err
+	}
 	return s.DB.CellCounts(ctx, res, f)
+}
+
+func (s *gatedStore) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
+	if err := s.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.DB.CellCountsIn(ctx, res, cells, f)
 }
 
 func (s *gatedStore) hold() func() {
