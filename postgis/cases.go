@@ -232,20 +232,15 @@ func (db *DB) Cases(ctx context.Context, f cases.Filter) ([]*cases.Case, error) 
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cases: %w", err)
 	}
-	defer rows.Close()
-	out := []*cases.Case{}
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, rowToCase)
+	if err != nil {
 		return nil, fmt.Errorf("postgis: cases: %w", err)
 	}
 	return out, nil
 }
+
+// rowToCase reads a row of caseColumns, for pgx.CollectRows.
+func rowToCase(row pgx.CollectableRow) (*cases.Case, error) { return scanCase(row) }
 
 // CasesForFigures lists every case that may count in the figures of the days
 // from one day to another: those opened by the last day and not closed before
@@ -256,16 +251,8 @@ func (db *DB) CasesForFigures(ctx context.Context, from, to time.Time) ([]*cases
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cases for figures: %w", err)
 	}
-	defer rows.Close()
-	out := []*cases.Case{}
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, rowToCase)
+	if err != nil {
 		return nil, fmt.Errorf("postgis: cases for figures: %w", err)
 	}
 	return out, nil
@@ -293,17 +280,8 @@ func (db *DB) EraseVictimCases(ctx context.Context, victimKey, actor string, now
 		if err != nil {
 			return err
 		}
-		var list []*cases.Case
-		for rows.Next() {
-			c, err := scanCase(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			list = append(list, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		list, err := pgx.CollectRows(rows, rowToCase)
+		if err != nil {
 			return err
 		}
 		for _, c := range list {
