@@ -363,6 +363,30 @@ func (db *DB) ReportForCase(ctx context.Context, incidentID int64) (source, ref,
 	return source, ref, victimKey, areas, nil
 }
 
+// ReportsInAreas says whether at least one of the stored reports refs names lies
+// in one of the areas of the given codes: the test a case must pass for a police
+// team scoped to those areas to open or keep it.
+func (db *DB) ReportsInAreas(ctx context.Context, refs []cases.ReportRef, areas []string) (bool, error) {
+	if len(refs) == 0 || len(areas) == 0 {
+		return false, nil
+	}
+	srcs := make([]string, len(refs))
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		srcs[i], ids[i] = r.Source, r.Ref
+	}
+	var in bool
+	err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS r(source, ref)
+		JOIN sources s ON s.name = r.source
+		JOIN incidents i ON i.source_id = s.id AND i.source_ref = r.ref
+		JOIN areas a ON a.id = ANY(i.areas)
+		WHERE a.code = ANY($3::text[]))`, srcs, ids, areas).Scan(&in)
+	if err != nil {
+		return false, fmt.Errorf("postgis: reports in areas: %w", err)
+	}
+	return in, nil
+}
+
 // CreateCases stores many new cases with their histories in one transaction, as
 // the demo and a load do; a case already stored (by partner and reference) is
 // left as it is. It returns how many were stored.

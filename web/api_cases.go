@@ -63,6 +63,8 @@ type CaseStore interface {
 	// ReportForCase names a stored report by its id: its source, reference and
 	// victim key ("" when it names no victim).
 	ReportForCase(ctx context.Context, incidentID int64) (source, ref, victimKey string, areas []string, err error)
+	// ReportsInAreas says whether one of the reports lies in one of the areas.
+	ReportsInAreas(ctx context.Context, refs []cases.ReportRef, areas []string) (bool, error)
 }
 
 // casePartner is the partner whose cases the caller works: police and council
@@ -331,6 +333,24 @@ func (s *Server) checkOfficer(ctx context.Context, id int64, partner string) err
 	return nil
 }
 
+// checkCaseScope returns an EFORBIDDEN error when a police team scoped to areas would
+// open or keep a case that follows no report in them: such a case would be one the
+// team cannot see, and the areas are what it works.
+func (s *Server) checkCaseScope(ctx context.Context, who *access.Principal, reports []cases.ReportRef) error {
+	if !who.Scoped() {
+		return nil
+	}
+	in, err := s.cases.ReportsInAreas(ctx, reports, who.Areas)
+	if err != nil {
+		return err
+	}
+	if !in {
+		return geo.Errorf(geo.EFORBIDDEN, "reports: your team covers %s; a case you open follows at least one report there, and none of these lies in them",
+			strings.Join(who.Areas, ", "))
+	}
+	return nil
+}
+
 // handleCreateCase answers POST /api/v1/cases: a person opens a case of their
 // partner (an administrator names the partner).
 func (s *Server) handleCreateCase(w http.ResponseWriter, r *http.Request) error {
@@ -352,6 +372,9 @@ func (s *Server) handleCreateCase(w http.ResponseWriter, r *http.Request) error 
 		c.Officer = who.UserID
 	}
 	if err := s.checkOfficer(r.Context(), c.Officer, c.Partner); err != nil {
+		return err
+	}
+	if err := s.checkCaseScope(r.Context(), who, c.Reports); err != nil {
 		return err
 	}
 	e, err := s.caseRules().Open(c, who.Actor(), now)
@@ -523,6 +546,9 @@ func (s *Server) handleEditCase(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.Reports != nil {
 			next.Reports = slices.Clone(*in.Reports)
+			if err := s.checkCaseScope(r.Context(), access.PrincipalFrom(r.Context()), next.Reports); err != nil {
+				return cases.HistoryEntry{}, err
+			}
 		}
 		return s.caseRules().Edit(c, next, actor, now)
 	})
@@ -799,7 +825,7 @@ func caseOpenAPI(paths obj) {
 			"parameters": []any{param("mine", "query", "true: the caller's own cases only", str, false), param("open", "query", "true: open cases only", str, false),
 				param("limit", "query", "", integer, false)},
 			"responses": merge(obj{"200": jsonResponse("cases", obj{"type": "object", "properties": obj{"cases": obj{"type": "array", "items": obj{"type": "object"}}}})}, errorResponses("400", "401", "403"))},
-		"post": obj{"summary": "Open a case of the caller's partner; the caller is its officer unless another is named",
+		"post": obj{"summary": "Open a case of the caller's partner; the caller is its officer unless another is named. A police team scoped to areas opens cases that follow at least one report in them (403 otherwise)",
 			"requestBody": body([]string{"ref", "victim_key"}, caseProps),
 			"responses":   merge(obj{"201": jsonResponse("the case", obj{"type": "object"})}, errorResponses("400", "401", "403", "409"))}}
 	paths["/api/v1/cases/intake"] = obj{"post": obj{"summary": "A partner system posts its cases whole (a JSON array, at most 1,000); keyed by the partner's reference: new ones are opened, changed ones updated, unchanged ones left; each bad case rejected by number, field and reason",

@@ -663,4 +663,39 @@ func TestScopedOfficerSeesCasesInTheirAreas(t *testing.T) {
 	if r := e.postForm(elsewhere, inArea+"/contact", url.Values{"at": {"2026-07-01T09:00"}, "how": {"phone"}}); r.status != http.StatusNotFound {
 		t.Errorf("a contact by the officer elsewhere: %s, want 404", r)
 	}
+
+	// A scoped team opens cases for reports in its areas, and only those: a case it
+	// could not see afterwards is refused with the reason, by the API and the form.
+	report := []map[string]string{{"source": "police", "ref": ref}}
+	for i, c := range []struct {
+		name    string
+		s       caller
+		reports []map[string]string
+		want    int
+	}{
+		{"the officer in " + area + ", the report there", here, report, http.StatusCreated},
+		{"the officer in " + other + ", the report in " + area, elsewhere, report, http.StatusForbidden},
+		{"the officer in " + other + ", no report", elsewhere, nil, http.StatusForbidden},
+		{"the unscoped officer, no report", police, nil, http.StatusCreated},
+	} {
+		r := e.send(c.s, "POST", "/api/v1/cases", map[string]any{"ref": fmt.Sprintf("HC-API-%d", i), "victim_key": key, "reports": c.reports,
+			"opened_at": "2026-07-01T07:00:00Z"})
+		if r.status != c.want {
+			t.Errorf("%s opens a case: %s, want %d", c.name, r, c.want)
+		}
+		if r.status == http.StatusForbidden && !strings.Contains(r.message(t), "your team covers "+other) {
+			t.Errorf("%s: the refusal does not say why: %s", c.name, r)
+		}
+	}
+	if r := e.postForm(elsewhere, "/cases", url.Values{"partner": {"police"}, "ref": {"HC-FORM-ELSEWHERE"}, "opened_at": {"2026-07-01T08:00"},
+		"report_source": {"police"}, "report_ref": {ref}}); r.status != http.StatusForbidden {
+		t.Errorf("the officer elsewhere opens a case by the form for a report in %s: %s, want 403", area, r)
+	}
+	// Nor does the officer in the area move a case out of it.
+	if r := e.send(here, "PATCH", "/api/v1"+inArea, map[string]any{"reports": []map[string]string{}}); r.status != http.StatusForbidden {
+		t.Errorf("the officer in %s takes the case's reports away: %s, want 403", area, r)
+	}
+	if r := e.send(here, "PATCH", "/api/v1"+inArea, map[string]any{"reports": report, "risk": "high"}); r.status != http.StatusOK {
+		t.Errorf("the officer in %s edits the case: %s, want 200", area, r)
+	}
 }

@@ -248,6 +248,9 @@ func (s *Server) handleCreateCaseForm(w http.ResponseWriter, r *http.Request) er
 		c.Partner = p
 		c.Officer = who.UserID
 	}
+	if err := s.checkCaseScope(r.Context(), who, c.Reports); err != nil {
+		return err
+	}
 	e, err := s.caseRules().Open(c, who.Actor(), now)
 	if err != nil {
 		return err
