@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestDemoPicture draws the README's picture of the map (docs/map.png) from the
@@ -65,28 +64,7 @@ func TestDemoPicture(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
-	s := &serveCmd{cfg: cfg, log: cfg.Logger(), onReady: func(a string) { addr <- a }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Error("serve did not shut down")
-		}
-	})
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("serve ended: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("serve did not start")
-	}
+	base, _ := startServe(t, context.Background(), cfg)
 
 	shot := filepath.Join(root, "docs", "map.png")
 	cmd := exec.Command(node, "test/screenshot.mjs")

@@ -6,11 +6,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -410,20 +412,7 @@ func TestServe(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
-	s := &serveCmd{cfg: cfg, log: cfg.Logger(), onReady: func(a string) { addr <- a }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("serve ended: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base, stop := startServe(t, context.Background(), cfg)
 	// Wait for the migrations the server applies in the background.
 	for i := 0; i < 100; i++ {
 		resp, err := http.Get(base + "/readyz")
@@ -451,15 +440,48 @@ func TestServe(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
+	if err := stop(); err != nil {
+		t.Errorf("shutdown: %v", err)
 	}
+}
+
+// startServe runs serve in this process, as `tensionmap serve` does, until ctx ends
+// or stop is called; it returns the address it answers on once it listens. stop
+// cancels it and returns what Run returned; the test's cleanup stops it too.
+func startServe(t *testing.T, ctx context.Context, cfg Config) (base string, stop func() error) {
+	t.Helper()
+	addr := make(chan string, 1)
+	s := &serveCmd{cfg: cfg, log: cfg.Logger(), onReady: func(a string) { addr <- a }}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(time.Minute):
+				runErr = errors.New("serve did not shut down within a minute")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a, stop
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("serve did not start")
+	}
+	return "", stop
 }
 
 func TestUsageAndConfigErrors(t *testing.T) {

@@ -38,12 +38,7 @@ func TestServerRidesOutDatabaseRestart(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
-	s := &serveCmd{cfg: cfg, log: cfg.Logger(), onReady: func(a string) { addr <- a }}
-	done := make(chan error, 1)
-	srvCtx, stopServer := context.WithCancel(ctx)
-	go func() { done <- s.Run(srvCtx) }()
-	base := "http://" + <-addr
+	base, stopServer := startServe(t, ctx, cfg)
 
 	status := func(path string) int {
 		resp, err := http.Get(base + path)
@@ -146,8 +141,7 @@ func TestServerRidesOutDatabaseRestart(t *testing.T) {
 	if st != 200 {
 		t.Errorf("intake after the restart: %d, want 200", st)
 	}
-	stopServer()
-	if err := <-done; err != nil {
+	if err := stopServer(); err != nil {
 		t.Errorf("serve: %v", err)
 	}
 }
