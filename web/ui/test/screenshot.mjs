@@ -19,10 +19,12 @@ const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tensionmap-chromium-'));
 const context = await chromium.launchPersistentContext(userDir, {
   executablePath: CHROMIUM,
   headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: ['--headless', '--lang=en-GB', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   viewport: { width: 1440, height: 900 },
   locale: 'en-GB',
   timezoneId: 'Europe/London',
+  // Date fields take their format from the browser's own language, not the page's.
+  env: { ...process.env, LANG: 'en_GB.UTF-8', LANGUAGE: 'en_GB' },
 });
 context.setDefaultTimeout(STEP_TIMEOUT);
 try {
