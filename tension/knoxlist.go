@@ -16,8 +16,8 @@ import "math"
 // pairs within 500 m, of which the grid visits 41 million per replicate (27 million
 // of them within 500 m and 28 days).
 //
-// The list is used when it holds at most knoxPairBudget pairs (64 MiB; twice that
-// while it is built, grouped by band) and its estimated cost per replicate (the
+// The list is used when it holds at most knoxPairBudget pairs (64 MiB, and up to
+// three times that while it is built: grouped by band in growing slices, then copied) and its estimated cost per replicate (the
 // pairs) is below the grid's (the pairs near in space times the share of all pairs
 // near in time, times knoxGridPairCost); else the grid counts. The replicates are the
 // same either way (knoxRun, one permutation stream), and so is every count.
