@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,19 +70,24 @@ func (db *DB) AreaDays(ctx context.Context, level string, from, to time.Time) ([
 		return nil, nil, err
 	}
 	s := v.newSeries(len(areas), from, to)
-	rows, err = db.Pool.Query(ctx, `
-		SELECT a.area_id, c.day, c.class, sum(c.n)::bigint
-		FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
-		WHERE c.day BETWEEN $1 AND $2 AND a.area_id IN (SELECT id FROM areas WHERE level = $3)
-		GROUP BY 1, 2, 3`, from, to, level)
+	// The areas of the level in each set of areas, read here rather than joined:
+	// the counts then come from one range of set_day_counts' key by day, with no
+	// join, sort or grouping whose plan could turn on the table's statistics (fresh
+	// after a large load, they are not there yet). The series add up the rows.
+	units, err := db.setUnits(ctx, index)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgis: area days: %w", err)
 	}
-	var area int32
+	rows, err = db.Pool.Query(ctx, `SELECT area_set, day, class, n::bigint FROM set_day_counts
+		WHERE day BETWEEN $1 AND $2 AND area_set <> 0`, from, to)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgis: area days: %w", err)
+	}
+	var set int32
 	var day time.Time
 	var class, n int64
-	_, err = pgx.ForEachRow(rows, []any{&area, &day, &class, &n}, func() error {
-		if i, ok := index[area]; ok {
+	_, err = pgx.ForEachRow(rows, []any{&set, &day, &class, &n}, func() error {
+		for _, i := range units[set] {
 			v.add(s, i, day, class, n)
 		}
 		return nil
@@ -92,24 +98,69 @@ func (db *DB) AreaDays(ctx context.Context, level string, from, to time.Time) ([
 	return areas, s, nil
 }
 
-// CellDays returns the cells at res with any incident over [from, to] and their
-// daily counts.
+// setUnits maps each set of areas holding any of the areas index numbers to those
+// areas' numbers.
+func (db *DB) setUnits(ctx context.Context, index map[int32]int) (map[int32][]int, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, areas FROM area_sets WHERE id <> 0`)
+	if err != nil {
+		return nil, err
+	}
+	units := map[int32][]int{}
+	var id int32
+	var members []int32
+	_, err = pgx.ForEachRow(rows, []any{&id, &members}, func() error {
+		for _, a := range members {
+			if i, ok := index[a]; ok {
+				units[id] = append(units[id], i)
+			}
+		}
+		return nil
+	})
+	return units, err
+}
+
 // CellAreas returns, for each cell at res with incidents over [from, to], the codes
 // of the areas of level its incidents fall in.
 func (db *DB) CellAreas(ctx context.Context, res int, level string, from, to time.Time) (map[uint64][]string, error) {
-	rows, err := db.Pool.Query(ctx, `
-		SELECT DISTINCT c.cell, ar.code
-		FROM incidents i CROSS JOIN unnest(i.cells) AS c(cell) CROSS JOIN unnest(i.areas) AS a(area_id)
-		JOIN areas ar ON ar.id = a.area_id
-		WHERE i.occurred_from BETWEEN $2 AND $3 AND i.cells IS NOT NULL AND i.areas <> '{}' AND h3_res(c.cell) = $1 AND ar.level = $4`, res, from, to, level)
+	// The level's areas are read first and passed as ids, and the pairs made unique
+	// here: the query is then one range of the incidents by day, with no join, sort
+	// or grouping whose plan could turn on statistics a large load has not yet made
+	// (a sort of 800,000 pairs spilled to disk at 1 million reports).
+	codes := map[int32]string{}
+	rows, err := db.Pool.Query(ctx, `SELECT id, code FROM areas WHERE level = $1`, level)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cell areas: %w", err)
 	}
+	var id int32
+	var code string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &code}, func() error { codes[id] = code; return nil }); err != nil {
+		return nil, fmt.Errorf("postgis: cell areas: %w", err)
+	}
+	ids := make([]int32, 0, len(codes))
+	for id := range codes {
+		ids = append(ids, id)
+	}
+	rows, err = db.Pool.Query(ctx, `
+		SELECT c.cell, a.area_id
+		FROM incidents i CROSS JOIN unnest(i.cells) AS c(cell) CROSS JOIN unnest(i.areas) AS a(area_id)
+		WHERE i.occurred_from BETWEEN $2 AND $3 AND i.cells IS NOT NULL AND i.areas <> '{}' AND h3_res(c.cell) = $1
+		  AND a.area_id = ANY($4)`, res, from, to, ids)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: cell areas: %w", err)
+	}
+	type pair struct {
+		cell uint64
+		area int32
+	}
+	seen := map[pair]struct{}{}
 	out := map[uint64][]string{}
 	var cell int64
-	var code string
-	_, err = pgx.ForEachRow(rows, []any{&cell, &code}, func() error {
-		out[uint64(cell)] = append(out[uint64(cell)], code)
+	_, err = pgx.ForEachRow(rows, []any{&cell, &id}, func() error {
+		p := pair{uint64(cell), id}
+		if _, ok := seen[p]; !ok {
+			seen[p] = struct{}{}
+			out[p.cell] = append(out[p.cell], codes[id])
+		}
 		return nil
 	})
 	if err != nil {
@@ -118,6 +169,8 @@ func (db *DB) CellAreas(ctx context.Context, res int, level string, from, to tim
 	return out, nil
 }
 
+// CellDays returns the cells at res with any incident over [from, to] and their
+// daily counts, the cells in ascending order.
 func (db *DB) CellDays(ctx context.Context, res int, from, to time.Time) ([]uint64, *tension.Series, error) {
 	v, err := db.Vocab(ctx)
 	if err != nil {
@@ -131,9 +184,11 @@ func (db *DB) CellDays(ctx context.Context, res int, from, to time.Time) ([]uint
 	var all []row
 	index := map[uint64]int{}
 	var cells []uint64
+	// No grouping: the series add up the rows (at the finest resolutions, one a
+	// report), so the plan is a range by day whatever the statistics say.
 	rows, err := db.Pool.Query(ctx, `
-		SELECT cell, day, class, sum(n)::bigint FROM (`+cellRows(res, "$1::integer", "")+`) r
-		WHERE day BETWEEN $2 AND $3 GROUP BY 1, 2, 3`, res, from, to)
+		SELECT cell, day, class, n::bigint FROM (`+cellRows(res, "$1::integer", "")+`) r
+		WHERE day BETWEEN $2 AND $3`, res, from, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgis: cell days: %w", err)
 	}
@@ -150,6 +205,10 @@ func (db *DB) CellDays(ctx context.Context, res int, from, to time.Time) ([]uint
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgis: cell days: %w", err)
+	}
+	slices.Sort(cells)
+	for i, c := range cells {
+		index[c] = i
 	}
 	s := v.newSeries(len(cells), from, to)
 	for _, r := range all {

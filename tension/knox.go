@@ -422,11 +422,28 @@ func nearRepeat(events []KnoxEvent, o NearRepeatOptions, tune knoxTuning) (NearR
 			dst[(nd-1)*nt+j] = colTotal[j] - s
 		}
 	}
-	var lay knoxLayout
-	grid.lay(&lay, days)
+	// The list of pairs near in space, where it is within its budget and quicker
+	// (see knoxPairList).
+	lo, hi := slices.Min(days), slices.Max(days)
+	var list *knoxPairList
+	if near, timeNear := t.Pairs-rowTotal[nd-1], t.Pairs-colTotal[nt-1]; knoxListFits(nt-1, n, hi-lo) &&
+		useKnoxPairs(near, float64(timeNear)/float64(t.Pairs), tune) {
+		limit := knoxPairBudget
+		if tune.pairs > 0 {
+			limit = math.MaxInt
+		}
+		list = grid.pairList(events, limit)
+	}
 	obs := make([]int, nd*nt)
-	fill(obs, grid.countAll(&lay, &times, nd-1, workers))
-	lay = knoxLayout{}
+	if list != nil {
+		inner := make([]int, (nd-1)*(nt-1))
+		list.count(&knoxListScratch{}, days, lo, hi, &times, inner)
+		fill(obs, inner)
+	} else {
+		var lay knoxLayout
+		grid.lay(&lay, days)
+		fill(obs, grid.countAll(&lay, &times, nd-1, workers))
+	}
 
 	sum := make([]int64, nd*nt)
 	ge := make([]int, nd*nt)
@@ -434,6 +451,7 @@ func nearRepeat(events []KnoxEvent, o NearRepeatOptions, tune knoxTuning) (NearR
 	knoxRun(o.Replicates, o.Workers, func() func(int, *rand.Rand) {
 		perm := slices.Clone(days)
 		var lay knoxLayout
+		var scratch knoxListScratch
 		inner := make([]int, (nd-1)*(nt-1))
 		cnt := make([]int, nd*nt)
 		lsum := make([]int64, nd*nt)
@@ -450,9 +468,13 @@ func nearRepeat(events []KnoxEvent, o NearRepeatOptions, tune knoxTuning) (NearR
 			}
 			copy(perm, days)
 			rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-			grid.lay(&lay, perm)
 			clear(inner)
-			grid.count(&lay, &times, inner, 0, grid.cells, 0, grid.heavyPlaces())
+			if list != nil {
+				list.count(&scratch, perm, lo, hi, &times, inner)
+			} else {
+				grid.lay(&lay, perm)
+				grid.count(&lay, &times, inner, 0, grid.cells, 0, grid.heavyPlaces())
+			}
 			fill(cnt, inner)
 			for k, v := range cnt {
 				lsum[k] += int64(v)

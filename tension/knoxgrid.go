@@ -127,6 +127,9 @@ type knoxTuning struct {
 	heavy, split int
 	// perCell: see knoxGrid.perCell.
 	perCell bool
+	// pairs: 1 counts the near repeats by the list of pairs whatever its size, -1
+	// by the grid, 0 as useKnoxPairs chooses.
+	pairs int
 }
 
 // newKnoxGrid indexes events for counts by the distance bounds (ascending, the

@@ -84,11 +84,11 @@ func knoxRandomBands(r *rand.Rand) ([]float64, []int) {
 }
 
 // TestNearRepeatGridMatchesPairs compares the grid's near-repeat tables with the
-// pair list's, which it replaced, on random inputs: with the same seed the
-// permutations are the same, so every field must be identical, the expected counts
-// and p-values included. Each input runs with the default grid and with heavy places
-// from 2 events and 1 to 7 cells across the largest distance, so that every way of
-// counting a pair is met.
+// pairwise reference's on random inputs: with the same seed the permutations are the
+// same, so every field must be identical, the expected counts and p-values included.
+// Each input runs with the default grid and with heavy places from 2 events and 1 to
+// 7 cells across the largest distance, so that every way of counting a pair is met,
+// and by the list of pairs near in space (knoxPairList): as chosen, and always.
 func TestNearRepeatGridMatchesPairs(t *testing.T) {
 	r := rand.New(rand.NewPCG(2026, 13))
 	cases := 120
@@ -104,14 +104,15 @@ func TestNearRepeatGridMatchesPairs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range [][3]int{{0, 0, 0}, {0, 0, 1}, {2, 1, 0}, {2 + r.IntN(6), 1 + r.IntN(7), c % 2}} {
-			got, err := nearRepeat(ev, o, knoxTuning{heavy: g[0], split: g[1], perCell: g[2] == 1})
+		for _, g := range [][4]int{{0, 0, 0, -1}, {0, 0, 1, -1}, {2, 1, 0, -1}, {2 + r.IntN(6), 1 + r.IntN(7), c % 2, -1},
+			{0, 0, 0, 0}, {0, 0, 0, 1}, {2 + r.IntN(6), 1 + r.IntN(7), 0, 1}} {
+			got, err := nearRepeat(ev, o, knoxTuning{heavy: g[0], split: g[1], perCell: g[2] == 1, pairs: g[3]})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(knoxComparable(got), knoxComparable(want)) {
-				t.Fatalf("case %d (shape %d, %d events, bands %v m × %v days, heavy %d, split %d, per cell %d):\ngrid  %+v\npairs %+v",
-					c, shape, len(ev), dist, days, g[0], g[1], g[2], got.Observed, want.Observed)
+				t.Fatalf("case %d (shape %d, %d events, bands %v m × %v days, heavy %d, split %d, per cell %d, list %d):\ngrid  %+v\npairs %+v",
+					c, shape, len(ev), dist, days, g[0], g[1], g[2], g[3], got.Observed, want.Observed)
 			}
 		}
 	}
@@ -240,7 +241,7 @@ func TestNearRepeatDemoMatchesPairs(t *testing.T) {
 	if near := want.Observed[1][0] + want.Observed[5][3]; want.Events != 6000 || near < 100 {
 		t.Fatalf("%d events, %d pairs in two near band cells: too few to compare", want.Events, near)
 	}
-	for _, tune := range []knoxTuning{{}, {perCell: true}, {split: 4}, {heavy: 3, split: 2}} {
+	for _, tune := range []knoxTuning{{}, {pairs: -1}, {perCell: true, pairs: -1}, {split: 4, pairs: -1}, {heavy: 3, split: 2, pairs: -1}, {pairs: 1}, {heavy: 3, split: 2, pairs: 1}} {
 		got, err := nearRepeat(ev, o, tune)
 		if err != nil {
 			t.Fatal(err)

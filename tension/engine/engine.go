@@ -89,8 +89,34 @@ func Run(ctx context.Context, db Store, cfg Config, asOf time.Time, trigger stri
 	if err != nil || !ok {
 		return Result{AsOf: asOf}, ok, err
 	}
-	res, err = runDay(ctx, db, db, cfg, asOf, id, finish, 0)
+	res, err = runDay(ctx, db, runSource(db, cfg.Options, asOf), cfg, asOf, id, finish, 0)
 	return res, true, err
+}
+
+// runSource is what one run reads through: each kind of count is read once and
+// shared by the detectors that ask for it (Farrington's areas answer EARS, the
+// hot spots' year of cells answers the scan's half year at the same resolution),
+// rather than read again from the database by each.
+func runSource(db tension.Source, o tension.EngineOptions, asOf time.Time) tension.Source {
+	p := NewPreload(db, asOf)
+	if o.HotspotRes > 0 && o.HotspotRes == o.ScanRes {
+		p.CellsFrom = map[int]time.Time{o.HotspotRes: day(asOf).AddDate(0, 0, -7*o.HotspotWeeks+1)}
+	}
+	if placer, ok := db.(tension.CellPlacer); ok {
+		return placingPreload{p, placer}
+	}
+	return p
+}
+
+// placingPreload is a run's Preload that also places cells in areas, as the
+// database it reads does (a backfill's Preload does not: it places no cells).
+type placingPreload struct {
+	*Preload
+	placer tension.CellPlacer
+}
+
+func (p placingPreload) CellAreas(ctx context.Context, res int, level string, from, to time.Time) (map[uint64][]string, error) {
+	return p.placer.CellAreas(ctx, res, level, from, to)
 }
 
 // runDay runs the detectors over src as of a day for the run id started, saves

@@ -21,6 +21,10 @@ import (
 type Preload struct {
 	Src     tension.Source
 	Through time.Time
+	// CellsFrom, when set, makes the first read of the cells of a resolution start
+	// no later than its day, so that a later question reaching further back (hot
+	// spots' year after the scan's half year) is answered from the same read.
+	CellsFrom map[int]time.Time
 
 	mu     sync.Mutex
 	levels []string
@@ -137,7 +141,11 @@ func (p *Preload) CellDays(ctx context.Context, res int, from, to time.Time) ([]
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	slot := p.cells[res]
-	err := p.load(&slot, from, func(from, to time.Time) (*preloaded, error) {
+	start := from
+	if f, ok := p.CellsFrom[res]; ok && slot == nil && day(f).Before(start) {
+		start = day(f)
+	}
+	err := p.load(&slot, start, func(from, to time.Time) (*preloaded, error) {
 		cells, s, err := p.Src.CellDays(ctx, res, from, to)
 		return &preloaded{cells: cells, s: s}, err
 	})
