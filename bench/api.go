@@ -98,25 +98,10 @@ func API(ctx context.Context, env *Env, o APIOptions) error {
 		}
 		return ds[len(ds)/2], nil
 	}
-	periods := []struct {
-		name string
-		f    geo.Filter
-	}{
-		{"28 days", geo.Filter{From: end.AddDate(0, 0, -27), To: end}},
-		{"1 year", geo.Filter{From: end.AddDate(-1, 0, 1), To: end}},
-		{"all time", geo.Filter{From: end.AddDate(-5, 0, 0), To: end}},
-	}
+	periods := apiPeriods(end, 5)
 	// Each period alone, and with a filter of every kind the route takes.
-	filtered := geo.Filter{Strands: env.Strands[:min(2, len(env.Strands))], Kinds: []geo.Kind{geo.KindCrime}, Sources: env.Sources[:1]}
-	query := func(f geo.Filter) string {
-		q := url.Values{"level": {"lsoa"}, "from": {f.From.Format(time.DateOnly)}, "to": {f.To.Format(time.DateOnly)}}
-		if len(f.Strands) > 0 {
-			q.Set("strand", strings.Join(f.Strands, ","))
-			q.Set("kind", string(f.Kinds[0]))
-			q.Set("source", f.Sources[0])
-		}
-		return "/api/v1/areas?" + q.Encode()
-	}
+	filtered := apiFilter(env)
+	query := areasQuery
 	fmt.Fprintf(out, "GET /api/v1/areas?level=lsoa on %d demo incidents (%d areas), %s of %d calls, GOMAXPROCS %d\n", rows, len(areas), stat, runs, runtimeProcs())
 	fmt.Fprintf(out, "filtered: strands %s, kind %s, source %s; strategic: the published period the server answers for the one asked\n\n",
 		strings.Join(filtered.Strands, ","), filtered.Kinds[0], filtered.Sources[0])
@@ -154,4 +139,35 @@ func API(ctx context.Context, env *Env, o APIOptions) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// apiPeriod is a period /api/v1/areas is asked for.
+type apiPeriod struct {
+	name string
+	f    geo.Filter
+}
+
+// apiPeriods are 28 days, a year and all the years of data ending on end.
+func apiPeriods(end time.Time, years int) []apiPeriod {
+	return []apiPeriod{
+		{"28 days", geo.Filter{From: end.AddDate(0, 0, -27), To: end}},
+		{"1 year", geo.Filter{From: end.AddDate(-1, 0, 1), To: end}},
+		{"all time", geo.Filter{From: end.AddDate(-years, 0, 0), To: end}},
+	}
+}
+
+// apiFilter is a filter of every kind /api/v1/areas takes: two strands, a kind, a source.
+func apiFilter(env *Env) geo.Filter {
+	return geo.Filter{Strands: env.Strands[:min(2, len(env.Strands))], Kinds: []geo.Kind{geo.KindCrime}, Sources: env.Sources[:1]}
+}
+
+// areasQuery is the path and query of /api/v1/areas?level=lsoa for a filter.
+func areasQuery(f geo.Filter) string {
+	q := url.Values{"level": {"lsoa"}, "from": {f.From.Format(time.DateOnly)}, "to": {f.To.Format(time.DateOnly)}}
+	if len(f.Strands) > 0 {
+		q.Set("strand", strings.Join(f.Strands, ","))
+		q.Set("kind", string(f.Kinds[0]))
+		q.Set("source", f.Sources[0])
+	}
+	return "/api/v1/areas?" + q.Encode()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tensionmap/tensionmap/bench"
@@ -24,10 +25,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			return runBenchEngine(ctx, env, args[1:])
 		case "api":
 			return runBenchAPI(ctx, env, args[1:])
+		case "scale":
+			return runBenchScale(ctx, env, args[1:])
 		}
 	}
-	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]\n       tensionmap bench engine [--rows N] [--weeks N]\n       tensionmap bench api [--rows N] [--runs N]")
-	return usageError("want `bench ingest`, `bench tiles`, `bench engine` or `bench api`")
+	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]\n       tensionmap bench engine [--rows N] [--weeks N]\n       tensionmap bench api [--rows N] [--runs N]\n       tensionmap bench scale [--rows N] [--years N] [--doc FILE]")
+	return usageError("want `bench ingest`, `bench tiles`, `bench engine`, `bench api` or `bench scale`")
 }
 
 // benchEnv is the benchmarks' view of the configuration, with the real ingest.
@@ -128,4 +131,30 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	return bench.API(ctx, benv, o)
+}
+
+func runBenchScale(ctx context.Context, env *Env, args []string) error {
+	var o bench.ScaleOptions
+	fs := newFlagSet(env, "bench scale", "bench scale [--rows N] [--years N] [--clients N] [--doc FILE] [--listen ADDR]")
+	fs.IntVar(&o.Rows, "rows", 10_000_000, "demo reports to generate and load")
+	fs.IntVar(&o.Years, "years", 10, "years the reports span, ending yesterday")
+	fs.IntVar(&o.Clients, "clients", 16, "clients of the many-client tile throughput and the load run")
+	fs.DurationVar(&o.Slice, "slice", 5*time.Second, "each side's turn in a throughput comparison (two turns each, alternating)")
+	fs.DurationVar(&o.Load, "load", 20*time.Second, "length of the load run")
+	fs.IntVar(&o.Runs, "runs", 1, "passes over the tile set in the one-at-a-time uncached comparison; the best counts")
+	fs.IntVar(&o.APIRuns, "api-runs", 5, "calls of each /api/v1/areas path")
+	fs.StringVar(&o.Listen, "listen", "", "loopback address of the serve process the load run and API calls go to, such as :8094 (default: a free port)")
+	fs.StringVar(&o.Doc, "doc", "", "write the table into the generated section of this Markdown file (docs/performance.md)")
+	if err := parse(env, fs, args); err != nil {
+		return err
+	}
+	if o.Rows < 1 || o.Years < 1 || o.Clients < 1 || o.Runs < 1 || o.APIRuns < 1 {
+		return usageError("--rows, --years, --clients, --runs and --api-runs: at least 1")
+	}
+	benv, err := benchEnv(env)
+	if err != nil {
+		return err
+	}
+	o.Command = strings.TrimSpace("tensionmap bench scale " + strings.Join(args, " "))
+	return bench.Scale(ctx, benv, o)
 }
