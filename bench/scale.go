@@ -64,7 +64,10 @@ func Scale(ctx context.Context, env *Env, o ScaleOptions) error {
 	}
 	var stages []stage
 	began := time.Now()
-	mark := func(name string, start time.Time) { stages = append(stages, stage{name, time.Since(start)}) }
+	mark := func(name string, start time.Time) {
+		stages = append(stages, stage{name, time.Since(start)})
+		fmt.Fprintf(env.Stderr, "stage done: %s in %s\n", name, time.Since(start).Round(time.Second))
+	}
 	detail := env.Stderr // the parts' own tables, as the other benchmarks print them
 	var rows []scaleRow
 	add := func(figure, measured, baseline, ratio, goal string) {
@@ -168,8 +171,12 @@ func Scale(ctx context.Context, env *Env, o ScaleOptions) error {
 		return err
 	}
 	for _, u := range ups {
+		slow := ""
+		if u.slow > 0 {
+			slow = fmt.Sprintf(" (%d answers were 503 \"still being drawn\", asked again after Retry-After)", u.slow)
+		}
 		add(fmt.Sprintf("uncached hotspot tiles, one at a time, %s (z10-z14, %d tiles)", periodShort(u.period.name), len(r.tileSet)),
-			fmt.Sprintf("%.1f ms/tile", ms(u.totOurs)/float64(len(r.tileSet))), fmt.Sprintf("ST_AsMVT: %.1f ms/tile", ms(u.totPG)/float64(len(r.tileSet))),
+			fmt.Sprintf("%.1f ms/tile%s", ms(u.totOurs)/float64(len(r.tileSet)), slow), fmt.Sprintf("ST_AsMVT: %.1f ms/tile", ms(u.totPG)/float64(len(r.tileSet))),
 			fmt.Sprintf("%.1fx", u.totPG.Seconds()/u.totOurs.Seconds()), "at least 5x")
 	}
 	for _, u := range ups {
@@ -179,9 +186,9 @@ func Scale(ctx context.Context, env *Env, o ScaleOptions) error {
 	mark("uncached tiles and first tiles", start)
 	start = time.Now()
 	last := r.periods[len(r.periods)-1] // the hexagons stored are this period's
-	_, uncachedHTTP := r.newServer(-1)
+	_, uncachedHTTP := r.newServer(-1, true)
 	pg := r.newPostGIS()
-	cachedSrv, cachedHTTP := r.newServer(0)
+	cachedSrv, cachedHTTP := r.newServer(0, true)
 	defer uncachedHTTP.Close()
 	defer pg.Close()
 	defer cachedHTTP.Close()

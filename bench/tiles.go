@@ -97,7 +97,7 @@ func Tiles(ctx context.Context, env *Env, o TilesOptions) error {
 		return err
 	}
 	// 2. A cached tile beside a handler that writes a fixed byte slice.
-	cachedSrv, cached := r.newServer(0)
+	cachedSrv, cached := r.newServer(0, false)
 	defer cached.Close()
 	if _, err := r.cachedVsFixed(ctx, out, cached.URL, clients, duration/4); err != nil {
 		return err
@@ -187,11 +187,46 @@ func (r *tileRig) get(url string) (int, []byte, error) {
 	return res.StatusCode, b, err
 }
 
+// getTile is get for a tile that may be still being drawn: a 503 with Retry-After
+// is asked again after the wait it names, up to ten times; slow counts the 503s.
+func (r *tileRig) getTile(url string) (st int, body []byte, slow int, err error) {
+	for {
+		req, err := http.NewRequestWithContext(r.ctx, "GET", url, nil)
+		if err != nil {
+			return 0, nil, slow, err
+		}
+		req.Header.Set("Accept-Encoding", "gzip")
+		req.AddCookie(&http.Cookie{Name: "tm_session", Value: r.cookie})
+		res, err := r.client.Do(req)
+		if err != nil {
+			return 0, nil, slow, err
+		}
+		body, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || slow == 10 || err != nil {
+			return res.StatusCode, body, slow, err
+		}
+		slow++
+		wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		select {
+		case <-r.ctx.Done():
+			return 0, nil, slow, r.ctx.Err()
+		case <-time.After(time.Duration(max(1, wait)) * time.Second):
+		}
+	}
+}
+
 // newServer starts the service's web server over loopback with a tile cache of
-// cacheBytes (0 the default, -1 none).
-func (r *tileRig) newServer(cacheBytes int64) (*web.Server, *httptest.Server) {
+// cacheBytes (0 the default, -1 none). A server that times renders waits for them
+// as long as a render may take (measure), where the service's default wait answers
+// a slow render with a 503.
+func (r *tileRig) newServer(cacheBytes int64, measure bool) (*web.Server, *httptest.Server) {
+	var wait time.Duration
+	if measure {
+		wait = tiles.RenderTimeout
+	}
 	s := web.New(web.Options{Version: "bench", Strands: r.env.Strands, Sources: r.env.Sources, Unavailable: postgis.Unavailable,
-		TileCacheBytes: cacheBytes}, r.db, nil, r.log, nil)
+		TileCacheBytes: cacheBytes, TileWait: wait}, r.db, nil, r.log, nil)
 	return s, httptest.NewServer(s)
 }
 
@@ -241,6 +276,7 @@ type uncachedPeriod struct {
 	totOurs, totPG time.Duration
 	featsOurs, fPG map[int]int
 	tilesAtZoom    map[int]int
+	slow           int // 503s (a render past the wait) asked again after Retry-After
 }
 
 // uncached compares uncached hotspot tiles with ST_AsMVT over the same hexagons,
@@ -268,24 +304,27 @@ func (r *tileRig) uncached(ctx context.Context, out io.Writer, runs int, first b
 				return nil, err
 			}
 		}
-		_, ours := r.newServer(-1)
+		_, ours := r.newServer(-1, true)
 		pg := r.newPostGIS()
 		oursURL, pgURL := r.oursURL(ours.URL, p), r.pgURL(pg.URL)
 		// The first request at each resolution computes the filter's counts: timed
 		// apart, as what a tile costs after new data arrive.
 		for z := 10; z <= 14; z++ {
 			start := time.Now()
-			if st, b, err := r.get(oursURL(r.byZoom[z][0])); err != nil || st >= 400 {
-				return nil, fmt.Errorf("ours %v: %d %v %s", r.byZoom[z][0], st, err, b)
+			st, _, slow, err := r.getTile(oursURL(r.byZoom[z][0]))
+			if err != nil || st >= 400 {
+				return nil, fmt.Errorf("ours %s: status %d %v", oursURL(r.byZoom[z][0]), st, err)
 			}
 			res.cold[z] = time.Since(start)
+			res.slow += slow
 		}
 		feats := func(url func(maptile.Tile) string, gz bool) (map[int]int, error) {
 			n := map[int]int{}
 			for _, t := range r.tileSet {
-				st, b, err := r.get(url(t))
+				st, b, slow, err := r.getTile(url(t))
+				res.slow += slow
 				if err != nil || st >= 400 {
-					return nil, fmt.Errorf("%s: %d %v %s", url(t), st, err, b)
+					return nil, fmt.Errorf("%s: status %d %v", url(t), st, err)
 				}
 				k, err := countFeatures(b, gz)
 				if err != nil {
@@ -311,9 +350,11 @@ func (r *tileRig) uncached(ctx context.Context, out io.Writer, runs int, first b
 				took := map[int]time.Duration{}
 				for _, t := range r.tileSet {
 					start := time.Now()
-					if st, b, err := r.get(side.url(t)); err != nil || st >= 400 {
-						return nil, fmt.Errorf("%s: %d %v %s", side.url(t), st, err, b)
+					st, _, slow, err := r.getTile(side.url(t))
+					if err != nil || st >= 400 {
+						return nil, fmt.Errorf("%s: status %d %v", side.url(t), st, err)
 					}
+					res.slow += slow
 					took[int(t.Z)] += time.Since(start)
 				}
 				for z, d := range took {
@@ -356,11 +397,11 @@ func (r *tileRig) uncached(ctx context.Context, out io.Writer, runs int, first b
 // baseline handler over the stored bench hexagons of period p.
 func (r *tileRig) firstTile(p period, z int) (ours, pg time.Duration, err error) {
 	t := maptile.At(r.town.Center(), maptile.Zoom(z))
-	_, o := r.newServer(0)
+	_, o := r.newServer(0, true)
 	defer o.Close()
 	start := time.Now()
-	if st, b, err := r.get(r.oursURL(o.URL, p)(t)); err != nil || st >= 400 {
-		return 0, 0, fmt.Errorf("first tile, ours %v: %d %v %s", t, st, err, b)
+	if st, _, _, err := r.getTile(r.oursURL(o.URL, p)(t)); err != nil || st >= 400 {
+		return 0, 0, fmt.Errorf("first tile, ours %v: status %d %v", t, st, err)
 	}
 	ours = time.Since(start)
 	s := r.newPostGIS()
@@ -382,9 +423,9 @@ func (r *tileRig) throughput(ctx context.Context, clients int, slice time.Durati
 			return func() (int, error) {
 				u := url(r.tileSet[i%len(r.tileSet)])
 				i++
-				st, body, err := r.get(u)
+				st, _, _, err := r.getTile(u)
 				if err == nil && st >= 400 {
-					err = fmt.Errorf("%s: status %d %s", u, st, body)
+					err = fmt.Errorf("%s: status %d", u, st)
 				}
 				return st, err
 			}
