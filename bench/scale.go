@@ -173,11 +173,11 @@ func Scale(ctx context.Context, env *Env, o ScaleOptions) error {
 	for _, u := range ups {
 		slow := ""
 		if u.slow > 0 {
-			slow = fmt.Sprintf(" (%d answers were 503 \"still being drawn\", asked again after Retry-After)", u.slow)
+			slow = fmt.Sprintf(" (%d answer%s 503 \"still being drawn\", asked again after Retry-After)", u.slow, map[bool]string{true: " was", false: "s were"}[u.slow == 1])
 		}
 		add(fmt.Sprintf("uncached hotspot tiles, one at a time, %s (z10-z14, %d tiles)", periodShort(u.period.name), len(r.tileSet)),
 			fmt.Sprintf("%.1f ms/tile%s", ms(u.totOurs)/float64(len(r.tileSet)), slow), fmt.Sprintf("ST_AsMVT: %.1f ms/tile", ms(u.totPG)/float64(len(r.tileSet))),
-			fmt.Sprintf("%.1fx", u.totPG.Seconds()/u.totOurs.Seconds()), "at least 5x")
+			timesX(u.totPG.Seconds()/u.totOurs.Seconds()), "at least 5x")
 	}
 	for _, u := range ups {
 		add(fmt.Sprintf("first tile after new data, z14, %s", periodShort(u.period.name)), fmt.Sprintf("%.0f ms", ms(u.firstOurs)),
@@ -204,13 +204,13 @@ func Scale(ctx context.Context, env *Env, o ScaleOptions) error {
 			return err
 		}
 		add(fmt.Sprintf("uncached hotspot tiles, %s, %d client%s", periodShort(last.name), c, plural(c)), fmt.Sprintf("%.0f requests/s", ours),
-			fmt.Sprintf("ST_AsMVT: %.0f requests/s", base), fmt.Sprintf("%.1fx", ours/base), "at least 5x")
+			fmt.Sprintf("ST_AsMVT: %.0f requests/s", base), timesX(ours/base), "at least 5x")
 		ours, base, err = r.throughput(ctx, c, o.Slice, r.oursURL(cachedHTTP.URL, last), r.pgURL(pg.URL))
 		if err != nil {
 			return err
 		}
 		add(fmt.Sprintf("cached hotspot tiles, %s, %d client%s", periodShort(last.name), c, plural(c)), fmt.Sprintf("%.0f requests/s", ours),
-			fmt.Sprintf("ST_AsMVT: %.0f requests/s", base), fmt.Sprintf("%.1fx", ours/base), "")
+			fmt.Sprintf("ST_AsMVT: %.0f requests/s", base), timesX(ours/base), "")
 		cr, err := r.cachedVsFixed(ctx, detail, cachedHTTP.URL, c, o.Slice)
 		if err != nil {
 			return err
@@ -493,4 +493,13 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
 	}
 	return fmt.Sprintf("%.0f MB", float64(n)/1e6)
+}
+
+// timesX is a ratio as "2.3x", with three decimals below 0.1 so that a small one
+// still reads.
+func timesX(x float64) string {
+	if x < 0.1 {
+		return fmt.Sprintf("%.3fx", x)
+	}
+	return fmt.Sprintf("%.1fx", x)
 }

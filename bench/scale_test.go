@@ -54,3 +54,11 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestTimesX(t *testing.T) {
+	for x, want := range map[float64]string{2.34: "2.3x", 0.1: "0.1x", 0.0027: "0.003x"} {
+		if got := timesX(x); got != want {
+			t.Errorf("timesX(%v) = %q, want %q", x, got, want)
+		}
+	}
+}
