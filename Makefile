@@ -18,6 +18,9 @@ TEST_PG_PORT ?= $(TENSIONMAP_TEST_PG_PORT)
 endif
 TEST_PG_PORT ?= 55433## port of the tests' own cluster (.data/test-pg), also read from TENSIONMAP_TEST_PG_PORT
 BENCH_ROWS ?= 1000000## reports in make bench's runs
+SCALE_ROWS ?= 10000000## reports in make bench-scale's run
+SCALE_YEARS ?= 10## years make bench-scale's reports span
+SCALE_LISTEN ?= :8094## loopback port of the serve process make bench-scale measures
 
 # The tests' own cluster: never the one make run serves from.
 TEST_PG_DIR := .data/test-pg
@@ -29,7 +32,7 @@ UI_DIR    := web/ui
 UI_SRC    := $(wildcard $(UI_DIR)/src/*) $(UI_DIR)/build.mjs $(UI_DIR)/package.json
 UI_OUT    := web/static/dist/map.js
 
-.PHONY: help build ui ui-deps run db-up db-stop test-db-stop migrate demo test test-deps test-go vet fuzz bench reliability reference clean
+.PHONY: help build ui ui-deps run db-up db-stop test-db-stop migrate demo test test-deps test-go vet fuzz bench bench-scale reliability reference clean
 
 help: ## list the targets and the variables they take
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -94,6 +97,10 @@ bench: build ## run the benchmarks and print the ratio tables
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench engine --rows 200000
 	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench api --rows $(BENCH_ROWS)
 	$(GO) test -run '^$$' -bench '^BenchmarkTileRequest$$' -benchmem ./web
+
+bench-scale: build ## a decade of demo reports (SCALE_ROWS over SCALE_YEARS) through everything at once; one table, also into docs/performance.md
+	@url=$$($(BIN) db up --port $(PG_PORT)) && TENSIONMAP_DATABASE_URL="$$url" $(BIN) bench scale --rows $(SCALE_ROWS) --years $(SCALE_YEARS) \
+		--listen $(SCALE_LISTEN) --doc docs/performance.md
 
 RELIABILITY_SHORT ?=
 SOAK ?=

@@ -230,3 +230,30 @@ func (db *DB) AreaCountsDaily(ctx context.Context, level string, f geo.Filter) (
 func (db *DB) AreaCountsMonthly(ctx context.Context, level string, f geo.Filter) ([]geo.AreaCount, error) {
 	return db.areaCountsFrom(ctx, "a.level = $1", level, f, true)
 }
+
+// TableSize is a table's name and its size with its indexes and TOAST, in bytes.
+type TableSize struct {
+	Name  string
+	Bytes int64
+}
+
+// BenchSizes returns the database's size (pg_database_size), its largest tables
+// (at most n, by pg_total_relation_size; PostGIS's spatial_ref_sys left out) and the
+// server's version.
+func (db *DB) BenchSizes(ctx context.Context, n int) (size int64, tables []TableSize, version string, err error) {
+	if err := db.Pool.QueryRow(ctx, "SELECT pg_database_size(current_database()), current_setting('server_version')").Scan(&size, &version); err != nil {
+		return 0, nil, "", err
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c
+		JOIN pg_namespace s ON s.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'm', 'p') AND s.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relname <> 'spatial_ref_sys'
+		ORDER BY 2 DESC LIMIT $1`, n)
+	if err != nil {
+		return 0, nil, "", err
+	}
+	tables, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TableSize, error) {
+		var t TableSize
+		return t, r.Scan(&t.Name, &t.Bytes)
+	})
+	return size, tables, version, err
+}

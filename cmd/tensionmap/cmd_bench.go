@@ -3,186 +3,158 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime/debug"
-	"text/tabwriter"
+	"strings"
 	"time"
 
+	"github.com/tensionmap/tensionmap/bench"
 	"github.com/tensionmap/tensionmap/geo"
-	"github.com/tensionmap/tensionmap/geo/synth"
 	"github.com/tensionmap/tensionmap/postgis"
 )
 
 // runBench measures the service against baselines run in the same process, and prints
 // ratios: these machines are shared, so only a ratio within one run means anything.
+// The measurements live in package bench; this parses their flags.
 func runBench(ctx context.Context, env *Env, args []string) error {
-	if len(args) > 0 && args[0] == "ingest" {
-		return runBenchIngest(ctx, env, args)
+	if len(args) > 0 {
+		switch args[0] {
+		case "ingest":
+			return runBenchIngest(ctx, env, args[1:])
+		case "tiles":
+			return runBenchTiles(ctx, env, args[1:])
+		case "engine":
+			return runBenchEngine(ctx, env, args[1:])
+		case "api":
+			return runBenchAPI(ctx, env, args[1:])
+		case "scale":
+			return runBenchScale(ctx, env, args[1:])
+		}
 	}
-	if len(args) > 0 && args[0] == "tiles" {
-		return runBenchTiles(ctx, env, args[1:])
-	}
-	if len(args) > 0 && args[0] == "engine" {
-		return runBenchEngine(ctx, env, args[1:])
-	}
-	if len(args) > 0 && args[0] == "api" {
-		return runBenchAPI(ctx, env, args[1:])
-	}
-	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]\n       tensionmap bench engine [--rows N] [--weeks N]\n       tensionmap bench api [--rows N] [--runs N]")
-	return usageError("want `bench ingest`, `bench tiles`, `bench engine` or `bench api`")
+	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]\n       tensionmap bench engine [--rows N] [--weeks N]\n       tensionmap bench api [--rows N] [--runs N]\n       tensionmap bench scale [--rows N] [--years N] [--doc FILE]")
+	return usageError("want `bench ingest`, `bench tiles`, `bench engine`, `bench api` or `bench scale`")
 }
 
-// runBenchIngest times the ingest pipeline against a plain COPY of the same rows.
-func runBenchIngest(ctx context.Context, env *Env, args []string) error {
-	var rows, runs int
-	fs := newFlagSet(env, "bench ingest", "bench ingest [--rows N] [--runs N]")
-	fs.IntVar(&rows, "rows", 1_000_000, "demo rows to ingest")
-	fs.IntVar(&runs, "runs", 2, "times to run each measurement")
-	if err := parse(env, fs, args[1:]); err != nil {
-		return err
-	}
-	cfg := &env.Config
+// benchEnv is the benchmarks' view of the configuration, with the real ingest.
+func benchEnv(env *Env) (*bench.Env, error) {
+	cfg := env.Config
 	if err := cfg.needDatabase(); err != nil {
-		return err
+		return nil, err
 	}
-	debug.SetGCPercent(400)
-	tmp, err := os.MkdirTemp("", "tensionmap-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	g, err := synth.New(synth.Options{Seed: 1, Rows: rows, Years: 5, End: time.Now().UTC().AddDate(0, 0, -1)})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "generating %d demo rows…\n", rows)
-	files, err := synth.WriteDir(tmp, g)
-	if err != nil {
-		return err
-	}
-	st, err := os.Stat(files.Incidents)
-	if err != nil {
-		return err
-	}
-	url, drop, err := postgis.ScratchDatabase(ctx, cfg.DatabaseURL, "tensionmap_bench")
-	if err != nil {
-		return err
-	}
-	defer drop()
-	db, err := postgis.Open(ctx, url, postgis.Options{MaxConns: 6})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	if _, err := db.ImportAreas(ctx, g.GeoAreas()); err != nil {
-		return err
-	}
-	key := cfg.key
-	if len(key) == 0 {
-		key = []byte("benchmark key, not for real data, 32+ bytes")
-	}
-	validator, err := geo.NewValidator(geo.ValidatorOptions{Strands: cfg.Strands, Sources: cfg.Sources, Key: key, Location: cfg.location})
-	if err != nil {
-		return err
-	}
-	ing, err := newIngester(ctx, db, cfg)
-	if err != nil {
-		return err
-	}
-
-	open := func() (geo.Reader, func(), error) {
-		f, err := os.Open(files.Incidents)
-		if err != nil {
-			return nil, nil, err
-		}
-		r, err := geo.NewReader(f, geo.ReaderOptions{Format: geo.FormatCSV})
-		if err != nil {
-			f.Close()
-			return nil, nil, err
-		}
-		return r, func() { f.Close() }, nil
-	}
-	areas, err := ing.areaIndex(ctx)
-	if err != nil {
-		return err
-	}
-	var parse, pipeline, baseline, indexed []time.Duration
-	var rollups map[string]int64
-	for run := 0; run < runs; run++ {
-		// The pipeline without the database: read, validate, bin, attribute.
-		r, closeIn, err := open()
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		if _, err := geo.Ingest(ctx, r, discard{}, geo.IngestOptions{Validator: validator, Binner: ing.binner, Areas: areas}); err != nil {
-			closeIn()
-			return err
-		}
-		parse = append(parse, time.Since(start))
-		closeIn()
-
-		if err := db.Truncate(ctx); err != nil {
-			return err
-		}
-		r, closeIn, err = open()
-		if err != nil {
-			return err
-		}
-		sum, err := ing.run(ctx, "bench", "", filepath.Base(files.Incidents), r, validator, 0, nil, nil)
-		closeIn()
-		if err != nil {
-			return err
-		}
-		if sum.Inserted != rows {
-			return fmt.Errorf("the pipeline stored %d of %d rows", sum.Inserted, rows)
-		}
-		pipeline = append(pipeline, sum.Elapsed)
-		if rollups, err = db.RollupRows(ctx); err != nil {
-			return err
-		}
-
-		n, plain, into, err := db.CopyBaseline(ctx)
-		if err != nil {
-			return err
-		}
-		if n != int64(rows) {
-			return fmt.Errorf("the baseline copied %d of %d rows", n, rows)
-		}
-		baseline = append(baseline, plain)
-		indexed = append(indexed, into)
-	}
-
-	w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(env.Stdout, "ingest of %d demo rows (%s, %.1f MB gzipped), %d runs each, best run:\n\n", rows, filepath.Base(files.Incidents), float64(st.Size())/1e6, runs)
-	fmt.Fprintln(w, "measurement\tseconds\trows/s\t")
-	line := func(name string, ds []time.Duration) time.Duration {
-		best := ds[0]
-		for _, d := range ds {
-			best = min(best, d)
-		}
-		fmt.Fprintf(w, "%s\t%.2f\t%.0f\t\n", name, best.Seconds(), float64(rows)/best.Seconds())
-		return best
-	}
-	line("read, validate, bin, attribute (no database)", parse)
-	p := line("whole pipeline: file to incidents and roll-ups", pipeline)
-	ix := line("plain COPY of the same rows into incidents, with its indexes", indexed)
-	b := line("plain COPY of the same rows, unindexed table", baseline)
-	w.Flush()
-	fmt.Fprintf(env.Stdout, "\nratio of throughputs, pipeline / plain COPY into incidents: %.2f (budget: at least 0.50)\n", ix.Seconds()/p.Seconds())
-	fmt.Fprintf(env.Stdout, "ratio of throughputs, pipeline / plain COPY into an unindexed table: %.2f\n", b.Seconds()/p.Seconds())
-	fmt.Fprintf(env.Stdout, "\nrows after a load of %d reports:\n", rows)
-	for _, t := range []string{"incidents", "cell_day_counts", "set_day_counts", "day_counts", "area_month_counts", "area_prefix_counts"} {
-		fmt.Fprintf(env.Stdout, "  %-20s %10d\n", t, rollups[t])
-	}
-	return nil
+	return &bench.Env{DatabaseURL: cfg.DatabaseURL, Strands: cfg.Strands, Sources: cfg.Sources, Key: cfg.key, Location: cfg.location,
+		Engine: cfg.engineConfig(), Stdout: env.Stdout, Stderr: env.Stderr,
+		NewIngester: func(ctx context.Context, db *postgis.DB) (bench.Ingester, error) {
+			ing, err := newIngester(ctx, db, &cfg)
+			if err != nil {
+				return nil, err
+			}
+			return benchIngester{ing}, nil
+		}}, nil
 }
 
-// discard is a BatchWriter that stores nothing, to time the pipeline without the database.
-type discard struct{}
+// benchIngester is the ingester as package bench drives it.
+type benchIngester struct{ ing *ingester }
 
-func (discard) WriteBatch(_ context.Context, b []*geo.Incident) (int, error) { return len(b), nil }
+func (b benchIngester) Run(ctx context.Context, label string, r geo.Reader, v *geo.Validator) (geo.Summary, error) {
+	return b.ing.run(ctx, "bench", "", label, r, v, 0, nil, nil)
+}
+func (b benchIngester) Binner() *geo.Binner { return b.ing.binner }
+func (b benchIngester) AreaIndex(ctx context.Context) (*geo.AreaIndex, error) {
+	return b.ing.areaIndex(ctx)
+}
+
+func runBenchIngest(ctx context.Context, env *Env, args []string) error {
+	var o bench.IngestOptions
+	fs := newFlagSet(env, "bench ingest", "bench ingest [--rows N] [--runs N]")
+	fs.IntVar(&o.Rows, "rows", 1_000_000, "demo rows to ingest")
+	fs.IntVar(&o.Runs, "runs", 2, "times to run each measurement")
+	if err := parse(env, fs, args); err != nil {
+		return err
+	}
+	benv, err := benchEnv(env)
+	if err != nil {
+		return err
+	}
+	return bench.Ingest(ctx, benv, o)
+}
+
+func runBenchTiles(ctx context.Context, env *Env, args []string) error {
+	var o bench.TilesOptions
+	fs := newFlagSet(env, "bench tiles", "bench tiles [--rows N] [--clients N] [--duration D] [--runs N]")
+	fs.IntVar(&o.Rows, "rows", 1_000_000, "demo incidents to load")
+	fs.IntVar(&o.Clients, "clients", 16, "concurrent clients of the throughput and load runs")
+	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "length of the load run (the cached-tile comparison takes as long)")
+	fs.IntVar(&o.Runs, "runs", 3, "passes over the tile set in the uncached comparison; the best counts")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measurements (not the loading) to this file")
+	if err := parse(env, fs, args); err != nil {
+		return err
+	}
+	benv, err := benchEnv(env)
+	if err != nil {
+		return err
+	}
+	return bench.Tiles(ctx, benv, o)
+}
+
+func runBenchEngine(ctx context.Context, env *Env, args []string) error {
+	var o bench.EngineOptions
+	fs := newFlagSet(env, "bench engine", "bench engine [--rows N] [--years N] [--weeks N] [--baseline-days N] [--cpuprofile FILE]")
+	fs.IntVar(&o.Rows, "rows", 200_000, "demo incidents to load")
+	fs.IntVar(&o.Years, "years", 5, "years of data")
+	fs.IntVar(&o.Weeks, "weeks", 104, "weeks of the backfill")
+	fs.IntVar(&o.BaselineDays, "baseline-days", 4, "days of the backfill replayed the old way for the baseline")
+	fs.StringVar(&o.Level, "level", "ward", "the area level imported (ward: the demo's 16 to 18 wards; all: lsoas too)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the engine's runs (not the loading) to this file")
+	if err := parse(env, fs, args); err != nil {
+		return err
+	}
+	benv, err := benchEnv(env)
+	if err != nil {
+		return err
+	}
+	o.Replicates = env.Config.ScanReplicates
+	return bench.Engine(ctx, benv, o)
+}
+
+func runBenchAPI(ctx context.Context, env *Env, args []string) error {
+	var o bench.APIOptions
+	fs := newFlagSet(env, "bench api", "bench api [--rows N] [--runs N] [--stat median|min]")
+	fs.IntVar(&o.Rows, "rows", 1_000_000, "demo incidents to load")
+	fs.IntVar(&o.Runs, "runs", 7, "calls per period and path")
+	fs.StringVar(&o.Stat, "stat", "median", "the time a path is given of its calls: median, or min (the steadier on a machine other work keeps busy)")
+	if err := parse(env, fs, args); err != nil {
+		return err
+	}
+	if o.Stat != "median" && o.Stat != "min" {
+		return usageError("--stat: %q is not median or min", o.Stat)
+	}
+	benv, err := benchEnv(env)
+	if err != nil {
+		return err
+	}
+	return bench.API(ctx, benv, o)
+}
+
+func runBenchScale(ctx context.Context, env *Env, args []string) error {
+	var o bench.ScaleOptions
+	fs := newFlagSet(env, "bench scale", "bench scale [--rows N] [--years N] [--clients N] [--doc FILE] [--listen ADDR]")
+	fs.IntVar(&o.Rows, "rows", 10_000_000, "demo reports to generate and load")
+	fs.IntVar(&o.Years, "years", 10, "years the reports span, ending yesterday")
+	fs.IntVar(&o.Clients, "clients", 16, "clients of the many-client tile throughput and the load run")
+	fs.DurationVar(&o.Slice, "slice", 5*time.Second, "each side's turn in a throughput comparison (two turns each, alternating)")
+	fs.DurationVar(&o.Load, "load", 20*time.Second, "length of the load run")
+	fs.IntVar(&o.Runs, "runs", 1, "passes over the tile set in the one-at-a-time uncached comparison; the best counts")
+	fs.IntVar(&o.APIRuns, "api-runs", 5, "calls of each /api/v1/areas path")
+	fs.StringVar(&o.Listen, "listen", "", "loopback address of the serve process the load run and API calls go to, such as :8094 (default: a free port)")
+	fs.StringVar(&o.Doc, "doc", "", "write the table into the generated section of this Markdown file (docs/performance.md)")
+	if err := parse(env, fs, args); err != nil {
+		return err
+	}
+	if o.Rows < 1 || o.Years < 1 || o.Clients < 1 || o.Runs < 1 || o.APIRuns < 1 {
+		return usageError("--rows, --years, --clients, --runs and --api-runs: at least 1")
+	}
+	benv, err := benchEnv(env)
+	if err != nil {
+		return err
+	}
+	o.Command = strings.TrimSpace("tensionmap bench scale " + strings.Join(args, " "))
+	return bench.Scale(ctx, benv, o)
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/tensionmap/tensionmap/bench"
 	"github.com/tensionmap/tensionmap/postgis"
 	"github.com/tensionmap/tensionmap/postgis/localpg"
 )
@@ -327,7 +328,7 @@ func (s *suite) soakMixed() {
 	west, south, east, north := s.demoAreasBound()
 	var tiles []string
 	for z := 10; z <= 14; z++ {
-		for _, t := range tilesOver(orb.Bound{Min: orb.Point{west, south}, Max: orb.Point{east, north}}, z) {
+		for _, t := range bench.TilesOver(orb.Bound{Min: orb.Point{west, south}, Max: orb.Point{east, north}}, z) {
 			tiles = append(tiles, fmt.Sprintf("/tiles/hotspots/%d/%d/%d.mvt", t.Z, t.X, t.Y))
 		}
 	}

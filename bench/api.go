@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -20,50 +20,34 @@ import (
 	"github.com/tensionmap/tensionmap/web"
 )
 
-// runBenchAPI times /api/v1/areas over periods from 28 days to all time on the demo
+// APIOptions are the settings of API.
+type APIOptions struct {
+	Rows int    // demo incidents to load
+	Runs int    // calls per period and path
+	Stat string // the time a path is given of its calls: "median", or "min"
+}
+
+// API times /api/v1/areas over periods from 28 days to all time on the demo
 // data, with no filter and with strands, kind and source: the counts from the daily
 // roll-up alone, from the monthly roll-up and the daily (as before the tree), from
 // the tree of monthly counts and the daily (the service's own), and through the
 // server for a police and a strategic user. It prints each median (or least) time and its
 // ratio to the same path's 28 days.
-func runBenchAPI(ctx context.Context, env *Env, args []string) error {
-	var rows, runs int
-	var stat string
-	fs := newFlagSet(env, "bench api", "bench api [--rows N] [--runs N] [--stat median|min]")
-	fs.IntVar(&rows, "rows", 1_000_000, "demo incidents to load")
-	fs.IntVar(&runs, "runs", 7, "calls per period and path")
-	fs.StringVar(&stat, "stat", "median", "the time a path is given of its calls: median, or min (the steadier on a machine other work keeps busy)")
-	if err := parse(env, fs, args); err != nil {
-		return err
-	}
-	if stat != "median" && stat != "min" {
-		return usageError("--stat: %q is not median or min", stat)
-	}
-	cfg := env.Config
-	if err := cfg.needDatabase(); err != nil {
-		return err
-	}
+func API(ctx context.Context, env *Env, o APIOptions) error {
+	rows, runs, stat := o.Rows, o.Runs, o.Stat
 	out := env.Stdout
 	end := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
 	g, err := synth.New(synth.Options{Seed: 1, Rows: rows, Years: 5, End: end})
 	if err != nil {
 		return err
 	}
-	dbURL, drop, err := postgis.ScratchDatabase(ctx, cfg.DatabaseURL, "tensionmap_bench_api")
+	db, done, err := env.scratch(ctx, "tensionmap_bench_api", postgis.Options{MaxConns: 8, StatementTimeout: time.Minute})
 	if err != nil {
 		return err
 	}
-	defer drop()
-	db, err := postgis.Open(ctx, dbURL, postgis.Options{MaxConns: 8, StatementTimeout: time.Minute})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return err
-	}
+	defer done()
 	areas := g.GeoAreas()
-	if _, err := loadBenchDemo(ctx, env, db, &cfg, g, areas, true, end, "bench api", fmt.Sprintf("%d demo incidents", rows)); err != nil {
+	if _, err := loadDemo(ctx, env, db, g, areas, true, end, "bench api", fmt.Sprintf("%d demo incidents", rows)); err != nil {
 		return err
 	}
 	if _, err := db.Pool.Exec(ctx, "VACUUM ANALYZE"); err != nil {
@@ -71,12 +55,12 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 	}
 	cookies := map[access.Role]string{}
 	for _, role := range []access.Role{access.Police, access.Strategic} {
-		if cookies[role], err = benchSessionAs(ctx, db, role); err != nil {
+		if cookies[role], err = session(ctx, db, role); err != nil {
 			return err
 		}
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	srv := httptest.NewServer(web.New(web.Options{Version: "bench", Strands: cfg.Strands, Sources: cfg.Sources,
+	srv := httptest.NewServer(web.New(web.Options{Version: "bench", Strands: env.Strands, Sources: env.Sources,
 		Unavailable: postgis.Unavailable}, db, nil, log, nil))
 	defer srv.Close()
 	client := &http.Client{Timeout: 2 * time.Minute}
@@ -114,25 +98,10 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 		}
 		return ds[len(ds)/2], nil
 	}
-	periods := []struct {
-		name string
-		f    geo.Filter
-	}{
-		{"28 days", geo.Filter{From: end.AddDate(0, 0, -27), To: end}},
-		{"1 year", geo.Filter{From: end.AddDate(-1, 0, 1), To: end}},
-		{"all time", geo.Filter{From: end.AddDate(-5, 0, 0), To: end}},
-	}
+	periods := apiPeriods(end, 5)
 	// Each period alone, and with a filter of every kind the route takes.
-	filtered := geo.Filter{Strands: cfg.Strands[:min(2, len(cfg.Strands))], Kinds: []geo.Kind{geo.KindCrime}, Sources: cfg.Sources[:1]}
-	query := func(f geo.Filter) string {
-		q := url.Values{"level": {"lsoa"}, "from": {f.From.Format(time.DateOnly)}, "to": {f.To.Format(time.DateOnly)}}
-		if len(f.Strands) > 0 {
-			q.Set("strand", strings.Join(f.Strands, ","))
-			q.Set("kind", string(f.Kinds[0]))
-			q.Set("source", f.Sources[0])
-		}
-		return "/api/v1/areas?" + q.Encode()
-	}
+	filtered := apiFilter(env)
+	query := areasQuery
 	fmt.Fprintf(out, "GET /api/v1/areas?level=lsoa on %d demo incidents (%d areas), %s of %d calls, GOMAXPROCS %d\n", rows, len(areas), stat, runs, runtimeProcs())
 	fmt.Fprintf(out, "filtered: strands %s, kind %s, source %s; strategic: the published period the server answers for the one asked\n\n",
 		strings.Join(filtered.Strands, ","), filtered.Kinds[0], filtered.Sources[0])
@@ -170,4 +139,35 @@ func runBenchAPI(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// apiPeriod is a period /api/v1/areas is asked for.
+type apiPeriod struct {
+	name string
+	f    geo.Filter
+}
+
+// apiPeriods are 28 days, a year and all the years of data ending on end.
+func apiPeriods(end time.Time, years int) []apiPeriod {
+	return []apiPeriod{
+		{"28 days", geo.Filter{From: end.AddDate(0, 0, -27), To: end}},
+		{"1 year", geo.Filter{From: end.AddDate(-1, 0, 1), To: end}},
+		{"all time", geo.Filter{From: end.AddDate(-years, 0, 0), To: end}},
+	}
+}
+
+// apiFilter is a filter of every kind /api/v1/areas takes: two strands, a kind, a source.
+func apiFilter(env *Env) geo.Filter {
+	return geo.Filter{Strands: env.Strands[:min(2, len(env.Strands))], Kinds: []geo.Kind{geo.KindCrime}, Sources: env.Sources[:1]}
+}
+
+// areasQuery is the path and query of /api/v1/areas?level=lsoa for a filter.
+func areasQuery(f geo.Filter) string {
+	q := url.Values{"level": {"lsoa"}, "from": {f.From.Format(time.DateOnly)}, "to": {f.To.Format(time.DateOnly)}}
+	if len(f.Strands) > 0 {
+		q.Set("strand", strings.Join(f.Strands, ","))
+		q.Set("kind", string(f.Kinds[0]))
+		q.Set("source", f.Sources[0])
+	}
+	return "/api/v1/areas?" + q.Encode()
 }
