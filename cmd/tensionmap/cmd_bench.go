@@ -176,7 +176,7 @@ func runBenchIngest(ctx context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "\nratio of throughputs, pipeline / plain COPY into incidents: %.2f (budget: at least 0.50)\n", ix.Seconds()/p.Seconds())
 	fmt.Fprintf(env.Stdout, "ratio of throughputs, pipeline / plain COPY into an unindexed table: %.2f\n", b.Seconds()/p.Seconds())
 	fmt.Fprintf(env.Stdout, "\nrows after a load of %d reports:\n", rows)
-	for _, t := range []string{"incidents", "cell_day_counts", "set_day_counts", "day_counts", "area_month_counts", "area_prefix_counts"} {
+	for _, t := range postgis.RollupTables {
 		fmt.Fprintf(env.Stdout, "  %-20s %10d\n", t, rollups[t])
 	}
 	return nil
