@@ -49,6 +49,7 @@ type IncidentWriter struct {
 	firstDay, lastDay int32
 	touchedDays       bool
 	touchedNodes      map[int32]bool
+	appended          int // roll-up rows the batches added since the last Compact
 }
 
 // NewIncidentWriter returns a writer whose roll-ups follow binner's resolutions (see
@@ -513,6 +514,9 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 	cells, areas, days := w.deltas(inserted, sets)
 	tree := treeDeltas(inserted, idxs)
 	w.touch(days.day, tree)
+	if len(inserted) <= smallBatch {
+		return addCountsSmall(ctx, tx, cells, areas, days, tree)
+	}
 	pg := tx.Conn().PgConn()
 	var e copyEncoder
 	if len(cells.day) > 0 {
@@ -566,6 +570,48 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 		return fmt.Errorf("day counts: %w", err)
 	}
 	return nil
+}
+
+// smallBatch is the most incidents a batch may hold for its roll-up rows to go
+// as plain INSERTs in one round trip (a report from the intake) rather than a COPY
+// a table.
+const smallBatch = 64
+
+// addCountsSmall appends the roll-up rows of a small batch with one INSERT a table,
+// sent together.
+func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setDeltas, days dayDeltas, tree []treeRow) error {
+	b := &pgx.Batch{}
+	if len(cells.day) > 0 {
+		b.Queue(`INSERT INTO cell_day_counts (res, cell, day, class, n)
+			SELECT res, cell, date '2000-01-01' + d, class, n
+			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::bigint[], $5::integer[]) AS u(res, d, cell, class, n)`,
+			cells.res, cells.day, cells.cell, cells.class, cells.n)
+	}
+	if len(areas.day) > 0 {
+		b.Queue(`INSERT INTO set_day_counts (day, area_set, class, n)
+			SELECT date '2000-01-01' + d, area_set, class, n
+			FROM unnest($1::integer[], $2::integer[], $3::bigint[], $4::integer[]) AS u(d, area_set, class, n)`,
+			areas.day, areas.set, areas.class, areas.n)
+	}
+	if len(tree) > 0 {
+		var node, area, idx, n []int32
+		for _, t := range tree {
+			for i, c := range t.counts {
+				if c != 0 {
+					node, area, idx, n = append(node, t.node), append(area, t.area), append(idx, int32(i+1)), append(n, c)
+				}
+			}
+		}
+		b.Queue(`INSERT INTO area_prefix_counts (node, area_id, counts)
+			SELECT node, area_id, count_vec(array_agg(idx), array_agg(n))
+			FROM unnest($1::integer[], $2::integer[], $3::integer[], $4::integer[]) AS u(node, area_id, idx, n)
+			GROUP BY 1, 2`, node, area, idx, n)
+	}
+	b.Queue(`INSERT INTO day_counts (day, class, n, located)
+		SELECT date '2000-01-01' + d, class, n, located
+		FROM unnest($1::integer[], $2::bigint[], $3::integer[], $4::integer[]) AS u(d, class, n, located)`,
+		days.day, days.class, days.n, days.located)
+	return tx.SendBatch(ctx, b).Close()
 }
 
 // treeRow is one row of area_prefix_counts: a node of an area's tree and its counts
@@ -627,6 +673,7 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow) {
 	for _, t := range tree {
 		w.touchedNodes[t.node] = true
 	}
+	w.appended += len(tree) + len(days)
 }
 
 // mergeDaysAfterRun is the longest span of days whose daily roll-up rows an ingest
@@ -650,14 +697,19 @@ func (w *IncidentWriter) Compact(ctx context.Context) error {
 	for n := range w.touchedNodes {
 		nodes = append(nodes, n)
 	}
-	w.touchedDays, w.touchedNodes = false, map[int32]bool{}
+	appended := w.appended
+	w.touchedDays, w.touchedNodes, w.appended = false, map[int32]bool{}, 0
 	w.touchMu.Unlock()
 	if !touched {
 		return nil
 	}
 	slices.Sort(nodes)
-	return w.db.compactRollups(ctx, pgEpoch.AddDate(0, 0, int(first)), pgEpoch.AddDate(0, 0, int(last)),
-		last-first < mergeDaysAfterRun, nodes)
+	from, to := pgEpoch.AddDate(0, 0, int(first)), pgEpoch.AddDate(0, 0, int(last))
+	if appended <= smallMerge && last-first < mergeDaysAfterRun {
+		// A few reports (the intake's): one round trip merges every table.
+		return w.db.compactSmall(ctx, from, to, nodes)
+	}
+	return w.db.compactRollups(ctx, from, to, last-first < mergeDaysAfterRun, nodes)
 }
 
 // CompactRollups merges every roll-up row of a key with the others of its key, over
@@ -670,6 +722,75 @@ func (db *DB) CompactRollups(ctx context.Context) error {
 	return db.compactRollups(ctx, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), true, nodes)
 }
 
+// smallMerge is the most roll-up rows (days and tree nodes) a run may have added
+// for its merge to go as one statement batch in SQL rather than table by table.
+const smallMerge = 2000
+
+// compactSmall merges the rows of a small run in one round trip, in one
+// transaction: the daily roll-ups over [first, last] and the tree nodes given, the
+// tree's vectors summed in SQL (count_vec_sum).
+func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes []int32) error {
+	return retryConflicts(func() error {
+		b := &pgx.Batch{}
+		b.Queue(mergeCellsSQL, first, last, dailyResolutions())
+		b.Queue(mergeSetsSQL, first, last)
+		b.Queue(mergeDaysSQL, first, last)
+		b.Queue(`WITH k AS (
+				SELECT area_id, node FROM area_prefix_counts WHERE node = ANY($1)
+				GROUP BY 1, 2 HAVING count(*) > 1),
+			gone AS (
+				DELETE FROM area_prefix_counts p USING k
+				WHERE p.node = ANY($1) AND p.area_id = k.area_id AND p.node = k.node
+				RETURNING p.area_id, p.node, p.counts)
+			INSERT INTO area_prefix_counts (node, area_id, counts)
+			SELECT node, area_id, count_vec_sum(counts) FROM gone GROUP BY 1, 2 ORDER BY 2, 1`, nodes)
+		return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
+	})
+}
+
+// dailyResolutions are the resolutions cell_day_counts may hold.
+func dailyResolutions() []int16 {
+	res := make([]int16, 0, dailyMaxRes+1)
+	for r := 0; r <= dailyMaxRes; r++ {
+		res = append(res, int16(r))
+	}
+	return res
+}
+
+// The merges of the daily roll-ups over the days [$1, $2]: the rows of each key
+// with more than one are deleted and their sum inserted.
+const (
+	mergeCellsSQL = `WITH k AS (
+			SELECT res, day, cell, class FROM cell_day_counts
+			WHERE res = ANY($3) AND day BETWEEN $1 AND $2
+			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
+		gone AS (
+			DELETE FROM cell_day_counts c USING k
+			WHERE c.res = ANY($3) AND c.day BETWEEN $1 AND $2
+				AND (c.res, c.day, c.cell, c.class) = (k.res, k.day, k.cell, k.class)
+			RETURNING c.res, c.day, c.cell, c.class, c.n)
+		INSERT INTO cell_day_counts (res, day, cell, class, n)
+		SELECT res, day, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`
+	mergeSetsSQL = `WITH k AS (
+			SELECT day, area_set, class FROM set_day_counts WHERE day BETWEEN $1 AND $2
+			GROUP BY 1, 2, 3 HAVING count(*) > 1),
+		gone AS (
+			DELETE FROM set_day_counts c USING k
+			WHERE c.day BETWEEN $1 AND $2 AND (c.day, c.area_set, c.class) = (k.day, k.area_set, k.class)
+			RETURNING c.day, c.area_set, c.class, c.n)
+		INSERT INTO set_day_counts (day, area_set, class, n)
+		SELECT day, area_set, class, sum(n) FROM gone GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`
+	mergeDaysSQL = `WITH k AS (
+			SELECT day, class FROM day_counts WHERE day BETWEEN $1 AND $2
+			GROUP BY 1, 2 HAVING count(*) > 1),
+		gone AS (
+			DELETE FROM day_counts c USING k
+			WHERE c.day BETWEEN $1 AND $2 AND (c.day, c.class) = (k.day, k.class)
+			RETURNING c.day, c.class, c.n, c.located)
+		INSERT INTO day_counts (day, class, n, located)
+		SELECT day, class, sum(n), sum(located) FROM gone GROUP BY 1, 2 ORDER BY 1, 2`
+)
+
 // compactWorkMem is the memory each merge may take to group a run's rows by key
 // before it spills to disk.
 const compactWorkMem = "128MB"
@@ -680,43 +801,13 @@ const compactWorkMem = "128MB"
 // so a count never changes, and rows a concurrent batch adds meanwhile are left for
 // the next merge.
 func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily bool, nodes []int32) error {
-	res := make([]int16, 0, dailyMaxRes+1)
-	for r := 0; r <= dailyMaxRes; r++ {
-		res = append(res, int16(r))
-	}
 	steps := []struct {
 		what, sql string
 		args      []any
 	}{
-		{"cell counts", `WITH k AS (
-				SELECT res, day, cell, class FROM cell_day_counts
-				WHERE res = ANY($3) AND day BETWEEN $1 AND $2
-				GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
-			gone AS (
-				DELETE FROM cell_day_counts c USING k
-				WHERE c.res = ANY($3) AND c.day BETWEEN $1 AND $2
-					AND (c.res, c.day, c.cell, c.class) = (k.res, k.day, k.cell, k.class)
-				RETURNING c.res, c.day, c.cell, c.class, c.n)
-			INSERT INTO cell_day_counts (res, day, cell, class, n)
-			SELECT res, day, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, []any{first, last, res}},
-		{"area counts", `WITH k AS (
-				SELECT day, area_set, class FROM set_day_counts WHERE day BETWEEN $1 AND $2
-				GROUP BY 1, 2, 3 HAVING count(*) > 1),
-			gone AS (
-				DELETE FROM set_day_counts c USING k
-				WHERE c.day BETWEEN $1 AND $2 AND (c.day, c.area_set, c.class) = (k.day, k.area_set, k.class)
-				RETURNING c.day, c.area_set, c.class, c.n)
-			INSERT INTO set_day_counts (day, area_set, class, n)
-			SELECT day, area_set, class, sum(n) FROM gone GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, []any{first, last}},
-		{"day counts", `WITH k AS (
-				SELECT day, class FROM day_counts WHERE day BETWEEN $1 AND $2
-				GROUP BY 1, 2 HAVING count(*) > 1),
-			gone AS (
-				DELETE FROM day_counts c USING k
-				WHERE c.day BETWEEN $1 AND $2 AND (c.day, c.class) = (k.day, k.class)
-				RETURNING c.day, c.class, c.n, c.located)
-			INSERT INTO day_counts (day, class, n, located)
-			SELECT day, class, sum(n), sum(located) FROM gone GROUP BY 1, 2 ORDER BY 1, 2`, []any{first, last}},
+		{"cell counts", mergeCellsSQL, []any{first, last, dailyResolutions()}},
+		{"area counts", mergeSetsSQL, []any{first, last}},
+		{"day counts", mergeDaysSQL, []any{first, last}},
 		{"tree of area counts", "", nil},
 	}
 	if !daily {

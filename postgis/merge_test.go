@@ -2,6 +2,7 @@ package postgis_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -170,6 +171,28 @@ func TestRollupMergeKeepsCounts(t *testing.T) {
 	for tbl, n := range extraRows(t, db) {
 		if n != 0 {
 			t.Errorf("after a run over %d recent reports %s holds %d rows beyond one a key", s.Inserted, tbl, n)
+		}
+	}
+	checkRollups(t, db, geo.DefaultResolutions)
+
+	// Single reports, each a run of its own as the intake stores them: their rows go
+	// in as plain inserts and are merged in one round trip.
+	recent = &dayReader{r: g.Reader(), from: testEnd.AddDate(0, 0, -29)}
+	for i := range 8 {
+		raw, err := recent.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := *raw
+		again.SourceRef += fmt.Sprintf("-again-%d", i)
+		s, err := p.ingest(ctx, t, &oneReader{raw: &again}, 0)
+		if err != nil || s.Inserted != 1 {
+			t.Fatalf("single report %d: stored %d: %v", i, s.Inserted, err)
+		}
+		for tbl, n := range extraRows(t, db) {
+			if n != 0 {
+				t.Errorf("after single report %d %s holds %d rows beyond one a key", i, tbl, n)
+			}
 		}
 	}
 	checkRollups(t, db, geo.DefaultResolutions)

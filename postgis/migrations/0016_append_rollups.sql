@@ -36,3 +36,7 @@ CREATE INDEX day_counts_day ON day_counts (day);
 
 ALTER TABLE area_prefix_counts DROP CONSTRAINT area_prefix_counts_pkey;
 CREATE INDEX area_prefix_counts_area ON area_prefix_counts (area_id, node);
+
+-- The element-wise sum of count vectors, for merging a few rows of a tree node in
+-- SQL (larger merges sum them in the service).
+CREATE AGGREGATE count_vec_sum(integer[]) (SFUNC = count_vec_add, STYPE = integer[], INITCOND = '{}');
