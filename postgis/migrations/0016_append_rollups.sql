@@ -3,9 +3,9 @@
 -- Until now every batch of an ingest upserted its counts into each roll-up (INSERT
 -- ... ON CONFLICT DO UPDATE): a lookup in a unique index, a row lock and a new row
 -- version per key, and for the tree of area counts a vector sum per row in SQL.
--- Measured over an ingest of 300,000 reports, those upserts took about three times
--- as long as storing the reports themselves, and the ingest ran at a fifth of the
--- speed of a plain COPY into the incidents table.
+-- Measured over an ingest of 300,000 reports, those upserts took more than twice as
+-- long as storing the reports themselves (13 s of statement time against 6 s), and
+-- the ingest ran at a fifth of the speed of a plain COPY into the incidents table.
 --
 -- Now the roll-ups are kept as a sum-by-key store (as ClickHouse's SummingMergeTree
 -- or an LSM tree keep theirs): each batch sums its counts by key (and the nodes of
@@ -13,15 +13,19 @@
 -- in, in the transaction that stores its reports, so a report counts everywhere as
 -- soon as that transaction commits. A key may then have several rows; every read
 -- sums the rows of a key, so counts are exact at every moment. At the end of each
--- ingest run the rows of the days it touched are merged, one row a key (the service
--- does this; a merge changes no count), so that the tables keep growing with places
+-- ingest run the service merges the rows it added, one row a key (a merge changes
+-- no count): always those of the tree, whose keys every batch repeats, and those
+-- of the daily roll-ups when the run spans at most 92 days; a load of past years
+-- hardly repeats a daily key (0.1% of rows after 300,000 reports over five years)
+-- and `tensionmap rollups merge` merges everything. So the tables grow with places
 -- x days x classes, not with batches.
 --
 -- The keys stay indexed for the reads, without uniqueness.
 --
 -- area_month_counts goes: whole months of area counts are read from the tree of
 -- area counts (area_prefix_counts), which a roll-up rebuild recomputes from the
--- daily area rows; nothing else read it, and it was a third of the rows written.
+-- daily area rows; nothing else read it, and it held a fifth of the roll-up rows
+-- (152,471 of 796,329 after 300,000 reports).
 
 DROP TABLE area_month_counts;
 
