@@ -49,6 +49,7 @@ type IncidentWriter struct {
 	firstDay, lastDay int32
 	touchedDays       bool
 	touchedNodes      map[int32]bool
+	touchedAreas      map[int32]bool
 	appended          int // roll-up rows the batches added since the last Compact
 }
 
@@ -64,7 +65,7 @@ func (db *DB) NewIncidentWriter(ctx context.Context, vocab *Vocab, binner *geo.B
 		return nil, fmt.Errorf("postgis: ingest: %w", err)
 	}
 	w := &IncidentWriter{db: db, vocab: vocab, binner: binner, lock: conn, sets: map[string]int32{},
-		classes: map[int64]int32{}, touchedNodes: map[int32]bool{}}
+		classes: map[int64]int32{}, touchedNodes: map[int32]bool{}, touchedAreas: map[int32]bool{}}
 	rows, _ := conn.Query(ctx, "SELECT id, areas FROM area_sets")
 	var id int32
 	var areas []int32
@@ -672,6 +673,7 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow) {
 	}
 	for _, t := range tree {
 		w.touchedNodes[t.node] = true
+		w.touchedAreas[t.area] = true
 	}
 	w.appended += len(tree) + len(days)
 }
@@ -697,19 +699,24 @@ func (w *IncidentWriter) Compact(ctx context.Context) error {
 	for n := range w.touchedNodes {
 		nodes = append(nodes, n)
 	}
+	areas := make([]int32, 0, len(w.touchedAreas))
+	for a := range w.touchedAreas {
+		areas = append(areas, a)
+	}
 	appended := w.appended
-	w.touchedDays, w.touchedNodes, w.appended = false, map[int32]bool{}, 0
+	w.touchedDays, w.touchedNodes, w.touchedAreas, w.appended = false, map[int32]bool{}, map[int32]bool{}, 0
 	w.touchMu.Unlock()
 	if !touched {
 		return nil
 	}
 	slices.Sort(nodes)
+	slices.Sort(areas)
 	from, to := pgEpoch.AddDate(0, 0, int(first)), pgEpoch.AddDate(0, 0, int(last))
 	if appended <= smallMerge && last-first < mergeDaysAfterRun {
 		// A few reports (the intake's): one round trip merges every table.
-		return w.db.compactSmall(ctx, from, to, nodes)
+		return w.db.compactSmall(ctx, from, to, nodes, areas)
 	}
-	return w.db.compactRollups(ctx, from, to, last-first < mergeDaysAfterRun, nodes)
+	return w.db.compactRollups(ctx, from, to, last-first < mergeDaysAfterRun, nodes, areas)
 }
 
 // CompactRollups merges every roll-up row of a key with the others of its key, over
@@ -719,7 +726,7 @@ func (db *DB) CompactRollups(ctx context.Context) error {
 	for i := range nodes {
 		nodes[i] = int32(i + 1)
 	}
-	return db.compactRollups(ctx, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), true, nodes)
+	return db.compactRollups(ctx, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), true, nodes, nil)
 }
 
 // smallMerge is the most roll-up rows (days and tree nodes) a run may have added
@@ -727,23 +734,23 @@ func (db *DB) CompactRollups(ctx context.Context) error {
 const smallMerge = 2000
 
 // compactSmall merges the rows of a small run in one round trip, in one
-// transaction: the daily roll-ups over [first, last] and the tree nodes given, the
+// transaction: the daily roll-ups over [first, last] and the tree nodes of the areas given, the
 // tree's vectors summed in SQL (count_vec_sum).
-func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes []int32) error {
+func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, areas []int32) error {
 	return retryConflicts(func() error {
 		b := &pgx.Batch{}
 		b.Queue(mergeCellsSQL, first, last, dailyResolutions())
 		b.Queue(mergeSetsSQL, first, last)
 		b.Queue(mergeDaysSQL, first, last)
 		b.Queue(`WITH k AS (
-				SELECT area_id, node FROM area_prefix_counts WHERE node = ANY($1)
+				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
 				GROUP BY 1, 2 HAVING count(*) > 1),
 			gone AS (
 				DELETE FROM area_prefix_counts p USING k
-				WHERE p.node = ANY($1) AND p.area_id = k.area_id AND p.node = k.node
+				WHERE p.area_id = ANY($2) AND p.node = ANY($1) AND p.area_id = k.area_id AND p.node = k.node
 				RETURNING p.area_id, p.node, p.counts)
 			INSERT INTO area_prefix_counts (node, area_id, counts)
-			SELECT node, area_id, count_vec_sum(counts) FROM gone GROUP BY 1, 2 ORDER BY 2, 1`, nodes)
+			SELECT node, area_id, count_vec_sum(counts) FROM gone GROUP BY 1, 2 ORDER BY 2, 1`, nodes, areas)
 		return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
 	})
 }
@@ -795,12 +802,13 @@ const (
 // before it spills to disk.
 const compactWorkMem = "128MB"
 
-// compactRollups merges the rows of each key of the tree nodes given and, when
+// compactRollups merges the rows of each key of the tree nodes and areas given
+// (nil areas: all) and, when
 // daily is set, of the daily roll-ups over the days [first, last]. Each table is
 // merged in a transaction of its own, at once: the rows of the keys with more than one are deleted and their sum inserted,
 // so a count never changes, and rows a concurrent batch adds meanwhile are left for
 // the next merge.
-func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily bool, nodes []int32) error {
+func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily bool, nodes, areas []int32) error {
 	steps := []struct {
 		what, sql string
 		args      []any
@@ -825,7 +833,7 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 						return err
 					}
 					if st.sql == "" {
-						return compactTree(ctx, tx, nodes)
+						return compactTree(ctx, tx, nodes, areas)
 					}
 					_, err := tx.Exec(ctx, st.sql, st.args...)
 					return err
@@ -841,12 +849,14 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 }
 
 // compactTree merges the rows of each (area, node) of the tree of area counts with
-// more than one, over the nodes given: their vectors are summed here.
-func compactTree(ctx context.Context, tx pgx.Tx, nodes []int32) error {
+// more than one, over the nodes and areas given (nil areas: all): their vectors are
+// summed here.
+func compactTree(ctx context.Context, tx pgx.Tx, nodes, areas []int32) error {
 	rows, _ := tx.Query(ctx, `DELETE FROM area_prefix_counts p
-		USING (SELECT area_id, node FROM area_prefix_counts WHERE node = ANY($1) GROUP BY 1, 2 HAVING count(*) > 1) k
-		WHERE p.node = ANY($1) AND p.area_id = k.area_id AND p.node = k.node
-		RETURNING p.area_id, p.node, p.counts`, nodes)
+		USING (SELECT area_id, node FROM area_prefix_counts WHERE ($2::integer[] IS NULL OR area_id = ANY($2)) AND node = ANY($1)
+			GROUP BY 1, 2 HAVING count(*) > 1) k
+		WHERE ($2::integer[] IS NULL OR p.area_id = ANY($2)) AND p.node = ANY($1) AND p.area_id = k.area_id AND p.node = k.node
+		RETURNING p.area_id, p.node, p.counts`, nodes, areas)
 	type key struct{ area, node int32 }
 	sums := map[key][]int32{}
 	var k key
