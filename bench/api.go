@@ -106,9 +106,9 @@ func API(ctx context.Context, env *Env, o APIOptions) error {
 	fmt.Fprintf(out, "filtered: strands %s, kind %s, source %s; strategic: the published period the server answers for the one asked\n\n",
 		strings.Join(filtered.Strands, ","), filtered.Kinds[0], filtered.Sources[0])
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "period\tfilter\tdaily only ms\tx 28 days\tmonthly + daily ms\tx 28 days\ttree + daily ms\tx 28 days\tserver, police ms\tx 28 days\tserver, strategic ms\tx 28 days\t")
+	fmt.Fprintln(tw, "period\tfilter\tdaily only ms\tx 28 days\ttree + daily ms\tx 28 days\tserver, police ms\tx 28 days\tserver, strategic ms\tx 28 days\t")
 	for _, filter := range []bool{false, true} {
-		var base [5]time.Duration
+		var base [4]time.Duration
 		for i, p := range periods {
 			f := p.f
 			name := "none"
@@ -116,10 +116,9 @@ func API(ctx context.Context, env *Env, o APIOptions) error {
 				f.Strands, f.Kinds, f.Sources = filtered.Strands, filtered.Kinds, filtered.Sources
 				name = "all three"
 			}
-			var ts [5]time.Duration
+			var ts [4]time.Duration
 			for j, do := range []func() error{
 				func() error { _, err := db.AreaCountsDaily(ctx, "lsoa", f); return err },
-				func() error { _, err := db.AreaCountsMonthly(ctx, "lsoa", f); return err },
 				func() error { _, err := db.AreaCounts(ctx, "lsoa", f); return err },
 				func() error { return get(access.Police, query(f)) },
 				func() error { return get(access.Strategic, query(f)) },

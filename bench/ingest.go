@@ -75,7 +75,7 @@ func Ingest(ctx context.Context, env *Env, o IngestOptions) error {
 	fmt.Fprintf(env.Stdout, "\nratio of throughputs, pipeline / plain COPY into incidents: %.2f (budget: at least 0.50)\n", t.indexed.Seconds()/t.pipeline.Seconds())
 	fmt.Fprintf(env.Stdout, "ratio of throughputs, pipeline / plain COPY into an unindexed table: %.2f\n", t.unindexed.Seconds()/t.pipeline.Seconds())
 	fmt.Fprintf(env.Stdout, "\nrows after a load of %d reports:\n", rows)
-	for _, name := range []string{"incidents", "cell_day_counts", "set_day_counts", "day_counts", "area_month_counts", "area_prefix_counts"} {
+	for _, name := range postgis.RollupTables {
 		fmt.Fprintf(env.Stdout, "  %-20s %10d\n", name, t.rollups[name])
 	}
 	return nil

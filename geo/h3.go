@@ -66,18 +66,45 @@ func (b *Binner) Cell(in *Incident) uint64 {
 
 // CellCache remembers the cells of places seen before: police.uk and postcode
 // locations are snapped to a limited set of points, and an H3 lookup costs about a
-// microsecond. It is not safe for concurrent use; give each goroutine its own.
+// microsecond. A place's cells at every resolution sit in one entry, so that an
+// incident's cells take one map lookup. It is not safe for concurrent use; give each
+// goroutine its own.
 type CellCache struct {
-	m map[cellCacheKey]uint64
+	m map[LatLon]*placeCells
 }
 
-type cellCacheKey struct {
-	lat, lon float64
-	res      int
-}
+// placeCells are a place's cells by resolution, 0 where not looked up yet.
+type placeCells [16]uint64
 
 // maxCellCache bounds a CellCache; it is emptied when full.
 const maxCellCache = 1 << 17
+
+// place returns the entry of a place, adding it; nil for a nil cache.
+func (c *CellCache) place(ll LatLon) *placeCells {
+	if c == nil {
+		return nil
+	}
+	p := c.m[ll]
+	if p == nil {
+		if c.m == nil || len(c.m) >= maxCellCache {
+			c.m = make(map[LatLon]*placeCells, 1024)
+		}
+		p = new(placeCells)
+		c.m[ll] = p
+	}
+	return p
+}
+
+// at returns the cell of the place ll at res, through the entry p (nil: none).
+func (p *placeCells) at(ll LatLon, res int) uint64 {
+	if p == nil || res < 0 || res >= len(p) {
+		return CellAt(ll, res)
+	}
+	if p[res] == 0 {
+		p[res] = CellAt(ll, res)
+	}
+	return p[res]
+}
 
 // CachedCell is Cell, looking the place up in c first.
 func (b *Binner) CachedCell(c *CellCache, in *Incident) uint64 {
@@ -88,16 +115,7 @@ func (b *Binner) CachedCell(c *CellCache, in *Incident) uint64 {
 	if !ok {
 		return 0
 	}
-	k := cellCacheKey{in.Location.Lat, in.Location.Lon, res}
-	if cell, ok := c.m[k]; ok {
-		return cell
-	}
-	if c.m == nil || len(c.m) >= maxCellCache {
-		c.m = make(map[cellCacheKey]uint64, 1024)
-	}
-	cell := uint64(h3.LatLngToCell(h3.NewLatLng(in.Location.Lat, in.Location.Lon), res))
-	c.m[k] = cell
-	return cell
+	return c.place(in.Location).at(in.Location, res)
 }
 
 // Cells returns the cells a located incident counts in, one per roll-up resolution
@@ -118,33 +136,18 @@ func (b *Binner) CachedCells(c *CellCache, in *Incident) []uint64 {
 		return nil
 	}
 	var out []uint64
+	var p *placeCells
 	for _, r := range b.Resolutions {
 		if r > limit {
 			break
 		}
 		if out == nil {
 			out = make([]uint64, 0, len(b.Resolutions))
+			p = c.place(in.Location)
 		}
-		out = append(out, c.cellAt(in.Location, r))
+		out = append(out, p.at(in.Location, r))
 	}
 	return out
-}
-
-// cellAt is CellAt through the cache; a nil cache computes every time.
-func (c *CellCache) cellAt(ll LatLon, res int) uint64 {
-	if c == nil {
-		return CellAt(ll, res)
-	}
-	k := cellCacheKey{ll.Lat, ll.Lon, res}
-	if cell, ok := c.m[k]; ok {
-		return cell
-	}
-	if c.m == nil || len(c.m) >= maxCellCache {
-		c.m = make(map[cellCacheKey]uint64, 1024)
-	}
-	cell := CellAt(ll, res)
-	c.m[k] = cell
-	return cell
 }
 
 // CellAt returns the H3 cell at res that contains a place (LatLngToCell).

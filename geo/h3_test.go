@@ -216,7 +216,7 @@ func TestCachedCellAgrees(t *testing.T) {
 		in := &Incident{Precision: PrecisionStreet, Location: LatLon{52, -1}}
 		b.CachedCell(&c, in)
 		for i := len(c.m); i < maxCellCache; i++ {
-			c.m[cellCacheKey{lat: float64(i), res: -1}] = 1
+			c.m[LatLon{Lat: float64(i)}] = &placeCells{}
 		}
 		other := &Incident{Precision: PrecisionStreet, Location: LatLon{53, -1}}
 		if got, want := b.CachedCell(&c, other), b.Cell(other); got != want {

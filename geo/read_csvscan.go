@@ -78,14 +78,31 @@ func (s *csvScanner) fieldName(i int) string {
 	return fmt.Sprintf("field %d", i+1)
 }
 
-// csvParse is the state of parsing one record over one or more lines.
+// csvParse is the state of parsing one record over one or more lines. The bytes of
+// every field go to one buffer and become strings once the record is complete, a
+// single allocation for all its fields.
 type csvParse struct {
-	fields  []string
-	cur     []byte
+	fields  []string // set when feed returns true: the fields complete so far
+	cur     []byte   // the bytes of the record's fields so far
+	ends    []int    // where each complete field ends in cur
 	inQuote bool
 	quoted  int // index of the field whose quote is open
 	err     string
 	errAt   int // index of the field the error is in
+}
+
+// endField marks the end of a field in cur.
+func (p *csvParse) endField() { p.ends = append(p.ends, len(p.cur)) }
+
+// complete turns the complete fields into strings and returns true.
+func (p *csvParse) complete() bool {
+	all := string(p.cur)
+	p.fields = make([]string, len(p.ends))
+	start := 0
+	for i, e := range p.ends {
+		p.fields[i], start = all[start:e], e
+	}
+	return true
 }
 
 // feed parses one more line of the record; it returns true when the record is
@@ -98,52 +115,56 @@ func (p *csvParse) feed(line []byte) bool {
 	}
 field:
 	if i < len(line) && line[i] == '"' {
-		p.inQuote, p.quoted = true, len(p.fields)
+		p.inQuote, p.quoted = true, len(p.ends)
 		i++
 		goto quoted
 	}
-	for ; i < len(line); i++ {
-		switch line[i] {
-		case ',':
-			p.fields = append(p.fields, string(p.cur))
-			p.cur = p.cur[:0]
-			i++
-			goto field
-		case '"':
-			p.err, p.errAt = `malformed CSV: bare " in non-quoted field`, len(p.fields)
-			return true
-		default:
-			p.cur = append(p.cur, line[i])
+	{
+		// An unquoted field runs to the next comma or the end of the line.
+		rest := line[i:]
+		j := bytes.IndexByte(rest, ',')
+		seg := rest
+		if j >= 0 {
+			seg = rest[:j]
 		}
+		if bytes.IndexByte(seg, '"') >= 0 {
+			p.err, p.errAt = `malformed CSV: bare " in non-quoted field`, len(p.ends)
+			return p.complete()
+		}
+		p.cur = append(p.cur, seg...)
+		p.endField()
+		if j < 0 {
+			return p.complete()
+		}
+		i += j + 1
+		goto field
 	}
-	p.fields = append(p.fields, string(p.cur))
-	p.cur = p.cur[:0]
-	return true
 quoted:
-	for ; i < len(line); i++ {
-		if line[i] != '"' {
-			p.cur = append(p.cur, line[i])
-			continue
+	for i < len(line) {
+		k := bytes.IndexByte(line[i:], '"')
+		if k < 0 {
+			p.cur = append(p.cur, line[i:]...)
+			return false
 		}
+		p.cur = append(p.cur, line[i:i+k]...)
+		i += k // at the quote
 		switch {
 		case i+1 < len(line) && line[i+1] == '"':
 			p.cur = append(p.cur, '"')
-			i++
+			i += 2
 		case i+1 == len(line):
 			p.inQuote = false
-			p.fields = append(p.fields, string(p.cur))
-			p.cur = p.cur[:0]
-			return true
+			p.endField()
+			return p.complete()
 		case line[i+1] == ',':
 			p.inQuote = false
-			p.fields = append(p.fields, string(p.cur))
-			p.cur = p.cur[:0]
+			p.endField()
 			i += 2
 			goto field
 		default:
-			p.err, p.errAt = `malformed CSV: extraneous or missing " in quoted field`, len(p.fields)
+			p.err, p.errAt = `malformed CSV: extraneous or missing " in quoted field`, len(p.ends)
 			p.inQuote = false
-			return true
+			return p.complete()
 		}
 	}
 	return false
@@ -178,7 +199,8 @@ func (s *csvScanner) read() (*csvRecord, error) {
 	}
 	lines := []physLine{first}
 	size := len(first.data)
-	var p csvParse
+	// A record of one line needs no more room than the line.
+	p := csvParse{cur: make([]byte, 0, len(first.data)), ends: make([]int, 0, max(s.width, 1))}
 	done := p.feed(first.data)
 	failure := ""
 	if size > s.lim.Record {

@@ -338,8 +338,8 @@ func recomputeCells(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	return nil
 }
 
-// rebuildRollups recomputes cell_day_counts, set_day_counts, day_counts,
-// area_month_counts and area_prefix_counts from incidents: each incident counts at
+// rebuildRollups recomputes cell_day_counts, set_day_counts, day_counts and
+// area_prefix_counts from incidents, one row a key: each incident counts at
 // each resolution up to dailyMaxRes in the cell it stores for it (see
 // recomputeCells).
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
@@ -348,7 +348,7 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 		args []any
 	}{
 		{`INSERT INTO area_sets (areas) SELECT DISTINCT areas FROM incidents ON CONFLICT (areas) DO NOTHING`, nil},
-		{`TRUNCATE cell_day_counts, set_day_counts, day_counts, area_month_counts, area_prefix_counts`, nil},
+		{`TRUNCATE cell_day_counts, set_day_counts, day_counts, area_prefix_counts`, nil},
 		{`INSERT INTO cell_day_counts (res, cell, day, class, n)
 			SELECT h3_res(c), c, occurred_from, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 			FROM incidents CROSS JOIN unnest(cells) AS c
@@ -363,15 +363,16 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 			SELECT occurred_from, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*),
 				count(*) FILTER (WHERE cardinality(cells) > 0)
 			FROM incidents GROUP BY 1, 2`, nil},
-		{`INSERT INTO area_month_counts (month, area_id, class, n)
-			SELECT date_trunc('month', day)::date, area_id, class, sum(n) FROM area_counts GROUP BY 1, 2, 3`, nil},
 		{`INSERT INTO rollup_classes (class)
-			SELECT DISTINCT class FROM area_month_counts m WHERE NOT EXISTS (SELECT 1 FROM rollup_classes r WHERE r.class = m.class)
+			SELECT DISTINCT class FROM set_day_counts m WHERE area_set <> 0
+				AND NOT EXISTS (SELECT 1 FROM rollup_classes r WHERE r.class = m.class)
 			ORDER BY 1 ON CONFLICT (class) DO NOTHING`, nil},
 		{`INSERT INTO area_prefix_counts (node, area_id, counts)
 			SELECT node, area_id, count_vec(array_agg(idx), array_agg(n)) FROM (
 				SELECT node, m.area_id, c.idx, sum(m.n)::integer AS n
-				FROM area_month_counts m JOIN rollup_classes c ON c.class = m.class
+				FROM (SELECT date_trunc('month', day)::date AS month, area_id, class, sum(n) AS n
+					FROM area_counts GROUP BY 1, 2, 3) m
+				JOIN rollup_classes c ON c.class = m.class
 				CROSS JOIN LATERAL fenwick_nodes(month_index(m.month)) AS node
 				GROUP BY 1, 2, 3) d
 			GROUP BY 1, 2`, nil},

@@ -114,10 +114,13 @@ func (db *DB) CopyBaseline(ctx context.Context) (rows int64, unindexed, indexed 
 	return tag.RowsAffected(), unindexed, indexed, nil
 }
 
+// RollupTables are the tables RollupRows counts: the incidents and every roll-up.
+var RollupTables = []string{"incidents", "cell_day_counts", "set_day_counts", "day_counts", "area_prefix_counts"}
+
 // RollupRows returns the rows of each roll-up table, by name, and the incidents.
 func (db *DB) RollupRows(ctx context.Context) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, t := range []string{"incidents", "cell_day_counts", "set_day_counts", "day_counts", "area_month_counts", "area_prefix_counts"} {
+	for _, t := range RollupTables {
 		var n int64
 		if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{t}.Sanitize()).Scan(&n); err != nil {
 			return nil, fmt.Errorf("postgis: rows of %s: %w", t, err)
@@ -129,7 +132,7 @@ func (db *DB) RollupRows(ctx context.Context) (map[string]int64, error) {
 
 // Truncate empties the incidents and roll-ups, for repeated benchmark runs.
 func (db *DB) Truncate(ctx context.Context) error {
-	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_day_counts, set_day_counts, day_counts, area_month_counts, area_prefix_counts, ingest_runs")
+	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_day_counts, set_day_counts, day_counts, area_prefix_counts, ingest_runs")
 	return err
 }
 
@@ -217,18 +220,10 @@ func (db *DB) BenchHexagonTile(ctx context.Context, z, x, y, res int) ([]byte, e
 	return b, nil
 }
 
-// AreaCountsDaily is AreaCounts read from the daily roll-up alone, the way it was
-// answered before the monthly roll-up: the reference the monthly path is checked and
-// timed against.
+// AreaCountsDaily is AreaCounts read from the daily roll-up alone: the reference the
+// tree of area counts is checked and timed against.
 func (db *DB) AreaCountsDaily(ctx context.Context, level string, f geo.Filter) ([]geo.AreaCount, error) {
-	return db.areaCountsFrom(ctx, "a.level = $1", level, f, false)
-}
-
-// AreaCountsMonthly is AreaCounts read from the whole months of the monthly roll-up
-// and the partial ones from the daily, the way it was answered before the tree of
-// area counts: its time grows with the number of months.
-func (db *DB) AreaCountsMonthly(ctx context.Context, level string, f geo.Filter) ([]geo.AreaCount, error) {
-	return db.areaCountsFrom(ctx, "a.level = $1", level, f, true)
+	return db.areaCountsFrom(ctx, "a.level = $1", level, f)
 }
 
 // TableSize is a table's name and its size with its indexes and TOAST, in bytes.

@@ -35,6 +35,7 @@ type pipeline struct {
 	vocab     *postgis.Vocab
 	binner    *geo.Binner
 	validator *geo.Validator
+	compact   bool // merge the run's roll-up rows as it ends, as the command line does
 }
 
 func newPipeline(tb testing.TB, db *postgis.DB, defaults geo.Defaults) *pipeline {
@@ -78,6 +79,9 @@ func (p *pipeline) ingest(ctx context.Context, tb testing.TB, r geo.Reader, batc
 	w.SetRun(run)
 	sum, err := geo.Ingest(ctx, r, w, geo.IngestOptions{Validator: p.validator, Binner: p.binner,
 		Areas: geo.NewAreaIndex(areas), BatchSize: batchSize, Writers: 2})
+	if p.compact && err == nil {
+		err = w.Compact(ctx)
+	}
 	if ferr := p.db.FinishRun(context.Background(), run, sum, err); ferr != nil {
 		tb.Fatal(ferr)
 	}

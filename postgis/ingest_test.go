@@ -475,17 +475,6 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 	for k, n := range wantAreas {
 		wantMonths[areaKey{k.area, k.day[:8] + "01", k.class}] += n
 	}
-	gotMonths := map[areaKey]int64{}
-	rows, _ = db.Pool.Query(ctx, `SELECT area_id, month::text, class, n FROM area_month_counts`)
-	for rows.Next() {
-		var k areaKey
-		var n int64
-		if err := rows.Scan(&k.area, &k.day, &k.class, &n); err != nil {
-			tb.Fatal(err)
-		}
-		gotMonths[k] = n
-	}
-	compareMaps(tb, "monthly area roll-ups", gotMonths, wantMonths)
 	// The tree of area counts: each month's counts in every node that holds it.
 	classIdx := map[int64]int32{}
 	rows, _ = db.Pool.Query(ctx, `SELECT idx, class FROM rollup_classes`)
@@ -521,11 +510,11 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 		if err := rows.Scan(&k.area, &k.node, &k.idx, &n); err != nil {
 			tb.Fatal(err)
 		}
-		gotTree[k] = n
+		gotTree[k] += n // a key may have several rows until they are merged
 	}
 	compareMaps(tb, "tree of area counts", gotTree, wantTree)
 	gotDays, gotLocated := map[dayKey]int64{}, map[dayKey]int64{}
-	rows, _ = db.Pool.Query(ctx, `SELECT day::text, class, n, located FROM day_counts`)
+	rows, _ = db.Pool.Query(ctx, `SELECT day::text, class, sum(n), sum(located) FROM day_counts GROUP BY 1, 2`)
 	for rows.Next() {
 		var k dayKey
 		var n, located int64

@@ -35,7 +35,7 @@ func (db *DB) areaCounts(ctx context.Context, where string, arg string, f geo.Fi
 }
 
 // monthSplit divides the period [from, to] (a zero end open) into the whole months
-// that area_month_counts answers, [mFrom, mTo) by first days (nil = open), and the
+// that the tree of area counts answers, [mFrom, mTo) by first days (nil = open), and the
 // days at either end that the daily rows answer, [d1From, d1To] and [d2From, d2To]
 // (an empty range has its from after its to). With no whole month inside, the
 // whole period is daily and the month range empty.
@@ -69,10 +69,9 @@ func monthSplit(from, to time.Time) (mFrom, mTo any, d1From, d1To, d2From, d2To 
 	return mFrom, mTo, d1From, d1To, d2From, d2To
 }
 
-// areaCountsFrom answers areaCounts from the monthly roll-up and the partial months
-// from the daily one when monthly is set, from the daily roll-up alone otherwise;
-// both give the same counts.
-func (db *DB) areaCountsFrom(ctx context.Context, where string, arg string, f geo.Filter, monthly bool) ([]geo.AreaCount, error) {
+// areaCountsFrom answers areaCounts from the daily roll-up alone: the reference the
+// tree of area counts is checked and timed against.
+func (db *DB) areaCountsFrom(ctx context.Context, where string, arg string, f geo.Filter) ([]geo.AreaCount, error) {
 	v, err := db.Vocab(ctx)
 	if err != nil {
 		return nil, err
@@ -84,28 +83,6 @@ func (db *DB) areaCountsFrom(ctx context.Context, where string, arg string, f ge
 	// where is one of two fixed predicates above, never user text.
 	counts := `SELECT area_id, class, sum(n)::bigint AS n FROM area_counts WHERE ` + rollupWhere(2) + ` GROUP BY 1, 2`
 	args := []any{arg, from, to, mask, kinds, sources}
-	if monthly {
-		mFrom, mTo, d1From, d1To, d2From, d2To := monthSplit(f.From, f.To)
-		// Three range scans, each on the leading key column of its table: the whole
-		// months, and the days before and after them.
-		counts = `SELECT area_id, class, sum(n)::bigint AS n FROM (
-				SELECT area_id, class, n FROM area_month_counts
-				WHERE month >= $5 AND month < $6 AND ` + classWhere(2) + `
-				UNION ALL
-				SELECT a.area_id, c.class, c.n FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
-				WHERE c.day BETWEEN $7 AND $8 AND c.area_set <> 0 AND ` + classWhere(2) + `
-				UNION ALL
-				SELECT a.area_id, c.class, c.n FROM set_day_counts c JOIN area_sets s ON s.id = c.area_set CROSS JOIN unnest(s.areas) AS a(area_id)
-				WHERE c.day BETWEEN $9 AND $10 AND c.area_set <> 0 AND ` + classWhere(2) + `
-			) u GROUP BY 1, 2`
-		if mFrom == nil {
-			mFrom = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-		}
-		if mTo == nil {
-			mTo = time.Date(9999, 12, 1, 0, 0, 0, 0, time.UTC)
-		}
-		args = []any{arg, mask, kinds, sources, mFrom, mTo, d1From, d1To, d2From, d2To}
-	}
 	rows, err := db.Pool.Query(ctx, `
 		WITH c AS (`+counts+`)
 		SELECT a.id, a.level, a.code, a.name, coalesce(a.population, 0), coalesce(c.class, 0), coalesce(c.n, 0)

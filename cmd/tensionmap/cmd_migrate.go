@@ -40,20 +40,27 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 }
 
 func runRollups(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "rollups", "rollups rebuild [flags]")
-	if len(args) == 0 || args[0] != "rebuild" {
+	fs := newFlagSet(env, "rollups", "rollups rebuild|merge [flags]")
+	if len(args) == 0 || (args[0] != "rebuild" && args[0] != "merge") {
 		fs.Usage()
-		return usageError("want `rollups rebuild`")
+		return usageError("want `rollups rebuild` or `rollups merge`")
 	}
 	if err := parse(env, fs, args[1:]); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, &env.Config, 2)
+	db, err := openDB(ctx, &env.Config, 5)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	start := time.Now()
+	if args[0] == "merge" {
+		if err := db.CompactRollups(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "merged the roll-up rows of each key in %s\n", time.Since(start).Round(time.Millisecond))
+		return nil
+	}
 	if err := db.RebuildRollups(ctx, env.Config.Resolutions); err != nil {
 		return err
 	}

@@ -93,6 +93,11 @@ func (ing *ingester) run(ctx context.Context, origin, actor, input string, r geo
 		Validator: v, Binner: ing.binner, Areas: areas, BatchSize: batchSize, Progress: progress, OnReject: onReject,
 		Writers: ing.writers,
 	})
+	// The roll-up rows the run appended are merged by key (counts are exact before
+	// and after); a failed run leaves them for the next run over the same days.
+	if cerr := w.Compact(ctx); cerr != nil && err == nil {
+		err = cerr
+	}
 	if ferr := ing.db.FinishRun(context.WithoutCancel(ctx), runID, sum, err); ferr != nil && err == nil {
 		err = ferr
 	}

@@ -58,7 +58,7 @@ func commands() []command {
 		{"areas", "import area boundaries and populations", runAreas},
 		{"export", "export per-cell counts as CSV or GeoJSON", runExport},
 		{"demo", "generate the synthetic demo data, and load it", runDemo},
-		{"rollups", "rebuild the roll-up counts from the incidents", runRollups},
+		{"rollups", "rebuild the roll-up counts from the incidents, or merge their rows", runRollups},
 		{"db", "start, stop or locate the local PostgreSQL cluster", runDB},
 		{"bench", "measure ingest against a plain COPY, the tiles and the engine, as ratios", runBench},
 		{"scan", "run the tension engine once (every detector), or replay it over past days (a backfill), and store its alerts", runScan},

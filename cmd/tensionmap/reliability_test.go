@@ -367,24 +367,23 @@ func rollupsMatch(ctx context.Context, db *postgis.DB) (bad, incidents int64, er
 	checks := []string{
 		// day_counts against the incidents.
 		`SELECT count(*) FROM (SELECT occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
-			FROM incidents GROUP BY 1, 2) i FULL JOIN day_counts d USING (day, class) WHERE i.n IS DISTINCT FROM d.n`,
+			FROM incidents GROUP BY 1, 2) i FULL JOIN (SELECT day, class, sum(n) AS n FROM day_counts GROUP BY 1, 2) d USING (day, class) WHERE i.n IS DISTINCT FROM d.n`,
 		// area_counts (from set_day_counts) against the incidents' areas.
 		`SELECT count(*) FROM (SELECT occurred_from AS day, a AS area_id, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
 			FROM incidents CROSS JOIN unnest(areas) a GROUP BY 1, 2, 3) i FULL JOIN area_counts c USING (day, area_id, class) WHERE i.n IS DISTINCT FROM c.n`,
-		// area_month_counts against the incidents' areas by month.
-		`SELECT count(*) FROM (SELECT date_trunc('month', occurred_from)::date AS month, a AS area_id, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
-			FROM incidents CROSS JOIN unnest(areas) a GROUP BY 1, 2, 3) i FULL JOIN area_month_counts m USING (month, area_id, class) WHERE i.n IS DISTINCT FROM m.n`,
 		// area_prefix_counts (the tree of area counts) against the incidents' areas by
 		// month, summed into each node that holds the month.
 		`SELECT count(*) FROM (SELECT node, a AS area_id, c.idx, count(*) AS n
 			FROM incidents i CROSS JOIN unnest(i.areas) a
 			JOIN rollup_classes c ON c.class = (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands
 			CROSS JOIN LATERAL fenwick_nodes(month_index(i.occurred_from)) node GROUP BY 1, 2, 3) i
-			FULL JOIN (SELECT node, area_id, v.i::integer AS idx, v.n FROM area_prefix_counts CROSS JOIN unnest(counts) WITH ORDINALITY AS v(n, i) WHERE v.n <> 0) p
+			FULL JOIN (SELECT node, area_id, v.i::integer AS idx, sum(v.n) AS n FROM area_prefix_counts CROSS JOIN unnest(counts) WITH ORDINALITY AS v(n, i)
+				GROUP BY 1, 2, 3 HAVING sum(v.n) <> 0) p
 			USING (node, area_id, idx) WHERE i.n IS DISTINCT FROM p.n`,
 		// cell_day_counts against the incidents' cells, at the resolutions it rolls up (7 and coarser).
 		`SELECT count(*) FROM (SELECT h3_res(c) AS res, c AS cell, occurred_from AS day, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
-			FROM incidents CROSS JOIN unnest(cells) c WHERE h3_res(c) <= 7 GROUP BY 1, 2, 3, 4) i FULL JOIN cell_day_counts d USING (res, cell, day, class) WHERE i.n IS DISTINCT FROM d.n`,
+			FROM incidents CROSS JOIN unnest(cells) c WHERE h3_res(c) <= 7 GROUP BY 1, 2, 3, 4) i
+			FULL JOIN (SELECT res, cell, day, class, sum(n) AS n FROM cell_day_counts GROUP BY 1, 2, 3, 4) d USING (res, cell, day, class) WHERE i.n IS DISTINCT FROM d.n`,
 	}
 	for _, q := range checks {
 		var n int64
