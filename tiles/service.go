@@ -185,6 +185,8 @@ type Service struct {
 	// seen is the data version the cache was last advanced to; advancing is one at a time.
 	seen      atomic.Pointer[string]
 	advancing sync.Mutex
+	// warming holds the keys of the shared counts being computed in the background.
+	warming sync.Map
 }
 
 // NewService returns the tile service over src with the five layers.
