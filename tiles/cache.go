@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -20,6 +21,9 @@ const RenderTimeout = 15 * time.Second
 type Entry struct {
 	Gzip []byte
 	ETag string
+	// ETagHeader and LengthHeader are the ETag and the length of Gzip as header
+	// values, made once: shared by every answer, never to be written to.
+	ETagHeader, LengthHeader []string
 }
 
 // Empty reports whether the tile has no feature (answered 204).
@@ -28,7 +32,8 @@ func (e *Entry) Empty() bool { return len(e.Gzip) == 0 }
 // NewEntry wraps rendered bytes with their ETag.
 func NewEntry(gz []byte) *Entry {
 	sum := sha256.Sum256(gz)
-	return &Entry{Gzip: gz, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	return &Entry{Gzip: gz, ETag: etag, ETagHeader: []string{etag}, LengthHeader: []string{strconv.Itoa(len(gz))}}
 }
 
 // Tag says what a cached tile shows, so that a change of the data version can tell
