@@ -163,8 +163,10 @@ func (s *Server) handleTile(layer string) handlerFunc {
 			}
 			setPeriodHeader(w, req.Filter) // the period counted, published or as asked
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), tiles.RenderTimeout)
-		defer cancel()
+		// No deadline of its own: a tile from the cache needs none, the wait for a render
+		// is bounded by the tile wait and the render by tiles.RenderTimeout, and a
+		// version read by the statement timeout.
+		ctx := r.Context()
 		req.Disclosure = tileDisclosure{s, disc}
 		if req.Version, err = s.dataVersion(ctx); err != nil {
 			return err
