@@ -105,6 +105,14 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 		go func() {
 			defer s.warming.Delete(ck)
 			defer cancel()
+			// One at a time: many filters and resolutions at once would crowd out the
+			// tiles' own reads.
+			select {
+			case s.warmers <- struct{}{}:
+				defer func() { <-s.warmers }()
+			case <-bg.Done():
+				return
+			}
 			if !havePop {
 				s.CellPopulation(bg, res, version) //nolint:errcheck // the tiles read their own until it is there
 			}

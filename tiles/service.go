@@ -185,8 +185,10 @@ type Service struct {
 	// seen is the data version the cache was last advanced to; advancing is one at a time.
 	seen      atomic.Pointer[string]
 	advancing sync.Mutex
-	// warming holds the keys of the shared counts being computed in the background.
+	// warming holds the keys of the shared counts being computed in the background;
+	// warmers lets one such computation run at a time.
 	warming sync.Map
+	warmers chan struct{}
 }
 
 // NewService returns the tile service over src with the five layers.
@@ -198,7 +200,7 @@ func NewService(src Source, opts Options) *Service {
 		opts.Wait = DefaultWait
 	}
 	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), memo: NewMemo(64),
-		versions: NewVersionsTTL(src, opts.VersionTTL)}
+		versions: NewVersionsTTL(src, opts.VersionTTL), warmers: make(chan struct{}, 1)}
 	s.providers = map[string]Provider{
 		LayerHotspots:   hotspotLayer{s},
 		LayerAreas:      areaLayer{s},
