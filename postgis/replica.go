@@ -63,3 +63,8 @@ func (r *Replica) Sync(ctx context.Context) error {
 		}
 	}
 }
+
+// ChangedCells is the primary's: the data version it counts from is the primary's.
+func (r *Replica) ChangedCells(ctx context.Context, since int64) (res int, cells []uint64, complete bool, err error) {
+	return r.Primary.ChangedCells(ctx, since)
+}

@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/paulmach/orb/maptile"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -19,6 +21,9 @@ const RenderTimeout = 15 * time.Second
 type Entry struct {
 	Gzip []byte
 	ETag string
+	// ETagHeader and LengthHeader are the ETag and the length of Gzip as header
+	// values, made once: shared by every answer, never to be written to.
+	ETagHeader, LengthHeader []string
 }
 
 // Empty reports whether the tile has no feature (answered 204).
@@ -27,44 +32,57 @@ func (e *Entry) Empty() bool { return len(e.Gzip) == 0 }
 // NewEntry wraps rendered bytes with their ETag.
 func NewEntry(gz []byte) *Entry {
 	sum := sha256.Sum256(gz)
-	return &Entry{Gzip: gz, ETag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	return &Entry{Gzip: gz, ETag: etag, ETagHeader: []string{etag}, LengthHeader: []string{strconv.Itoa(len(gz))}}
+}
+
+// Tag says what a cached tile shows, so that a change of the data version can tell
+// whether it touched the tile: its layer, its tile, and whether its counts are exact.
+type Tag struct {
+	Layer string
+	Tile  maptile.Tile
+	Exact bool
 }
 
 // Cache keeps rendered tiles in memory, gzipped, least recently used first out
-// when the bytes held pass the limit. A missing tile is rendered once however many
-// requests ask for it at the same time: the others wait for that render. Keys must
-// hold everything a tile depends on: layer, z/x/y, the normalised filter, who may
-// see what, and the data version. Safe for concurrent use.
+// when the bytes held pass the limit. Each tile is held under its key (everything it
+// depends on but the data version: layer, z/x/y, the normalised filter, who may see
+// what) with the data version it was drawn at. A request at another version misses
+// (and may be given the held tile as stale while the new one renders); Advance
+// moves the tiles a change of the version did not touch on to the new version. A
+// missing tile is rendered once however many requests ask for it at the same time:
+// the others wait for that render. Safe for concurrent use.
 type Cache struct {
 	max   int64
 	mu    sync.Mutex
 	size  int64
 	ll    *list.List
 	items map[string]*list.Element
-	// families holds the newest tile of each family (a tile and filter at any data
-	// version), served stale while a newer version renders too slowly.
-	families map[string]*list.Element
-	group    singleflight.Group
+	group singleflight.Group
+	// current is the newest version Advance was told of: a render of an older version
+	// finishing late does not replace a tile held at it.
+	current string
 
-	hits, misses int64
+	hits, misses, kept, dropped int64
 }
 
 type cacheItem struct {
-	key, family string
-	entry       *Entry
+	key, version string
+	tag          Tag
+	entry        *Entry
 }
 
 // NewCache returns a cache holding at most maxBytes of tiles; with maxBytes below 0
 // it keeps none (every request renders; concurrent ones still share a render).
 func NewCache(maxBytes int64) *Cache {
-	return &Cache{max: maxBytes, ll: list.New(), items: map[string]*list.Element{}, families: map[string]*list.Element{}}
+	return &Cache{max: maxBytes, ll: list.New(), items: map[string]*list.Element{}}
 }
 
 // Get returns the tile for key, rendering it with render when it is not held. hit
 // reports whether it was held. A render's error is returned to every waiter and
 // nothing is cached.
 func (c *Cache) Get(ctx context.Context, key string, render func(context.Context) ([]byte, error)) (e *Entry, hit bool, err error) {
-	e, st, err := c.Fetch(ctx, key, "", 0, render)
+	e, st, err := c.Fetch(ctx, key, "", Tag{}, 0, render)
 	return e, st == Hit, err
 }
 
@@ -81,30 +99,29 @@ const (
 // and no older version of it is held. The render goes on; asking again shortly finds it.
 var ErrSlow = errors.New("tiles: the tile is still being drawn")
 
-// Fetch is Get with a limit on the wait: when render has not finished after wait
-// (0: no limit), it returns the newest tile stored under the same family (the same
-// tile and filter at an earlier data version) as Stale, or ErrSlow when there is
-// none. The render goes on in the background, under its own RenderTimeout, and is
-// stored when done. A family of "" has no older versions.
-func (c *Cache) Fetch(ctx context.Context, key, family string, wait time.Duration, render func(context.Context) ([]byte, error)) (*Entry, State, error) {
+// Fetch returns the tile of key at version, rendering it with render when it is not
+// held at that version. When render has not finished after wait (0: no limit), it
+// returns the tile held under key at another version as Stale, or ErrSlow when
+// there is none. The render goes on in the background, under its own
+// RenderTimeout, and is stored when done, with tag.
+func (c *Cache) Fetch(ctx context.Context, key, version string, tag Tag, wait time.Duration, render func(context.Context) ([]byte, error)) (*Entry, State, error) {
 	c.mu.Lock()
 	if el, ok := c.items[key]; ok {
-		c.ll.MoveToFront(el)
-		c.hits++
-		c.mu.Unlock()
-		return el.Value.(*cacheItem).entry, Hit, nil
+		if it := el.Value.(*cacheItem); it.version == version {
+			c.ll.MoveToFront(el)
+			c.hits++
+			c.mu.Unlock()
+			return it.entry, Hit, nil
+		}
 	}
 	c.misses++
 	c.mu.Unlock()
-	ch := c.group.DoChan(key, func() (any, error) {
+	ch := c.group.DoChan(version+"\x00"+key, func() (any, error) {
 		// A caller that missed just before another's render was stored starts a flight
 		// of its own after that one ended: the tile is there now, so no second render.
-		c.mu.Lock()
-		if el, ok := c.items[key]; ok {
-			c.mu.Unlock()
-			return el.Value.(*cacheItem).entry, nil
+		if e := c.held(key, version); e != nil {
+			return e, nil
 		}
-		c.mu.Unlock()
 		// The render runs under the first caller's request; it must not end because that
 		// one caller went away (or stopped waiting) while others wait for it, so it gets
 		// a deadline of its own.
@@ -115,7 +132,7 @@ func (c *Cache) Fetch(ctx context.Context, key, family string, wait time.Duratio
 			return nil, err
 		}
 		e := NewEntry(gz)
-		c.put(key, family, e)
+		c.put(key, version, tag, e)
 		return e, nil
 	})
 	var timeout <-chan time.Time
@@ -131,7 +148,7 @@ func (c *Cache) Fetch(ctx context.Context, key, family string, wait time.Duratio
 		}
 		return r.Val.(*Entry), Rendered, nil
 	case <-timeout:
-		if e := c.latest(family); e != nil {
+		if e := c.latest(key); e != nil {
 			return e, Stale, nil
 		}
 		return nil, Rendered, ErrSlow
@@ -140,33 +157,40 @@ func (c *Cache) Fetch(ctx context.Context, key, family string, wait time.Duratio
 	}
 }
 
-// latest returns the newest tile stored under family, nil when none is held.
-func (c *Cache) latest(family string) *Entry {
-	if family == "" {
-		return nil
-	}
+// held returns the tile of key at version, nil when it is not held.
+func (c *Cache) held(key, version string) *Entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.families[family]; ok {
+	if el, ok := c.items[key]; ok && el.Value.(*cacheItem).version == version {
 		return el.Value.(*cacheItem).entry
 	}
 	return nil
 }
 
-func (c *Cache) put(key, family string, e *Entry) {
+// latest returns the tile held under key at whatever version, nil when none is.
+func (c *Cache) latest(key string) *Entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		return el.Value.(*cacheItem).entry
+	}
+	return nil
+}
+
+func (c *Cache) put(key, version string, tag Tag, e *Entry) {
 	if c.max < 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok {
+		if held := el.Value.(*cacheItem).version; held == c.current && version != c.current && c.current != "" {
+			return // a render of an older version finished after the current one was stored
+		}
 		c.remove(el)
 	}
-	el := c.ll.PushFront(&cacheItem{key, family, e})
+	el := c.ll.PushFront(&cacheItem{key, version, tag, e})
 	c.items[key] = el
-	if family != "" {
-		c.families[family] = el
-	}
 	c.size += int64(len(e.Gzip)) + int64(len(key))
 	for c.size > c.max && c.ll.Len() > 1 {
 		c.remove(c.ll.Back())
@@ -178,10 +202,32 @@ func (c *Cache) remove(el *list.Element) {
 	it := el.Value.(*cacheItem)
 	c.ll.Remove(el)
 	delete(c.items, it.key)
-	if c.families[it.family] == el {
-		delete(c.families, it.family)
-	}
 	c.size -= int64(len(it.entry.Gzip)) + int64(len(it.key))
+}
+
+// Advance tells the cache that the version changed from old to new: every tile held
+// at old for which keep reports true (nil: none) is held at new from now on, the
+// others stay as they are, given only as stale while their new version renders. It
+// returns how many tiles were kept and how many left behind.
+func (c *Cache) Advance(old, new string, keep func(Tag) bool) (kept, dropped int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.current = new
+	for _, el := range c.items {
+		it := el.Value.(*cacheItem)
+		if it.version != old {
+			continue
+		}
+		if keep != nil && keep(it.tag) {
+			it.version = new
+			kept++
+		} else {
+			dropped++
+		}
+	}
+	c.kept += int64(kept)
+	c.dropped += int64(dropped)
+	return kept, dropped
 }
 
 // Stats returns the bytes held, the tiles held, and the hits and misses so far.
@@ -189,4 +235,12 @@ func (c *Cache) Stats() (bytes int64, tiles int, hits, misses int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.size, c.ll.Len(), c.hits, c.misses
+}
+
+// Changes returns how many held tiles changes of the data version have kept (moved
+// on to the new version, untouched) and left behind (to be drawn again), in all.
+func (c *Cache) Changes() (kept, dropped int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.kept, c.dropped
 }

@@ -38,18 +38,18 @@ func TestFetchSlowRenderWithoutOlderTile(t *testing.T) {
 	c := NewCache(1 << 20)
 	b := newBlockedRender()
 	ctx := context.Background()
-	_, _, err := c.Fetch(ctx, "hotspots/12/1/2|v1", "hotspots/12/1/2|v*", time.Millisecond, b.render("v1"))
+	_, _, err := c.Fetch(ctx, "hotspots/12/1/2", "v1", Tag{}, time.Millisecond, b.render("v1"))
 	if !errors.Is(err, ErrSlow) {
 		t.Fatalf("a blocked render: %v; want ErrSlow", err)
 	}
 	<-b.started
 	close(b.release)
 	// Get joins the render still in flight (no limit on its wait) or finds its tile.
-	e, _, err := c.Get(ctx, "hotspots/12/1/2|v1", func(context.Context) ([]byte, error) { t.Error("rendered twice"); return nil, nil })
+	e, _, err := c.Fetch(ctx, "hotspots/12/1/2", "v1", Tag{}, 0, func(context.Context) ([]byte, error) { t.Error("rendered twice"); return nil, nil })
 	if err != nil || string(e.Gzip) != "v1" {
 		t.Fatalf("after the release: %v, %v; want the rendered tile", e, err)
 	}
-	if _, st, _ := c.Fetch(ctx, "hotspots/12/1/2|v1", "hotspots/12/1/2|v*", time.Millisecond, b.render("again")); st != Hit {
+	if _, st, _ := c.Fetch(ctx, "hotspots/12/1/2", "v1", Tag{}, time.Millisecond, b.render("again")); st != Hit {
 		t.Errorf("state %d after the render finished; want a hit", st)
 	}
 }
@@ -60,28 +60,28 @@ func TestFetchSlowRenderWithoutOlderTile(t *testing.T) {
 func TestFetchSlowRenderServesStale(t *testing.T) {
 	c := NewCache(1 << 20)
 	ctx := context.Background()
-	old, st, err := c.Fetch(ctx, "areas/10/5/6|v1", "areas/10/5/6|v*", time.Hour, quick)
+	old, st, err := c.Fetch(ctx, "areas/10/5/6", "v1", Tag{}, time.Hour, quick)
 	if err != nil || st != Rendered {
 		t.Fatalf("first render: %d, %v", st, err)
 	}
 	b := newBlockedRender()
-	e, st, err := c.Fetch(ctx, "areas/10/5/6|v2", "areas/10/5/6|v*", time.Millisecond, b.render("v2"))
+	e, st, err := c.Fetch(ctx, "areas/10/5/6", "v2", Tag{}, time.Millisecond, b.render("v2"))
 	if err != nil || st != Stale || e.ETag != old.ETag {
 		t.Fatalf("a blocked render of v2: state %d, %v; want v1 marked stale", st, err)
 	}
 	// Another tile's family has nothing older to give.
-	if _, _, err := c.Fetch(ctx, "areas/10/5/7|v2", "areas/10/5/7|v*", time.Millisecond, b.render("other")); !errors.Is(err, ErrSlow) {
+	if _, _, err := c.Fetch(ctx, "areas/10/5/7", "v2", Tag{}, time.Millisecond, b.render("other")); !errors.Is(err, ErrSlow) {
 		t.Errorf("another tile: %v; want ErrSlow", err)
 	}
 	<-b.started
 	<-b.started
 	close(b.release)
-	e, _, err = c.Get(ctx, "areas/10/5/6|v2", quick)
+	e, _, err = c.Fetch(ctx, "areas/10/5/6", "v2", Tag{}, 0, quick)
 	if err != nil || string(e.Gzip) != "v2" {
 		t.Fatalf("after the release: %v, %v; want v2", e, err)
 	}
 	// The family now gives v2.
-	if got := c.latest("areas/10/5/6|v*"); got == nil || string(got.Gzip) != "v2" {
+	if got := c.latest("areas/10/5/6"); got == nil || string(got.Gzip) != "v2" {
 		t.Errorf("latest of the family: %v; want v2", got)
 	}
 }
@@ -91,11 +91,49 @@ func TestFetchSlowRenderServesStale(t *testing.T) {
 func TestFetchRenderErrorReachesWaiter(t *testing.T) {
 	c := NewCache(1 << 20)
 	boom := errors.New("boom")
-	_, _, err := c.Fetch(context.Background(), "k", "f", time.Hour, func(context.Context) ([]byte, error) { return nil, boom })
+	_, _, err := c.Fetch(context.Background(), "k", "v", Tag{}, time.Hour, func(context.Context) ([]byte, error) { return nil, boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("%v; want the render's error", err)
 	}
 	if _, tiles, _, _ := c.Stats(); tiles != 0 {
 		t.Errorf("%d tiles held after a failed render", tiles)
+	}
+}
+
+// TestAdvanceKeepsUntouchedTiles: a change of the version moves the tiles it did not
+// touch on to the new version (hits at it, the same bytes); the others miss at the
+// new version and are given as stale while their render is slow.
+func TestAdvanceKeepsUntouchedTiles(t *testing.T) {
+	c := NewCache(1 << 20)
+	ctx := context.Background()
+	for _, k := range []string{"a", "b"} {
+		if _, _, err := c.Fetch(ctx, k, "v1", Tag{Layer: k}, time.Hour, quick); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept, dropped := c.Advance("v1", "v2", func(tag Tag) bool { return tag.Layer == "a" })
+	if kept != 1 || dropped != 1 {
+		t.Fatalf("kept %d, dropped %d; want 1 and 1", kept, dropped)
+	}
+	if _, st, _ := c.Fetch(ctx, "a", "v2", Tag{Layer: "a"}, time.Hour, quick); st != Hit {
+		t.Errorf("the untouched tile at the new version: state %d; want a hit", st)
+	}
+	b := newBlockedRender()
+	e, st, err := c.Fetch(ctx, "b", "v2", Tag{Layer: "b"}, time.Millisecond, b.render("v2"))
+	if err != nil || st != Stale || string(e.Gzip) != "v1" {
+		t.Errorf("the touched tile at the new version: state %d, %v; want v1 as stale", st, err)
+	}
+	<-b.started
+	// A late render of the old version does not replace the new one.
+	close(b.release)
+	if e, _, _ := c.Fetch(ctx, "b", "v2", Tag{}, 0, quick); string(e.Gzip) != "v2" {
+		t.Fatalf("after the release: %q; want v2", e.Gzip)
+	}
+	c.put("b", "v1", Tag{}, NewEntry([]byte("late")))
+	if e := c.latest("b"); string(e.Gzip) != "v2" {
+		t.Errorf("a late render of v1 replaced v2: %q", e.Gzip)
+	}
+	if k, d := c.Changes(); k != 1 || d != 1 {
+		t.Errorf("Changes: %d, %d; want 1, 1", k, d)
 	}
 }

@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"context"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -26,6 +27,11 @@ const MaxTileCells = 4096
 // meet the tile and its buffer, read for those cells alone; ok is false when the
 // source cannot read given cells or the tile holds more than MaxTileCells.
 func (s *Service) TileCells(ctx context.Context, t maptile.Tile, res int, f geo.Filter) (cs *CellSet, pop map[uint64]float64, ok bool, err error) {
+	return s.tileCells(ctx, t, res, f, nil)
+}
+
+// tileCells is TileCells with the populations given when known (pop not nil).
+func (s *Service) tileCells(ctx context.Context, t maptile.Tile, res int, f geo.Filter, pop map[uint64]float64) (*CellSet, map[uint64]float64, bool, error) {
 	cr, isReader := s.src.(CellReader)
 	if !isReader {
 		return nil, nil, false, nil
@@ -38,10 +44,12 @@ func (s *Service) TileCells(ctx context.Context, t maptile.Tile, res int, f geo.
 	if err != nil {
 		return nil, nil, false, err
 	}
-	if pop, err = cr.CellPopulations(ctx, res, cells); err != nil {
-		return nil, nil, false, err
+	if pop == nil {
+		if pop, err = cr.CellPopulations(ctx, res, cells); err != nil {
+			return nil, nil, false, err
+		}
 	}
-	cs = &CellSet{Counts: make(map[uint64]*geo.CellCount, len(counts))}
+	cs := &CellSet{Counts: make(map[uint64]*geo.CellCount, len(counts))}
 	with := make([]uint64, len(counts))
 	for i := range counts {
 		cs.Counts[counts[i].Cell] = &counts[i]
@@ -49,6 +57,95 @@ func (s *Service) TileCells(ctx context.Context, t maptile.Tile, res int, f geo.
 	}
 	cs.Index = NewCellIndex(with, s.hexes)
 	return cs, pop, true, nil
+}
+
+// shortPeriodDays is the longest period whose counts a tile takes from the whole
+// resolution's, read by day, rather than from its own cells over all days.
+const shortPeriodDays = 92
+
+// shortPeriod reports whether f spans at most shortPeriodDays days.
+func shortPeriod(f geo.Filter) bool {
+	return !f.From.IsZero() && !f.To.IsZero() && f.To.Sub(f.From) <= shortPeriodDays*24*time.Hour
+}
+
+// backgroundTimeout bounds the counting of a whole resolution for later tiles.
+const backgroundTimeout = 2 * time.Minute
+
+// cellsFor returns the counts and populations a hexagon tile draws. Every tile of a
+// resolution and filter shares that resolution's counts once they are held, and its
+// populations: no query at all. A period of a few weeks is counted for the whole
+// resolution at once, by day (cheaper than a tile's own cells over all days). For a
+// longer one a tile reads its own cells by index until then (it costs what its area
+// holds, not the whole resolution), and the whole resolution is counted in the
+// background for the tiles after it.
+func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.Filter, version string) (*CellSet, map[uint64]float64, error) {
+	ck, pk := cellsKey(res, f, version), populationKey(res, version)
+	held, haveCells := s.memo.Peek(ck)
+	popHeld, havePop := s.memo.Peek(pk)
+	var pop map[uint64]float64
+	if havePop {
+		pop = popHeld.(map[uint64]float64)
+	}
+	if haveCells && havePop {
+		return held.(*CellSet), pop, nil
+	}
+	if !haveCells && shortPeriod(f) {
+		// A few weeks' reports are read by day, the whole resolution at once, for less
+		// than a tile's own cells over all time cost through their index: share that.
+		cs, err := s.CellCounts(ctx, res, f, version)
+		if err != nil {
+			return nil, nil, err
+		}
+		held, haveCells = cs, true
+	}
+	// The first tiles of a resolution start the shared counts, once; the render's own
+	// context may end first (it is a single tile's), so they get one of their own.
+	if _, busy := s.warming.LoadOrStore(ck, true); !busy {
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundTimeout)
+		go func() {
+			defer s.warming.Delete(ck)
+			defer cancel()
+			// One at a time: many filters and resolutions at once would crowd out the
+			// tiles' own reads.
+			select {
+			case s.warmers <- struct{}{}:
+				defer func() { <-s.warmers }()
+			case <-bg.Done():
+				return
+			}
+			if !havePop {
+				s.CellPopulation(bg, res, version) //nolint:errcheck // the tiles read their own until it is there
+			}
+			if !haveCells {
+				s.CellCounts(bg, res, f, version) //nolint:errcheck // likewise
+			}
+		}()
+	}
+	if haveCells {
+		// Counts held, populations on their way: read the tile's own.
+		if cr, ok := s.src.(CellReader); ok {
+			if cells := s.CellsMeeting(Bound(t), res, MaxTileCells); cells != nil {
+				p, err := cr.CellPopulations(ctx, res, cells)
+				return held.(*CellSet), p, err
+			}
+		}
+	}
+	cs, p, local, err := s.tileCells(ctx, t, res, f, pop)
+	if err != nil {
+		return nil, nil, err
+	}
+	if local {
+		return cs, p, nil
+	}
+	// A tile too wide to read by index (or a source that cannot): wait for the
+	// resolution's counts.
+	if cs, err = s.CellCounts(ctx, res, f, version); err != nil {
+		return nil, nil, err
+	}
+	if pop, err = s.CellPopulation(ctx, res, version); err != nil {
+		return nil, nil, err
+	}
+	return cs, pop, nil
 }
 
 // CellsMeeting returns the cells at res whose hexagons meet b: those whose centres

@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -31,8 +32,7 @@ type CellSet struct {
 
 // CellCounts are the counts of every cell at a resolution for a filter.
 func (s *Service) CellCounts(ctx context.Context, res int, f geo.Filter, version string) (*CellSet, error) {
-	key := fmt.Sprintf("cells|%d|%s|%s", res, FilterKey(f), version)
-	v, err := s.memo.Get(key, func() (any, error) {
+	v, err := s.memo.Get(cellsKey(res, f, version), func() (any, error) {
 		counts, err := s.src.CellCounts(ctx, res, f)
 		if err != nil {
 			return nil, err
@@ -50,6 +50,14 @@ func (s *Service) CellCounts(ctx context.Context, res int, f geo.Filter, version
 		return nil, err
 	}
 	return v.(*CellSet), nil
+}
+
+func cellsKey(res int, f geo.Filter, version string) string {
+	return "cells|" + strconv.Itoa(res) + "|" + FilterKey(f) + "|" + version
+}
+
+func populationKey(res int, version string) string {
+	return "population|" + strconv.Itoa(res) + "|" + AreasVersion(version)
 }
 
 // HotspotIndex is the latest hot spot analysis by cell, at its resolution, as d
@@ -105,7 +113,7 @@ func (s *Service) AreasOutline(ctx context.Context, version string) (orb.MultiPo
 // the rate of a hexagon that straddles areas borrows from each): as the source
 // stores them when it can, computed from the areas otherwise.
 func (s *Service) CellPopulation(ctx context.Context, res int, version string) (map[uint64]float64, error) {
-	v, err := s.memo.Get(fmt.Sprintf("population|%d|%s", res, AreasVersion(version)), func() (any, error) {
+	v, err := s.memo.Get(populationKey(res, version), func() (any, error) {
 		if cr, ok := s.src.(CellReader); ok {
 			// Computed once when the areas or their populations were imported.
 			return cr.AllCellPopulations(ctx, res)

@@ -48,3 +48,11 @@ func (m *Memo) Get(key string, compute func() (any, error)) (any, error) {
 	})
 	return v, err
 }
+
+// Peek returns the value of key when it is held, without computing it.
+func (m *Memo) Peek(key string) (any, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.vals[key]
+	return v, ok
+}

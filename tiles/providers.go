@@ -57,19 +57,9 @@ func (p hotspotLayer) Layer(ctx context.Context, req *Request) (Layer, error) {
 		return l, err
 	}
 	res := ResForZoom(int(req.Tile.Z), rs)
-	// The tile's own cells, read by index; a tile too wide for that shares the
-	// whole resolution's counts with every other tile.
-	cs, pop, local, err := s.TileCells(ctx, req.Tile, res, req.Filter)
+	cs, pop, err := s.cellsFor(ctx, req.Tile, res, req.Filter, req.Version)
 	if err != nil {
 		return l, err
-	}
-	if !local {
-		if cs, err = s.CellCounts(ctx, res, req.Filter, req.Version); err != nil {
-			return l, err
-		}
-		if pop, err = s.CellPopulation(ctx, res, req.Version); err != nil {
-			return l, err
-		}
 	}
 	counts := cs.Counts
 	d := req.Disclosure

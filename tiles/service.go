@@ -2,9 +2,9 @@ package tiles
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,34 +69,56 @@ type Request struct {
 
 func (t *Request) exact() bool { return t.Disclosure != nil && t.Disclosure.Exact() }
 
-// Key is everything the tile depends on.
+// Key is everything the tile depends on but the data version: the cache holds a
+// tile under it with the version it was drawn at.
 func (t *Request) Key() string {
 	f := t.Filter
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s/%d/%d/%d|v%s|", t.Layer, t.Tile.Z, t.Tile.X, t.Tile.Y, t.Version)
+	b := make([]byte, 0, 96)
+	b = append(b, t.Layer...)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.Tile.Z), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.Tile.X), 10)
+	b = append(b, '/')
+	b = strconv.AppendUint(b, uint64(t.Tile.Y), 10)
+	b = append(b, '|')
 	if !f.From.IsZero() {
-		b.WriteString(f.From.Format(time.DateOnly))
+		b = f.From.AppendFormat(b, time.DateOnly)
 	}
-	b.WriteString("..")
+	b = append(b, ".."...)
 	if !f.To.IsZero() {
-		b.WriteString(f.To.Format(time.DateOnly))
+		b = f.To.AppendFormat(b, time.DateOnly)
 	}
-	for _, part := range [][]string{SortedCopy(f.Strands), SortedCopy(KindStrings(f.Kinds)), SortedCopy(f.Sources), SortedCopy(t.Status)} {
-		b.WriteString("|" + strings.Join(part, ","))
-	}
-	fmt.Fprintf(&b, "|%s|%s|exact=%v", t.Level, t.Metric, t.exact())
+	b = appendSorted(b, f.Strands)
+	b = appendSorted(b, KindStrings(f.Kinds))
+	b = appendSorted(b, f.Sources)
+	b = appendSorted(b, t.Status)
+	b = append(b, '|')
+	b = append(b, t.Level...)
+	b = append(b, '|')
+	b = append(b, t.Metric...)
+	b = append(b, "|exact="...)
+	b = strconv.AppendBool(b, t.exact())
 	if t.Layer == LayerIncidents && len(t.Scope) > 0 {
-		b.WriteString("|scope=" + strings.Join(SortedCopy(t.Scope), ","))
+		b = append(b, "|scope="...)
+		b = appendSorted(b, t.Scope)
 	}
-	return b.String()
+	return string(b)
 }
 
-// Family is the key of the tile at any data version: an older version of it may be
-// served, marked stale, while the current one takes too long.
-func (t *Request) Family() string {
-	c := *t
-	c.Version = "*"
-	return c.Key()
+// appendSorted appends "|" and the values of s sorted and joined by commas.
+func appendSorted(b []byte, s []string) []byte {
+	b = append(b, '|')
+	if len(s) > 1 && !slices.IsSorted(s) {
+		s = SortedCopy(s)
+	}
+	for i, v := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, v...)
+	}
+	return b
 }
 
 // FilterKey names a filter in the keys of derived values.
@@ -114,6 +136,9 @@ func SortedCopy(s []string) []string {
 
 // KindStrings names kinds.
 func KindStrings(ks []geo.Kind) []string {
+	if len(ks) == 0 {
+		return nil
+	}
 	out := make([]string, len(ks))
 	for i, k := range ks {
 		out[i] = string(k)
@@ -156,6 +181,14 @@ type Service struct {
 	memo      *Memo
 	versions  *Versions
 	providers map[string]Provider
+
+	// seen is the data version the cache was last advanced to; advancing is one at a time.
+	seen      atomic.Pointer[string]
+	advancing sync.Mutex
+	// warming holds the keys of the shared counts being computed in the background;
+	// warmers lets one such computation run at a time.
+	warming sync.Map
+	warmers chan struct{}
 }
 
 // NewService returns the tile service over src with the five layers.
@@ -167,7 +200,7 @@ func NewService(src Source, opts Options) *Service {
 		opts.Wait = DefaultWait
 	}
 	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), memo: NewMemo(64),
-		versions: NewVersionsTTL(src, opts.VersionTTL)}
+		versions: NewVersionsTTL(src, opts.VersionTTL), warmers: make(chan struct{}, 1)}
 	s.providers = map[string]Provider{
 		LayerHotspots:   hotspotLayer{s},
 		LayerAreas:      areaLayer{s},
@@ -203,14 +236,16 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 	if !ok {
 		return nil, Rendered, 0, geo.Errorf(geo.ENOTFOUND, "no tile layer %q", req.Layer)
 	}
+	s.advance(ctx, req.Version)
 	var n atomic.Int64
-	e, state, err = s.cache.Fetch(ctx, req.Key(), req.Family(), s.opts.Wait, func(ctx context.Context) ([]byte, error) {
-		l, err := p.Layer(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		n.Store(int64(len(l.Features)))
-		return Encode(req.Tile, []Layer{l})
-	})
+	e, state, err = s.cache.Fetch(ctx, req.Key(), req.Version, Tag{Layer: req.Layer, Tile: req.Tile, Exact: req.exact()}, s.opts.Wait,
+		func(ctx context.Context) ([]byte, error) {
+			l, err := p.Layer(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			n.Store(int64(len(l.Features)))
+			return Encode(req.Tile, []Layer{l})
+		})
 	return e, state, int(n.Load()), err
 }

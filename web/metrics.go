@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tensionmap/tensionmap/tiles"
 )
 
 // metrics are the server's Prometheus instruments.
@@ -36,4 +37,26 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 func (m *metrics) observe(method, route string, status int, took time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route).Observe(took.Seconds())
+}
+
+// tileCache registers the rendered-tile cache's counters: requests served from it or
+// not, and the tiles a change of the data version kept or left to be drawn again.
+func (m *metrics) tileCache(reg *prometheus.Registry, c *tiles.Cache) {
+	stat := func(pick func(hits, misses, kept, redrawn int64) int64) func() float64 {
+		return func() float64 {
+			_, _, hits, misses := c.Stats()
+			kept, redrawn := c.Changes()
+			return float64(pick(hits, misses, kept, redrawn))
+		}
+	}
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tensionmap_tile_cache_requests_total", Help: "Tile requests answered from the tile cache.",
+			ConstLabels: prometheus.Labels{"result": "hit"}}, stat(func(h, _, _, _ int64) int64 { return h })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tensionmap_tile_cache_requests_total", Help: "Tile requests answered from the tile cache.",
+			ConstLabels: prometheus.Labels{"result": "miss"}}, stat(func(_, m, _, _ int64) int64 { return m })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tensionmap_tile_cache_version_changes_total", Help: "Held tiles a change of the data version kept (untouched) or left to be drawn again.",
+			ConstLabels: prometheus.Labels{"outcome": "kept"}}, stat(func(_, _, k, _ int64) int64 { return k })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tensionmap_tile_cache_version_changes_total", Help: "Held tiles a change of the data version kept (untouched) or left to be drawn again.",
+			ConstLabels: prometheus.Labels{"outcome": "redrawn"}}, stat(func(_, _, _, r int64) int64 { return r })),
+	)
 }

@@ -301,6 +301,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 	}
 	if reg != nil {
 		s.gatherer = reg
+		s.metrics.tileCache(reg, s.tiles.Cache())
 	}
 	if cs, ok := store.(CaseStore); ok {
 		s.cases = cs
@@ -342,6 +343,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) TileCacheStats() (bytes int64, tiles int, hits, misses int64) {
 	return s.tiles.Cache().Stats()
 }
+
+// TileCacheChanges reports how many held tiles changes of the data version kept
+// (untouched by the change) and left to be drawn again.
+func (s *Server) TileCacheChanges() (kept, redrawn int64) { return s.tiles.Cache().Changes() }
 
 // Router returns the chi router, for walking the routes in tests.
 func (s *Server) Router() chi.Routes { return s.router }

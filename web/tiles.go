@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -8,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -163,8 +163,10 @@ func (s *Server) handleTile(layer string) handlerFunc {
 			}
 			setPeriodHeader(w, req.Filter) // the period counted, published or as asked
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), tiles.RenderTimeout)
-		defer cancel()
+		// No deadline of its own: a tile from the cache needs none, the wait for a render
+		// is bounded by the tile wait and the render by tiles.RenderTimeout, and a
+		// version read by the statement timeout.
+		ctx := r.Context()
 		req.Disclosure = tileDisclosure{s, disc}
 		if req.Version, err = s.dataVersion(ctx); err != nil {
 			return err
@@ -184,7 +186,7 @@ func (s *Server) handleTile(layer string) handlerFunc {
 			quietLog(r.Context())
 		}
 		if state == tiles.Stale {
-			w.Header().Set("Tensionmap-Stale", "true")
+			w.Header()["Tensionmap-Stale"] = staleTrue
 		}
 		if layer == layerIncidents {
 			// Incident points are incident-level data: every read is audited, cached or not.
@@ -217,17 +219,18 @@ func (s *Server) boundIncidentPeriod(f *geo.Filter) error {
 // it, gzip as rendered when the client takes it.
 func (s *Server) writeTile(w http.ResponseWriter, r *http.Request, e *tiles.Entry, layer string, who *access.Principal) {
 	h := w.Header()
-	h.Set("ETag", e.ETag)
-	h.Set("Vary", "Accept-Encoding, Cookie, Authorization")
+	// Shared values, never written to (each slice is full: an Add copies it).
+	h["Etag"] = e.ETagHeader
+	h["Vary"] = tileVary
 	// Tiles are private to the signed-in caller; incident points are never kept.
 	if layer == layerIncidents {
-		h.Set("Cache-Control", "private, no-store")
+		h["Cache-Control"] = tileNoStore
 	} else if h.Get("Tensionmap-Stale") != "" {
-		h.Set("Cache-Control", "private, no-cache") // the current version is on its way
+		h["Cache-Control"] = tileNoCache // the current version is on its way
 	} else if who.Role == access.Strategic {
-		h.Set("Cache-Control", "private, max-age=300")
+		h["Cache-Control"] = tileMaxAge300
 	} else {
-		h.Set("Cache-Control", "private, max-age=60")
+		h["Cache-Control"] = tileMaxAge60
 	}
 	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, e.ETag) {
 		w.WriteHeader(http.StatusNotModified)
@@ -237,19 +240,40 @@ func (s *Server) writeTile(w http.ResponseWriter, r *http.Request, e *tiles.Entr
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
-	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		h.Set("Content-Encoding", "gzip")
-		h.Set("Content-Length", strconv.Itoa(len(e.Gzip)))
+	h["Content-Type"] = tileContentType
+	if acceptsGzip(r.Header["Accept-Encoding"]) {
+		h["Content-Encoding"] = tileGzip
+		h["Content-Length"] = e.LengthHeader
 		w.Write(e.Gzip)
 		return
 	}
-	zr, err := gzip.NewReader(strings.NewReader(string(e.Gzip)))
+	zr, err := gzip.NewReader(bytes.NewReader(e.Gzip))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	io.Copy(w, zr)
+}
+
+var (
+	staleTrue       = []string{"true"}
+	tileVary        = []string{"Accept-Encoding, Cookie, Authorization"}
+	tileNoStore     = []string{"private, no-store"}
+	tileNoCache     = []string{"private, no-cache"}
+	tileMaxAge300   = []string{"private, max-age=300"}
+	tileMaxAge60    = []string{"private, max-age=60"}
+	tileContentType = []string{"application/vnd.mapbox-vector-tile"}
+	tileGzip        = []string{"gzip"}
+)
+
+// acceptsGzip reports whether Accept-Encoding values name gzip.
+func acceptsGzip(values []string) bool {
+	for _, v := range values {
+		if strings.Contains(v, "gzip") {
+			return true
+		}
+	}
+	return false
 }
 
 func etagMatches(header, etag string) bool {

@@ -16,6 +16,7 @@ import {
 } from './style.js';
 import { Panel, normaliseArea, normaliseCell, methodLabel, windowText, expectedText } from './panel.js';
 import { h, clear, number, dayLabel } from './dom.js';
+import { PROTOCOL, tileLoader, viaRetry } from './tilefetch.js';
 
 const app = document.getElementById('tm-map');
 const cfg = readConfig(app);
@@ -43,6 +44,9 @@ let panelSeq = 0;
 let loadedData = false;
 let statusNote = ''; // a lasting remark for the status line
 const tileURLs = {};
+// Layers with a tile given at its previous figures, to be fetched again shortly.
+const staleLayers = new Set();
+let staleTimer = null;
 const panel = new Panel(document.getElementById('details'), document.getElementById('details-body'), document.getElementById('details-h'), () => {
   state.cell = '';
   state.area = '';
@@ -365,6 +369,7 @@ function createMap() {
     opts.center = [-1.5, 52.6];
     opts.zoom = 6;
   }
+  maplibregl.addProtocol(PROTOCOL, tileLoader({ makeError: tileError, onStale: staleTile }));
   map = new maplibregl.Map(opts);
   map.touchZoomRotate.disableRotation();
   map.keyboard.disableRotation();
@@ -413,7 +418,7 @@ function addData() {
   if (map.getSource('hotspots')) return;
   for (const layer of tileLayers) {
     tileURLs[layer] = tileURL(origin, layer, state);
-    const src = { type: 'vector', tiles: [tileURLs[layer]], minzoom: tilejson.minzoom, maxzoom: tilejson.maxzoom };
+    const src = { type: 'vector', tiles: [viaRetry(tileURLs[layer])], minzoom: tilejson.minzoom, maxzoom: tilejson.maxzoom };
     if (tilejson.bounds) src.bounds = tilejson.bounds;
     if (layer === 'hotspots' || layer === 'near_repeat') src.promoteId = { [layer]: 'cell' };
     if (layer === 'areas') src.promoteId = { areas: 'code' };
@@ -436,8 +441,30 @@ function updateSources() {
     const url = tileURL(origin, layer, state);
     if (url === tileURLs[layer]) continue;
     tileURLs[layer] = url;
-    map.getSource(layer).setTiles([url]);
+    map.getSource(layer).setTiles([viaRetry(url)]);
   }
+}
+
+// tileError is the error MapLibre reports for a tile the server refused.
+function tileError(status, statusText, url) {
+  if (maplibregl.AJAXError) return new maplibregl.AJAXError(status, statusText, url, new Blob());
+  return Object.assign(new Error(`${status} ${statusText}`), { status, statusText, url });
+}
+
+// staleTile notes a tile given with its previous figures while the new ones are
+// drawn: its layer is fetched again in a few seconds, and the status line says so
+// meanwhile.
+function staleTile(url) {
+  const m = /\/tiles\/([a-z_]+)\//.exec(url);
+  if (!m || !tileLayers.includes(m[1])) return;
+  staleLayers.add(m[1]);
+  if (staleTimer) return;
+  staleTimer = setTimeout(() => {
+    staleTimer = null;
+    const layers = [...staleLayers];
+    staleLayers.clear();
+    for (const layer of layers) if (map.getSource(layer)) map.getSource(layer).setTiles([viaRetry(tileURLs[layer])]);
+  }, 3000);
 }
 
 function updateLayers() {
@@ -489,7 +516,8 @@ function onIdle() {
   }
   const n = map.getLayer('hex-fill') ? map.queryRenderedFeatures({ layers: ['hex-fill'] }).length : 0;
   const drawn = state.layers.includes('hex') ? `${number(n)} hexagon${n === 1 ? '' : 's'} drawn${res !== null ? ` at H3 resolution ${res}` : ''}.` : '';
-  status([drawn, statusNote].filter(Boolean).join(' '));
+  const updating = staleTimer ? 'Some figures are from before the latest reports and are being brought up to date.' : '';
+  status([drawn, updating, statusNote].filter(Boolean).join(' '));
   app.dataset.ready = 'true';
 }
 

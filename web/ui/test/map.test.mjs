@@ -453,6 +453,56 @@ async function run() {
     await other.close();
   });
 
+  await step('   a tile the server is still drawing (503, Retry-After) is asked for again and drawn', async () => {
+    // The hotspot tile at the town centre is answered once as a server still drawing
+    // it answers; the requests after it reach the server.
+    const [lon, lat, z] = [-0.76, 52.04, 14];
+    const n = 2 ** z;
+    const [x, y] = [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.asinh(Math.tan((lat * Math.PI) / 180)) / Math.PI) / 2) * n)];
+    const target = `/tiles/hotspots/${z}/${x}/${y}.mvt`;
+    const answers = [];
+    const pattern = /\/tiles\/hotspots\/\d+\/\d+\/\d+\.mvt/;
+    await page.route(pattern, async (route) => {
+      if (new URL(route.request().url()).pathname !== target) return route.continue();
+      if (answers.length === 0) {
+        answers.push(503);
+        return route.fulfill({ status: 503, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' },
+          body: '{"error":"unavailable","message":"the tile is still being drawn; try again shortly"}' });
+      }
+      const r = await route.fetch();
+      answers.push(r.status());
+      return route.fulfill({ response: r });
+    });
+    try {
+      await page.goto(`${BASE}/map?from=${FROM}&to=${TO}&metric=count&z=14.3&lat=${lat}&lon=${lon}`);
+      await ready(page);
+      assert.deepEqual(answers, [503, 200], `the tile ${target} was answered ${answers.join(', ')}; want 503, then 200 when asked again`);
+      const inTile = await page.evaluate(([z, x, y]) => {
+        const n = 2 ** z;
+        const lon = (i) => (i / n) * 360 - 180;
+        const lat = (j) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * j) / n))) * 180) / Math.PI;
+        // Well inside the tile, past its neighbours' buffers: only the tile itself
+        // carries a hexagon there.
+        const k = (2 * 64) / 4096;
+        const [w, e, nth, s] = [lon(x + k), lon(x + 1 - k), lat(y + k), lat(y + 1 - k)];
+        const m = window.tensionmap.map;
+        return m.querySourceFeatures('hotspots', { sourceLayer: 'hotspots' }).filter((f) => {
+          const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+          return ring.every(([p, q]) => p >= w && p <= e && q >= s && q <= nth);
+        }).length;
+      }, [z, x, y]);
+      assert.ok(inTile > 0, `no hexagon drawn in the tile ${z}/${x}/${y} after it was asked for again`);
+      const line = await page.locator('#map-status').textContent();
+      assert.ok(!/could not be loaded/.test(line), `the status line reports a failure: ${line}`);
+    } finally {
+      await page.unroute(pattern);
+      // The browser logs the refusal made up here; it is no script error of the page.
+      for (let i = pageErrors.length - 1; i >= 0; i--) {
+        if (pageErrors[i].includes(target) && pageErrors[i].includes('503')) pageErrors.splice(i, 1);
+      }
+    }
+  });
+
   // ---- 4. The panel equals the API ------------------------------------------
 
   await step('4. clicking a hexagon opens its figures, equal to the API\'s', async () => {
@@ -502,7 +552,7 @@ async function run() {
   const COUNT_KEYS = new Set(['count', 'crimes', 'incidents', 'observed']);
   const BREAKDOWNS = new Set(['by_strand', 'by_source']);
   const small = [];
-  const seen = { tiles: 0, features: 0, withheld: 0, api: 0, apiWithheld: 0, forbidden: [] };
+  const seen = { tiles: 0, features: 0, withheld: 0, api: 0, apiWithheld: 0, forbidden: [], cancelled: 0 };
   const pending = [];
 
   function checkValue(where, key, v) {
@@ -552,7 +602,12 @@ async function run() {
 
   await step('5. as a strategic user, no tile or API answer carries a count of 1 or 2', async () => {
     await context.clearCookies();
-    onResponse = (r) => pending.push(inspect(r).catch((e) => small.push(`could not read ${r.url()}: ${e.message}`)));
+    // A tile the map cancelled once its headers had come (it moved on) never reached the
+    // page, and the browser keeps no body of it to read.
+    onResponse = (r) => pending.push(inspect(r).catch((e) => {
+      if (/\/tiles\/.*\.mvt/.test(r.url()) && /No data found for resource/.test(e.message)) seen.cancelled++;
+      else small.push(`could not read ${r.url()}: ${e.message}`);
+    }));
     const sp = watch(await context.newPage());
     await signIn(sp, STRATEGIC, `/map?from=${FROM}&to=${TO}&z=11.5&lat=52.04&lon=-0.76`);
     const layers = await sp.evaluate(() => [...document.querySelectorAll('input[name=layer]')].map((i) => i.value));

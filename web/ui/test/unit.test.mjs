@@ -8,6 +8,7 @@ import {
 } from '../src/state.js';
 import { areasAttribution, classBreaks, classLabels, fillColor, legend, pick, VIRIDIS, SUPPRESSED } from '../src/style.js';
 import { expectedText, methodLabel, normaliseCell, normaliseArea, normaliseWeeks, windowText } from '../src/panel.js';
+import { PROTOCOL, retryAfter, tileLoader, viaRetry } from '../src/tilefetch.js';
 
 const cfg = {
   role: 'police', today: '2026-06-30', strands: ['race', 'religion', 'sexual_orientation'], sources: ['police', 'third_party'],
@@ -224,4 +225,46 @@ test('the areas\' credit: one line a sentence, escaped, the licence a link', () 
   assert.equal(lines[2], 'Contains OS data © Crown copyright and database right 2011');
   // A credit is data, never markup.
   assert.deepEqual(areasAttribution('Boundaries <img src=x onerror=alert(1)> & "co"'), ['Boundaries &lt;img src=x onerror=alert(1)&gt; &amp; &quot;co&quot;']);
+});
+
+test('Retry-After: seconds or a date, within bounds', () => {
+  assert.equal(retryAfter('3'), 3);
+  assert.equal(retryAfter(null), 2);
+  assert.equal(retryAfter('soon'), 2);
+  assert.equal(retryAfter('0'), 0.5);
+  assert.equal(retryAfter('3600'), 30);
+  const now = Date.parse('2026-06-30T10:00:00Z');
+  assert.equal(retryAfter('Tue, 30 Jun 2026 10:00:04 GMT', now), 4);
+});
+
+test('a tile answered 503 is asked for again after Retry-After, then given', async () => {
+  const answers = [
+    { status: 503, headers: { 'Retry-After': '0' } },
+    { status: 200, headers: { 'Cache-Control': 'private, max-age=60' }, body: new Uint8Array([1, 2, 3]) },
+  ];
+  const asked = [];
+  const fetchFn = async (url, init) => {
+    asked.push(url);
+    assert.ok(init.signal, 'the request can be cancelled');
+    const a = answers.shift();
+    return new Response(a.body || null, { status: a.status, headers: a.headers });
+  };
+  const load = tileLoader({ makeError: (s) => Object.assign(new Error(String(s)), { status: s }), fetchFn });
+  const url = 'http://localhost/tiles/hotspots/12/1/2.mvt?from=2026-06-01';
+  assert.equal(viaRetry(url), `${PROTOCOL}://${url}`);
+  const got = await load({ url: viaRetry(url) }, new AbortController());
+  assert.deepEqual(asked, [url, url]);
+  assert.deepEqual([...new Uint8Array(got.data)], [1, 2, 3]);
+  assert.equal(got.cacheControl, 'private, max-age=60');
+});
+
+test('a tile refused for good fails with its status; a stale one is reported', async () => {
+  const fail = tileLoader({ makeError: (s) => Object.assign(new Error(String(s)), { status: s }),
+    fetchFn: async () => new Response(null, { status: 403 }) });
+  await assert.rejects(fail({ url: viaRetry('http://localhost/tiles/incidents/1/1/1.mvt') }, new AbortController()), (e) => e.status === 403);
+  const stale = [];
+  const load = tileLoader({ makeError: () => new Error('x'), onStale: (u) => stale.push(u),
+    fetchFn: async () => new Response(new Uint8Array([9]), { status: 200, headers: { 'Tensionmap-Stale': 'true' } }) });
+  await load({ url: viaRetry('http://localhost/tiles/areas/1/1/1.mvt') }, new AbortController());
+  assert.deepEqual(stale, ['http://localhost/tiles/areas/1/1/1.mvt']);
 });
