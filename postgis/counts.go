@@ -89,11 +89,42 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 // their counts come from the incidents, through the indexes on their cells and days.
 const dailyMaxRes = 7
 
+// cellIndex is the index a read of given cells at the resolutions finer than
+// dailyMaxRes goes through, chosen by the service rather than left to the planner:
+// the statement is prepared, and a generic plan, which knows neither the period nor
+// the cells, intersected both indexes, so that a tile's cells over 28 days read every
+// report of those cells in every year (630,000 rows on a million reports, for a tile
+// at resolution 8) before the day was looked at.
+type cellIndex int
+
+const (
+	// byCells reads the reports of the cells through the GIN index on the
+	// incidents' cells, and filters the days afterwards (the day reaches no index).
+	byCells cellIndex = iota
+	// byDays reads the reports of the period through the index on the incidents'
+	// days, and filters the cells afterwards (the cells reach no index).
+	byDays
+)
+
+// dayIndexMaxDays is the longest period whose given cells are read by day (byDays):
+// the reports of a few weeks lie together in the table, as they arrive, while those
+// of a few cells over years lie one a page.
+const dayIndexMaxDays = 92
+
+// readBy returns the index a read of given cells over the days lo to hi goes through.
+func readBy(lo, hi time.Time) cellIndex {
+	if hi.Sub(lo) <= dayIndexMaxDays*24*time.Hour {
+		return byDays
+	}
+	return byCells
+}
+
 // cellRows returns a query of rows (cell, day, class, n) of the reports at
 // resolution res (bound as resParam), from the daily roll-up or the incidents, limited to the cells in
-// the bigint[] parameter cellsParam when it is not empty. Predicates on day and
-// class over it reach the tables' indexes.
-func cellRows(res int, resParam, cellsParam string) string {
+// the bigint[] parameter cellsParam when it is not empty, read from the incidents
+// through the index that by says. Predicates on day and class over it reach the tables'
+// indexes (at the finer resolutions with given cells, only the index that by says).
+func cellRows(res int, resParam, cellsParam string, by cellIndex) string {
 	if res <= dailyMaxRes {
 		q := `SELECT cell, day, class, n FROM cell_day_counts WHERE res = ` + resParam
 		if cellsParam != "" {
@@ -101,11 +132,18 @@ func cellRows(res int, resParam, cellsParam string) string {
 		}
 		return q
 	}
-	q := `SELECT x.cell, i.occurred_from AS day, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands AS class, 1 AS n
+	day := `i.occurred_from`
+	if cellsParam != "" && by == byCells {
+		day = `i.occurred_from + 0` // the same day, out of the reach of the indexes on days
+	}
+	q := `SELECT x.cell, ` + day + ` AS day, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands AS class, 1 AS n
 		FROM incidents i CROSS JOIN unnest(i.cells) AS x(cell)
 		WHERE i.cells IS NOT NULL AND h3_res(x.cell) = ` + resParam
 	if cellsParam != "" {
-		q += ` AND i.cells && ` + cellsParam + ` AND x.cell = ANY(` + cellsParam + `)`
+		if by == byCells {
+			q += ` AND i.cells && ` + cellsParam
+		}
+		q += ` AND x.cell = ANY(` + cellsParam + `)`
 	}
 	return q
 }
@@ -139,7 +177,7 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 	if cells != nil {
 		param, args = "$7::bigint[]", append(args, cells)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT cell, class, sum(n)::bigint FROM (`+cellRows(res, "$1::integer", param)+`) r
+	rows, err := db.Pool.Query(ctx, `SELECT cell, class, sum(n)::bigint FROM (`+cellRows(res, "$1::integer", param, readBy(lo, hi))+`) r
 		WHERE day BETWEEN $2 AND $3 AND `+classWhere(4)+`
 		GROUP BY 1, 2 ORDER BY 1`, args...)
 	if err != nil {
@@ -276,7 +314,7 @@ func (db *DB) WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end t
 			WHERE $1::integer = ANY(s.areas) AND ` + rollupWhere(2) + ` GROUP BY 1`
 	case p.Cell != 0:
 		place = []int64{int64(p.Cell)}
-		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM (` + cellRows(geo.CellRes(p.Cell), "h3_res(($1::bigint[])[1])", "$1::bigint[]") + `) r
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM (` + cellRows(geo.CellRes(p.Cell), "h3_res(($1::bigint[])[1])", "$1::bigint[]", byCells) + `) r
 			WHERE ` + rollupWhere(2) + ` GROUP BY 1`
 	default:
 		return nil, geo.Errorf(geo.EINVALID, "weekly counts: a cell or an area is needed")
