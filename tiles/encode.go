@@ -3,7 +3,7 @@ package tiles
 import (
 	"bytes"
 	"cmp"
-	"compress/gzip"
+	"github.com/klauspost/compress/gzip"
 	"slices"
 	"sync"
 
