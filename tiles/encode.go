@@ -3,16 +3,13 @@ package tiles
 import (
 	"bytes"
 	"cmp"
-	"compress/gzip"
+	"github.com/klauspost/compress/gzip"
 	"slices"
 	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
-	"github.com/paulmach/orb/encoding/mvt"
-	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
-	"github.com/paulmach/orb/simplify"
 )
 
 // Extent is the tiles' coordinate extent, MapLibre's default.
@@ -28,22 +25,14 @@ var clipBox = orb.Bound{Min: orb.Point{-Buffer, -Buffer}, Max: orb.Point{Extent 
 // are those that meet it.
 func Bound(t maptile.Tile) orb.Bound { return t.Bound(float64(Buffer) / Extent) }
 
-// clipLayer clips the layer's features to the tile and its buffer, dropping those
-// left empty; most features lie wholly inside and are kept as they are.
-func clipLayer(l *mvt.Layer) {
-	at := 0
-	for _, f := range l.Features {
-		g := f.Geometry
-		if b := g.Bound(); !(b.Min[0] >= clipBox.Min[0] && b.Min[1] >= clipBox.Min[1] && b.Max[0] <= clipBox.Max[0] && b.Max[1] <= clipBox.Max[1]) {
-			g = clip.Geometry(clipBox, g)
-		}
-		if g != nil {
-			f.Geometry = g
-			l.Features[at] = f
-			at++
-		}
+// clipGeometry clips a feature's geometry in tile coordinates to the tile and its
+// buffer; nil when nothing is left. Most features lie wholly inside and are kept as
+// they are.
+func clipGeometry(g orb.Geometry) orb.Geometry {
+	if b := g.Bound(); !(b.Min[0] >= clipBox.Min[0] && b.Min[1] >= clipBox.Min[1] && b.Max[0] <= clipBox.Max[0] && b.Max[1] <= clipBox.Max[1]) {
+		return clip.Geometry(clipBox, g)
 	}
-	l.Features = l.Features[:at]
+	return g
 }
 
 // Feature is one feature of a layer, in WGS84, with the id MapLibre's promoteId
@@ -66,44 +55,25 @@ type Layer struct {
 // Encode renders layers as a gzipped Mapbox Vector Tile (version 2.1): features are
 // projected to the tile, clipped to it with a buffer, simplified where the layer
 // asks, and emptied ones dropped. It returns nil when no feature is left.
+//
+// The protocol buffer is written directly (see mvtWriter): keys and values interned
+// per layer, geometry commands from the tile coordinates, no intermediate message.
 func Encode(t maptile.Tile, layers []Layer) ([]byte, error) {
-	var ls mvt.Layers
+	w := mvtWriters.Get().(*mvtWriter)
+	defer mvtWriters.Put(w)
+	w.start(t)
 	for _, l := range layers {
 		// Features in id order: the same data always gives the same bytes, and so the
 		// same ETag.
 		slices.SortFunc(l.Features, func(a, b Feature) int { return cmp.Compare(a.ID, b.ID) })
-		fc := geojson.NewFeatureCollection()
-		fc.Features = make([]*geojson.Feature, 0, len(l.Features))
-		for _, f := range l.Features {
-			gf := geojson.NewFeature(orb.Clone(f.Geometry))
-			gf.ID = f.ID
-			gf.Properties = f.Properties
-			fc.Features = append(fc.Features, gf)
-		}
-		layer := mvt.NewLayer(l.Name, fc)
-		layer.Version = 2
-		layer.Extent = Extent
-		layer.ProjectToTile(t)
-		for _, f := range layer.Features {
-			orient(f.Geometry)
-		}
-		clipLayer(layer)
-		if l.Simplify > 0 {
-			layer.Simplify(simplify.DouglasPeucker(l.Simplify))
-		}
-		layer.RemoveEmpty(1, 1)
-		if len(layer.Features) > 0 {
-			ls = append(ls, layer)
+		if err := w.layer(l); err != nil {
+			return nil, err
 		}
 	}
-	if len(ls) == 0 {
+	if len(w.out) == 0 {
 		return nil, nil
 	}
-	raw, err := mvt.Marshal(ls)
-	if err != nil {
-		return nil, err
-	}
-	return gzipBytes(raw)
+	return gzipBytes(w.out)
 }
 
 // gzipWriters are reused: a gzip writer holds about a megabyte of compressor
