@@ -193,8 +193,9 @@ func Scale(ctx context.Context, env *Env, o ScaleOptions) error {
 	defer pg.Close()
 	defer cachedHTTP.Close()
 	for _, t := range r.tileSet { // fill the cache
-		if st, b, err := r.get(r.oursURL(cachedHTTP.URL, last)(t)); err != nil || st >= 400 {
-			return fmt.Errorf("filling the cache: %d %v %s", st, err, b)
+		// A tile still being drawn is asked again after its Retry-After, as the map does.
+		if st, b, _, err := r.getTile(r.oursURL(cachedHTTP.URL, last)(t)); err != nil || st >= 400 {
+			return fmt.Errorf("filling the cache: tile %d/%d/%d answered %d (%d bytes): %v", t.Z, t.X, t.Y, st, len(b), err)
 		}
 	}
 	for _, c := range []int{1, o.Clients} {
