@@ -3,8 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/tensionmap/tensionmap/geo"
@@ -48,17 +46,11 @@ func Engine(ctx context.Context, env *Env, o EngineOptions) error {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "loaded in %s\n", sum.Elapsed.Round(time.Millisecond))
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	fmt.Fprintf(env.Stdout, "engine over %d incidents, %d years, %d areas (scan replicates %d):\n", sum.Inserted, o.Years, len(areas), o.Replicates)
 	return engine.Bench(ctx, db, env.Engine, engine.BenchOptions{AsOf: end, BackfillWeeks: o.Weeks, BaselineDays: o.BaselineDays}, env.Stdout, env.Stderr)
 }

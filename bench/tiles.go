@@ -11,8 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -80,17 +78,11 @@ func Tiles(ctx context.Context, env *Env, o TilesOptions) error {
 	fmt.Fprintf(out, "tiles over the demo town: %d incidents, %d tiles at zooms 10 to 14, %d clients, GOMAXPROCS %d\n\n",
 		rows, len(r.tileSet), clients, runtimeProcs())
 
-	if o.CPUProfile != "" {
-		f, err := os.Create(o.CPUProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 
 	// 1. Uncached hotspot tiles beside PostGIS ST_AsMVT over the same hexagons.
 	if _, err := r.uncached(ctx, out, runs, false); err != nil {
