@@ -716,7 +716,14 @@ func (w *IncidentWriter) Compact(ctx context.Context) error {
 		// A few reports (the intake's): one round trip merges every table.
 		return w.db.compactSmall(ctx, from, to, nodes, areas)
 	}
-	return w.db.compactRollups(ctx, from, to, last-first < mergeDaysAfterRun, nodes, areas)
+	daily := last-first < mergeDaysAfterRun
+	if !daily {
+		// Left for serve's merge of the days due (MergeDue), a month at a time.
+		if err := w.db.markMergeDue(ctx, from, to); err != nil {
+			return err
+		}
+	}
+	return w.db.compactRollups(ctx, from, to, daily, nodes, areas)
 }
 
 // CompactRollups merges every roll-up row of a key with the others of its key, over
@@ -726,7 +733,18 @@ func (db *DB) CompactRollups(ctx context.Context) error {
 	for i := range nodes {
 		nodes[i] = int32(i + 1)
 	}
-	return db.compactRollups(ctx, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), true, nodes, nil)
+	var started time.Time
+	if err := db.Pool.QueryRow(ctx, "SELECT now()").Scan(&started); err != nil {
+		return err
+	}
+	if err := db.compactRollups(ctx, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), true, nodes, nil); err != nil {
+		return err
+	}
+	// Every day is merged: what runs recorded before this merge began is done.
+	if _, err := db.Pool.Exec(ctx, "DELETE FROM rollup_merges_due WHERE added < $1", started); err != nil {
+		return fmt.Errorf("postgis: forgetting merged days: %w", err)
+	}
+	return nil
 }
 
 // smallMerge is the most roll-up rows (days and tree nodes) a run may have added
@@ -820,6 +838,9 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 	}
 	if !daily {
 		steps = steps[len(steps)-1:]
+	}
+	if len(nodes) == 0 {
+		steps = steps[:len(steps)-1] // no tree node to merge
 	}
 	errs := make([]error, len(steps))
 	var wg sync.WaitGroup

@@ -105,6 +105,15 @@ func (s *serveCmd) Run(ctx context.Context) error {
 		defer wg.Done()
 		sched.Loop(ctx, migrated)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+		case <-migrated:
+			db.MergeDueEvery(ctx, s.cfg.RollupMerge, s.log)
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), poolCollector(db))

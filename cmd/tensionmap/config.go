@@ -47,6 +47,7 @@ type Config struct {
 	StaticDir      string        // TENSIONMAP_STATIC_DIR: serve /static from this directory instead of the embedded files
 	TileCacheMB    int           // TENSIONMAP_TILE_CACHE_MB: memory for rendered tiles
 	TileWait       time.Duration // TENSIONMAP_TILE_WAIT: how long a tile request waits for a render
+	RollupMerge    time.Duration // TENSIONMAP_ROLLUP_MERGE_EVERY: how often serve merges the roll-up rows ingest runs left unmerged (0: never)
 
 	IntakeRate        float64 // TENSIONMAP_INTAKE_RATE: intakes a token (or user) may start a minute, in bursts of half that
 	IntakeConcurrency int     // TENSIONMAP_INTAKE_CONCURRENCY: intakes a token (or user) may have in flight
@@ -95,6 +96,7 @@ func DefaultConfig() Config {
 		SessionTTL:    8 * time.Hour,
 		DBMaxConns:    20,
 		TileCacheMB:   256,
+		RollupMerge:   10 * time.Minute,
 
 		IntakeRate:        60,
 		IntakeConcurrency: 2,
@@ -119,7 +121,7 @@ var envVars = []string{"TENSIONMAP_DATABASE_URL", "TENSIONMAP_READ_DATABASE_URL"
 	"TENSIONMAP_SESSION_TTL", "TENSIONMAP_CORS_ORIGINS", "TENSIONMAP_TRUST_PROXY", "TENSIONMAP_DB_MAX_CONNS",
 	"TENSIONMAP_ENGINE_AT", "TENSIONMAP_ENGINE_AFTER_INGEST", "TENSIONMAP_TENSION_SCALE", "TENSIONMAP_TENSION_RULES",
 	"TENSIONMAP_DRAFT_LEVEL", "TENSIONMAP_ALERT_GAP", "TENSIONMAP_SCAN_REPLICATES", "TENSIONMAP_BASEMAP_STYLE",
-	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_TILE_WAIT", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY",
+	"TENSIONMAP_BASEMAP_PMTILES", "TENSIONMAP_STATIC_DIR", "TENSIONMAP_TILE_CACHE_MB", "TENSIONMAP_TILE_WAIT", "TENSIONMAP_ROLLUP_MERGE_EVERY", "TENSIONMAP_INTAKE_RATE", "TENSIONMAP_INTAKE_CONCURRENCY",
 	"TENSIONMAP_CASE_TARGETS", "TENSIONMAP_REPEAT_MONTHS", "TENSIONMAP_BANK_HOLIDAYS_FILE"}
 
 // LoadEnv fills c from the environment (getenv is os.Getenv outside tests).
@@ -169,7 +171,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		c.TensionScale = splitList(v)
 	}
 	durations := map[string]*time.Duration{"TENSIONMAP_QUERY_TIMEOUT": &c.QueryTimeout, "TENSIONMAP_SESSION_TTL": &c.SessionTTL, "TENSIONMAP_ALERT_GAP": &c.AlertGap,
-		"TENSIONMAP_TILE_WAIT": &c.TileWait}
+		"TENSIONMAP_TILE_WAIT": &c.TileWait, "TENSIONMAP_ROLLUP_MERGE_EVERY": &c.RollupMerge}
 	for name, dst := range durations {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
