@@ -95,27 +95,10 @@ func (c *CellCache) place(ll LatLon) *placeCells {
 	return p
 }
 
-// at returns the cell of the place ll at res, through the entry p (nil: none).
-func (p *placeCells) at(ll LatLon, res int) uint64 {
-	if p == nil || res < 0 || res >= len(p) {
-		return CellAt(ll, res)
-	}
-	if p[res] == 0 {
-		p[res] = CellAt(ll, res)
-	}
-	return p[res]
-}
-
 // CachedCell is Cell, looking the place up in c first.
 func (b *Binner) CachedCell(c *CellCache, in *Incident) uint64 {
-	if !in.Precision.Located() {
-		return 0
-	}
-	res, ok := b.PrecisionRes[in.Precision]
-	if !ok {
-		return 0
-	}
-	return c.place(in.Location).at(in.Location, res)
+	cell, _ := b.cells(c, in, false)
+	return cell
 }
 
 // Cells returns the cells a located incident counts in, one per roll-up resolution
@@ -128,26 +111,64 @@ func (b *Binner) Cells(in *Incident) []uint64 {
 
 // CachedCells is Cells, looking the place up in c first (c may be nil).
 func (b *Binner) CachedCells(c *CellCache, in *Incident) []uint64 {
+	_, cells := b.cells(c, in, true)
+	return cells
+}
+
+// Bin sets an incident's Cell and Cells (as CachedCell and CachedCells give them),
+// looking the place up in c first (c may be nil). A place not seen before is
+// projected once for all its resolutions (CellsAtResolutions).
+func (b *Binner) Bin(c *CellCache, in *Incident) {
+	in.Cell, in.Cells = b.cells(c, in, true)
+}
+
+// cells returns an incident's cell at its precision's finest resolution and, when
+// withRollups, its cells at the roll-up resolutions that precision supports.
+func (b *Binner) cells(c *CellCache, in *Incident, withRollups bool) (uint64, []uint64) {
 	if !in.Precision.Located() {
-		return nil
+		return 0, nil
 	}
 	limit, ok := b.PrecisionRes[in.Precision]
 	if !ok {
-		return nil
+		return 0, nil
 	}
-	var out []uint64
-	var p *placeCells
-	for _, r := range b.Resolutions {
-		if r > limit {
-			break
+	n := 0
+	if withRollups {
+		for n < len(b.Resolutions) && n < 16 && b.Resolutions[n] <= limit {
+			n++
 		}
-		if out == nil {
-			out = make([]uint64, 0, len(b.Resolutions))
-			p = c.place(in.Location)
-		}
-		out = append(out, p.at(in.Location, r))
 	}
-	return out
+	var want [17]int
+	k := copy(want[:], b.Resolutions[:n])
+	want[k] = limit
+	k++
+	var got [17]uint64
+	p := c.place(in.Location)
+	for _, r := range want[:k] {
+		if r < 0 || r >= len(p) {
+			p = nil // not kept in an entry
+		}
+	}
+	if p == nil {
+		CellsAtResolutions(got[:0], in.Location, want[:k])
+	} else {
+		for _, r := range want[:k] {
+			if p[r] == 0 {
+				for i, x := range CellsAtResolutions(got[:0], in.Location, want[:k]) {
+					p[want[i]] = x
+				}
+				break
+			}
+		}
+		for i, r := range want[:k] {
+			got[i] = p[r]
+		}
+	}
+	var rollups []uint64
+	if n > 0 {
+		rollups = slices.Clone(got[:n])
+	}
+	return got[k-1], rollups
 }
 
 // CellAt returns the H3 cell at res that contains a place (LatLngToCell).

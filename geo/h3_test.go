@@ -334,3 +334,38 @@ func TestBinnerCells(t *testing.T) {
 		}
 	}
 }
+
+// TestBinnerBin checks that Bin gives an incident the cell of Cell and the cells of
+// Cells, from a new place, from the cache, without a cache, and for precisions in any
+// order over the same places (an entry filled for a coarse precision then asked for a
+// finer one).
+func TestBinnerBin(t *testing.T) {
+	b, err := NewBinner([]int{5, 6, 7, 8, 9, 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cache CellCache
+	places := randomPlaces(500)
+	for round := range 3 {
+		for i, p := range places {
+			in := &Incident{Precision: Precisions[(i+round)%len(Precisions)], Location: p}
+			want := &Incident{Precision: in.Precision, Location: p}
+			if in.Precision.Located() {
+				want.Cell = CellAt(p, b.PrecisionRes[in.Precision])
+			}
+			for _, r := range b.Resolutions {
+				if in.Precision.Located() && r <= b.PrecisionRes[in.Precision] {
+					want.Cells = append(want.Cells, CellAt(p, r))
+				}
+			}
+			for _, c := range []*CellCache{&cache, nil} {
+				got := &Incident{Precision: in.Precision, Location: p}
+				b.Bin(c, got)
+				if got.Cell != want.Cell || !slices.Equal(got.Cells, want.Cells) {
+					t.Fatalf("round %d, %v %s (cache %v): got %s %v, want %s %v", round, p, in.Precision, c != nil,
+						CellString(got.Cell), got.Cells, CellString(want.Cell), want.Cells)
+				}
+			}
+		}
+	}
+}

@@ -358,8 +358,7 @@ func (o *IngestOptions) process(c *chunk, cache *CellCache) {
 			c.fatal = err
 			return
 		}
-		in.Cell = o.Binner.CachedCell(cache, in)
-		in.Cells = o.Binner.CachedCells(cache, in)
+		o.Binner.Bin(cache, in)
 		if in.Cell == 0 {
 			c.unlocated++
 		} else if o.Areas != nil && o.Areas.Len() > 0 {
