@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -12,6 +13,19 @@ import (
 type copyEncoder struct {
 	buf bytes.Buffer
 	b8  [8]byte
+}
+
+// encoders are reused: a batch's COPY data runs to megabytes, and growing a new
+// buffer for each batch costs more than encoding it.
+var encoders = sync.Pool{New: func() any { return new(copyEncoder) }}
+
+func getEncoder() *copyEncoder { return encoders.Get().(*copyEncoder) }
+
+// putEncoder returns an encoder whose data is no longer used.
+func putEncoder(e *copyEncoder) {
+	if e.buf.Cap() <= 64<<20 {
+		encoders.Put(e)
+	}
 }
 
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
