@@ -11,7 +11,7 @@ import (
 )
 
 // benchCSV is a synthetic town's incidents in the project's CSV layout.
-func benchCSV(b *testing.B, rows int) ([]byte, []geo.Area) {
+func benchCSV(b testing.TB, rows int) ([]byte, []geo.Area) {
 	b.Helper()
 	g, err := synth.New(synth.Options{Seed: 3, Rows: rows, Years: 3, End: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
