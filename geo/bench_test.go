@@ -102,6 +102,26 @@ func BenchmarkStages(b *testing.B) {
 			binner.Cell(incidents[i%len(incidents)])
 		}
 	})
+	places := map[geo.LatLon]bool{}
+	for _, in := range incidents {
+		places[in.Location] = true
+	}
+	b.Logf("%d incidents at %d places", len(incidents), len(places))
+	// All the cells of an incident (its cell and roll-up cells), with a cache of
+	// places as the ingest keeps one, and without.
+	b.Run("H3 cells, cached", func(b *testing.B) {
+		var cache geo.CellCache
+		for i := range b.N {
+			in := *incidents[i%len(incidents)]
+			binner.Bin(&cache, &in)
+		}
+	})
+	b.Run("H3 cells, uncached", func(b *testing.B) {
+		for i := range b.N {
+			in := *incidents[i%len(incidents)]
+			binner.Bin(nil, &in)
+		}
+	})
 	b.Run("areas", func(b *testing.B) {
 		var dst []int32
 		for i := range b.N {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
-	"sync"
 	"time"
 )
 
@@ -15,16 +14,28 @@ type copyEncoder struct {
 	b8  [8]byte
 }
 
-// encoders are reused: a batch's COPY data runs to megabytes, and growing a new
-// buffer for each batch costs more than encoding it.
-var encoders = sync.Pool{New: func() any { return new(copyEncoder) }}
+// encoderPool keeps encoders for reuse: a batch's COPY data runs to megabytes, and
+// growing a new buffer for each batch costs more than encoding it. Unlike a
+// sync.Pool, it keeps them across garbage collections, which an ingest runs often.
+type encoderPool chan *copyEncoder
 
-func getEncoder() *copyEncoder { return encoders.Get().(*copyEncoder) }
+func (p encoderPool) get() *copyEncoder {
+	select {
+	case e := <-p:
+		return e
+	default:
+		return new(copyEncoder)
+	}
+}
 
-// putEncoder returns an encoder whose data is no longer used.
-func putEncoder(e *copyEncoder) {
-	if e.buf.Cap() <= 64<<20 {
-		encoders.Put(e)
+// put returns an encoder whose data is no longer used.
+func (p encoderPool) put(e *copyEncoder) {
+	if e.buf.Cap() > 64<<20 {
+		return
+	}
+	select {
+	case p <- e:
+	default:
 	}
 }
 

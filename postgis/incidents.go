@@ -40,6 +40,8 @@ type IncidentWriter struct {
 	conflictPath atomic.Bool
 	// stores, when set, holds a token for each batch being stored (SetStores).
 	stores chan struct{}
+	// encoders are the COPY encoders of batches done, for the next ones.
+	encoders encoderPool
 
 	setsMu  sync.Mutex
 	sets    map[string]int32 // area set ids by setKey
@@ -67,7 +69,8 @@ func (db *DB) NewIncidentWriter(ctx context.Context, vocab *Vocab, binner *geo.B
 		return nil, fmt.Errorf("postgis: ingest: %w", err)
 	}
 	w := &IncidentWriter{db: db, vocab: vocab, binner: binner, lock: conn, sets: map[string]int32{},
-		classes: map[int64]int32{}, touchedNodes: map[int32]bool{}, touchedAreas: map[int32]bool{}}
+		classes: map[int64]int32{}, touchedNodes: map[int32]bool{}, touchedAreas: map[int32]bool{},
+		encoders: make(encoderPool, 16)}
 	rows, _ := conn.Query(ctx, "SELECT id, areas FROM area_sets")
 	var id int32
 	var areas []int32
@@ -339,8 +342,8 @@ func uniqueRefs(batch []*geo.Incident) []*geo.Incident {
 }
 
 func (w *IncidentWriter) writeOnce(ctx context.Context, batch []*geo.Incident) (int, error) {
-	enc := getEncoder()
-	defer putEncoder(enc)
+	enc := w.encoders.get()
+	defer w.encoders.put(enc)
 	if err := w.encode(enc, batch); err != nil {
 		return 0, err
 	}
@@ -547,6 +550,7 @@ type rollupRows struct {
 	// a table without rows; enc holds them until the rows are stored.
 	cellData, areaData, treeData, dayData []byte
 	enc                                   []*copyEncoder
+	pool                                  encoderPool
 }
 
 // prepareCounts sums the roll-up rows of the incidents a batch stores (sets and
@@ -561,8 +565,9 @@ func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []in
 	if len(inserted) <= smallBatch {
 		return r
 	}
+	r.pool = w.encoders
 	encoder := func() *copyEncoder {
-		e := getEncoder()
+		e := w.encoders.get()
 		r.enc = append(r.enc, e)
 		e.reset()
 		return e
@@ -618,7 +623,7 @@ func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []in
 // release returns the rows' encoders for reuse; the data is gone after it.
 func (r *rollupRows) release() {
 	for _, e := range r.enc {
-		putEncoder(e)
+		r.pool.put(e)
 	}
 	r.enc = nil
 	r.cellData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil
