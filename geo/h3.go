@@ -65,12 +65,16 @@ func (b *Binner) Cell(in *Incident) uint64 {
 }
 
 // CellCache remembers the cells of places seen before: police.uk and postcode
-// locations are snapped to a limited set of points, and an H3 lookup costs about a
-// microsecond. A place's cells at every resolution sit in one entry, so that an
-// incident's cells take one map lookup. It is not safe for concurrent use; give each
-// goroutine its own.
+// locations are snapped to a limited set of points. A place's cells at every
+// resolution sit in one entry, so that an incident's cells take one map lookup. A
+// place not seen before costs more with the cache than without (the entry is made),
+// so when fewer than a quarter of a run of lookups find their place (exact points,
+// each seen once), the cache stands aside for the next several runs and then tries
+// again. It is not safe for concurrent use; give each goroutine its own.
 type CellCache struct {
-	m map[LatLon]*placeCells
+	m             map[LatLon]*placeCells
+	lookups, hits int // in the current run of cacheRun lookups
+	aside         int // lookups left to go without the cache
 }
 
 // placeCells are a place's cells by resolution, 0 where not looked up yet.
@@ -79,11 +83,24 @@ type placeCells [16]uint64
 // maxCellCache bounds a CellCache; it is emptied when full.
 const maxCellCache = 1 << 17
 
-// place returns the entry of a place, adding it; nil for a nil cache.
+// cacheRun is the run of lookups whose hits decide whether the cache is worth its
+// cost, and cacheAside how many runs it then stands aside for.
+const (
+	cacheRun   = 4096
+	cacheAside = 16
+)
+
+// place returns the entry of a place, adding it; nil for a nil cache or one
+// standing aside.
 func (c *CellCache) place(ll LatLon) *placeCells {
 	if c == nil {
 		return nil
 	}
+	if c.aside > 0 {
+		c.aside--
+		return nil
+	}
+	c.lookups++
 	p := c.m[ll]
 	if p == nil {
 		if c.m == nil || len(c.m) >= maxCellCache {
@@ -91,6 +108,14 @@ func (c *CellCache) place(ll LatLon) *placeCells {
 		}
 		p = new(placeCells)
 		c.m[ll] = p
+	} else {
+		c.hits++
+	}
+	if c.lookups == cacheRun {
+		if c.hits < cacheRun/4 {
+			c.aside, c.m = cacheAside*cacheRun, nil
+		}
+		c.lookups, c.hits = 0, 0
 	}
 	return p
 }

@@ -369,3 +369,47 @@ func TestBinnerBin(t *testing.T) {
 		}
 	}
 }
+
+// TestCellCacheStandsAside checks that a cache whose places are each seen once
+// stands aside after a run of lookups and tries again later, that one whose places
+// repeat stays, and that the cells are right throughout.
+func TestCellCacheStandsAside(t *testing.T) {
+	b, err := NewBinner(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(c *CellCache, ll LatLon) {
+		t.Helper()
+		in := &Incident{Precision: PrecisionExact, Location: ll}
+		b.Bin(c, in)
+		if want := CellAt(ll, 15); in.Cell != want {
+			t.Fatalf("%v: got %s, want %s", ll, CellString(in.Cell), CellString(want))
+		}
+	}
+	unique := randomPlaces(cacheRun*(cacheAside+2) + 10)
+	var c CellCache
+	for _, ll := range unique[:cacheRun] {
+		check(&c, ll)
+	}
+	if c.aside != cacheAside*cacheRun || c.m != nil {
+		t.Fatalf("after %d places seen once: aside %d, %d entries; want aside %d and none", cacheRun, c.aside, len(c.m), cacheAside*cacheRun)
+	}
+	for _, ll := range unique[cacheRun : cacheRun+cacheAside*cacheRun] {
+		check(&c, ll)
+	}
+	if c.aside != 0 || c.m != nil {
+		t.Fatalf("after standing aside: aside %d, %d entries", c.aside, len(c.m))
+	}
+	check(&c, unique[len(unique)-1])
+	if len(c.m) != 1 {
+		t.Fatalf("trying again: %d entries, want 1", len(c.m))
+	}
+	var r CellCache
+	repeated := randomPlaces(100)
+	for i := range 3 * cacheRun {
+		check(&r, repeated[i%len(repeated)])
+	}
+	if r.aside != 0 || len(r.m) != len(repeated) {
+		t.Fatalf("places that repeat: aside %d, %d entries; want 0 and %d", r.aside, len(r.m), len(repeated))
+	}
+}
