@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/uber/h3-go/v4"
 )
@@ -230,4 +231,33 @@ func BenchmarkCellsAtResolutions(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCellsAtResolutionsRatio times both ways over the same 256 places in
+// alternation, so that a shared machine's load falls on both alike, and reports the
+// time of six LatLngToCell calls over the time of one projection (above 1: the
+// projection is faster).
+func BenchmarkCellsAtResolutionsRatio(b *testing.B) {
+	places := randomPlaces(256)
+	res := []int{5, 6, 7, 8, 9, 10}
+	out := make([]uint64, 0, len(res))
+	var ours, theirs time.Duration
+	for b.Loop() {
+		start := time.Now()
+		for _, ll := range places {
+			out = CellsAtResolutions(out[:0], ll, res)
+		}
+		mid := time.Now()
+		for _, ll := range places {
+			out = out[:0]
+			for _, r := range res {
+				out = append(out, uint64(h3.LatLngToCell(h3.NewLatLng(ll.Lat, ll.Lon), r)))
+			}
+		}
+		ours += mid.Sub(start)
+		theirs += time.Since(mid)
+	}
+	b.ReportMetric(float64(ours.Nanoseconds())/float64(b.N*len(places)), "ns/place")
+	b.ReportMetric(float64(theirs.Nanoseconds())/float64(b.N*len(places)), "h3-go-ns/place")
+	b.ReportMetric(theirs.Seconds()/ours.Seconds(), "x-faster")
 }
