@@ -53,7 +53,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&f.dateFormats, "date-format", "a date format of the input, e.g. DD/MM/YYYY HH:mm (repeatable)")
 	fs.Var(&f.crimeTypes, "crime-type", "police.uk: load only rows of this crime type (repeatable)")
 	fs.IntVar(&f.batchSize, "batch-size", geo.DefaultBatchSize, "incidents stored per transaction")
-	fs.IntVar(&f.writers, "writers", 1, "batches stored at once, each on a connection of its own (one more is prepared meanwhile)")
+	fs.IntVar(&f.writers, "writers", 2, "batches stored at once, each on a connection of its own")
 	fs.StringVar(&f.rejectFile, "reject-file", "", "write each rejected record, with its line, field and reason, to this CSV file")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON")
 	fs.BoolVar(&f.allowRejects, "allow-rejects", false, "exit 0 even when records were rejected")
@@ -101,7 +101,7 @@ func runIngest(ctx context.Context, env *Env, args []string) error {
 		layouts = append(layouts, l)
 	}
 	logger := cfg.Logger()
-	db, err := openDB(ctx, cfg, int32(max(f.writers, 1)+4))
+	db, err := openDB(ctx, cfg, int32(max(f.writers, 1)+3))
 	if err != nil {
 		return err
 	}

@@ -186,9 +186,8 @@ func (s *serveCmd) migrate(ctx context.Context, db *postgis.DB) bool {
 	}
 }
 
-// intakeConns is how many connections one intake holds at most: its lock, the batch
-// it stores, the next batch's registration of new area sets or classes and, briefly,
-// its run record.
+// intakeConns is how many connections one intake holds at most: its lock, its two
+// batch writers and, briefly, its run record.
 const intakeConns = 4
 
 // intakeWriters is how many intakes may store at once so that they hold at most half

@@ -16,12 +16,10 @@ var _ web.Ingester = (*ingester)(nil)
 // ingester ties the ingest pipeline to the database, for the command line, the demo
 // and the partner intake API alike.
 type ingester struct {
-	db     *postgis.DB
-	cfg    *Config
-	binner *geo.Binner
-	vocab  *postgis.Vocab
-	// writers is how many batches are stored at once; one more batch is prepared
-	// (encoded, its roll-up rows summed) meanwhile.
+	db      *postgis.DB
+	cfg     *Config
+	binner  *geo.Binner
+	vocab   *postgis.Vocab
 	writers int
 
 	mu        sync.Mutex
@@ -52,7 +50,7 @@ func newIngester(ctx context.Context, db *postgis.DB, cfg *Config) (*ingester, e
 	if err != nil {
 		return nil, err
 	}
-	return &ingester{db: db, cfg: cfg, binner: binner, vocab: vocab, writers: 1}, nil
+	return &ingester{db: db, cfg: cfg, binner: binner, vocab: vocab, writers: 2}, nil
 }
 
 // areaIndex returns the index of the stored areas, rebuilt when they changed.
@@ -86,7 +84,6 @@ func (ing *ingester) run(ctx context.Context, origin, actor, input string, r geo
 		return geo.Summary{}, err
 	}
 	defer w.Close()
-	w.SetStores(ing.writers)
 	runID, err := ing.db.StartRun(ctx, origin, actor, []string{input})
 	if err != nil {
 		return geo.Summary{}, err
@@ -94,7 +91,7 @@ func (ing *ingester) run(ctx context.Context, origin, actor, input string, r geo
 	w.SetRun(runID)
 	sum, err := geo.Ingest(ctx, r, w, geo.IngestOptions{
 		Validator: v, Binner: ing.binner, Areas: areas, BatchSize: batchSize, Progress: progress, OnReject: onReject,
-		Writers: ing.writers + 1,
+		Writers: ing.writers,
 	})
 	// The roll-up rows the run appended are merged by key (counts are exact before
 	// and after); a failed run leaves them for the next run over the same days.
