@@ -16,8 +16,9 @@ import (
 
 // IngestOptions are the settings of Ingest.
 type IngestOptions struct {
-	Rows int // demo rows to ingest
-	Runs int // times to run each measurement
+	Rows       int    // demo rows to ingest
+	Runs       int    // times to run each measurement
+	CPUProfile string // a file for a CPU profile of the whole pipeline's runs, or ""
 }
 
 // ingestTimes are the best of the runs of each measurement of the ingest.
@@ -56,7 +57,7 @@ func Ingest(ctx context.Context, env *Env, o IngestOptions) error {
 	if _, err := db.ImportAreas(ctx, g.GeoAreas()); err != nil {
 		return err
 	}
-	t, err := ingestRuns(ctx, env, db, files.Incidents, rows, runs, true)
+	t, err := ingestRuns(ctx, env, db, files.Incidents, rows, runs, true, o.CPUProfile)
 	if err != nil {
 		return err
 	}
@@ -84,8 +85,9 @@ func Ingest(ctx context.Context, env *Env, o IngestOptions) error {
 // ingestRuns loads the file of rows demo incidents runs times through the whole
 // pipeline into db (emptied first), each time followed by the plain COPY baselines,
 // and keeps the best time of each; with parse set it times the pipeline without the
-// database too. The database holds the last run's load afterwards.
-func ingestRuns(ctx context.Context, env *Env, db *postgis.DB, file string, rows, runs int, parse bool) (ingestTimes, error) {
+// database too. With profile set, the whole pipeline's runs (not the baselines) are
+// profiled into that file. The database holds the last run's load afterwards.
+func ingestRuns(ctx context.Context, env *Env, db *postgis.DB, file string, rows, runs int, parse bool, profile string) (ingestTimes, error) {
 	var t ingestTimes
 	validator, err := env.validator(time.Time{})
 	if err != nil {
@@ -140,8 +142,18 @@ func ingestRuns(ctx context.Context, env *Env, db *postgis.DB, file string, rows
 			return t, err
 		}
 		fmt.Fprintf(env.Stderr, "ingesting %d rows through the whole pipeline…\n", rows)
+		stopProfile, err := startCPUProfile(profile)
+		if err != nil {
+			closeIn()
+			return t, err
+		}
 		sum, err := ing.Run(ctx, filepath.Base(file), r, validator)
+		stopProfile()
 		closeIn()
+		if profile != "" {
+			// pprof writes one profile a file: the first run's.
+			profile = ""
+		}
 		if err != nil {
 			return t, err
 		}

@@ -115,7 +115,7 @@ func Scale(ctx context.Context, env *Env, o ScaleOptions) error {
 	if _, err := db.SetPopulation(ctx, g.Populations()); err != nil {
 		return err
 	}
-	it, err := ingestRuns(ctx, env, db, files.Incidents, o.Rows, 1, false)
+	it, err := ingestRuns(ctx, env, db, files.Incidents, o.Rows, 1, false, "")
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // benchCSV is a synthetic town's incidents in the project's CSV layout.
-func benchCSV(b *testing.B, rows int) ([]byte, []geo.Area) {
+func benchCSV(b testing.TB, rows int) ([]byte, []geo.Area) {
 	b.Helper()
 	g, err := synth.New(synth.Options{Seed: 3, Rows: rows, Years: 3, End: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
@@ -100,6 +100,26 @@ func BenchmarkStages(b *testing.B) {
 	b.Run("H3 cell", func(b *testing.B) {
 		for i := range b.N {
 			binner.Cell(incidents[i%len(incidents)])
+		}
+	})
+	places := map[geo.LatLon]bool{}
+	for _, in := range incidents {
+		places[in.Location] = true
+	}
+	b.Logf("%d incidents at %d places", len(incidents), len(places))
+	// All the cells of an incident (its cell and roll-up cells), with a cache of
+	// places as the ingest keeps one, and without.
+	b.Run("H3 cells, cached", func(b *testing.B) {
+		var cache geo.CellCache
+		for i := range b.N {
+			in := *incidents[i%len(incidents)]
+			binner.Bin(&cache, &in)
+		}
+	})
+	b.Run("H3 cells, uncached", func(b *testing.B) {
+		for i := range b.N {
+			in := *incidents[i%len(incidents)]
+			binner.Bin(nil, &in)
 		}
 	})
 	b.Run("areas", func(b *testing.B) {

@@ -65,12 +65,16 @@ func (b *Binner) Cell(in *Incident) uint64 {
 }
 
 // CellCache remembers the cells of places seen before: police.uk and postcode
-// locations are snapped to a limited set of points, and an H3 lookup costs about a
-// microsecond. A place's cells at every resolution sit in one entry, so that an
-// incident's cells take one map lookup. It is not safe for concurrent use; give each
-// goroutine its own.
+// locations are snapped to a limited set of points. A place's cells at every
+// resolution sit in one entry, so that an incident's cells take one map lookup. A
+// place not seen before costs more with the cache than without (the entry is made),
+// so when fewer than a quarter of a run of lookups find their place (exact points,
+// each seen once), the cache stands aside for the next several runs and then tries
+// again. It is not safe for concurrent use; give each goroutine its own.
 type CellCache struct {
-	m map[LatLon]*placeCells
+	m             map[LatLon]*placeCells
+	lookups, hits int // in the current run of cacheRun lookups
+	aside         int // lookups left to go without the cache
 }
 
 // placeCells are a place's cells by resolution, 0 where not looked up yet.
@@ -79,11 +83,24 @@ type placeCells [16]uint64
 // maxCellCache bounds a CellCache; it is emptied when full.
 const maxCellCache = 1 << 17
 
-// place returns the entry of a place, adding it; nil for a nil cache.
+// cacheRun is the run of lookups whose hits decide whether the cache is worth its
+// cost, and cacheAside how many runs it then stands aside for.
+const (
+	cacheRun   = 4096
+	cacheAside = 16
+)
+
+// place returns the entry of a place, adding it; nil for a nil cache or one
+// standing aside.
 func (c *CellCache) place(ll LatLon) *placeCells {
 	if c == nil {
 		return nil
 	}
+	if c.aside > 0 {
+		c.aside--
+		return nil
+	}
+	c.lookups++
 	p := c.m[ll]
 	if p == nil {
 		if c.m == nil || len(c.m) >= maxCellCache {
@@ -91,31 +108,22 @@ func (c *CellCache) place(ll LatLon) *placeCells {
 		}
 		p = new(placeCells)
 		c.m[ll] = p
+	} else {
+		c.hits++
+	}
+	if c.lookups == cacheRun {
+		if c.hits < cacheRun/4 {
+			c.aside, c.m = cacheAside*cacheRun, nil
+		}
+		c.lookups, c.hits = 0, 0
 	}
 	return p
 }
 
-// at returns the cell of the place ll at res, through the entry p (nil: none).
-func (p *placeCells) at(ll LatLon, res int) uint64 {
-	if p == nil || res < 0 || res >= len(p) {
-		return CellAt(ll, res)
-	}
-	if p[res] == 0 {
-		p[res] = CellAt(ll, res)
-	}
-	return p[res]
-}
-
 // CachedCell is Cell, looking the place up in c first.
 func (b *Binner) CachedCell(c *CellCache, in *Incident) uint64 {
-	if !in.Precision.Located() {
-		return 0
-	}
-	res, ok := b.PrecisionRes[in.Precision]
-	if !ok {
-		return 0
-	}
-	return c.place(in.Location).at(in.Location, res)
+	cell, _ := b.cells(c, in, false)
+	return cell
 }
 
 // Cells returns the cells a located incident counts in, one per roll-up resolution
@@ -128,26 +136,64 @@ func (b *Binner) Cells(in *Incident) []uint64 {
 
 // CachedCells is Cells, looking the place up in c first (c may be nil).
 func (b *Binner) CachedCells(c *CellCache, in *Incident) []uint64 {
+	_, cells := b.cells(c, in, true)
+	return cells
+}
+
+// Bin sets an incident's Cell and Cells (as CachedCell and CachedCells give them),
+// looking the place up in c first (c may be nil). A place not seen before is
+// projected once for all its resolutions (CellsAtResolutions).
+func (b *Binner) Bin(c *CellCache, in *Incident) {
+	in.Cell, in.Cells = b.cells(c, in, true)
+}
+
+// cells returns an incident's cell at its precision's finest resolution and, when
+// withRollups, its cells at the roll-up resolutions that precision supports.
+func (b *Binner) cells(c *CellCache, in *Incident, withRollups bool) (uint64, []uint64) {
 	if !in.Precision.Located() {
-		return nil
+		return 0, nil
 	}
 	limit, ok := b.PrecisionRes[in.Precision]
 	if !ok {
-		return nil
+		return 0, nil
 	}
-	var out []uint64
-	var p *placeCells
-	for _, r := range b.Resolutions {
-		if r > limit {
-			break
+	n := 0
+	if withRollups {
+		for n < len(b.Resolutions) && n < 16 && b.Resolutions[n] <= limit {
+			n++
 		}
-		if out == nil {
-			out = make([]uint64, 0, len(b.Resolutions))
-			p = c.place(in.Location)
-		}
-		out = append(out, p.at(in.Location, r))
 	}
-	return out
+	var want [17]int
+	k := copy(want[:], b.Resolutions[:n])
+	want[k] = limit
+	k++
+	var got [17]uint64
+	p := c.place(in.Location)
+	for _, r := range want[:k] {
+		if r < 0 || r >= len(p) {
+			p = nil // not kept in an entry
+		}
+	}
+	if p == nil {
+		CellsAtResolutions(got[:0], in.Location, want[:k])
+	} else {
+		for _, r := range want[:k] {
+			if p[r] == 0 {
+				for i, x := range CellsAtResolutions(got[:0], in.Location, want[:k]) {
+					p[want[i]] = x
+				}
+				break
+			}
+		}
+		for i, r := range want[:k] {
+			got[i] = p[r]
+		}
+	}
+	var rollups []uint64
+	if n > 0 {
+		rollups = slices.Clone(got[:n])
+	}
+	return got[k-1], rollups
 }
 
 // CellAt returns the H3 cell at res that contains a place (LatLngToCell).

@@ -334,3 +334,82 @@ func TestBinnerCells(t *testing.T) {
 		}
 	}
 }
+
+// TestBinnerBin checks that Bin gives an incident the cell of Cell and the cells of
+// Cells, from a new place, from the cache, without a cache, and for precisions in any
+// order over the same places (an entry filled for a coarse precision then asked for a
+// finer one).
+func TestBinnerBin(t *testing.T) {
+	b, err := NewBinner([]int{5, 6, 7, 8, 9, 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cache CellCache
+	places := randomPlaces(500)
+	for round := range 3 {
+		for i, p := range places {
+			in := &Incident{Precision: Precisions[(i+round)%len(Precisions)], Location: p}
+			want := &Incident{Precision: in.Precision, Location: p}
+			if in.Precision.Located() {
+				want.Cell = CellAt(p, b.PrecisionRes[in.Precision])
+			}
+			for _, r := range b.Resolutions {
+				if in.Precision.Located() && r <= b.PrecisionRes[in.Precision] {
+					want.Cells = append(want.Cells, CellAt(p, r))
+				}
+			}
+			for _, c := range []*CellCache{&cache, nil} {
+				got := &Incident{Precision: in.Precision, Location: p}
+				b.Bin(c, got)
+				if got.Cell != want.Cell || !slices.Equal(got.Cells, want.Cells) {
+					t.Fatalf("round %d, %v %s (cache %v): got %s %v, want %s %v", round, p, in.Precision, c != nil,
+						CellString(got.Cell), got.Cells, CellString(want.Cell), want.Cells)
+				}
+			}
+		}
+	}
+}
+
+// TestCellCacheStandsAside checks that a cache whose places are each seen once
+// stands aside after a run of lookups and tries again later, that one whose places
+// repeat stays, and that the cells are right throughout.
+func TestCellCacheStandsAside(t *testing.T) {
+	b, err := NewBinner(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(c *CellCache, ll LatLon) {
+		t.Helper()
+		in := &Incident{Precision: PrecisionExact, Location: ll}
+		b.Bin(c, in)
+		if want := CellAt(ll, 15); in.Cell != want {
+			t.Fatalf("%v: got %s, want %s", ll, CellString(in.Cell), CellString(want))
+		}
+	}
+	unique := randomPlaces(cacheRun*(cacheAside+2) + 10)
+	var c CellCache
+	for _, ll := range unique[:cacheRun] {
+		check(&c, ll)
+	}
+	if c.aside != cacheAside*cacheRun || c.m != nil {
+		t.Fatalf("after %d places seen once: aside %d, %d entries; want aside %d and none", cacheRun, c.aside, len(c.m), cacheAside*cacheRun)
+	}
+	for _, ll := range unique[cacheRun : cacheRun+cacheAside*cacheRun] {
+		check(&c, ll)
+	}
+	if c.aside != 0 || c.m != nil {
+		t.Fatalf("after standing aside: aside %d, %d entries", c.aside, len(c.m))
+	}
+	check(&c, unique[len(unique)-1])
+	if len(c.m) != 1 {
+		t.Fatalf("trying again: %d entries, want 1", len(c.m))
+	}
+	var r CellCache
+	repeated := randomPlaces(100)
+	for i := range 3 * cacheRun {
+		check(&r, repeated[i%len(repeated)])
+	}
+	if r.aside != 0 || len(r.m) != len(repeated) {
+		t.Fatalf("places that repeat: aside %d, %d entries; want 0 and %d", r.aside, len(r.m), len(repeated))
+	}
+}

@@ -22,7 +22,10 @@ type IngestOptions struct {
 	Validator *Validator
 	Binner    *Binner
 	Areas     *AreaIndex // attribution; nil attributes nothing
-	BatchSize int        // incidents a transaction; DefaultBatchSize when 0
+	// BatchSize is the incidents a transaction, DefaultBatchSize when 0; the first
+	// batches of a large size are smaller (an eighth, a quarter, a half of it), so
+	// that storing starts while the rest is still being read.
+	BatchSize int
 	// Writers is how many batches may be stored at once (the BatchWriter must then be
 	// safe for concurrent use); 1 when 0.
 	Writers int
@@ -195,6 +198,9 @@ func Ingest(ctx context.Context, r Reader, w BatchWriter, o IngestOptions) (Summ
 	return sum, ctx.Err()
 }
 
+// rampMin is the smallest batch size whose first batches are smaller.
+const rampMin = 4096
+
 // chunkSize is how many records a validation worker takes at a time.
 const chunkSize = 512
 
@@ -276,13 +282,18 @@ func produce(ctx context.Context, r Reader, o IngestOptions, size int, emit func
 
 	// The assembler puts chunks back in order and cuts batches.
 	var counts Summary
-	cur := make([]*Incident, 0, size)
+	target := size
+	if size >= rampMin {
+		target = size / 8
+	}
+	cur := make([]*Incident, 0, target)
 	skippedSoFar := 0
 	flush := func() bool {
 		counts.Skipped = skipped(r) - skippedSoFar
 		skippedSoFar += counts.Skipped
 		ok := emit(cur, counts)
-		cur, counts = make([]*Incident, 0, size), Summary{}
+		target = min(2*target, size)
+		cur, counts = make([]*Incident, 0, target), Summary{}
 		return ok
 	}
 	pending := map[int]*chunk{}
@@ -308,7 +319,7 @@ func produce(ctx context.Context, r Reader, o IngestOptions, size int, emit func
 			}
 			for _, in := range c.incidents {
 				cur = append(cur, in)
-				if len(cur) == size && !flush() {
+				if len(cur) == target && !flush() {
 					fatal = ctx.Err()
 				}
 			}
@@ -358,8 +369,7 @@ func (o *IngestOptions) process(c *chunk, cache *CellCache) {
 			c.fatal = err
 			return
 		}
-		in.Cell = o.Binner.CachedCell(cache, in)
-		in.Cells = o.Binner.CachedCells(cache, in)
+		o.Binner.Bin(cache, in)
 		if in.Cell == 0 {
 			c.unlocated++
 		} else if o.Areas != nil && o.Areas.Len() > 0 {

@@ -14,6 +14,31 @@ type copyEncoder struct {
 	b8  [8]byte
 }
 
+// encoderPool keeps encoders for reuse: a batch's COPY data runs to megabytes, and
+// growing a new buffer for each batch costs more than encoding it. Unlike a
+// sync.Pool, it keeps them across garbage collections, which an ingest runs often.
+type encoderPool chan *copyEncoder
+
+func (p encoderPool) get() *copyEncoder {
+	select {
+	case e := <-p:
+		return e
+	default:
+		return new(copyEncoder)
+	}
+}
+
+// put returns an encoder whose data is no longer used.
+func (p encoderPool) put(e *copyEncoder) {
+	if e.buf.Cap() > 64<<20 {
+		return
+	}
+	select {
+	case p <- e:
+	default:
+	}
+}
+
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (e *copyEncoder) reset() {

@@ -36,6 +36,8 @@ type pipeline struct {
 	binner    *geo.Binner
 	validator *geo.Validator
 	compact   bool // merge the run's roll-up rows as it ends, as the command line does
+	stores    int  // batches stored at once (IncidentWriter.SetStores), 0 for no limit
+	writers   int  // batches prepared and stored at once, 2 when 0
 }
 
 func newPipeline(tb testing.TB, db *postgis.DB, defaults geo.Defaults) *pipeline {
@@ -77,8 +79,13 @@ func (p *pipeline) ingest(ctx context.Context, tb testing.TB, r geo.Reader, batc
 		tb.Fatal(err)
 	}
 	w.SetRun(run)
+	w.SetStores(p.stores)
+	writers := p.writers
+	if writers == 0 {
+		writers = 2
+	}
 	sum, err := geo.Ingest(ctx, r, w, geo.IngestOptions{Validator: p.validator, Binner: p.binner,
-		Areas: geo.NewAreaIndex(areas), BatchSize: batchSize, Writers: 2})
+		Areas: geo.NewAreaIndex(areas), BatchSize: batchSize, Writers: writers})
 	if p.compact && err == nil {
 		err = w.Compact(ctx)
 	}

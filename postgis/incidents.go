@@ -38,6 +38,10 @@ type IncidentWriter struct {
 	// conflictPath is set after a batch met references already stored: the next batch
 	// then goes straight to the path that skips them instead of first trying COPY.
 	conflictPath atomic.Bool
+	// stores, when set, holds a token for each batch being stored (SetStores).
+	stores chan struct{}
+	// encoders are the COPY encoders of batches done, for the next ones.
+	encoders encoderPool
 
 	setsMu  sync.Mutex
 	sets    map[string]int32 // area set ids by setKey
@@ -65,7 +69,8 @@ func (db *DB) NewIncidentWriter(ctx context.Context, vocab *Vocab, binner *geo.B
 		return nil, fmt.Errorf("postgis: ingest: %w", err)
 	}
 	w := &IncidentWriter{db: db, vocab: vocab, binner: binner, lock: conn, sets: map[string]int32{},
-		classes: map[int64]int32{}, touchedNodes: map[int32]bool{}, touchedAreas: map[int32]bool{}}
+		classes: map[int64]int32{}, touchedNodes: map[int32]bool{}, touchedAreas: map[int32]bool{},
+		encoders: make(encoderPool, 16)}
 	rows, _ := conn.Query(ctx, "SELECT id, areas FROM area_sets")
 	var id int32
 	var areas []int32
@@ -337,8 +342,9 @@ func uniqueRefs(batch []*geo.Incident) []*geo.Incident {
 }
 
 func (w *IncidentWriter) writeOnce(ctx context.Context, batch []*geo.Incident) (int, error) {
-	var enc copyEncoder
-	if err := w.encode(&enc, batch); err != nil {
+	enc := w.encoders.get()
+	defer w.encoders.put(enc)
+	if err := w.encode(enc, batch); err != nil {
 		return 0, err
 	}
 	data := enc.finish()
@@ -352,6 +358,20 @@ func (w *IncidentWriter) writeOnce(ctx context.Context, batch []*geo.Incident) (
 	if err != nil {
 		return 0, err
 	}
+	// Most batches are new: their roll-up rows are summed before the transaction.
+	var counts *rollupRows
+	if !w.conflictPath.Load() {
+		counts = w.prepareCounts(batch, sets, idxs)
+		defer counts.release()
+	}
+	if w.stores != nil {
+		select {
+		case w.stores <- struct{}{}:
+			defer func() { <-w.stores }()
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 	conn, err := w.db.Pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
@@ -359,16 +379,16 @@ func (w *IncidentWriter) writeOnce(ctx context.Context, batch []*geo.Incident) (
 	defer conn.Release()
 	var inserted []*geo.Incident
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if !w.conflictPath.Load() {
-			// Most batches are new: COPY them straight into incidents. A reference already
-			// stored aborts the COPY, and the batch takes the conflict path instead.
+		if counts != nil {
+			// COPY them straight into incidents. A reference already stored aborts
+			// the COPY, and the batch takes the conflict path instead.
 			err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
 				_, err := sp.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(data), copyIncidents)
 				return err
 			})
 			if err == nil {
 				inserted = batch
-				return w.addCounts(ctx, tx, inserted, sets, idxs)
+				return w.addCounts(ctx, tx, counts)
 			}
 			if !isUniqueViolation(err) {
 				return err
@@ -388,12 +408,26 @@ func (w *IncidentWriter) writeOnce(ctx context.Context, batch []*geo.Incident) (
 			}
 		}
 		w.conflictPath.Store(len(inserted) < len(batch))
-		return w.addCounts(ctx, tx, inserted, freshSets, freshIdxs)
+		fc := w.prepareCounts(inserted, freshSets, freshIdxs)
+		defer fc.release()
+		return w.addCounts(ctx, tx, fc)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return len(inserted), nil
+}
+
+// SetStores limits how many batches the writer stores at once (0: no limit). With a
+// limit, the batches beyond it are still prepared (encoded, their roll-up rows summed)
+// while others are stored: concurrent COPYs into incidents contend for its indexes,
+// so one batch stored while the next is prepared can beat two stored at once.
+func (w *IncidentWriter) SetStores(n int) {
+	if n > 0 {
+		w.stores = make(chan struct{}, n)
+	} else {
+		w.stores = nil
+	}
 }
 
 var copyIncidents = "COPY incidents (" + strings.Join(incidentColumns, ", ") + ") FROM STDIN (FORMAT binary)"
@@ -503,73 +537,131 @@ func (w *IncidentWriter) cells(in *geo.Incident) []uint64 {
 	return in.Cells
 }
 
-// addCounts adds the inserted incidents to the roll-ups: their counts, summed by
-// key here (and the nodes of the tree of area counts with their class vectors),
-// are COPYed in as new rows, in the transaction that stores the incidents. Readers
-// sum the rows of a key; Compact merges them later. No row of a roll-up is locked
-// or updated, so concurrent writers never wait for each other here.
-func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*geo.Incident, sets, idxs []int32) error {
+// rollupRows are a batch's roll-up rows, summed by key here (and the nodes of the
+// tree of area counts with their class vectors), ready to be stored: computed before
+// the batch's transaction takes its connection, so that the database is not kept
+// waiting while they are summed.
+type rollupRows struct {
+	cells cellDeltas
+	areas setDeltas
+	days  dayDeltas
+	tree  []treeRow
+	// The binary COPY data of each table (a large batch), nil for a small batch or
+	// a table without rows; enc holds them until the rows are stored.
+	cellData, areaData, treeData, dayData []byte
+	enc                                   []*copyEncoder
+	pool                                  encoderPool
+}
+
+// prepareCounts sums the roll-up rows of the incidents a batch stores (sets and
+// idxs their area sets and class indexes) and encodes them for COPY.
+func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []int32) *rollupRows {
+	r := &rollupRows{}
 	if len(inserted) == 0 {
-		return nil
+		return r
 	}
-	cells, areas, days := w.deltas(inserted, sets)
-	tree := treeDeltas(inserted, idxs)
-	w.touch(days.day, tree)
+	r.cells, r.areas, r.days = w.deltas(inserted, sets)
+	r.tree = treeDeltas(inserted, idxs)
 	if len(inserted) <= smallBatch {
-		return addCountsSmall(ctx, tx, cells, areas, days, tree)
+		return r
 	}
-	pg := tx.Conn().PgConn()
-	var e copyEncoder
-	if len(cells.day) > 0 {
+	r.pool = w.encoders
+	encoder := func() *copyEncoder {
+		e := w.encoders.get()
+		r.enc = append(r.enc, e)
 		e.reset()
-		for i := range cells.day {
+		return e
+	}
+	if len(r.cells.day) > 0 {
+		e := encoder()
+		c := &r.cells
+		for i := range c.day {
 			e.row(5)
-			e.int16(cells.res[i])
-			e.int32(cells.day[i]) // a date: days since 2000-01-01
-			e.int64(cells.cell[i])
-			e.int64(cells.class[i])
-			e.int32(cells.n[i])
+			e.int16(c.res[i])
+			e.int32(c.day[i]) // a date: days since 2000-01-01
+			e.int64(c.cell[i])
+			e.int64(c.class[i])
+			e.int32(c.n[i])
 		}
-		if _, err := pg.CopyFrom(ctx, bytes.NewReader(e.finish()), "COPY cell_day_counts (res, day, cell, class, n) FROM STDIN (FORMAT binary)"); err != nil {
-			return fmt.Errorf("cell counts: %w", err)
-		}
+		r.cellData = e.finish()
 	}
-	if len(areas.day) > 0 {
-		e.reset()
-		for i := range areas.day {
+	if len(r.areas.day) > 0 {
+		e := encoder()
+		a := &r.areas
+		for i := range a.day {
 			e.row(4)
-			e.int32(areas.day[i])
-			e.int32(areas.set[i])
-			e.int64(areas.class[i])
-			e.int32(areas.n[i])
+			e.int32(a.day[i])
+			e.int32(a.set[i])
+			e.int64(a.class[i])
+			e.int32(a.n[i])
 		}
-		if _, err := pg.CopyFrom(ctx, bytes.NewReader(e.finish()), "COPY set_day_counts (day, area_set, class, n) FROM STDIN (FORMAT binary)"); err != nil {
-			return fmt.Errorf("area counts: %w", err)
-		}
+		r.areaData = e.finish()
 	}
-	if len(tree) > 0 {
-		e.reset()
-		for _, t := range tree {
+	if len(r.tree) > 0 {
+		e := encoder()
+		for _, t := range r.tree {
 			e.row(3)
 			e.int32(t.node)
 			e.int32(t.area)
 			e.int32Array(t.counts)
 		}
-		if _, err := pg.CopyFrom(ctx, bytes.NewReader(e.finish()), "COPY area_prefix_counts (node, area_id, counts) FROM STDIN (FORMAT binary)"); err != nil {
-			return fmt.Errorf("tree of area counts: %w", err)
+		r.treeData = e.finish()
+	}
+	e := encoder()
+	d := &r.days
+	for i := range d.day {
+		e.row(4)
+		e.int32(d.day[i])
+		e.int64(d.class[i])
+		e.int32(d.n[i])
+		e.int32(d.located[i])
+	}
+	r.dayData = e.finish()
+	return r
+}
+
+// release returns the rows' encoders for reuse; the data is gone after it.
+func (r *rollupRows) release() {
+	for _, e := range r.enc {
+		r.pool.put(e)
+	}
+	r.enc = nil
+	r.cellData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil
+}
+
+// addCounts adds a batch's roll-up rows (prepareCounts) in the transaction that
+// stores its incidents, as new rows: readers sum the rows of a key; Compact merges
+// them later. No row of a roll-up is locked or updated, so concurrent writers never
+// wait for each other here.
+func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, r *rollupRows) error {
+	if len(r.days.day) == 0 {
+		return nil
+	}
+	if r.dayData == nil {
+		if err := addCountsSmall(ctx, tx, r.cells, r.areas, r.days, r.tree); err != nil {
+			return err
+		}
+		w.touch(r.days.day, r.tree)
+		return nil
+	}
+	pg := tx.Conn().PgConn()
+	for _, c := range []struct {
+		data      []byte
+		sql, what string
+	}{
+		{r.cellData, "COPY cell_day_counts (res, day, cell, class, n) FROM STDIN (FORMAT binary)", "cell counts"},
+		{r.areaData, "COPY set_day_counts (day, area_set, class, n) FROM STDIN (FORMAT binary)", "area counts"},
+		{r.treeData, "COPY area_prefix_counts (node, area_id, counts) FROM STDIN (FORMAT binary)", "tree of area counts"},
+		{r.dayData, "COPY day_counts (day, class, n, located) FROM STDIN (FORMAT binary)", "day counts"},
+	} {
+		if c.data == nil {
+			continue
+		}
+		if _, err := pg.CopyFrom(ctx, bytes.NewReader(c.data), c.sql); err != nil {
+			return fmt.Errorf("%s: %w", c.what, err)
 		}
 	}
-	e.reset()
-	for i := range days.day {
-		e.row(4)
-		e.int32(days.day[i])
-		e.int64(days.class[i])
-		e.int32(days.n[i])
-		e.int32(days.located[i])
-	}
-	if _, err := pg.CopyFrom(ctx, bytes.NewReader(e.finish()), "COPY day_counts (day, class, n, located) FROM STDIN (FORMAT binary)"); err != nil {
-		return fmt.Errorf("day counts: %w", err)
-	}
+	w.touch(r.days.day, r.tree)
 	return nil
 }
 

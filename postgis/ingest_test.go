@@ -288,6 +288,28 @@ func TestConcurrentIngests(t *testing.T) {
 	checkRollups(t, db, geo.DefaultResolutions)
 }
 
+// TestIngestOneStoreAtATime ingests with one batch stored at a time while two more
+// are prepared, as the command line does, in batches that ramp up to their size,
+// then the same reports again (every batch on the conflict path, nothing new): the
+// roll-ups equal fresh counts of the incidents throughout.
+func TestIngestOneStoreAtATime(t *testing.T) {
+	db := openDB(t)
+	g := demo(t, 6000)
+	importDemoAreas(t, db, g)
+	p := newPipeline(t, db, geo.Defaults{})
+	p.stores, p.writers = 1, 3
+	for round, want := range []int{6000, 0} {
+		sum, err := p.ingest(context.Background(), t, g.Reader(), 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Inserted != want || sum.Inserted+sum.Duplicates != 6000 {
+			t.Errorf("round %d: inserted %d and %d duplicates, want %d inserted of 6000", round, sum.Inserted, sum.Duplicates, want)
+		}
+		checkRollups(t, db, geo.DefaultResolutions)
+	}
+}
+
 func TestCellCountsFilters(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)

@@ -29,7 +29,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 			return runBenchScale(ctx, env, args[1:])
 		}
 	}
-	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]\n       tensionmap bench engine [--rows N] [--weeks N]\n       tensionmap bench api [--rows N] [--runs N]\n       tensionmap bench scale [--rows N] [--years N] [--doc FILE]")
+	fmt.Fprintln(env.Stderr, "Usage: tensionmap bench ingest [--rows N] [--runs N] [--cpuprofile FILE]\n       tensionmap bench tiles [--rows N] [--clients N] [--duration D]\n       tensionmap bench engine [--rows N] [--weeks N]\n       tensionmap bench api [--rows N] [--runs N]\n       tensionmap bench scale [--rows N] [--years N] [--doc FILE]")
 	return usageError("want `bench ingest`, `bench tiles`, `bench engine`, `bench api` or `bench scale`")
 }
 
@@ -63,9 +63,10 @@ func (b benchIngester) AreaIndex(ctx context.Context) (*geo.AreaIndex, error) {
 
 func runBenchIngest(ctx context.Context, env *Env, args []string) error {
 	var o bench.IngestOptions
-	fs := newFlagSet(env, "bench ingest", "bench ingest [--rows N] [--runs N]")
+	fs := newFlagSet(env, "bench ingest", "bench ingest [--rows N] [--runs N] [--cpuprofile FILE]")
 	fs.IntVar(&o.Rows, "rows", 1_000_000, "demo rows to ingest")
 	fs.IntVar(&o.Runs, "runs", 2, "times to run each measurement")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the first whole-pipeline run (not the baselines) to this file")
 	if err := parse(env, fs, args); err != nil {
 		return err
 	}
