@@ -178,6 +178,7 @@ type Service struct {
 	opts      Options
 	cache     *Cache
 	hexes     *Hexagons
+	tileHexes *tileHexCache
 	memo      *Memo
 	versions  *Versions
 	providers map[string]Provider
@@ -199,7 +200,7 @@ func NewService(src Source, opts Options) *Service {
 	if opts.Wait <= 0 {
 		opts.Wait = DefaultWait
 	}
-	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), memo: NewMemo(64),
+	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), tileHexes: newTileHexCache(1 << 20), memo: NewMemo(64),
 		versions: NewVersionsTTL(src, opts.VersionTTL), warmers: make(chan struct{}, 1)}
 	s.providers = map[string]Provider{
 		LayerHotspots:   hotspotLayer{s},
