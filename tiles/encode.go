@@ -96,6 +96,8 @@ type Layer struct {
 	// Simplify, when above 0, simplifies geometries by this many tile units
 	// (Douglas-Peucker): area boundaries carry far more vertices than a tile shows.
 	Simplify float64
+	// release, when not nil, returns the features' buffers once the layer is encoded.
+	release func()
 }
 
 // Encode renders layers as a gzipped Mapbox Vector Tile (version 2.1): features are

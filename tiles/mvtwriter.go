@@ -67,7 +67,9 @@ type mvtWriter struct {
 	out  []byte // the tile so far
 	lay  []byte // the layer being written: its name and features
 	feat []byte // the feature being written
-	vals []byte // the layer's values, each an encoded field
+	// fields is the type and geometry fields of the feature being written
+	fields []byte
+	vals   []byte // the layer's values, each an encoded field
 
 	keys   map[string]uint32
 	keyN   []string
@@ -174,24 +176,26 @@ func (w *mvtWriter) layer(l Layer) error {
 	n := 0
 	for i := range l.Features {
 		f := &l.Features[i]
-		var typ int
-		var geom []uint32
 		if f.hex != nil {
 			// Drawn in this tile once, for every tile of its cells.
 			if f.hex.geom == nil {
 				continue
 			}
-			typ, geom = int(f.hex.typ), f.hex.geom
-		} else {
-			var ok bool
-			var err error
-			if geom, typ, ok, err = w.draw(f.Geometry, simp); err != nil {
+			if err := w.feature(f, f.hex.geom); err != nil {
 				return err
-			} else if !ok {
-				continue
 			}
+			n++
+			continue
 		}
-		if err := w.feature(f, typ, geom); err != nil {
+		geom, typ, ok, err := w.draw(f.Geometry, simp)
+		if err != nil {
+			return err
+		} else if !ok {
+			continue
+		}
+		w.fields = appendVarintField(w.fields[:0], featureType, uint64(typ))
+		w.fields = appendPacked(w.fields, featureGeometry, geom)
+		if err := w.feature(f, w.fields); err != nil {
 			return err
 		}
 		n++
@@ -257,8 +261,9 @@ func kept(g orb.Geometry) bool {
 	return false
 }
 
-// feature writes one feature of type typ and geometry commands geom.
-func (w *mvtWriter) feature(f *Feature, typ int, geom []uint32) error {
+// feature writes one feature: its id, its tags and fields, the encoded type and
+// geometry fields.
+func (w *mvtWriter) feature(f *Feature, fields []byte) error {
 	w.tags = w.tags[:0]
 	if f.Props != nil {
 		for i := range f.Props {
@@ -290,8 +295,7 @@ func (w *mvtWriter) feature(f *Feature, typ int, geom []uint32) error {
 	}
 	w.feat = appendVarintField(w.feat[:0], featureID, f.ID)
 	w.feat = appendPacked(w.feat, featureTags, w.tags)
-	w.feat = appendVarintField(w.feat, featureType, uint64(typ))
-	w.feat = appendPacked(w.feat, featureGeometry, geom)
+	w.feat = append(w.feat, fields...)
 	w.lay = appendBytes(w.lay, layerFeatures, w.feat)
 	return nil
 }

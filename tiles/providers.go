@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -74,7 +75,9 @@ func (p hotspotLayer) Layer(ctx context.Context, req *Request) (Layer, error) {
 	}
 	var feats []Feature
 	if th := s.TileHexagons(req.Tile, res); th != nil {
-		feats = hotspotFeatures(th, counts, pop, gi, tensions, d, req.Metric)
+		buf := featureBufs.Get().(*featureBuf)
+		feats = hotspotFeatures(buf, th, counts, pop, gi, tensions, d, req.Metric)
+		l.release = func() { buf.release() }
 	} else {
 		feats = hotspotFeaturesIndexed(s, req, cs, pop, gi, tensions, d)
 	}
@@ -89,12 +92,15 @@ func (p hotspotLayer) Layer(ctx context.Context, req *Request) (Layer, error) {
 // hotspotFeatures builds the features of a hotspot tile from its hexagons drawn
 // once, in cell order, with typed properties in key order: the same tile as
 // hotspotFeaturesIndexed draws, without a map or a projection a feature.
-func hotspotFeatures(th *TileHexagons, counts map[uint64]*geo.CellCount, pop map[uint64]float64, gi map[uint64]tension.Hotspot,
+func hotspotFeatures(buf *featureBuf, th *TileHexagons, counts map[uint64]*geo.CellCount, pop map[uint64]float64, gi map[uint64]tension.Hotspot,
 	tensions map[uint64]string, d Disclosure, metric string) []Feature {
 	exact := d.Exact()
 	keep := func(key string) bool { return metric == "" || metricOf[key] == "" || metricOf[key] == metric }
-	feats := make([]Feature, 0, len(th.Hexagons))
-	props := make([]Prop, 0, 4*len(th.Hexagons))
+	feats, props := buf.feats[:0], buf.props[:0]
+	if cap(props) < 4*len(th.Hexagons) {
+		props = make([]Prop, 0, 8*len(th.Hexagons))
+	}
+	defer func() { buf.feats, buf.props = feats, props }()
 	for i := range th.Hexagons {
 		hex := &th.Hexagons[i]
 		c, ok := counts[hex.Cell]
@@ -137,6 +143,22 @@ func hotspotFeatures(th *TileHexagons, counts map[uint64]*geo.CellCount, pop map
 		feats = append(feats, Feature{ID: hex.Cell, Props: props[at:len(props):len(props)], hex: hex})
 	}
 	return feats
+}
+
+// featureBuf holds the features and properties of a tile being built, reused from
+// tile to tile: a hotspot tile's features live until it is encoded.
+type featureBuf struct {
+	feats []Feature
+	props []Prop
+}
+
+var featureBufs = sync.Pool{New: func() any { return new(featureBuf) }}
+
+// release clears what the features point to and returns the buffer for another tile.
+func (b *featureBuf) release() {
+	clear(b.feats)
+	clear(b.props)
+	featureBufs.Put(b)
 }
 
 // metricOf names the measure each property belongs to (see metricProps).

@@ -246,6 +246,9 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 				return nil, err
 			}
 			n.Store(int64(len(l.Features)))
+			if l.release != nil {
+				defer l.release()
+			}
 			return Encode(req.Tile, []Layer{l})
 		})
 	return e, state, int(n.Load()), err

@@ -14,9 +14,10 @@ import (
 // depend on the data, as a tile server's stored hexagons do not.
 type TileHexagon struct {
 	Cell uint64
-	ID   string   // the cell as the tiles name it (geo.CellString)
-	geom []uint32 // the polygon's commands; nil when nothing of it is left in the tile
-	typ  uint8
+	ID   string // the cell as the tiles name it (geo.CellString)
+	// geom is the feature's type and geometry fields as written, nil when nothing of
+	// the hexagon is left in the tile.
+	geom []byte
 }
 
 // TileHexagons are the hexagons of the cells at a resolution that meet a tile,
@@ -67,7 +68,7 @@ func (s *Service) TileHexagons(t maptile.Tile, res int) *TileHexagons {
 	for i, cell := range cells {
 		h := TileHexagon{Cell: cell, ID: geo.CellString(cell)}
 		if g, typ, ok, err := w.draw(s.hexes.Get(cell).Polygon, nil); err == nil && ok {
-			h.geom, h.typ = slices.Clone(g), uint8(typ)
+			h.geom = appendPacked(appendVarintField(nil, featureType, uint64(typ)), featureGeometry, g)
 		}
 		th.Hexagons[i] = h
 	}

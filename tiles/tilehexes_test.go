@@ -102,7 +102,7 @@ func TestHotspotTileHexagonsMatchIndexed(t *testing.T) {
 			for _, d := range []Disclosure{roundingDisclosure{}, roundingDisclosure{k: 10}} {
 				for _, metric := range []string{"", "count", "rate", "z", "category"} {
 					req := &Request{Layer: LayerHotspots, Tile: tile, Metric: metric, Disclosure: d}
-					fast := hotspotFeatures(th, counts, pop, gi, tensions, d, metric)
+					fast := hotspotFeatures(&featureBuf{}, th, counts, pop, gi, tensions, d, metric)
 					n := len(fast)
 					got, err := Encode(tile, []Layer{{Name: LayerHotspots, Features: fast}})
 					if err != nil {
