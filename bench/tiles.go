@@ -282,8 +282,9 @@ type uncachedPeriod struct {
 // else of the period, a z14 tile asked first of a new server of each side. The
 // bench hexagons of the last period stay stored.
 func (r *tileRig) uncached(ctx context.Context, out io.Writer, runs int, first bool) ([]uncachedPeriod, error) {
-	fmt.Fprintln(out, "1. uncached hotspot tiles: ours (counts held per filter, hexagons built from the cell id, encoded and gzipped")
-	fmt.Fprintln(out, "   for every request, through the whole server) beside ST_AsMVT over the same hexagons stored as polygons")
+	fmt.Fprintln(out, "1. uncached hotspot tiles: ours (counts held per filter, each tile's hexagons drawn once and kept as the")
+	fmt.Fprintln(out, "   baseline's are stored, encoded and gzipped for every request, through the whole server) beside ST_AsMVT")
+	fmt.Fprintln(out, "   over the same hexagons stored as polygons")
 	fmt.Fprintln(out, "   (GiST index, Web Mercator, the same properties), served by a minimal handler as PostGIS tile servers do.")
 	fmt.Fprintf(out, "   Each pass requests every tile once, one at a time; best of %d passes, alternating.\n\n", runs)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)

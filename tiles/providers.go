@@ -96,7 +96,7 @@ func hotspotFeatures(buf *featureBuf, th *TileHexagons, counts map[uint64]*geo.C
 	tensions map[uint64]string, d Disclosure, metric string) []Feature {
 	exact := d.Exact()
 	keep := func(key string) bool { return metric == "" || metricOf[key] == "" || metricOf[key] == metric }
-	feats, props := buf.feats[:0], buf.props[:0]
+	feats, props, count := buf.feats[:0], buf.props[:0], new(int)
 	if cap(props) < 4*len(th.Hexagons) {
 		props = make([]Prop, 0, 8*len(th.Hexagons))
 	}
@@ -107,7 +107,16 @@ func hotspotFeatures(buf *featureBuf, th *TileHexagons, counts map[uint64]*geo.C
 		if !ok {
 			continue
 		}
-		shown := d.Count(c.Count, hex.ID, "total")
+		// Counts shown as they are need no asking (Exact); the one shown is kept in a
+		// single int for the tile, read by Rate and not kept.
+		var shown *int
+		if exact {
+			*count = c.Count
+			shown = count
+		} else if shown = d.Count(c.Count, hex.ID, "total"); shown != nil {
+			*count = *shown
+			shown = count
+		}
 		h, hot := gi[hex.Cell]
 		if shown == nil && !hot && !exact {
 			// Withheld and no hot spot class: left out like an empty cell.

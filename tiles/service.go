@@ -47,7 +47,8 @@ type Disclosure interface {
 	Exact() bool
 	// Count returns the count n to show, nil when withheld; item names the figure.
 	Count(n int, item ...string) *int
-	// Rate is the rate per 1,000 population of a shown count, nil when unknown.
+	// Rate is the rate per 1,000 population of a shown count, nil when unknown. It
+	// reads shown and does not keep it.
 	Rate(shown *int, population int) *float64
 	// Hotspots returns the hot spot analysis of from..to as the caller may see it.
 	Hotspots(ctx context.Context, res int, from, to time.Time, hs []tension.Hotspot) ([]tension.Hotspot, error)
