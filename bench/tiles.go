@@ -21,6 +21,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/planar"
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 	"github.com/tensionmap/tensionmap/geo/synth"
@@ -86,6 +87,10 @@ func Tiles(ctx context.Context, env *Env, o TilesOptions) error {
 
 	// 1. Uncached hotspot tiles beside PostGIS ST_AsMVT over the same hexagons.
 	if _, err := r.uncached(ctx, out, runs, false); err != nil {
+		return err
+	}
+	// 1b. Uncached hotspot tiles at 1 and at clients clients, beside ST_AsMVT.
+	if err := r.uncachedThroughput(ctx, out, clients, duration/4); err != nil {
 		return err
 	}
 	// 2. A cached tile beside a handler that writes a fixed byte slice.
@@ -268,7 +273,8 @@ type uncachedPeriod struct {
 	totOurs, totPG time.Duration
 	featsOurs, fPG map[int]int
 	tilesAtZoom    map[int]int
-	slow           int // 503s (a render past the wait) asked again after Retry-After
+	slow           int      // 503s (a render past the wait) asked again after Retry-After
+	differ         []string // each feature one side draws and the other does not
 }
 
 // uncached compares uncached hotspot tiles with ST_AsMVT over the same hexagons,
@@ -276,8 +282,9 @@ type uncachedPeriod struct {
 // else of the period, a z14 tile asked first of a new server of each side. The
 // bench hexagons of the last period stay stored.
 func (r *tileRig) uncached(ctx context.Context, out io.Writer, runs int, first bool) ([]uncachedPeriod, error) {
-	fmt.Fprintln(out, "1. uncached hotspot tiles: ours (counts held per filter, hexagons built from the cell id, encoded and gzipped")
-	fmt.Fprintln(out, "   for every request, through the whole server) beside ST_AsMVT over the same hexagons stored as polygons")
+	fmt.Fprintln(out, "1. uncached hotspot tiles: ours (counts held per filter, each tile's hexagons drawn once and kept as the")
+	fmt.Fprintln(out, "   baseline's are stored, encoded and gzipped for every request, through the whole server) beside ST_AsMVT")
+	fmt.Fprintln(out, "   over the same hexagons stored as polygons")
 	fmt.Fprintln(out, "   (GiST index, Web Mercator, the same properties), served by a minimal handler as PostGIS tile servers do.")
 	fmt.Fprintf(out, "   Each pass requests every tile once, one at a time; best of %d passes, alternating.\n\n", runs)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -310,28 +317,35 @@ func (r *tileRig) uncached(ctx context.Context, out io.Writer, runs int, first b
 			res.cold[z] = time.Since(start)
 			res.slow += slow
 		}
-		feats := func(url func(maptile.Tile) string, gz bool) (map[int]int, error) {
+		feats := func(url func(maptile.Tile) string, gz bool) (map[int]int, map[maptile.Tile]map[uint64]orb.Geometry, error) {
 			n := map[int]int{}
+			byTile := map[maptile.Tile]map[uint64]orb.Geometry{}
 			for _, t := range r.tileSet {
 				st, b, slow, err := r.getTile(url(t))
 				res.slow += slow
 				if err != nil || st >= 400 {
-					return nil, fmt.Errorf("%s: status %d %v", url(t), st, err)
+					return nil, nil, fmt.Errorf("%s: status %d %v", url(t), st, err)
 				}
-				k, err := countFeatures(b, gz)
+				fs, err := tileFeatures(b, gz)
 				if err != nil {
-					return nil, fmt.Errorf("%s: %w", url(t), err)
+					return nil, nil, fmt.Errorf("%s: %w", url(t), err)
 				}
-				n[int(t.Z)] += k
+				n[int(t.Z)] += len(fs)
+				byTile[t] = fs
 			}
-			return n, nil
+			return n, byTile, nil
 		}
 		var err error
-		if res.featsOurs, err = feats(oursURL, true); err != nil {
+		var oursByTile, pgByTile map[maptile.Tile]map[uint64]orb.Geometry
+		if res.featsOurs, oursByTile, err = feats(oursURL, true); err != nil {
 			return nil, err
 		}
-		if res.fPG, err = feats(pgURL, false); err != nil {
+		if res.fPG, pgByTile, err = feats(pgURL, false); err != nil {
 			return nil, err
+		}
+		res.differ = featureDifferences(r.tileSet, oursByTile, pgByTile)
+		for _, d := range res.differ {
+			fmt.Fprintf(r.env.Stderr, "%s: %s\n", p.name, d)
 		}
 		res.bestOurs, res.bestPG = map[int]time.Duration{}, map[int]time.Duration{}
 		for run := 0; run < runs; run++ {
@@ -382,6 +396,36 @@ func (r *tileRig) uncached(ctx context.Context, out io.Writer, runs int, first b
 	}
 	fmt.Fprintln(out, "\n   budget: ours faster (ratio = PostGIS time / ours, above 1 means ours is faster)")
 	return results, nil
+}
+
+// uncachedThroughput compares requests a second of uncached hotspot tiles (the
+// last period, the tile cache off) with ST_AsMVT over the bench hexagons stored by
+// uncached, at one client and at clients, and prints the table.
+func (r *tileRig) uncachedThroughput(ctx context.Context, out io.Writer, clients int, slice time.Duration) error {
+	last := r.periods[len(r.periods)-1]
+	_, ours := r.newServer(-1, true)
+	defer ours.Close()
+	pg := r.newPostGIS()
+	defer pg.Close()
+	// Every tile once first, so that both sides start with their counts held.
+	for _, t := range r.tileSet {
+		if st, _, _, err := r.getTile(r.oursURL(ours.URL, last)(t)); err != nil || st >= 400 {
+			return fmt.Errorf("ours %v: status %d %v", t, st, err)
+		}
+	}
+	fmt.Fprintf(out, "\n1b. uncached hotspot tiles, %s, requests a second: each client walks the tile set from its own\n", last.name)
+	fmt.Fprintf(out, "   starting point, %s a side, best of 2 alternating:\n\n", slice)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "clients\tours requests/s\tPostGIS requests/s\tratio\t")
+	for _, c := range []int{1, clients} {
+		fmt.Fprintf(r.env.Stderr, "uncached tile throughput at %d clients…\n", c)
+		o, b, err := r.throughput(ctx, c, slice, r.oursURL(ours.URL, last), r.pgURL(pg.URL))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.1fx\t\n", c, o, b, o/b)
+	}
+	return tw.Flush()
 }
 
 // firstTile times the tile over the town's centre at zoom z asked first of a new
@@ -604,29 +648,61 @@ func periodShort(name string) string {
 	return name
 }
 
-// countFeatures counts the features of a tile's body.
-func countFeatures(b []byte, gz bool) (int, error) {
+// tileFeatures returns the features of a tile's body by id, with their geometry in
+// tile coordinates.
+func tileFeatures(b []byte, gz bool) (map[uint64]orb.Geometry, error) {
+	out := map[uint64]orb.Geometry{}
 	if len(b) == 0 {
-		return 0, nil
+		return out, nil
 	}
 	if gz {
 		zr, err := gzip.NewReader(bytes.NewReader(b))
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if b, err = io.ReadAll(zr); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	ls, err := mvt.Unmarshal(b)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
 	for _, l := range ls {
-		n += len(l.Features)
+		for _, f := range l.Features {
+			id, _ := f.ID.(uint64)
+			if v, ok := f.ID.(float64); ok {
+				id = uint64(v)
+			}
+			out[id] = f.Geometry
+		}
 	}
-	return n, nil
+	return out, nil
+}
+
+// featureDifferences names, tile by tile, each feature one side draws and the other
+// does not, with where its geometry lies in the tile (the extent is 4096 units, the
+// buffer 64 past each edge) and its area in square units.
+func featureDifferences(set []maptile.Tile, ours, pg map[maptile.Tile]map[uint64]orb.Geometry) []string {
+	var out []string
+	describe := func(g orb.Geometry) string {
+		b := g.Bound()
+		return fmt.Sprintf("x %.0f to %.0f, y %.0f to %.0f, area %.1f", b.Min[0], b.Max[0], b.Min[1], b.Max[1], math.Abs(planar.Area(g)))
+	}
+	for _, t := range set {
+		for id, g := range ours[t] {
+			if _, ok := pg[t][id]; !ok {
+				out = append(out, fmt.Sprintf("tile %d/%d/%d: cell %x drawn by ours alone (%s)", t.Z, t.X, t.Y, id, describe(g)))
+			}
+		}
+		for id, g := range pg[t] {
+			if _, ok := ours[t][id]; !ok {
+				out = append(out, fmt.Sprintf("tile %d/%d/%d: cell %x drawn by ST_AsMVT alone (%s)", t.Z, t.X, t.Y, id, describe(g)))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // benchHexagonTable stores, for PostGIS to serve, the hexagons our hotspot tiles

@@ -66,9 +66,9 @@ func (s *Service) HotspotIndex(ctx context.Context, d Disclosure, res int, versi
 	// A restricted role's analysis is made from published counts, which change with
 	// the data as well as with the engine's runs.
 	exact := d.Exact()
-	key := fmt.Sprintf("hotspots|%d|%s|exact=%v", res, AnalysisVersion(version), exact)
+	key := "hotspots|" + strconv.Itoa(res) + "|" + AnalysisVersion(version) + "|exact=true"
 	if !exact {
-		key = fmt.Sprintf("hotspots|%d|%s|exact=false", res, version)
+		key = "hotspots|" + strconv.Itoa(res) + "|" + version + "|exact=false"
 	}
 	v, err := s.memo.Get(key, func() (any, error) {
 		from, to, _, hs, err := s.src.Hotspots(ctx, res)
@@ -166,7 +166,7 @@ func (s *Service) Alerts(ctx context.Context, status []string, version string) (
 // TensionIndex is the highest tension level of the open alerts over each cell at
 // res: the cells of a cluster, or those whose centres lie in an alert's areas.
 func (s *Service) TensionIndex(ctx context.Context, res int, version string) (map[uint64]string, error) {
-	v, err := s.memo.Get(fmt.Sprintf("tension|%d|%s", res, AnalysisVersion(version)), func() (any, error) {
+	v, err := s.memo.Get("tension|"+strconv.Itoa(res)+"|"+AnalysisVersion(version), func() (any, error) {
 		alerts, err := s.Alerts(ctx, OpenStatuses, version)
 		if err != nil {
 			return nil, err

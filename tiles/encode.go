@@ -41,6 +41,52 @@ type Feature struct {
 	ID         uint64
 	Geometry   orb.Geometry
 	Properties map[string]any
+	// Props, when not nil, are the properties, typed and in key order, written in
+	// place of Properties: no map and no interface value a feature.
+	Props []Prop
+	// hex, when not nil, is the feature's geometry already drawn in the tile, written
+	// in place of Geometry.
+	hex *TileHexagon
+}
+
+// Prop is one property of a feature: a string, an integer or a float64 value,
+// encoded as the same value in Properties would be.
+type Prop struct {
+	Key  string
+	kind propKind
+	s    string
+	i    int64
+	f    float64
+}
+
+type propKind uint8
+
+const (
+	propString propKind = iota + 1
+	propInt
+	propFloat
+)
+
+// StringProp is a property of a string value.
+func StringProp(key, v string) Prop { return Prop{Key: key, kind: propString, s: v} }
+
+// IntProp is a property of an integer value.
+func IntProp(key string, v int) Prop { return Prop{Key: key, kind: propInt, i: int64(v)} }
+
+// FloatProp is a property of a float64 value.
+func FloatProp(key string, v float64) Prop { return Prop{Key: key, kind: propFloat, f: v} }
+
+// Value returns the property's value as Properties would hold it.
+func (p Prop) Value() any {
+	switch p.kind {
+	case propString:
+		return p.s
+	case propInt:
+		return int(p.i)
+	case propFloat:
+		return p.f
+	}
+	return nil
 }
 
 // Layer is a named set of features.
@@ -50,6 +96,8 @@ type Layer struct {
 	// Simplify, when above 0, simplifies geometries by this many tile units
 	// (Douglas-Peucker): area boundaries carry far more vertices than a tile shows.
 	Simplify float64
+	// release, when not nil, returns the features' buffers once the layer is encoded.
+	release func()
 }
 
 // Encode renders layers as a gzipped Mapbox Vector Tile (version 2.1): features are

@@ -67,7 +67,9 @@ type mvtWriter struct {
 	out  []byte // the tile so far
 	lay  []byte // the layer being written: its name and features
 	feat []byte // the feature being written
-	vals []byte // the layer's values, each an encoded field
+	// fields is the type and geometry fields of the feature being written
+	fields []byte
+	vals   []byte // the layer's values, each an encoded field
 
 	keys   map[string]uint32
 	keyN   []string
@@ -172,32 +174,28 @@ func (w *mvtWriter) layer(l Layer) error {
 		simp = simplify.DouglasPeucker(l.Simplify)
 	}
 	n := 0
-	for _, f := range l.Features {
-		w.pts, w.rngs, w.plys = w.pts[:0], w.rngs[:0], w.plys[:0]
-		if f.Geometry == nil {
-			continue
-		}
-		g := w.project(f.Geometry)
-		orient(g)
-		if g = clipGeometry(g); g == nil {
-			continue
-		}
-		if simp != nil {
-			if g = simp.Simplify(g); g == nil {
+	for i := range l.Features {
+		f := &l.Features[i]
+		if f.hex != nil {
+			// Drawn in this tile once, for every tile of its cells.
+			if f.hex.geom == nil {
 				continue
 			}
-		}
-		if !kept(g) {
+			if err := w.feature(f, f.hex.geom); err != nil {
+				return err
+			}
+			n++
 			continue
 		}
-		if c, ok := g.(orb.Collection); ok {
-			// As orb writes a collection: its first geometry alone.
-			if len(c) == 0 {
-				return errors.New("geometry collections are not supported")
-			}
-			g = c[0]
+		geom, typ, ok, err := w.draw(f.Geometry, simp)
+		if err != nil {
+			return err
+		} else if !ok {
+			continue
 		}
-		if err := w.feature(f, g); err != nil {
+		w.fields = appendVarintField(w.fields[:0], featureType, uint64(typ))
+		w.fields = appendPacked(w.fields, featureGeometry, geom)
+		if err := w.feature(f, w.fields); err != nil {
 			return err
 		}
 		n++
@@ -215,6 +213,40 @@ func (w *mvtWriter) layer(l Layer) error {
 	return nil
 }
 
+// draw writes a feature's geometry as commands in w.geom, returned with its type:
+// projected to the tile, oriented, clipped to the tile and its buffer, simplified
+// with simp when not nil; ok is false when nothing of it is left.
+func (w *mvtWriter) draw(g orb.Geometry, simp orb.Simplifier) (geom []uint32, typ int, ok bool, err error) {
+	w.pts, w.rngs, w.plys = w.pts[:0], w.rngs[:0], w.plys[:0]
+	if g == nil {
+		return nil, 0, false, nil
+	}
+	g = w.project(g)
+	orient(g)
+	if g = clipGeometry(g); g == nil {
+		return nil, 0, false, nil
+	}
+	if simp != nil {
+		if g = simp.Simplify(g); g == nil {
+			return nil, 0, false, nil
+		}
+	}
+	if !kept(g) {
+		return nil, 0, false, nil
+	}
+	if c, ok := g.(orb.Collection); ok {
+		// As orb writes a collection: its first geometry alone.
+		if len(c) == 0 {
+			return nil, 0, false, errors.New("geometry collections are not supported")
+		}
+		g = c[0]
+	}
+	if typ, err = w.geometry(g); err != nil {
+		return nil, 0, false, err
+	}
+	return w.geom, typ, true, nil
+}
+
 // kept says whether a feature survives dropping the empty ones: a line shorter than
 // one tile unit or an area smaller than one square unit is left out.
 func kept(g orb.Geometry) bool {
@@ -229,29 +261,41 @@ func kept(g orb.Geometry) bool {
 	return false
 }
 
-// feature writes one feature of geometry g (in tile coordinates).
-func (w *mvtWriter) feature(f Feature, g orb.Geometry) error {
-	typ, err := w.geometry(g)
-	if err != nil {
-		return err
-	}
+// feature writes one feature: its id, its tags and fields, the encoded type and
+// geometry fields.
+func (w *mvtWriter) feature(f *Feature, fields []byte) error {
 	w.tags = w.tags[:0]
-	w.sorted = w.sorted[:0]
-	for k := range f.Properties {
-		w.sorted = append(w.sorted, k)
-	}
-	slices.Sort(w.sorted)
-	for _, k := range w.sorted {
-		vi, err := w.value(f.Properties[k])
-		if err != nil {
-			return fmt.Errorf("error encoding geometry: %v : property %s: %v", g, k, err)
+	if f.Props != nil {
+		for i := range f.Props {
+			p := &f.Props[i]
+			var vi uint32
+			switch p.kind {
+			case propString:
+				vi = w.str(p.s)
+			case propInt:
+				vi = w.sint(p.i)
+			case propFloat:
+				vi = w.dbl(p.f)
+			}
+			w.tags = append(w.tags, w.key(p.Key), vi)
 		}
-		w.tags = append(w.tags, w.key(k), vi)
+	} else {
+		w.sorted = w.sorted[:0]
+		for k := range f.Properties {
+			w.sorted = append(w.sorted, k)
+		}
+		slices.Sort(w.sorted)
+		for _, k := range w.sorted {
+			vi, err := w.value(f.Properties[k])
+			if err != nil {
+				return fmt.Errorf("error encoding geometry: %v : property %s: %v", f.Geometry, k, err)
+			}
+			w.tags = append(w.tags, w.key(k), vi)
+		}
 	}
 	w.feat = appendVarintField(w.feat[:0], featureID, f.ID)
 	w.feat = appendPacked(w.feat, featureTags, w.tags)
-	w.feat = appendVarintField(w.feat, featureType, uint64(typ))
-	w.feat = appendPacked(w.feat, featureGeometry, w.geom)
+	w.feat = append(w.feat, fields...)
 	w.lay = appendBytes(w.lay, layerFeatures, w.feat)
 	return nil
 }
@@ -311,16 +355,7 @@ func (w *mvtWriter) value(v any) (uint32, error) {
 		b[0], b[1], b[2], b[3] = byte(math.Float32bits(t)), byte(math.Float32bits(t)>>8), byte(math.Float32bits(t)>>16), byte(math.Float32bits(t)>>24)
 		return w.addValue(append(appendTag(nil, valueFloat, pbFixed32), b[:]...)), nil
 	case float64:
-		if i, ok := w.dbls[t]; ok {
-			return i, nil
-		}
-		w.dbls[t] = w.nvals
-		u := math.Float64bits(t)
-		b := appendTag(make([]byte, 0, 9), valueDouble, pbFixed64)
-		for s := 0; s < 64; s += 8 {
-			b = append(b, byte(u>>s))
-		}
-		return w.addValue(b), nil
+		return w.dbl(t), nil
 	case bool:
 		if i, ok := w.bools[t]; ok {
 			return i, nil
@@ -354,6 +389,20 @@ func (w *mvtWriter) sint(v int64) uint32 {
 	w.sints[v] = w.nvals
 	var b [11]byte
 	return w.addValue(appendVarintField(b[:0], valueSint, uint64(v<<1)^uint64(v>>63)))
+}
+
+func (w *mvtWriter) dbl(v float64) uint32 {
+	if i, ok := w.dbls[v]; ok {
+		return i
+	}
+	w.dbls[v] = w.nvals
+	u := math.Float64bits(v)
+	var b [10]byte
+	m := appendTag(b[:0], valueDouble, pbFixed64)
+	for s := 0; s < 64; s += 8 {
+		m = append(m, byte(u>>s))
+	}
+	return w.addValue(m)
 }
 
 func (w *mvtWriter) uint(v uint64) uint32 {

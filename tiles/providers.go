@@ -4,10 +4,12 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/tensionmap/tensionmap/geo"
+	"github.com/tensionmap/tensionmap/tension"
 )
 
 // LayerMetrics are the measures a layer's metric parameter may ask for.
@@ -71,6 +73,119 @@ func (p hotspotLayer) Layer(ctx context.Context, req *Request) (Layer, error) {
 	if err != nil {
 		return l, err
 	}
+	var feats []Feature
+	if th := s.TileHexagons(req.Tile, res); th != nil {
+		buf := featureBufs.Get().(*featureBuf)
+		feats = hotspotFeatures(buf, th, counts, pop, gi, tensions, d, req.Metric)
+		l.release = func() { buf.release() }
+	} else {
+		feats = hotspotFeaturesIndexed(s, req, cs, pop, gi, tensions, d)
+	}
+	if len(feats) > MaxFeatures {
+		sort.Slice(feats, func(i, j int) bool { return counts[feats[i].ID].Count > counts[feats[j].ID].Count })
+		feats = feats[:MaxFeatures]
+	}
+	l.Features = feats
+	return l, nil
+}
+
+// hotspotFeatures builds the features of a hotspot tile from its hexagons drawn
+// once, in cell order, with typed properties in key order: the same tile as
+// hotspotFeaturesIndexed draws, without a map or a projection a feature.
+func hotspotFeatures(buf *featureBuf, th *TileHexagons, counts map[uint64]*geo.CellCount, pop map[uint64]float64, gi map[uint64]tension.Hotspot,
+	tensions map[uint64]string, d Disclosure, metric string) []Feature {
+	exact := d.Exact()
+	keep := func(key string) bool { return metric == "" || metricOf[key] == "" || metricOf[key] == metric }
+	feats, props, count := buf.feats[:0], buf.props[:0], new(int)
+	if cap(props) < 4*len(th.Hexagons) {
+		props = make([]Prop, 0, 8*len(th.Hexagons))
+	}
+	defer func() { buf.feats, buf.props = feats, props }()
+	for i := range th.Hexagons {
+		hex := &th.Hexagons[i]
+		c, ok := counts[hex.Cell]
+		if !ok {
+			continue
+		}
+		// Counts shown as they are need no asking (Exact); the one shown is kept in a
+		// single int for the tile, read by Rate and not kept.
+		var shown *int
+		if exact {
+			*count = c.Count
+			shown = count
+		} else if shown = d.Count(c.Count, hex.ID, "total"); shown != nil {
+			*count = *shown
+			shown = count
+		}
+		h, hot := gi[hex.Cell]
+		if shown == nil && !hot && !exact {
+			// Withheld and no hot spot class: left out like an empty cell.
+			continue
+		}
+		at := len(props)
+		// In key order: category, cell, confidence, count, rate, suppressed, tension, z.
+		if hot && keep("category") {
+			props = append(props, StringProp("category", string(h.Category)))
+		}
+		props = append(props, StringProp("cell", hex.ID))
+		if hot && keep("confidence") {
+			props = append(props, IntProp("confidence", h.Confidence))
+		}
+		if shown != nil {
+			if keep("count") {
+				props = append(props, IntProp("count", *shown))
+			}
+			if p := pop[hex.Cell]; p >= 50 && keep("rate") {
+				if rate := d.Rate(shown, int(p+0.5)); rate != nil {
+					props = append(props, FloatProp("rate", *rate))
+				}
+			}
+		} else {
+			props = append(props, IntProp("suppressed", 1))
+		}
+		if level, ok := tensions[hex.Cell]; ok {
+			props = append(props, StringProp("tension", level))
+		}
+		if hot && exact && keep("z") {
+			props = append(props, FloatProp("z", Round3(h.Z)))
+		}
+		feats = append(feats, Feature{ID: hex.Cell, Props: props[at:len(props):len(props)], hex: hex})
+	}
+	return feats
+}
+
+// featureBuf holds the features and properties of a tile being built, reused from
+// tile to tile: a hotspot tile's features live until it is encoded.
+type featureBuf struct {
+	feats []Feature
+	props []Prop
+}
+
+var featureBufs = sync.Pool{New: func() any { return new(featureBuf) }}
+
+// release clears what the features point to and returns the buffer for another tile.
+func (b *featureBuf) release() {
+	clear(b.feats)
+	clear(b.props)
+	featureBufs.Put(b)
+}
+
+// metricOf names the measure each property belongs to (see metricProps).
+var metricOf = func() map[string]string {
+	m := map[string]string{}
+	for metric, keys := range metricProps {
+		for _, k := range keys {
+			m[k] = metric
+		}
+	}
+	return m
+}()
+
+// hotspotFeaturesIndexed builds the features of a hotspot tile too wide for
+// TileHexagons, through the index of the cells with counts.
+func hotspotFeaturesIndexed(s *Service, req *Request, cs *CellSet, pop map[uint64]float64, gi map[uint64]tension.Hotspot,
+	tensions map[uint64]string, d Disclosure) []Feature {
+	counts := cs.Counts
 	exact := d.Exact()
 	var feats []Feature
 	cs.Index.Search(Bound(req.Tile), func(cell uint64) bool {
@@ -107,12 +222,7 @@ func (p hotspotLayer) Layer(ctx context.Context, req *Request) (Layer, error) {
 		return true
 	})
 	keepMetric(feats, req.Metric)
-	if len(feats) > MaxFeatures {
-		sort.Slice(feats, func(i, j int) bool { return counts[feats[i].ID].Count > counts[feats[j].ID].Count })
-		feats = feats[:MaxFeatures]
-	}
-	l.Features = feats
-	return l, nil
+	return feats
 }
 
 // areaLayer draws area boundaries with their counts and rates.

@@ -47,7 +47,8 @@ type Disclosure interface {
 	Exact() bool
 	// Count returns the count n to show, nil when withheld; item names the figure.
 	Count(n int, item ...string) *int
-	// Rate is the rate per 1,000 population of a shown count, nil when unknown.
+	// Rate is the rate per 1,000 population of a shown count, nil when unknown. It
+	// reads shown and does not keep it.
 	Rate(shown *int, population int) *float64
 	// Hotspots returns the hot spot analysis of from..to as the caller may see it.
 	Hotspots(ctx context.Context, res int, from, to time.Time, hs []tension.Hotspot) ([]tension.Hotspot, error)
@@ -178,6 +179,7 @@ type Service struct {
 	opts      Options
 	cache     *Cache
 	hexes     *Hexagons
+	tileHexes *tileHexCache
 	memo      *Memo
 	versions  *Versions
 	providers map[string]Provider
@@ -199,7 +201,7 @@ func NewService(src Source, opts Options) *Service {
 	if opts.Wait <= 0 {
 		opts.Wait = DefaultWait
 	}
-	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), memo: NewMemo(64),
+	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), tileHexes: newTileHexCache(1 << 20), memo: NewMemo(64),
 		versions: NewVersionsTTL(src, opts.VersionTTL), warmers: make(chan struct{}, 1)}
 	s.providers = map[string]Provider{
 		LayerHotspots:   hotspotLayer{s},
@@ -245,6 +247,9 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 				return nil, err
 			}
 			n.Store(int64(len(l.Features)))
+			if l.release != nil {
+				defer l.release()
+			}
 			return Encode(req.Tile, []Layer{l})
 		})
 	return e, state, int(n.Load()), err

@@ -80,17 +80,23 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			pattern = rc.RoutePattern()
 		}
 		s.metrics.observe(r.Method, pattern, ww.Status(), took)
+		level, sampled := slog.LevelInfo, false
+		if who.quiet.Load() && ww.Status() < 400 {
+			level = slog.LevelDebug
+			if n := s.quiet.Add(1); n%quietSample == 1 {
+				level, sampled = slog.LevelInfo, true
+			}
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			// Not logged at this level: the line is not built either.
+			return
+		}
 		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", pattern),
 			slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()), slog.Duration("took", took)}
 		attrs = append(attrs, callerAttrs(who.p.Load())...)
 		attrs = append(attrs, slog.String("ip", clientIP(r)), slog.String("request_id", middleware.GetReqID(r.Context())))
-		level := slog.LevelInfo
-		if who.quiet.Load() && ww.Status() < 400 {
-			level = slog.LevelDebug
-			if n := s.quiet.Add(1); n%quietSample == 1 {
-				level = slog.LevelInfo
-				attrs = append(attrs, slog.Int("sampled", quietSample))
-			}
+		if sampled {
+			attrs = append(attrs, slog.Int("sampled", quietSample))
 		}
 		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})

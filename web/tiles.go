@@ -105,18 +105,19 @@ func (s *Server) areasOutline(ctx context.Context, version string) (orb.MultiPol
 
 // handleTile serves GET /tiles/{layer}/{z}/{x}/{y}.mvt for one layer.
 func (s *Server) handleTile(layer string) handlerFunc {
+	// The parameters each layer takes, made once.
+	params := filterParams
+	switch layer {
+	case layerHotspots:
+		params = append(slices.Clone(filterParams), "metric")
+	case layerAreas:
+		params = append(slices.Clone(filterParams), "level", "metric")
+	case layerAlerts:
+		params = []string{"status"}
+	case layerNearRepeat:
+		params = nil
+	}
 	return func(w http.ResponseWriter, r *http.Request) error {
-		params := filterParams
-		switch layer {
-		case layerHotspots:
-			params = append(slices.Clone(filterParams), "metric")
-		case layerAreas:
-			params = append(slices.Clone(filterParams), "level", "metric")
-		case layerAlerts:
-			params = []string{"status"}
-		case layerNearRepeat:
-			params = nil
-		}
 		q := newQuery(r.URL.Query(), params...)
 		t, err := tiles.Tile(chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "file"))
 		if err != nil {
