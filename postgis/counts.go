@@ -161,6 +161,79 @@ func dayBounds(from, to any) (time.Time, time.Time) {
 	return lo, hi
 }
 
+// periodParts splits the days lo to hi (both included) for the reads of the
+// resolutions finer than dailyMaxRes: its whole years, read from cell_year_counts;
+// its whole months outside them, from cell_month_counts; the days left at either end
+// (a few weeks at most, or the whole of a period without a whole month), from the
+// incidents. Each part is a half-open range [from, to) of first days (years and
+// months) or days; an empty part has from == to.
+type periodParts struct {
+	years       [2]time.Time
+	months      [2][2]time.Time
+	days        [2][2]time.Time
+	wholePeriod bool // no whole month: every day comes from the incidents
+}
+
+func splitPeriod(lo, hi time.Time) periodParts {
+	lo = time.Date(lo.Year(), lo.Month(), lo.Day(), 0, 0, 0, 0, time.UTC)
+	end := time.Date(hi.Year(), hi.Month(), hi.Day()+1, 0, 0, 0, 0, time.UTC) // the day after hi
+	m0 := time.Date(lo.Year(), lo.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if !m0.Equal(lo) {
+		m0 = m0.AddDate(0, 1, 0)
+	}
+	m1 := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC)
+	var p periodParts
+	if !m0.Before(m1) {
+		p.days[0] = [2]time.Time{lo, end}
+		p.days[1] = [2]time.Time{end, end}
+		p.years = [2]time.Time{m1, m1}
+		p.months = [2][2]time.Time{{m1, m1}, {m1, m1}}
+		p.wholePeriod = true
+		return p
+	}
+	p.days = [2][2]time.Time{{lo, m0}, {m1, end}}
+	y0 := time.Date(m0.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	if !y0.Equal(m0) {
+		y0 = y0.AddDate(1, 0, 0)
+	}
+	y1 := time.Date(m1.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	if !y0.Before(y1) {
+		p.years = [2]time.Time{m1, m1}
+		p.months = [2][2]time.Time{{m0, m1}, {m1, m1}}
+		return p
+	}
+	p.years = [2]time.Time{y0, y1}
+	p.months = [2][2]time.Time{{m0, y0}, {y1, m1}}
+	return p
+}
+
+// periodRows returns a query of rows (cell, class, n) at a resolution finer than
+// dailyMaxRes over the parts of a period (splitPeriod), limited to the cells in
+// cellsParam when it is not empty: whole years and months from their roll-ups, the
+// days at either end from the incidents through the index on days. The parts' ten
+// dates are bound from $first on (years, months, days, each part from and to).
+func periodRows(resParam, cellsParam string, first int) string {
+	cellsIn := ""
+	if cellsParam != "" {
+		cellsIn = ` AND cell = ANY(` + cellsParam + `)`
+	}
+	d := func(i int) string { return fmt.Sprintf("$%d::date", first+i) }
+	return `SELECT cell, class, n FROM cell_year_counts WHERE res = ` + resParam + cellsIn + `
+			AND year >= ` + d(0) + ` AND year < ` + d(1) + `
+		UNION ALL
+		SELECT cell, class, n FROM cell_month_counts WHERE res = ` + resParam + cellsIn + `
+			AND (month >= ` + d(2) + ` AND month < ` + d(3) + ` OR month >= ` + d(4) + ` AND month < ` + d(5) + `)
+		UNION ALL
+		SELECT cell, class, n FROM (` + cellRows(dailyMaxRes+1 /* a resolution counted from the incidents */, resParam, cellsParam, byDays) + `) i
+			WHERE day >= ` + d(6) + ` AND day < ` + d(7) + ` OR day >= ` + d(8) + ` AND day < ` + d(9)
+}
+
+// args returns the parts' dates in the order periodRows binds them.
+func (p periodParts) args() []any {
+	return []any{p.years[0], p.years[1], p.months[0][0], p.months[0][1], p.months[1][0], p.months[1][1],
+		p.days[0][0], p.days[0][1], p.days[1][0], p.days[1][1]}
+}
+
 // cellCounts answers CellCounts, for every cell at res when cells is nil.
 func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filter) ([]geo.CellCount, error) {
 	v, err := db.Vocab(ctx)
@@ -177,9 +250,41 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 	if cells != nil {
 		param, args = "$7::bigint[]", append(args, cells)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT cell, class, sum(n)::bigint FROM (`+cellRows(res, "$1::integer", param, readBy(lo, hi))+`) r
-		WHERE day BETWEEN $2 AND $3 AND `+classWhere(4)+`
-		GROUP BY 1, 2 ORDER BY 1`, args...)
+	var sql string
+	if res <= dailyMaxRes {
+		sql = `SELECT cell, class, sum(n)::bigint FROM (` + cellRows(res, "$1::integer", param, readBy(lo, hi)) + `) r
+		WHERE day BETWEEN $2 AND $3 AND ` + classWhere(4) + `
+		GROUP BY 1, 2 ORDER BY 1`
+	} else {
+		// Open ends are closed at the data's first and last days, so that the days
+		// left at either end of a period are those of a month at most.
+		if from == nil || to == nil {
+			first, last, err := db.DateSpan(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if first.IsZero() {
+				return nil, nil
+			}
+			if from == nil {
+				lo = time.Date(first.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+			}
+			if to == nil {
+				hi = time.Date(last.Year(), 12, 31, 0, 0, 0, 0, time.UTC)
+			}
+		}
+		if hi.Before(lo) {
+			return nil, nil
+		}
+		p := splitPeriod(lo, hi)
+		firstDate := len(args) + 1
+		args = append(args, p.args()...)
+		// $2 and $3 are unused here but bound: name their type.
+		sql = `SELECT cell, class, sum(n)::bigint FROM (` + periodRows("$1::integer", param, firstDate) + `) r
+		WHERE $2::date IS NOT NULL AND $3::date IS NOT NULL AND ` + classWhere(4) + `
+		GROUP BY 1, 2 ORDER BY 1`
+	}
+	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cell counts: %w", err)
 	}

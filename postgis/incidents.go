@@ -512,26 +512,36 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 	if len(inserted) == 0 {
 		return nil
 	}
-	cells, areas, days := w.deltas(inserted, sets)
+	cells, areas, days, periods := w.deltas(inserted, sets)
 	tree := treeDeltas(inserted, idxs)
-	w.touch(days.day, tree)
+	w.touch(days.day, tree, len(periods.month.day)+len(periods.year.day))
 	if len(inserted) <= smallBatch {
-		return addCountsSmall(ctx, tx, cells, areas, days, tree)
+		return addCountsSmall(ctx, tx, cells, areas, days, periods, tree)
 	}
 	pg := tx.Conn().PgConn()
 	var e copyEncoder
-	if len(cells.day) > 0 {
-		e.reset()
-		for i := range cells.day {
-			e.row(5)
-			e.int16(cells.res[i])
-			e.int32(cells.day[i]) // a date: days since 2000-01-01
-			e.int64(cells.cell[i])
-			e.int64(cells.class[i])
-			e.int32(cells.n[i])
+	for _, t := range []struct {
+		what, copy string
+		rows       *cellDeltas
+	}{
+		{"cell counts", "COPY cell_day_counts (res, day, cell, class, n) FROM STDIN (FORMAT binary)", &cells},
+		{"monthly cell counts", "COPY cell_month_counts (res, month, cell, class, n) FROM STDIN (FORMAT binary)", &periods.month},
+		{"yearly cell counts", "COPY cell_year_counts (res, year, cell, class, n) FROM STDIN (FORMAT binary)", &periods.year},
+	} {
+		if len(t.rows.day) == 0 {
+			continue
 		}
-		if _, err := pg.CopyFrom(ctx, bytes.NewReader(e.finish()), "COPY cell_day_counts (res, day, cell, class, n) FROM STDIN (FORMAT binary)"); err != nil {
-			return fmt.Errorf("cell counts: %w", err)
+		e.reset()
+		for i := range t.rows.day {
+			e.row(5)
+			e.int16(t.rows.res[i])
+			e.int32(t.rows.day[i]) // a date: days since 2000-01-01
+			e.int64(t.rows.cell[i])
+			e.int64(t.rows.class[i])
+			e.int32(t.rows.n[i])
+		}
+		if _, err := pg.CopyFrom(ctx, bytes.NewReader(e.finish()), t.copy); err != nil {
+			return fmt.Errorf("%s: %w", t.what, err)
 		}
 	}
 	if len(areas.day) > 0 {
@@ -580,13 +590,18 @@ const smallBatch = 64
 
 // addCountsSmall appends the roll-up rows of a small batch with one INSERT a table,
 // sent together.
-func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setDeltas, days dayDeltas, tree []treeRow) error {
+func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setDeltas, days dayDeltas, periods periodDeltas, tree []treeRow) error {
 	b := &pgx.Batch{}
-	if len(cells.day) > 0 {
-		b.Queue(`INSERT INTO cell_day_counts (res, cell, day, class, n)
+	for _, t := range []struct {
+		table, col string
+		rows       *cellDeltas
+	}{{"cell_day_counts", "day", &cells}, {"cell_month_counts", "month", &periods.month}, {"cell_year_counts", "year", &periods.year}} {
+		if len(t.rows.day) > 0 {
+			b.Queue(`INSERT INTO `+t.table+` (res, cell, `+t.col+`, class, n)
 			SELECT res, cell, date '2000-01-01' + d, class, n
 			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::bigint[], $5::integer[]) AS u(res, d, cell, class, n)`,
-			cells.res, cells.day, cells.cell, cells.class, cells.n)
+				t.rows.res, t.rows.day, t.rows.cell, t.rows.class, t.rows.n)
+		}
 	}
 	if len(areas.day) > 0 {
 		b.Queue(`INSERT INTO set_day_counts (day, area_set, class, n)
@@ -662,7 +677,7 @@ func treeDeltas(incidents []*geo.Incident, idxs []int32) []treeRow {
 }
 
 // touch records the days and tree nodes a batch added rows to, for Compact.
-func (w *IncidentWriter) touch(days []int32, tree []treeRow) {
+func (w *IncidentWriter) touch(days []int32, tree []treeRow, periodRows int) {
 	w.touchMu.Lock()
 	defer w.touchMu.Unlock()
 	for _, d := range days {
@@ -675,7 +690,7 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow) {
 		w.touchedNodes[t.node] = true
 		w.touchedAreas[t.area] = true
 	}
-	w.appended += len(tree) + len(days)
+	w.appended += len(tree) + len(days) + periodRows
 }
 
 // mergeDaysAfterRun is the longest span of days whose daily roll-up rows an ingest
@@ -688,8 +703,10 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow) {
 const mergeDaysAfterRun = 92
 
 // Compact merges the roll-up rows of the keys the writer's batches added to, one
-// row a key: those of the tree of area counts, and those of the daily roll-ups over
-// the days the batches touched when they span at most mergeDaysAfterRun days. It
+// row a key: those of the tree of area counts and of the monthly and yearly cell
+// counts over the years the batches touched (every batch of a month repeats their
+// keys), and those of the daily roll-ups over the days the batches touched when
+// they span at most mergeDaysAfterRun days. It
 // changes no count, and readers see the rows before or after a merge, never
 // between. An ingest run calls it once its batches are stored.
 func (w *IncidentWriter) Compact(ctx context.Context) error {
@@ -742,6 +759,8 @@ func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, ar
 		b.Queue(mergeCellsSQL, first, last, dailyResolutions())
 		b.Queue(mergeSetsSQL, first, last)
 		b.Queue(mergeDaysSQL, first, last)
+		b.Queue(mergeMonthsSQL, yearStart(first), last)
+		b.Queue(mergeYearsSQL, yearStart(first), last)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
 				GROUP BY 1, 2 HAVING count(*) > 1),
@@ -796,7 +815,31 @@ const (
 			RETURNING c.day, c.class, c.n, c.located)
 		INSERT INTO day_counts (day, class, n, located)
 		SELECT day, class, sum(n), sum(located) FROM gone GROUP BY 1, 2 ORDER BY 1, 2`
+	mergeMonthsSQL = `WITH k AS (
+			SELECT res, month, cell, class FROM cell_month_counts WHERE month BETWEEN $1 AND $2
+			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
+		gone AS (
+			DELETE FROM cell_month_counts c USING k
+			WHERE c.month BETWEEN $1 AND $2 AND (c.res, c.month, c.cell, c.class) = (k.res, k.month, k.cell, k.class)
+			RETURNING c.res, c.month, c.cell, c.class, c.n)
+		INSERT INTO cell_month_counts (res, month, cell, class, n)
+		SELECT res, month, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
+	mergeYearsSQL = `WITH k AS (
+			SELECT res, year, cell, class FROM cell_year_counts WHERE year BETWEEN $1 AND $2
+			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
+		gone AS (
+			DELETE FROM cell_year_counts c USING k
+			WHERE c.year BETWEEN $1 AND $2 AND (c.res, c.year, c.cell, c.class) = (k.res, k.year, k.cell, k.class)
+			RETURNING c.res, c.year, c.cell, c.class, c.n)
+		INSERT INTO cell_year_counts (res, year, cell, class, n)
+		SELECT res, year, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
 )
+
+// yearStart returns the first day of t's year, the first key of cell_month_counts
+// and cell_year_counts a day of that year counts in.
+func yearStart(t time.Time) time.Time {
+	return time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+}
 
 // compactWorkMem is the memory each merge may take to group a run's rows by key
 // before it spills to disk.
@@ -816,10 +859,13 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 		{"cell counts", mergeCellsSQL, []any{first, last, dailyResolutions()}},
 		{"area counts", mergeSetsSQL, []any{first, last}},
 		{"day counts", mergeDaysSQL, []any{first, last}},
+		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last}},
+		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last}},
 		{"tree of area counts", "", nil},
 	}
 	if !daily {
-		steps = steps[len(steps)-1:]
+		// The monthly and yearly keys repeat in every batch of their months: merged always.
+		steps = steps[3:]
 	}
 	errs := make([]error, len(steps))
 	var wg sync.WaitGroup
@@ -912,18 +958,18 @@ type dayDeltas struct {
 	class           []int64
 }
 
+// periodDeltas are the increments of cell_month_counts and cell_year_counts (the
+// resolutions finer than dailyMaxRes), their day the first of the month or year.
+type periodDeltas struct {
+	month, year cellDeltas
+}
+
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
-// table's key: a count at each of an incident's cells up to dailyMaxRes (finer ones
-// are counted from the incidents), one for its set of areas when
-// it has one, and one in day_counts always. Sorting then summing runs is cheaper
-// than a map at batch sizes.
-func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas) {
-	type cellRow struct {
-		res   int16
-		day   int32
-		cell  int64
-		class int64
-	}
+// table's key: a count at each of an incident's cells up to dailyMaxRes by day, at
+// each finer one by month and by year, one for its set of areas when it has one,
+// and one in day_counts always. Sorting then summing runs is cheaper than a map at
+// batch sizes.
+func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas, periodDeltas) {
 	type incRow struct {
 		day     int32
 		set     int32
@@ -932,28 +978,26 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 	}
 	inc := make([]incRow, len(incidents))
 	cr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
+	var mr, yr []cellRow
 	for i, in := range incidents {
-		day := int32(in.Day().Sub(pgEpoch).Hours() / 24)
+		d := in.Day()
+		day := int32(d.Sub(pgEpoch).Hours() / 24)
+		month := int32(time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24)
+		year := int32(time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24)
 		class := w.vocab.Class(in)
 		cs := w.cells(in)
 		inc[i] = incRow{day, sets[i], class, len(cs) > 0}
 		for _, c := range cs {
 			if r := geo.CellRes(c); r <= dailyMaxRes {
 				cr = append(cr, cellRow{int16(r), day, int64(c), class})
+			} else {
+				mr = append(mr, cellRow{int16(r), month, int64(c), class})
+				yr = append(yr, cellRow{int16(r), year, int64(c), class})
 			}
 		}
 	}
-	slices.SortFunc(cr, func(a, b cellRow) int {
-		return cmp.Or(cmp.Compare(a.res, b.res), cmp.Compare(a.day, b.day), cmp.Compare(a.cell, b.cell), cmp.Compare(a.class, b.class))
-	})
-	var c cellDeltas
-	for i, r := range cr {
-		if n := len(c.day); n > 0 && cr[i-1] == r {
-			c.n[n-1]++
-			continue
-		}
-		c.res, c.day, c.cell, c.class, c.n = append(c.res, r.res), append(c.day, r.day), append(c.cell, r.cell), append(c.class, r.class), append(c.n, 1)
-	}
+	c := sumCellRows(cr)
+	p := periodDeltas{month: sumCellRows(mr), year: sumCellRows(yr)}
 	slices.SortFunc(inc, func(a, b incRow) int {
 		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.set, b.set), cmp.Compare(a.class, b.class))
 	})
@@ -983,7 +1027,33 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 		}
 		d.day, d.class, d.n, d.located = append(d.day, r.day), append(d.class, r.class), append(d.n, 1), append(d.located, located)
 	}
-	return c, s, d
+	return c, s, d, p
+}
+
+// cellRow is one report's key in a roll-up of cells: its resolution, day (or the
+// first day of its month or year; days since 2000-01-01), cell and class.
+type cellRow struct {
+	res   int16
+	day   int32
+	cell  int64
+	class int64
+}
+
+// sumCellRows sorts the keys and sums them, a row a key. Sorting then summing runs
+// is cheaper than a map at batch sizes.
+func sumCellRows(cr []cellRow) cellDeltas {
+	slices.SortFunc(cr, func(a, b cellRow) int {
+		return cmp.Or(cmp.Compare(a.res, b.res), cmp.Compare(a.day, b.day), cmp.Compare(a.cell, b.cell), cmp.Compare(a.class, b.class))
+	})
+	var c cellDeltas
+	for i, r := range cr {
+		if n := len(c.day); n > 0 && cr[i-1] == r {
+			c.n[n-1]++
+			continue
+		}
+		c.res, c.day, c.cell, c.class, c.n = append(c.res, r.res), append(c.day, r.day), append(c.cell, r.cell), append(c.class, r.class), append(c.n, 1)
+	}
+	return c
 }
 
 func kindCode(k geo.Kind) int16 {

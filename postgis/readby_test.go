@@ -14,22 +14,73 @@ import (
 	"github.com/tensionmap/tensionmap/postgis"
 )
 
-// TestCellReadsByPeriod checks the counts of given cells at every resolution over
-// a few weeks (read through the index on days), a year and all time (through the
-// index on cells) against a fresh count of the incidents' cells.
+// TestCellReadsByPeriod checks the counts of given cells and of whole resolutions
+// at every resolution against a fresh count of the incidents' cells: over a few
+// weeks, a year and all time, periods that start and end mid-month across years,
+// whole months, whole years, open starts and open ends, with filters by strand,
+// kind and source, before and after the roll-ups are merged (the finer resolutions
+// read whole years, whole months and the days at either end from three places).
 func TestCellReadsByPeriod(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	g := demo(t, 3000)
 	importDemoAreas(t, db, g)
-	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), 1000); err != nil {
+	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), 200); err != nil {
 		t.Fatal(err)
 	}
 	_, last, err := db.DateSpan(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	periods := []geo.Filter{{From: last.AddDate(0, 0, -27), To: last}, {From: last.AddDate(-1, 0, 1), To: last}, {}}
+	if extraRows(t, db)["cell_month_counts"] == 0 {
+		t.Fatal("no monthly key has several rows before the merge: the test needs some")
+	}
+	checkCellReads(t, db, last)
+	if err := db.CompactRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := extraRows(t, db)["cell_month_counts"]; n != 0 {
+		t.Fatalf("%d monthly rows beyond one a key after the merge", n)
+	}
+	checkCellReads(t, db, last)
+}
+
+func checkCellReads(t *testing.T, db *postgis.DB, last time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	y := last.Year()
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	periods := []geo.Filter{
+		{From: last.AddDate(0, 0, -27), To: last},
+		{From: last.AddDate(-1, 0, 1), To: last},
+		{},
+		{From: day(y-2, 3, 17), To: day(y, 2, 11)},   // mid-month to mid-month over years
+		{From: day(y-1, 1, 1), To: day(y-1, 12, 31)}, // a whole year
+		{From: day(y-1, 2, 1), To: day(y-1, 4, 30)},  // whole months
+		{From: day(y-1, 5, 3), To: day(y-1, 5, 20)},  // days of one month
+		{From: day(y-1, 12, 20), To: day(y, 1, 10)},  // days of two months, no whole one
+		{To: day(y-1, 7, 14)},                        // an open start
+		{From: day(y-1, 6, 9)},                       // an open end
+		{From: day(y-2, 12, 31), To: day(y, 1, 1)},   // a day, a whole year, a day
+	}
+	var strand, source string
+	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT name FROM strands ORDER BY id LIMIT 1), (SELECT name FROM sources ORDER BY id LIMIT 1)`).Scan(&strand, &source); err != nil {
+		t.Fatal(err)
+	}
+	var strandBit int
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM strands WHERE name = $1`, strand).Scan(&strandBit); err != nil {
+		t.Fatal(err)
+	}
+	filters := []struct {
+		name string
+		set  func(*geo.Filter)
+		sql  string
+	}{
+		{"no filter", func(*geo.Filter) {}, "true"},
+		{"strand " + strand, func(f *geo.Filter) { f.Strands = []string{strand} }, fmt.Sprintf("i.strands & %d <> 0", int64(1)<<strandBit)},
+		{"crimes", func(f *geo.Filter) { f.Kinds = []geo.Kind{geo.KindCrime} }, "i.kind = 0"},
+		{"source " + source, func(f *geo.Filter) { f.Sources = []string{source} }, "i.source_id = (SELECT id FROM sources WHERE name = '" + source + "')"},
+	}
 	for _, res := range geo.DefaultResolutions {
 		all, err := db.CellCounts(ctx, res, geo.Filter{})
 		if err != nil {
@@ -42,34 +93,57 @@ func TestCellReadsByPeriod(t *testing.T) {
 				cells, ucells = append(cells, int64(c.Cell)), append(ucells, c.Cell)
 			}
 		}
-		for _, f := range periods {
-			lo, hi := f.From, f.To
-			if lo.IsZero() {
-				lo, hi = last.AddDate(-100, 0, 0), last
+		for pi, period := range periods {
+			for fi, fl := range filters {
+				if fi > 0 && pi != 2 && pi != 3 && pi != 6 {
+					continue // the filters over all time, across years and within a month
+				}
+				f := period
+				fl.set(&f)
+				lo, hi := f.From, f.To
+				if lo.IsZero() {
+					lo = last.AddDate(-100, 0, 0)
+				}
+				if hi.IsZero() {
+					hi = last.AddDate(100, 0, 0)
+				}
+				what := fmt.Sprintf("resolution %d, %s to %s, %s", res, lo.Format("2 January 2006"), hi.Format("2 January 2006"), fl.name)
+				for _, given := range []bool{true, false} {
+					want := map[uint64]int{}
+					q := `SELECT x.cell, count(*) FROM incidents i CROSS JOIN unnest(i.cells) AS x(cell)
+						WHERE h3_res(x.cell) = $4 AND ($1::bigint[] IS NULL OR x.cell = ANY($1)) AND i.occurred_from BETWEEN $2 AND $3 AND ` + fl.sql + ` GROUP BY 1`
+					var arg any
+					if given {
+						arg = cells
+					}
+					rows, err := db.Pool.Query(ctx, q, arg, lo, hi, res)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var cell int64
+					var n int
+					if _, err := pgx.ForEachRow(rows, []any{&cell, &n}, func() error { want[uint64(cell)] = n; return nil }); err != nil {
+						t.Fatal(err)
+					}
+					if given && pi == 2 && fi == 0 && len(want) != len(cells) {
+						t.Errorf("%s: %d of %d cells with reports counted afresh", what, len(want), len(cells))
+					}
+					var got []geo.CellCount
+					if given {
+						got, err = db.CellCountsIn(ctx, res, ucells, f)
+					} else {
+						got, err = db.CellCounts(ctx, res, f)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					gotMap := map[uint64]int{}
+					for _, c := range got {
+						gotMap[c.Cell] = c.Count
+					}
+					compareCounts(t, fmt.Sprintf("%s, given cells %v", what, given), gotMap, want)
+				}
 			}
-			want := map[uint64]int{}
-			rows, err := db.Pool.Query(ctx, `SELECT x.cell, count(*) FROM incidents i CROSS JOIN unnest(i.cells) AS x(cell)
-				WHERE x.cell = ANY($1) AND i.occurred_from BETWEEN $2 AND $3 GROUP BY 1`, cells, lo, hi)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var cell int64
-			var n int
-			if _, err := pgx.ForEachRow(rows, []any{&cell, &n}, func() error { want[uint64(cell)] = n; return nil }); err != nil {
-				t.Fatal(err)
-			}
-			if f.From.IsZero() && len(want) != len(cells) {
-				t.Errorf("resolution %d: %d of %d cells with reports counted afresh", res, len(want), len(cells))
-			}
-			got, err := db.CellCountsIn(ctx, res, ucells, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gotMap := map[uint64]int{}
-			for _, c := range got {
-				gotMap[c.Cell] = c.Count
-			}
-			compareCounts(t, fmt.Sprintf("resolution %d, %s to %s", res, lo.Format("2 January 2006"), hi.Format("2 January 2006")), gotMap, want)
 		}
 	}
 }
