@@ -89,8 +89,14 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 // their counts come from the incidents, through the indexes on their cells and days.
 const dailyMaxRes = 7
 
-// cellIndex is the index a read of given cells at the resolutions finer than
-// dailyMaxRes goes through, chosen by the service rather than left to the planner:
+// cellIndex is the index a read of given cells' reports in the incidents (the
+// resolutions finer than dailyMaxRes) goes through, chosen by the service rather
+// than left to the planner: the days at either end of a period (periodRows) by
+// day, a cell's weeks (WeeklyCounts) by cells. The statement is prepared, and a
+// generic plan, which knows neither the period nor the cells, intersected both
+// indexes, so that a tile's cells over 28 days read every
+// report of those cells in every year (630,000 rows on a million reports, for a tile
+// at resolution 8) before the day was looked at.
 // the statement is prepared, and a generic plan, which knows neither the period nor
 // the cells, intersected both indexes, so that a tile's cells over 28 days read every
 // report of those cells in every year (630,000 rows on a million reports, for a tile
@@ -105,19 +111,6 @@ const (
 	// days, and filters the cells afterwards (the cells reach no index).
 	byDays
 )
-
-// dayIndexMaxDays is the longest period whose given cells are read by day (byDays):
-// the reports of a few weeks lie together in the table, as they arrive, while those
-// of a few cells over years lie one a page.
-const dayIndexMaxDays = 92
-
-// readBy returns the index a read of given cells over the days lo to hi goes through.
-func readBy(lo, hi time.Time) cellIndex {
-	if hi.Sub(lo) <= dayIndexMaxDays*24*time.Hour {
-		return byDays
-	}
-	return byCells
-}
 
 // cellRows returns a query of rows (cell, day, class, n) of the reports at
 // resolution res (bound as resParam), from the daily roll-up or the incidents, limited to the cells in
@@ -213,16 +206,21 @@ func splitPeriod(lo, hi time.Time) periodParts {
 // days at either end from the incidents through the index on days. The parts' ten
 // dates are bound from $first on (years, months, days, each part from and to).
 func periodRows(resParam, cellsParam string, first int) string {
-	cellsIn := ""
+	// Given cells name no resolution (a cell's is part of its number): their reads
+	// go through the indexes on cells, never those of a whole resolution.
+	which := `res = ` + resParam
 	if cellsParam != "" {
-		cellsIn = ` AND cell = ANY(` + cellsParam + `)`
+		which = `cell = ANY(` + cellsParam + `)`
 	}
 	d := func(i int) string { return fmt.Sprintf("$%d::date", first+i) }
-	return `SELECT cell, class, n FROM cell_year_counts WHERE res = ` + resParam + cellsIn + `
+	return `SELECT cell, class, n FROM cell_year_counts WHERE ` + which + `
 			AND year >= ` + d(0) + ` AND year < ` + d(1) + `
 		UNION ALL
-		SELECT cell, class, n FROM cell_month_counts WHERE res = ` + resParam + cellsIn + `
-			AND (month >= ` + d(2) + ` AND month < ` + d(3) + ` OR month >= ` + d(4) + ` AND month < ` + d(5) + `)
+		SELECT cell, class, n FROM cell_month_counts WHERE ` + which + `
+			AND month >= ` + d(2) + ` AND month < ` + d(3) + `
+		UNION ALL
+		SELECT cell, class, n FROM cell_month_counts WHERE ` + which + `
+			AND month >= ` + d(4) + ` AND month < ` + d(5) + `
 		UNION ALL
 		SELECT cell, class, n FROM (` + cellRows(dailyMaxRes+1 /* a resolution counted from the incidents */, resParam, cellsParam, byDays) + `) i
 			WHERE day >= ` + d(6) + ` AND day < ` + d(7) + ` OR day >= ` + d(8) + ` AND day < ` + d(9)
@@ -232,6 +230,23 @@ func periodRows(resParam, cellsParam string, first int) string {
 func (p periodParts) args() []any {
 	return []any{p.years[0], p.years[1], p.months[0][0], p.months[0][1], p.months[1][0], p.months[1][1],
 		p.days[0][0], p.days[0][1], p.days[1][0], p.days[1][1]}
+}
+
+// cellCountsSQL returns the query of the counts by cell and class at res over the
+// days lo to hi, bound as $1 the resolution, $2 and $3 lo and hi, $4 to $6 the class
+// filter (classWhere), cellsParam the cells if not empty; at the resolutions finer
+// than dailyMaxRes also the dates of the period's parts, returned, bound from
+// $first on.
+func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time) (string, []any) {
+	if res <= dailyMaxRes {
+		return `SELECT cell, class, sum(n)::bigint FROM (` + cellRows(res, "$1::integer", cellsParam, byCells) + `) r
+		WHERE day BETWEEN $2 AND $3 AND ` + classWhere(4) + `
+		GROUP BY 1, 2 ORDER BY 1`, nil
+	}
+	// $2 and $3 are bound but the parts say the days: their type is named.
+	return `SELECT cell, class, sum(n)::bigint FROM (` + periodRows("$1::integer", cellsParam, first) + `) r
+		WHERE $2::date <= $3::date AND ` + classWhere(4) + `
+		GROUP BY 1, 2 ORDER BY 1`, splitPeriod(lo, hi).args()
 }
 
 // cellCounts answers CellCounts, for every cell at res when cells is nil.
@@ -250,40 +265,29 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 	if cells != nil {
 		param, args = "$7::bigint[]", append(args, cells)
 	}
-	var sql string
-	if res <= dailyMaxRes {
-		sql = `SELECT cell, class, sum(n)::bigint FROM (` + cellRows(res, "$1::integer", param, readBy(lo, hi)) + `) r
-		WHERE day BETWEEN $2 AND $3 AND ` + classWhere(4) + `
-		GROUP BY 1, 2 ORDER BY 1`
-	} else {
-		// Open ends are closed at the data's first and last days, so that the days
-		// left at either end of a period are those of a month at most.
-		if from == nil || to == nil {
-			first, last, err := db.DateSpan(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if first.IsZero() {
-				return nil, nil
-			}
-			if from == nil {
-				lo = time.Date(first.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
-			}
-			if to == nil {
-				hi = time.Date(last.Year(), 12, 31, 0, 0, 0, 0, time.UTC)
-			}
+	if res > dailyMaxRes && (from == nil || to == nil) {
+		// Open ends are closed at the years of the data's first and last days, so
+		// that the days left at either end of a period are those of a month at most.
+		first, last, err := db.DateSpan(ctx)
+		if err != nil {
+			return nil, err
 		}
-		if hi.Before(lo) {
+		if first.IsZero() {
 			return nil, nil
 		}
-		p := splitPeriod(lo, hi)
-		firstDate := len(args) + 1
-		args = append(args, p.args()...)
-		// $2 and $3 are unused here but bound: name their type.
-		sql = `SELECT cell, class, sum(n)::bigint FROM (` + periodRows("$1::integer", param, firstDate) + `) r
-		WHERE $2::date IS NOT NULL AND $3::date IS NOT NULL AND ` + classWhere(4) + `
-		GROUP BY 1, 2 ORDER BY 1`
+		if from == nil {
+			lo = time.Date(first.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		if to == nil {
+			hi = time.Date(last.Year(), 12, 31, 0, 0, 0, 0, time.UTC)
+		}
+		args[1], args[2] = lo, hi
 	}
+	if hi.Before(lo) {
+		return nil, nil
+	}
+	sql, dates := cellCountsSQL(res, param, len(args)+1, lo, hi)
+	args = append(args, dates...)
 	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cell counts: %w", err)

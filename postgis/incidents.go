@@ -51,6 +51,9 @@ type IncidentWriter struct {
 	touchedNodes      map[int32]bool
 	touchedAreas      map[int32]bool
 	appended          int // roll-up rows the batches added since the last Compact
+	// The cells of the monthly and yearly counts the batches added to, while they
+	// are few enough for a small merge (nil beyond).
+	touchedCells map[int64]bool
 }
 
 // NewIncidentWriter returns a writer whose roll-ups follow binner's resolutions (see
@@ -514,7 +517,7 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, inserted []*g
 	}
 	cells, areas, days, periods := w.deltas(inserted, sets)
 	tree := treeDeltas(inserted, idxs)
-	w.touch(days.day, tree, len(periods.month.day)+len(periods.year.day))
+	w.touch(days.day, tree, periods)
 	if len(inserted) <= smallBatch {
 		return addCountsSmall(ctx, tx, cells, areas, days, periods, tree)
 	}
@@ -677,7 +680,7 @@ func treeDeltas(incidents []*geo.Incident, idxs []int32) []treeRow {
 }
 
 // touch records the days and tree nodes a batch added rows to, for Compact.
-func (w *IncidentWriter) touch(days []int32, tree []treeRow, periodRows int) {
+func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDeltas) {
 	w.touchMu.Lock()
 	defer w.touchMu.Unlock()
 	for _, d := range days {
@@ -690,7 +693,17 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periodRows int) {
 		w.touchedNodes[t.node] = true
 		w.touchedAreas[t.area] = true
 	}
-	w.appended += len(tree) + len(days) + periodRows
+	w.appended += len(tree) + len(days) + len(periods.month.day) + len(periods.year.day)
+	if w.appended > smallMerge {
+		w.touchedCells = nil
+	} else {
+		if w.touchedCells == nil {
+			w.touchedCells = map[int64]bool{}
+		}
+		for _, c := range periods.year.cell {
+			w.touchedCells[c] = true
+		}
+	}
 }
 
 // mergeDaysAfterRun is the longest span of days whose daily roll-up rows an ingest
@@ -721,7 +734,11 @@ func (w *IncidentWriter) Compact(ctx context.Context) error {
 		areas = append(areas, a)
 	}
 	appended := w.appended
-	w.touchedDays, w.touchedNodes, w.touchedAreas, w.appended = false, map[int32]bool{}, map[int32]bool{}, 0
+	cells := make([]int64, 0, len(w.touchedCells))
+	for c := range w.touchedCells {
+		cells = append(cells, c)
+	}
+	w.touchedDays, w.touchedNodes, w.touchedAreas, w.appended, w.touchedCells = false, map[int32]bool{}, map[int32]bool{}, 0, nil
 	w.touchMu.Unlock()
 	if !touched {
 		return nil
@@ -731,7 +748,7 @@ func (w *IncidentWriter) Compact(ctx context.Context) error {
 	from, to := pgEpoch.AddDate(0, 0, int(first)), pgEpoch.AddDate(0, 0, int(last))
 	if appended <= smallMerge && last-first < mergeDaysAfterRun {
 		// A few reports (the intake's): one round trip merges every table.
-		return w.db.compactSmall(ctx, from, to, nodes, areas)
+		return w.db.compactSmall(ctx, from, to, nodes, areas, cells)
 	}
 	return w.db.compactRollups(ctx, from, to, last-first < mergeDaysAfterRun, nodes, areas)
 }
@@ -751,16 +768,17 @@ func (db *DB) CompactRollups(ctx context.Context) error {
 const smallMerge = 2000
 
 // compactSmall merges the rows of a small run in one round trip, in one
-// transaction: the daily roll-ups over [first, last] and the tree nodes of the areas given, the
-// tree's vectors summed in SQL (count_vec_sum).
-func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, areas []int32) error {
+// transaction: the daily roll-ups over [first, last], the monthly and yearly cell
+// counts of the cells given over those years, and the tree nodes of the areas
+// given, the tree's vectors summed in SQL (count_vec_sum).
+func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, areas []int32, cells []int64) error {
 	return retryConflicts(func() error {
 		b := &pgx.Batch{}
 		b.Queue(mergeCellsSQL, first, last, dailyResolutions())
 		b.Queue(mergeSetsSQL, first, last)
 		b.Queue(mergeDaysSQL, first, last)
-		b.Queue(mergeMonthsSQL, yearStart(first), last)
-		b.Queue(mergeYearsSQL, yearStart(first), last)
+		b.Queue(mergeMonthsSQL, yearStart(first), last, cells)
+		b.Queue(mergeYearsSQL, yearStart(first), last, cells)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
 				GROUP BY 1, 2 HAVING count(*) > 1),
@@ -816,20 +834,24 @@ const (
 		INSERT INTO day_counts (day, class, n, located)
 		SELECT day, class, sum(n), sum(located) FROM gone GROUP BY 1, 2 ORDER BY 1, 2`
 	mergeMonthsSQL = `WITH k AS (
-			SELECT res, month, cell, class FROM cell_month_counts WHERE month BETWEEN $1 AND $2
+			SELECT res, month, cell, class FROM cell_month_counts
+			WHERE month BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
 			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
 		gone AS (
 			DELETE FROM cell_month_counts c USING k
-			WHERE c.month BETWEEN $1 AND $2 AND (c.res, c.month, c.cell, c.class) = (k.res, k.month, k.cell, k.class)
+			WHERE c.month BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
+				AND (c.res, c.month, c.cell, c.class) = (k.res, k.month, k.cell, k.class)
 			RETURNING c.res, c.month, c.cell, c.class, c.n)
 		INSERT INTO cell_month_counts (res, month, cell, class, n)
 		SELECT res, month, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
 	mergeYearsSQL = `WITH k AS (
-			SELECT res, year, cell, class FROM cell_year_counts WHERE year BETWEEN $1 AND $2
+			SELECT res, year, cell, class FROM cell_year_counts
+			WHERE year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
 			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
 		gone AS (
 			DELETE FROM cell_year_counts c USING k
-			WHERE c.year BETWEEN $1 AND $2 AND (c.res, c.year, c.cell, c.class) = (k.res, k.year, k.cell, k.class)
+			WHERE c.year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
+				AND (c.res, c.year, c.cell, c.class) = (k.res, k.year, k.cell, k.class)
 			RETURNING c.res, c.year, c.cell, c.class, c.n)
 		INSERT INTO cell_year_counts (res, year, cell, class, n)
 		SELECT res, year, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
@@ -859,8 +881,8 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 		{"cell counts", mergeCellsSQL, []any{first, last, dailyResolutions()}},
 		{"area counts", mergeSetsSQL, []any{first, last}},
 		{"day counts", mergeDaysSQL, []any{first, last}},
-		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last}},
-		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last}},
+		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil}},
+		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil}},
 		{"tree of area counts", "", nil},
 	}
 	if !daily {
@@ -876,6 +898,12 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 			errs[i] = retryConflicts(func() error {
 				return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 					if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+compactWorkMem+"'"); err != nil {
+						return err
+					}
+					// The keys to merge join the rows by hashing, whatever the
+					// planner guesses of their number: a nested loop over a
+					// misjudged few keys reads the rows once a key.
+					if _, err := tx.Exec(ctx, "SET LOCAL enable_nestloop = off"); err != nil {
 						return err
 					}
 					if st.sql == "" {

@@ -149,10 +149,12 @@ func checkCellReads(t *testing.T, db *postgis.DB, last time.Time) {
 }
 
 // TestCellReadPlans checks that a read of given cells at a resolution counted from
-// the incidents goes through the index the service chose for its period even in a
-// generic plan (the statement is prepared, and the planner then knows neither the
-// period nor the cells): a few weeks through the index on days only, a long period
-// through the index on cells only.
+// the incidents goes where the service meant it to even in a generic plan (the
+// statement is prepared, and the planner then knows neither the period nor the
+// cells): a few weeks from the incidents through the index on days only, never the
+// index on cells (which reads the cells' reports of every year); a year through the
+// monthly counts' index on cells; several years through the yearly counts' index on
+// cells too.
 func TestCellReadPlans(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
@@ -161,7 +163,7 @@ func TestCellReadPlans(t *testing.T) {
 	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), 1000); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool.Exec(ctx, `ANALYZE incidents`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `ANALYZE incidents, cell_month_counts, cell_year_counts`); err != nil {
 		t.Fatal(err)
 	}
 	_, last, err := db.DateSpan(ctx)
@@ -177,54 +179,77 @@ func TestCellReadPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Exec(ctx, `RESET plan_cache_mode`) //nolint:errcheck
-	cells := []int64{}
-	all, err := db.CellCounts(ctx, 8, geo.Filter{})
-	if err != nil || len(all) == 0 {
-		t.Fatalf("cells at resolution 8: %d, %v", len(all), err)
-	}
-	for _, c := range all[:min(len(all), 50)] {
-		cells = append(cells, int64(c.Cell))
-	}
-	for _, p := range []struct {
-		from       time.Time
-		wantBy     string
-		mustNotUse []string
-	}{
-		{last.AddDate(0, 0, -27), "days", []string{"incidents_cells"}},
-		{last.AddDate(-1, 0, 1), "cells", []string{"incidents_day", "incidents_occurred"}},
-	} {
-		sql, by := postgis.CellRowsQuery(8, p.from, last)
-		if by != p.wantBy {
-			t.Errorf("%s to %s: read by %s, want by %s", p.from.Format("2 January 2006"), last.Format("2 January 2006"), by, p.wantBy)
+	for _, res := range []int{8, 10} {
+		all, err := db.CellCounts(ctx, res, geo.Filter{})
+		if err != nil || len(all) == 0 {
+			t.Fatalf("cells at resolution %d: %d, %v", res, len(all), err)
 		}
-		if _, err := conn.Exec(ctx, `DEALLOCATE ALL`); err != nil {
-			t.Fatal(err)
+		cells := []int64{}
+		for _, c := range all[:min(len(all), 50)] {
+			cells = append(cells, int64(c.Cell))
 		}
-		if _, err := conn.Exec(ctx, `PREPARE cell_read(integer, bigint[], date, date) AS `+sql); err != nil {
-			t.Fatal(err)
-		}
-		// EXPLAIN takes no parameters: the values, numbers and dates, are written out.
-		ids := make([]string, len(cells))
-		for i, c := range cells {
-			ids[i] = strconv.FormatInt(c, 10)
-		}
-		rows, err := conn.Query(ctx, fmt.Sprintf(`EXPLAIN EXECUTE cell_read(8, '{%s}', '%s', '%s')`,
-			strings.Join(ids, ","), p.from.Format("2006-01-02"), last.Format("2006-01-02")), pgx.QueryExecModeSimpleProtocol)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan strings.Builder
-		var line string
-		if _, err := pgx.ForEachRow(rows, []any{&line}, func() error { plan.WriteString(line + "\n"); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		for _, idx := range p.mustNotUse {
-			if strings.Contains(plan.String(), idx) {
-				t.Errorf("read by %s: the generic plan uses %s:\n%s", by, idx, plan.String())
+		for _, p := range []struct {
+			from       time.Time
+			mustUse    []string
+			mustNotUse []string
+		}{
+			{last.AddDate(0, 0, -27), []string{"incidents_day"}, []string{"incidents_cells"}},
+			{last.AddDate(-1, 0, 1), []string{"cell_month_counts_cell"}, []string{"incidents_cells"}},
+			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), []string{"cell_year_counts_cell", "cell_month_counts_cell"}, []string{"incidents_cells"}},
+		} {
+			sql, args := postgis.CellReadQuery(res, cells, p.from, last)
+			if _, err := conn.Exec(ctx, `DEALLOCATE ALL`); err != nil {
+				t.Fatal(err)
 			}
-		}
-		if !strings.Contains(plan.String(), "Scan") {
-			t.Errorf("read by %s: no plan:\n%s", by, plan.String())
+			types := []string{"integer", "date", "date", "bigint", "smallint[]", "smallint[]", "bigint[]"}
+			for len(types) < len(args) {
+				types = append(types, "date")
+			}
+			if _, err := conn.Exec(ctx, `PREPARE cell_read(`+strings.Join(types, ", ")+`) AS `+sql); err != nil {
+				t.Fatal(err)
+			}
+			// EXPLAIN takes no parameters: the values, numbers and dates, are written out.
+			vals := make([]string, len(args))
+			for i, a := range args {
+				switch a := a.(type) {
+				case nil:
+					vals[i] = "NULL"
+				case int:
+					vals[i] = strconv.Itoa(a)
+				case int64:
+					vals[i] = strconv.FormatInt(a, 10)
+				case time.Time:
+					vals[i] = "'" + a.Format("2006-01-02") + "'"
+				case []int64:
+					ids := make([]string, len(a))
+					for j, c := range a {
+						ids[j] = strconv.FormatInt(c, 10)
+					}
+					vals[i] = "'{" + strings.Join(ids, ",") + "}'"
+				default:
+					t.Fatalf("value %d of type %T", i, a)
+				}
+			}
+			rows, err := conn.Query(ctx, `EXPLAIN EXECUTE cell_read(`+strings.Join(vals, ", ")+`)`, pgx.QueryExecModeSimpleProtocol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan strings.Builder
+			var line string
+			if _, err := pgx.ForEachRow(rows, []any{&line}, func() error { plan.WriteString(line + "\n"); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			what := fmt.Sprintf("resolution %d, %s to %s", res, p.from.Format("2 January 2006"), last.Format("2 January 2006"))
+			for _, idx := range p.mustNotUse {
+				if strings.Contains(plan.String(), idx) {
+					t.Errorf("%s: the generic plan uses %s:\n%s", what, idx, plan.String())
+				}
+			}
+			for _, idx := range p.mustUse {
+				if !strings.Contains(plan.String(), idx) {
+					t.Errorf("%s: the generic plan does not use %s:\n%s", what, idx, plan.String())
+				}
+			}
 		}
 	}
 }

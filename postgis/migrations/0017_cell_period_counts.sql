@@ -16,9 +16,11 @@
 -- them in the transaction that stores its reports; reads sum the rows of a key; a
 -- merge leaves one row a key. The month or year is its first day.
 --
--- The index on (res, cell, ...) serves the reads of given cells (a tile's) and
--- carries class and n, so that they read the index alone; the one on (res, ...) the
--- reads of a whole resolution.
+-- The index on (cell, ...) serves the reads of given cells (a tile's) and carries
+-- class and n, so that they read the index alone; the one on (res, ...) the reads of
+-- a whole resolution. A cell's resolution is part of its number, so a read of given
+-- cells names no resolution and its prepared (generic) plan cannot take the index
+-- of the whole resolution's months for it.
 
 CREATE TABLE cell_month_counts (
     res   smallint NOT NULL,
@@ -46,7 +48,7 @@ INSERT INTO cell_year_counts (res, cell, year, class, n)
 SELECT res, cell, date_trunc('year', month)::date, class, sum(n)
 FROM cell_month_counts GROUP BY 1, 2, 3, 4;
 
-CREATE INDEX cell_month_counts_cell ON cell_month_counts (res, cell, month) INCLUDE (class, n);
+CREATE INDEX cell_month_counts_cell ON cell_month_counts (cell, month) INCLUDE (class, n);
 CREATE INDEX cell_month_counts_month ON cell_month_counts (res, month);
-CREATE INDEX cell_year_counts_cell ON cell_year_counts (res, cell, year) INCLUDE (class, n);
+CREATE INDEX cell_year_counts_cell ON cell_year_counts (cell, year) INCLUDE (class, n);
 CREATE INDEX cell_year_counts_year ON cell_year_counts (res, year);
