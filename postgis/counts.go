@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -201,35 +202,48 @@ func splitPeriod(lo, hi time.Time) periodParts {
 }
 
 // periodRows returns a query of rows (cell, class, n) at a resolution finer than
-// dailyMaxRes over the parts of a period (splitPeriod), limited to the cells in
-// cellsParam when it is not empty: whole years and months from their roll-ups, the
-// days at either end from the incidents through the index on days. The parts' ten
-// dates are bound from $first on (years, months, days, each part from and to).
-func periodRows(resParam, cellsParam string, first int) string {
+// dailyMaxRes over the non-empty parts of a period (splitPeriod), limited to the
+// cells in cellsParam when it is not empty: whole years and months from their
+// roll-ups, the days at either end from the incidents through the index on days.
+// The parts' dates are bound from $first on, in the order of the values it returns.
+func periodRows(resParam, cellsParam string, first int, p periodParts) (string, []any) {
 	// Given cells name no resolution (a cell's is part of its number): their reads
-	// go through the indexes on cells, never those of a whole resolution.
+	// go through the indexes on cells.
 	which := `res = ` + resParam
 	if cellsParam != "" {
 		which = `cell = ANY(` + cellsParam + `)`
 	}
-	d := func(i int) string { return fmt.Sprintf("$%d::date", first+i) }
-	return `SELECT cell, class, n FROM cell_year_counts WHERE ` + which + `
-			AND year >= ` + d(0) + ` AND year < ` + d(1) + `
-		UNION ALL
-		SELECT cell, class, n FROM cell_month_counts WHERE ` + which + `
-			AND month >= ` + d(2) + ` AND month < ` + d(3) + `
-		UNION ALL
-		SELECT cell, class, n FROM cell_month_counts WHERE ` + which + `
-			AND month >= ` + d(4) + ` AND month < ` + d(5) + `
-		UNION ALL
-		SELECT cell, class, n FROM (` + cellRows(dailyMaxRes+1 /* a resolution counted from the incidents */, resParam, cellsParam, byDays) + `) i
-			WHERE day >= ` + d(6) + ` AND day < ` + d(7) + ` OR day >= ` + d(8) + ` AND day < ` + d(9)
-}
-
-// args returns the parts' dates in the order periodRows binds them.
-func (p periodParts) args() []any {
-	return []any{p.years[0], p.years[1], p.months[0][0], p.months[0][1], p.months[1][0], p.months[1][1],
-		p.days[0][0], p.days[0][1], p.days[1][0], p.days[1][1]}
+	var parts []string
+	var args []any
+	bind := func(r [2]time.Time) (string, string) {
+		args = append(args, r[0], r[1])
+		return fmt.Sprintf("$%d::date", first+len(args)-2), fmt.Sprintf("$%d::date", first+len(args)-1)
+	}
+	if p.years[0].Before(p.years[1]) {
+		lo, hi := bind(p.years)
+		parts = append(parts, `SELECT cell, class, n FROM cell_year_counts WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
+	}
+	for _, m := range p.months {
+		if m[0].Before(m[1]) {
+			lo, hi := bind(m)
+			parts = append(parts, `SELECT cell, class, n FROM cell_month_counts WHERE `+which+` AND month >= `+lo+` AND month < `+hi)
+		}
+	}
+	var days []string
+	for _, d := range p.days {
+		if d[0].Before(d[1]) {
+			lo, hi := bind(d)
+			days = append(days, `day >= `+lo+` AND day < `+hi)
+		}
+	}
+	if len(days) > 0 {
+		parts = append(parts, `SELECT cell, class, n FROM (`+cellRows(dailyMaxRes+1 /* a resolution counted from the incidents */, resParam, cellsParam, byDays)+`) i
+			WHERE `+strings.Join(days, " OR "))
+	}
+	if len(parts) == 0 {
+		return `SELECT 0::bigint AS cell, 0::bigint AS class, 0 AS n WHERE false`, nil
+	}
+	return strings.Join(parts, "\n\t\tUNION ALL\n\t\t"), args
 }
 
 // cellCountsSQL returns the query of the counts by cell and class at res over the
@@ -243,10 +257,12 @@ func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time) (str
 		WHERE day BETWEEN $2 AND $3 AND ` + classWhere(4) + `
 		GROUP BY 1, 2 ORDER BY 1`, nil
 	}
-	// $2 and $3 are bound but the parts say the days: their type is named.
-	return `SELECT cell, class, sum(n)::bigint FROM (` + periodRows("$1::integer", cellsParam, first) + `) r
-		WHERE $2::date <= $3::date AND ` + classWhere(4) + `
-		GROUP BY 1, 2 ORDER BY 1`, splitPeriod(lo, hi).args()
+	rows, dates := periodRows("$1::integer", cellsParam, first, splitPeriod(lo, hi))
+	// $1 to $3 are bound but the cells and the parts may say the resolution and the
+	// days: their types are named.
+	return `SELECT cell, class, sum(n)::bigint FROM (` + rows + `) r
+		WHERE $1::integer IS NOT NULL AND $2::date <= $3::date AND ` + classWhere(4) + `
+		GROUP BY 1, 2 ORDER BY 1`, dates
 }
 
 // cellCounts answers CellCounts, for every cell at res when cells is nil.

@@ -16,11 +16,12 @@
 -- them in the transaction that stores its reports; reads sum the rows of a key; a
 -- merge leaves one row a key. The month or year is its first day.
 --
--- The index on (cell, ...) serves the reads of given cells (a tile's) and carries
--- class and n, so that they read the index alone; the one on (res, ...) the reads of
--- a whole resolution. A cell's resolution is part of its number, so a read of given
--- cells names no resolution and its prepared (generic) plan cannot take the index
--- of the whole resolution's months for it.
+-- Their one index each, on (cell, ...), serves the reads of given cells (a tile's)
+-- and carries class and n, so that they read the index alone. A cell's resolution
+-- is part of its number, so a read of given cells names no resolution. The count of
+-- a whole resolution (made once, in the background, and shared by every tile)
+-- reads the table: an index on (res, month) as well made the ingest pay for a
+-- fourth index on every row it appends.
 
 CREATE TABLE cell_month_counts (
     res   smallint NOT NULL,
@@ -49,6 +50,4 @@ SELECT res, cell, date_trunc('year', month)::date, class, sum(n)
 FROM cell_month_counts GROUP BY 1, 2, 3, 4;
 
 CREATE INDEX cell_month_counts_cell ON cell_month_counts (cell, month) INCLUDE (class, n);
-CREATE INDEX cell_month_counts_month ON cell_month_counts (res, month);
 CREATE INDEX cell_year_counts_cell ON cell_year_counts (cell, year) INCLUDE (class, n);
-CREATE INDEX cell_year_counts_year ON cell_year_counts (res, year);
