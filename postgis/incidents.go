@@ -1006,12 +1006,12 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 	}
 	inc := make([]incRow, len(incidents))
 	cr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
-	var mr, yr []cellRow
+	mr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
+	yr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
+	periodOf := map[int32][2]int32{} // a day's month and year, a batch's days being few
 	for i, in := range incidents {
 		d := in.Day()
 		day := int32(d.Sub(pgEpoch).Hours() / 24)
-		month := int32(time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24)
-		year := int32(time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24)
 		class := w.vocab.Class(in)
 		cs := w.cells(in)
 		inc[i] = incRow{day, sets[i], class, len(cs) > 0}
@@ -1019,6 +1019,13 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 			if r := geo.CellRes(c); r <= dailyMaxRes {
 				cr = append(cr, cellRow{int16(r), day, int64(c), class})
 			} else {
+				p, ok := periodOf[day]
+				if !ok {
+					p = [2]int32{int32(time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24),
+						int32(time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24)}
+					periodOf[day] = p
+				}
+				month, year := p[0], p[1]
 				mr = append(mr, cellRow{int16(r), month, int64(c), class})
 				yr = append(yr, cellRow{int16(r), year, int64(c), class})
 			}
