@@ -87,7 +87,8 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 
 // dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
 // resolution 7 (5 km²) holds many reports a day; finer cells hold about one, and
-// their counts come from the incidents, through the indexes on their cells and days.
+// their counts come from cell_year_counts and cell_month_counts for a period's whole
+// years and months and from the incidents for the days at either end (periodRows).
 const dailyMaxRes = 7
 
 // cellIndex is the index a read of given cells' reports in the incidents (the
