@@ -87,8 +87,8 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 
 // dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
 // resolution 7 (5 km²) holds many reports a day; finer cells hold about one, and
-// their counts come from cell_year_counts and cell_month_counts for a period's whole
-// years and months and from the incidents for the days at either end (periodRows).
+// their days are counted from the incidents. At every resolution a period's whole
+// years and months come from cell_year_counts and cell_month_counts (periodRows).
 const dailyMaxRes = 7
 
 // cellIndex is the index a read of given cells' reports in the incidents (the
@@ -156,17 +156,15 @@ func dayBounds(from, to any) (time.Time, time.Time) {
 	return lo, hi
 }
 
-// periodParts splits the days lo to hi (both included) for the reads of the
-// resolutions finer than dailyMaxRes: its whole years, read from cell_year_counts;
-// its whole months outside them, from cell_month_counts; the days left at either end
-// (a few weeks at most, or the whole of a period without a whole month), from the
-// incidents. Each part is a half-open range [from, to) of first days (years and
+// periodParts splits the days lo to hi (both included) for the reads of cells: its
+// whole years, read from cell_year_counts; its whole months outside them, from
+// cell_month_counts; the days left at either end (a few weeks at most, or the whole
+// of a period without a whole month), from cell_day_counts or the incidents. Each part is a half-open range [from, to) of first days (years and
 // months) or days; an empty part has from == to.
 type periodParts struct {
-	years       [2]time.Time
-	months      [2][2]time.Time
-	days        [2][2]time.Time
-	wholePeriod bool // no whole month: every day comes from the incidents
+	years  [2]time.Time
+	months [2][2]time.Time
+	days   [2][2]time.Time
 }
 
 func splitPeriod(lo, hi time.Time) periodParts {
@@ -183,7 +181,6 @@ func splitPeriod(lo, hi time.Time) periodParts {
 		p.days[1] = [2]time.Time{end, end}
 		p.years = [2]time.Time{m1, m1}
 		p.months = [2][2]time.Time{{m1, m1}, {m1, m1}}
-		p.wholePeriod = true
 		return p
 	}
 	p.days = [2][2]time.Time{{lo, m0}, {m1, end}}
@@ -202,12 +199,13 @@ func splitPeriod(lo, hi time.Time) periodParts {
 	return p
 }
 
-// periodRows returns a query of rows (cell, class, n) at a resolution finer than
-// dailyMaxRes over the non-empty parts of a period (splitPeriod), limited to the
-// cells in cellsParam when it is not empty: whole years and months from their
-// roll-ups, the days at either end from the incidents through the index on days.
+// periodRows returns a query of rows (cell, class, n) at res over the non-empty
+// parts of a period (splitPeriod), limited to the cells in cellsParam when it is not
+// empty: whole years and months from their roll-ups, the days at either end from
+// cell_day_counts up to dailyMaxRes, from the incidents through the index on days
+// finer.
 // The parts' dates are bound from $first on, in the order of the values it returns.
-func periodRows(resParam, cellsParam string, first int, p periodParts) (string, []any) {
+func periodRows(res int, resParam, cellsParam string, first int, p periodParts) (string, []any) {
 	// Given cells name no resolution (a cell's is part of its number): their reads
 	// go through the indexes on cells.
 	which := `res = ` + resParam
@@ -238,7 +236,7 @@ func periodRows(resParam, cellsParam string, first int, p periodParts) (string, 
 		}
 	}
 	if len(days) > 0 {
-		parts = append(parts, `SELECT cell, class, n FROM (`+cellRows(dailyMaxRes+1 /* a resolution counted from the incidents */, resParam, cellsParam, byDays)+`) i
+		parts = append(parts, `SELECT cell, class, n FROM (`+cellRows(res, resParam, cellsParam, byDays)+`) i
 			WHERE `+strings.Join(days, " OR "))
 	}
 	if len(parts) == 0 {
@@ -249,16 +247,10 @@ func periodRows(resParam, cellsParam string, first int, p periodParts) (string, 
 
 // cellCountsSQL returns the query of the counts by cell and class at res over the
 // days lo to hi, bound as $1 the resolution, $2 and $3 lo and hi, $4 to $6 the class
-// filter (classWhere), cellsParam the cells if not empty; at the resolutions finer
-// than dailyMaxRes also the dates of the period's parts, returned, bound from
-// $first on.
+// filter (classWhere), cellsParam the cells if not empty, and the dates of the
+// period's parts, returned, bound from $first on.
 func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time) (string, []any) {
-	if res <= dailyMaxRes {
-		return `SELECT cell, class, sum(n)::bigint FROM (` + cellRows(res, "$1::integer", cellsParam, byCells) + `) r
-		WHERE day BETWEEN $2 AND $3 AND ` + classWhere(4) + `
-		GROUP BY 1, 2 ORDER BY 1`, nil
-	}
-	rows, dates := periodRows("$1::integer", cellsParam, first, splitPeriod(lo, hi))
+	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi))
 	// $1 to $3 are bound but the cells and the parts may say the resolution and the
 	// days: their types are named.
 	return `SELECT cell, class, sum(n)::bigint FROM (` + rows + `) r
@@ -282,7 +274,7 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 	if cells != nil {
 		param, args = "$7::bigint[]", append(args, cells)
 	}
-	if res > dailyMaxRes && (from == nil || to == nil) {
+	if from == nil || to == nil {
 		// Open ends are closed at the years of the data's first and last days, so
 		// that the days left at either end of a period are those of a month at most.
 		first, last, err := db.DateSpan(ctx)

@@ -986,15 +986,15 @@ type dayDeltas struct {
 	class           []int64
 }
 
-// periodDeltas are the increments of cell_month_counts and cell_year_counts (the
-// resolutions finer than dailyMaxRes), their day the first of the month or year.
+// periodDeltas are the increments of cell_month_counts and cell_year_counts, their
+// day the first of the month or year.
 type periodDeltas struct {
 	month, year cellDeltas
 }
 
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
 // table's key: a count at each of an incident's cells up to dailyMaxRes by day, at
-// each finer one by month and by year, one for its set of areas when it has one,
+// every one by month and by year, one for its set of areas when it has one,
 // and one in day_counts always. Sorting then summing runs is cheaper than a map at
 // batch sizes.
 func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas, periodDeltas) {
@@ -1016,9 +1016,11 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 		cs := w.cells(in)
 		inc[i] = incRow{day, sets[i], class, len(cs) > 0}
 		for _, c := range cs {
-			if r := geo.CellRes(c); r <= dailyMaxRes {
+			r := geo.CellRes(c)
+			if r <= dailyMaxRes {
 				cr = append(cr, cellRow{int16(r), day, int64(c), class})
-			} else {
+			}
+			{
 				p, ok := periodOf[day]
 				if !ok {
 					p = [2]int32{int32(time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24),

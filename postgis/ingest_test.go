@@ -460,20 +460,18 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 		gotCells[k] = n
 	}
 	compareMaps(tb, "cell roll-ups", gotCells, wantCells)
-	// The monthly and yearly cell counts of the resolutions counted from the
-	// incidents: the same reports, by the month and the year of their day.
+	// The monthly and yearly cell counts: the same reports, by the month and the
+	// year of their day.
 	for _, p := range []struct{ table, col, what string }{
 		{"cell_month_counts", "month", "monthly cell roll-ups"}, {"cell_year_counts", "year", "yearly cell roll-ups"}} {
 		want := map[cellKey]int64{}
 		for k, n := range wantCells {
-			if k.res > 7 {
-				if p.col == "month" {
-					k.day = k.day[:8] + "01"
-				} else {
-					k.day = k.day[:5] + "01-01"
-				}
-				want[k] += n
+			if p.col == "month" {
+				k.day = k.day[:8] + "01"
+			} else {
+				k.day = k.day[:5] + "01-01"
 			}
+			want[k] += n
 		}
 		got := map[cellKey]int64{}
 		rows, _ = db.Pool.Query(ctx, `SELECT res, cell, `+p.col+`::text, class, sum(n) FROM `+p.table+` GROUP BY 1, 2, 3, 4`)

@@ -8,10 +8,11 @@
 -- outlasted the tiles that waited for it.
 --
 -- cell_month_counts and cell_year_counts hold one row a (resolution, cell, month or
--- year, class) at the resolutions finer than cell_day_counts rolls up: a period's
--- whole years are read from the yearly rows, its whole months outside them from the
--- monthly rows, and the days at either end from the incidents, so a tile over ten
--- years reads ten rows a cell and class rather than every report. Each is written as
+-- year, class) at every roll-up resolution: a period's whole years are read from the
+-- yearly rows, its whole months outside them from the monthly rows, and the days at
+-- either end from cell_day_counts (resolution 7 and coarser) or the incidents
+-- (finer), so a tile over ten years reads ten rows a cell and class rather than
+-- every report (or, at resolution 7, every day). Each is written as
 -- 0016 writes the others: every batch sums its rows by key in the service and appends
 -- them in the transaction that stores its reports; reads sum the rows of a key; a
 -- merge leaves one row a key. The month or year is its first day.
@@ -42,7 +43,7 @@ CREATE TABLE cell_year_counts (
 INSERT INTO cell_month_counts (res, cell, month, class, n)
 SELECT h3_res(c), c, date_trunc('month', occurred_from)::date, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 FROM incidents CROSS JOIN unnest(cells) AS c
-WHERE cells IS NOT NULL AND h3_res(c) > 7
+WHERE cells IS NOT NULL
 GROUP BY 1, 2, 3, 4;
 
 INSERT INTO cell_year_counts (res, cell, year, class, n)
