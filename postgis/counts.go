@@ -159,8 +159,9 @@ func dayBounds(from, to any) (time.Time, time.Time) {
 // periodParts splits the days lo to hi (both included) for the reads of cells: its
 // whole years, read from cell_year_counts; its whole months outside them, from
 // cell_month_counts; the days left at either end (a few weeks at most, or the whole
-// of a period without a whole month), from cell_day_counts or the incidents. Each part is a half-open range [from, to) of first days (years and
-// months) or days; an empty part has from == to.
+// of a period without a whole month), from cell_day_counts or the incidents. Each
+// part is a half-open range [from, to) of first days (years and months) or days; an
+// empty part has from == to.
 type periodParts struct {
 	years  [2]time.Time
 	months [2][2]time.Time
@@ -203,8 +204,8 @@ func splitPeriod(lo, hi time.Time) periodParts {
 // parts of a period (splitPeriod), limited to the cells in cellsParam when it is not
 // empty: whole years and months from their roll-ups, the days at either end from
 // cell_day_counts up to dailyMaxRes, from the incidents through the index on days
-// finer.
-// The parts' dates are bound from $first on, in the order of the values it returns.
+// finer. The parts' dates are bound from $first on, in the order of the values it
+// returns.
 func periodRows(res int, resParam, cellsParam string, first int, p periodParts) (string, []any) {
 	// Given cells name no resolution (a cell's is part of its number): their reads
 	// go through the indexes on cells.
