@@ -91,35 +91,20 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 // years and months come from cell_year_counts and cell_month_counts (periodRows).
 const dailyMaxRes = 7
 
-// cellIndex is the index a read of given cells' reports in the incidents (the
-// resolutions finer than dailyMaxRes) goes through, chosen by the service rather
-// than left to the planner: the days at either end of a period (periodRows) by
-// day, a cell's weeks (WeeklyCounts) by cells. The statement is prepared, and a
-// generic plan, which knows neither the period nor the cells, intersected both
-// indexes, so that a tile's cells over 28 days read every
-// report of those cells in every year (630,000 rows on a million reports, for a tile
-// at resolution 8) before the day was looked at.
-// the statement is prepared, and a generic plan, which knows neither the period nor
-// the cells, intersected both indexes, so that a tile's cells over 28 days read every
-// report of those cells in every year (630,000 rows on a million reports, for a tile
-// at resolution 8) before the day was looked at.
-type cellIndex int
-
-const (
-	// byCells reads the reports of the cells through the GIN index on the
-	// incidents' cells, and filters the days afterwards (the day reaches no index).
-	byCells cellIndex = iota
-	// byDays reads the reports of the period through the index on the incidents'
-	// days, and filters the cells afterwards (the cells reach no index).
-	byDays
-)
+// periodMaxRes is the finest resolution cell_month_counts and cell_year_counts
+// roll up: finer cells hold a report or two a month and a (cell, year, class) little
+// more (see migration 0017), so their counts come from the incidents.
+const periodMaxRes = 8
 
 // cellRows returns a query of rows (cell, day, class, n) of the reports at
-// resolution res (bound as resParam), from the daily roll-up or the incidents, limited to the cells in
-// the bigint[] parameter cellsParam when it is not empty, read from the incidents
-// through the index that by says. Predicates on day and class over it reach the tables'
-// indexes (at the finer resolutions with given cells, only the index that by says).
-func cellRows(res int, resParam, cellsParam string, by cellIndex) string {
+// resolution res (bound as resParam), from the daily roll-up or the incidents, limited
+// to the cells in the bigint[] parameter cellsParam when it is not empty. Predicates
+// on day and class over it reach the tables' indexes. Finer than dailyMaxRes the
+// reports of given cells are read through the index on (cell_at(cells, res),
+// occurred_from + 0) (those of every cell through the index on days), which
+// the query names with res as a constant, so that a prepared statement's generic plan
+// uses it too: the reports of given cells over any period are a range of it a cell.
+func cellRows(res int, resParam, cellsParam string) string {
 	if res <= dailyMaxRes {
 		q := `SELECT cell, day, class, n FROM cell_day_counts WHERE res = ` + resParam
 		if cellsParam != "" {
@@ -127,18 +112,17 @@ func cellRows(res int, resParam, cellsParam string, by cellIndex) string {
 		}
 		return q
 	}
+	cell := fmt.Sprintf("cell_at(i.cells, %d)", res)
 	day := `i.occurred_from`
-	if cellsParam != "" && by == byCells {
-		day = `i.occurred_from + 0` // the same day, out of the reach of the indexes on days
-	}
-	q := `SELECT x.cell, ` + day + ` AS day, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands AS class, 1 AS n
-		FROM incidents i CROSS JOIN unnest(i.cells) AS x(cell)
-		WHERE i.cells IS NOT NULL AND h3_res(x.cell) = ` + resParam
 	if cellsParam != "" {
-		if by == byCells {
-			q += ` AND i.cells && ` + cellsParam
-		}
-		q += ` AND x.cell = ANY(` + cellsParam + `)`
+		// The day as the index on cells names it, out of the reach of those on days.
+		day = `i.occurred_from + 0`
+	}
+	q := `SELECT ` + cell + ` AS cell, ` + day + ` AS day, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands AS class, 1 AS n
+		FROM incidents i
+		WHERE ` + cell + ` IS NOT NULL AND ` + resParam + ` IS NOT NULL`
+	if cellsParam != "" {
+		q += ` AND ` + cell + ` = ANY(` + cellsParam + `)`
 	}
 	return q
 }
@@ -202,11 +186,17 @@ func splitPeriod(lo, hi time.Time) periodParts {
 
 // periodRows returns a query of rows (cell, class, n) at res over the non-empty
 // parts of a period (splitPeriod), limited to the cells in cellsParam when it is not
-// empty: whole years and months from their roll-ups, the days at either end from
-// cell_day_counts up to dailyMaxRes, from the incidents through the index on days
-// finer. The parts' dates are bound from $first on, in the order of the values it
-// returns.
+// empty: up to periodMaxRes whole years and months from their roll-ups, the days at
+// either end from cell_day_counts up to dailyMaxRes, from the incidents finer
+// (cellRows); finer than periodMaxRes every day of the period from the incidents.
+// The parts' dates are bound from $first on, in the order of the values it returns.
 func periodRows(res int, resParam, cellsParam string, first int, p periodParts) (string, []any) {
+	if res > periodMaxRes {
+		// No monthly or yearly rows: the whole period's days (the first day of the
+		// first end to the last of the second, whichever parts are empty).
+		lo, end := p.days[0][0], p.days[1][1]
+		p = periodParts{days: [2][2]time.Time{{lo, end}, {end, end}}}
+	}
 	// Given cells name no resolution (a cell's is part of its number): their reads
 	// go through the indexes on cells.
 	which := `res = ` + resParam
@@ -229,16 +219,13 @@ func periodRows(res int, resParam, cellsParam string, first int, p periodParts) 
 			parts = append(parts, `SELECT cell, class, n FROM cell_month_counts WHERE `+which+` AND month >= `+lo+` AND month < `+hi)
 		}
 	}
-	var days []string
+	// Each end's days are a part of their own, a range of the indexes on days.
 	for _, d := range p.days {
 		if d[0].Before(d[1]) {
 			lo, hi := bind(d)
-			days = append(days, `day >= `+lo+` AND day < `+hi)
+			parts = append(parts, `SELECT cell, class, n FROM (`+cellRows(res, resParam, cellsParam)+`) i
+			WHERE day >= `+lo+` AND day < `+hi)
 		}
-	}
-	if len(days) > 0 {
-		parts = append(parts, `SELECT cell, class, n FROM (`+cellRows(res, resParam, cellsParam, byDays)+`) i
-			WHERE `+strings.Join(days, " OR "))
 	}
 	if len(parts) == 0 {
 		return `SELECT 0::bigint AS cell, 0::bigint AS class, 0 AS n WHERE false`, nil
@@ -433,7 +420,7 @@ func (db *DB) WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end t
 			WHERE $1::integer = ANY(s.areas) AND ` + rollupWhere(2) + ` GROUP BY 1`
 	case p.Cell != 0:
 		place = []int64{int64(p.Cell)}
-		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM (` + cellRows(geo.CellRes(p.Cell), "h3_res(($1::bigint[])[1])", "$1::bigint[]", byCells) + `) r
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM (` + cellRows(geo.CellRes(p.Cell), "h3_res(($1::bigint[])[1])", "$1::bigint[]") + `) r
 			WHERE ` + rollupWhere(2) + ` GROUP BY 1`
 	default:
 		return nil, geo.Errorf(geo.EINVALID, "weekly counts: a cell or an area is needed")

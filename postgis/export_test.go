@@ -10,3 +10,6 @@ func CellReadQuery(res int, cells []int64, from, to time.Time) (sql string, args
 	sql, dates := cellCountsSQL(res, "$7::bigint[]", len(args)+1, from, to)
 	return sql, append(args, dates...)
 }
+
+// PeriodMaxRes is the finest resolution the monthly and yearly cell counts hold.
+const PeriodMaxRes = periodMaxRes

@@ -712,8 +712,8 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 // but hardly ever to the same key of a day (measured: 348 of 320,577 cell rows and
 // 87 of 253,487 area rows after a load of 300,000 reports over five years), so a
 // merge there would read every row of those years to save a thousandth of them.
-// The monthly and yearly cell counts (resolutions 8 to 10, where a cell holds a
-// report or two a month) are left likewise.
+// The monthly and yearly cell counts (at resolution 8 a cell holds a report or two
+// a month) are left likewise.
 // `tensionmap rollups merge` merges everything.
 const mergeDaysAfterRun = 92
 
@@ -993,8 +993,8 @@ type periodDeltas struct {
 }
 
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
-// table's key: a count at each of an incident's cells up to dailyMaxRes by day, at
-// every one by month and by year, one for its set of areas when it has one,
+// table's key: a count at each of an incident's cells up to dailyMaxRes by day, up
+// to periodMaxRes by month and by year, one for its set of areas when it has one,
 // and one in day_counts always. Sorting then summing runs is cheaper than a map at
 // batch sizes.
 func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas, periodDeltas) {
@@ -1020,7 +1020,7 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 			if r <= dailyMaxRes {
 				cr = append(cr, cellRow{int16(r), day, int64(c), class})
 			}
-			{
+			if r <= periodMaxRes {
 				p, ok := periodOf[day]
 				if !ok {
 					p = [2]int32{int32(time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24),

@@ -466,6 +466,9 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 		{"cell_month_counts", "month", "monthly cell roll-ups"}, {"cell_year_counts", "year", "yearly cell roll-ups"}} {
 		want := map[cellKey]int64{}
 		for k, n := range wantCells {
+			if k.res > postgis.PeriodMaxRes {
+				continue // finer cells' periods are read from the incidents
+			}
 			if p.col == "month" {
 				k.day = k.day[:8] + "01"
 			} else {

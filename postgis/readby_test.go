@@ -148,13 +148,14 @@ func checkCellReads(t *testing.T, db *postgis.DB, last time.Time) {
 	}
 }
 
-// TestCellReadPlans checks that a read of given cells at a resolution counted from
-// the incidents goes where the service meant it to even in a generic plan (the
-// statement is prepared, and the planner then knows neither the period nor the
-// cells): a few weeks from the incidents through the index on days only, never the
-// index on cells (which reads the cells' reports of every year); a year through the
-// monthly counts' index on cells; several years through the yearly counts' index on
-// cells too.
+// TestCellReadPlans checks that a read of given cells goes where the service meant
+// it to even in a generic plan (the statement is prepared, and the planner then
+// knows neither the period nor the cells): at resolution 8 a few weeks from the
+// incidents through the index on that resolution's cells and days, a year through
+// the monthly counts' index on cells, several years through the yearly counts' too;
+// at resolutions 9 and 10 (no monthly or yearly rows) any period through the index
+// on that resolution's cells and days, never the index on days alone (which reads
+// every report of the period).
 func TestCellReadPlans(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
@@ -179,7 +180,7 @@ func TestCellReadPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Exec(ctx, `RESET plan_cache_mode`) //nolint:errcheck
-	for _, res := range []int{8, 10} {
+	for _, res := range []int{8, 9, 10} {
 		all, err := db.CellCounts(ctx, res, geo.Filter{})
 		if err != nil || len(all) == 0 {
 			t.Fatalf("cells at resolution %d: %d, %v", res, len(all), err)
@@ -193,10 +194,15 @@ func TestCellReadPlans(t *testing.T) {
 			mustUse    []string
 			mustNotUse []string
 		}{
-			{last.AddDate(0, 0, -27), []string{"incidents_day"}, []string{"incidents_cells"}},
-			{last.AddDate(-1, 0, 1), []string{"cell_month_counts_cell"}, []string{"incidents_cells"}},
-			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), []string{"cell_year_counts_cell", "cell_month_counts_cell"}, []string{"incidents_cells"}},
+			{last.AddDate(0, 0, -27), []string{fmt.Sprintf("incidents_cell%d ", res)}, []string{"incidents_day", "cell_month_counts_cell"}},
+			{last.AddDate(-1, 0, 1), []string{"cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell"}},
+			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), []string{"cell_year_counts_cell", "cell_month_counts_cell"}, []string{"incidents_day"}},
 		} {
+			if res > 8 {
+				// Every day of every period from the incidents.
+				p.mustUse = []string{fmt.Sprintf("incidents_cell%d ", res)}
+				p.mustNotUse = []string{"incidents_day", "cell_month_counts_cell", "cell_year_counts_cell"}
+			}
 			sql, args := postgis.CellReadQuery(res, cells, p.from, last)
 			if _, err := conn.Exec(ctx, `DEALLOCATE ALL`); err != nil {
 				t.Fatal(err)
