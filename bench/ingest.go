@@ -78,6 +78,11 @@ func Ingest(ctx context.Context, env *Env, o IngestOptions) error {
 	fmt.Fprintf(env.Stdout, "\nrows after a load of %d reports:\n", rows)
 	for _, name := range postgis.RollupTables {
 		fmt.Fprintf(env.Stdout, "  %-20s %10d\n", name, t.rollups[name])
+		for r := 0; r <= 15; r++ {
+			if n, ok := t.rollups[fmt.Sprintf("%s at resolution %d", name, r)]; ok {
+				fmt.Fprintf(env.Stdout, "    at resolution %-2d %10d  (%.2f a report)\n", r, n, float64(n)/float64(t.rollups["incidents"]))
+			}
+		}
 	}
 	return nil
 }

@@ -338,22 +338,30 @@ func recomputeCells(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	return nil
 }
 
-// rebuildRollups recomputes cell_day_counts, set_day_counts, day_counts and
-// area_prefix_counts from incidents, one row a key: each incident counts at
-// each resolution up to dailyMaxRes in the cell it stores for it (see
-// recomputeCells).
+// rebuildRollups recomputes cell_day_counts, cell_month_counts, cell_year_counts,
+// set_day_counts, day_counts and area_prefix_counts from incidents, one row a key:
+// each incident counts at each resolution in the cell it stores for it (see
+// recomputeCells), by day up to dailyMaxRes, by month and year up to periodMaxRes.
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	steps := []struct {
 		sql  string
 		args []any
 	}{
 		{`INSERT INTO area_sets (areas) SELECT DISTINCT areas FROM incidents ON CONFLICT (areas) DO NOTHING`, nil},
-		{`TRUNCATE cell_day_counts, set_day_counts, day_counts, area_prefix_counts`, nil},
+		{`TRUNCATE cell_day_counts, cell_month_counts, cell_year_counts, set_day_counts, day_counts, area_prefix_counts`, nil},
 		{`INSERT INTO cell_day_counts (res, cell, day, class, n)
 			SELECT h3_res(c), c, occurred_from, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 			FROM incidents CROSS JOIN unnest(cells) AS c
 			WHERE cells IS NOT NULL AND h3_res(c) <= $1
 			GROUP BY 1, 2, 3, 4`, []any{dailyMaxRes}},
+		{`INSERT INTO cell_month_counts (res, cell, month, class, n)
+			SELECT h3_res(c), c, date_trunc('month', occurred_from)::date, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
+			FROM incidents CROSS JOIN unnest(cells) AS c
+			WHERE cells IS NOT NULL AND h3_res(c) <= $1
+			GROUP BY 1, 2, 3, 4`, []any{periodMaxRes}},
+		{`INSERT INTO cell_year_counts (res, cell, year, class, n)
+			SELECT res, cell, date_trunc('year', month)::date, class, sum(n)
+			FROM cell_month_counts GROUP BY 1, 2, 3, 4`, nil},
 		{`INSERT INTO set_day_counts (day, area_set, class, n)
 			SELECT i.occurred_from, s.id, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands, count(*)
 			FROM incidents i JOIN area_sets s ON s.areas = i.areas

@@ -115,9 +115,10 @@ func (db *DB) CopyBaseline(ctx context.Context) (rows int64, unindexed, indexed 
 }
 
 // RollupTables are the tables RollupRows counts: the incidents and every roll-up.
-var RollupTables = []string{"incidents", "cell_day_counts", "set_day_counts", "day_counts", "area_prefix_counts"}
+var RollupTables = []string{"incidents", "cell_day_counts", "cell_month_counts", "cell_year_counts", "set_day_counts", "day_counts", "area_prefix_counts"}
 
-// RollupRows returns the rows of each roll-up table, by name, and the incidents.
+// RollupRows returns the rows of each roll-up table, by name, and the incidents;
+// the roll-ups of cells also by resolution, named "TABLE at resolution R".
 func (db *DB) RollupRows(ctx context.Context) (map[string]int64, error) {
 	out := map[string]int64{}
 	for _, t := range RollupTables {
@@ -126,13 +127,27 @@ func (db *DB) RollupRows(ctx context.Context) (map[string]int64, error) {
 			return nil, fmt.Errorf("postgis: rows of %s: %w", t, err)
 		}
 		out[t] = n
+		if !strings.HasPrefix(t, "cell_") {
+			continue
+		}
+		rows, err := db.Pool.Query(ctx, "SELECT res, count(*) FROM "+pgx.Identifier{t}.Sanitize()+" GROUP BY 1")
+		if err != nil {
+			return nil, fmt.Errorf("postgis: rows of %s: %w", t, err)
+		}
+		var res int16
+		if _, err := pgx.ForEachRow(rows, []any{&res, &n}, func() error {
+			out[fmt.Sprintf("%s at resolution %d", t, res)] = n
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("postgis: rows of %s: %w", t, err)
+		}
 	}
 	return out, nil
 }
 
 // Truncate empties the incidents and roll-ups, for repeated benchmark runs.
 func (db *DB) Truncate(ctx context.Context) error {
-	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_day_counts, set_day_counts, day_counts, area_prefix_counts, ingest_runs")
+	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_day_counts, cell_month_counts, cell_year_counts, set_day_counts, day_counts, area_prefix_counts, ingest_runs")
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,45 +87,24 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 
 // dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
 // resolution 7 (5 km²) holds many reports a day; finer cells hold about one, and
-// their counts come from the incidents, through the indexes on their cells and days.
+// their days are counted from the incidents. At every resolution a period's whole
+// years and months come from cell_year_counts and cell_month_counts (periodRows).
 const dailyMaxRes = 7
 
-// cellIndex is the index a read of given cells at the resolutions finer than
-// dailyMaxRes goes through, chosen by the service rather than left to the planner:
-// the statement is prepared, and a generic plan, which knows neither the period nor
-// the cells, intersected both indexes, so that a tile's cells over 28 days read every
-// report of those cells in every year (630,000 rows on a million reports, for a tile
-// at resolution 8) before the day was looked at.
-type cellIndex int
-
-const (
-	// byCells reads the reports of the cells through the GIN index on the
-	// incidents' cells, and filters the days afterwards (the day reaches no index).
-	byCells cellIndex = iota
-	// byDays reads the reports of the period through the index on the incidents'
-	// days, and filters the cells afterwards (the cells reach no index).
-	byDays
-)
-
-// dayIndexMaxDays is the longest period whose given cells are read by day (byDays):
-// the reports of a few weeks lie together in the table, as they arrive, while those
-// of a few cells over years lie one a page.
-const dayIndexMaxDays = 92
-
-// readBy returns the index a read of given cells over the days lo to hi goes through.
-func readBy(lo, hi time.Time) cellIndex {
-	if hi.Sub(lo) <= dayIndexMaxDays*24*time.Hour {
-		return byDays
-	}
-	return byCells
-}
+// periodMaxRes is the finest resolution cell_month_counts and cell_year_counts
+// roll up: finer cells hold a report or two a month and a (cell, year, class) little
+// more (see migration 0017), so their counts come from the incidents.
+const periodMaxRes = 8
 
 // cellRows returns a query of rows (cell, day, class, n) of the reports at
-// resolution res (bound as resParam), from the daily roll-up or the incidents, limited to the cells in
-// the bigint[] parameter cellsParam when it is not empty, read from the incidents
-// through the index that by says. Predicates on day and class over it reach the tables'
-// indexes (at the finer resolutions with given cells, only the index that by says).
-func cellRows(res int, resParam, cellsParam string, by cellIndex) string {
+// resolution res (bound as resParam), from the daily roll-up or the incidents, limited
+// to the cells in the bigint[] parameter cellsParam when it is not empty. Predicates
+// on day and class over it reach the tables' indexes. Finer than dailyMaxRes the
+// reports of given cells are read through the index on (cell_at(cells, res),
+// occurred_from + 0) (those of every cell through the index on days), which
+// the query names with res as a constant, so that a prepared statement's generic plan
+// uses it too: the reports of given cells over any period are a range of it a cell.
+func cellRows(res int, resParam, cellsParam string) string {
 	if res <= dailyMaxRes {
 		q := `SELECT cell, day, class, n FROM cell_day_counts WHERE res = ` + resParam
 		if cellsParam != "" {
@@ -132,18 +112,17 @@ func cellRows(res int, resParam, cellsParam string, by cellIndex) string {
 		}
 		return q
 	}
+	cell := fmt.Sprintf("cell_at(i.cells, %d)", res)
 	day := `i.occurred_from`
-	if cellsParam != "" && by == byCells {
-		day = `i.occurred_from + 0` // the same day, out of the reach of the indexes on days
-	}
-	q := `SELECT x.cell, ` + day + ` AS day, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands AS class, 1 AS n
-		FROM incidents i CROSS JOIN unnest(i.cells) AS x(cell)
-		WHERE i.cells IS NOT NULL AND h3_res(x.cell) = ` + resParam
 	if cellsParam != "" {
-		if by == byCells {
-			q += ` AND i.cells && ` + cellsParam
-		}
-		q += ` AND x.cell = ANY(` + cellsParam + `)`
+		// The day as the index on cells names it, out of the reach of those on days.
+		day = `i.occurred_from + 0`
+	}
+	q := `SELECT ` + cell + ` AS cell, ` + day + ` AS day, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands AS class, 1 AS n
+		FROM incidents i
+		WHERE ` + cell + ` IS NOT NULL AND ` + resParam + ` IS NOT NULL`
+	if cellsParam != "" {
+		q += ` AND ` + cell + ` = ANY(` + cellsParam + `)`
 	}
 	return q
 }
@@ -159,6 +138,112 @@ func dayBounds(from, to any) (time.Time, time.Time) {
 		hi = t
 	}
 	return lo, hi
+}
+
+// periodParts splits the days lo to hi (both included) for the reads of cells: its
+// whole years, read from cell_year_counts; its whole months outside them, from
+// cell_month_counts; the days left at either end (a few weeks at most, or the whole
+// of a period without a whole month), from cell_day_counts or the incidents. Each
+// part is a half-open range [from, to) of first days (years and months) or days; an
+// empty part has from == to.
+type periodParts struct {
+	years  [2]time.Time
+	months [2][2]time.Time
+	days   [2][2]time.Time
+}
+
+func splitPeriod(lo, hi time.Time) periodParts {
+	lo = time.Date(lo.Year(), lo.Month(), lo.Day(), 0, 0, 0, 0, time.UTC)
+	end := time.Date(hi.Year(), hi.Month(), hi.Day()+1, 0, 0, 0, 0, time.UTC) // the day after hi
+	m0 := time.Date(lo.Year(), lo.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if !m0.Equal(lo) {
+		m0 = m0.AddDate(0, 1, 0)
+	}
+	m1 := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC)
+	var p periodParts
+	if !m0.Before(m1) {
+		p.days[0] = [2]time.Time{lo, end}
+		p.days[1] = [2]time.Time{end, end}
+		p.years = [2]time.Time{m1, m1}
+		p.months = [2][2]time.Time{{m1, m1}, {m1, m1}}
+		return p
+	}
+	p.days = [2][2]time.Time{{lo, m0}, {m1, end}}
+	y0 := time.Date(m0.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	if !y0.Equal(m0) {
+		y0 = y0.AddDate(1, 0, 0)
+	}
+	y1 := time.Date(m1.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	if !y0.Before(y1) {
+		p.years = [2]time.Time{m1, m1}
+		p.months = [2][2]time.Time{{m0, m1}, {m1, m1}}
+		return p
+	}
+	p.years = [2]time.Time{y0, y1}
+	p.months = [2][2]time.Time{{m0, y0}, {y1, m1}}
+	return p
+}
+
+// periodRows returns a query of rows (cell, class, n) at res over the non-empty
+// parts of a period (splitPeriod), limited to the cells in cellsParam when it is not
+// empty: up to periodMaxRes whole years and months from their roll-ups, the days at
+// either end from cell_day_counts up to dailyMaxRes, from the incidents finer
+// (cellRows); finer than periodMaxRes every day of the period from the incidents.
+// The parts' dates are bound from $first on, in the order of the values it returns.
+func periodRows(res int, resParam, cellsParam string, first int, p periodParts) (string, []any) {
+	if res > periodMaxRes {
+		// No monthly or yearly rows: the whole period's days (the first day of the
+		// first end to the last of the second, whichever parts are empty).
+		lo, end := p.days[0][0], p.days[1][1]
+		p = periodParts{days: [2][2]time.Time{{lo, end}, {end, end}}}
+	}
+	// Given cells name no resolution (a cell's is part of its number): their reads
+	// go through the indexes on cells.
+	which := `res = ` + resParam
+	if cellsParam != "" {
+		which = `cell = ANY(` + cellsParam + `)`
+	}
+	var parts []string
+	var args []any
+	bind := func(r [2]time.Time) (string, string) {
+		args = append(args, r[0], r[1])
+		return fmt.Sprintf("$%d::date", first+len(args)-2), fmt.Sprintf("$%d::date", first+len(args)-1)
+	}
+	if p.years[0].Before(p.years[1]) {
+		lo, hi := bind(p.years)
+		parts = append(parts, `SELECT cell, class, n FROM cell_year_counts WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
+	}
+	for _, m := range p.months {
+		if m[0].Before(m[1]) {
+			lo, hi := bind(m)
+			parts = append(parts, `SELECT cell, class, n FROM cell_month_counts WHERE `+which+` AND month >= `+lo+` AND month < `+hi)
+		}
+	}
+	// Each end's days are a part of their own, a range of the indexes on days.
+	for _, d := range p.days {
+		if d[0].Before(d[1]) {
+			lo, hi := bind(d)
+			parts = append(parts, `SELECT cell, class, n FROM (`+cellRows(res, resParam, cellsParam)+`) i
+			WHERE day >= `+lo+` AND day < `+hi)
+		}
+	}
+	if len(parts) == 0 {
+		return `SELECT 0::bigint AS cell, 0::bigint AS class, 0 AS n WHERE false`, nil
+	}
+	return strings.Join(parts, "\n\t\tUNION ALL\n\t\t"), args
+}
+
+// cellCountsSQL returns the query of the counts by cell and class at res over the
+// days lo to hi, bound as $1 the resolution, $2 and $3 lo and hi, $4 to $6 the class
+// filter (classWhere), cellsParam the cells if not empty, and the dates of the
+// period's parts, returned, bound from $first on.
+func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time) (string, []any) {
+	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi))
+	// $1 to $3 are bound but the cells and the parts may say the resolution and the
+	// days: their types are named.
+	return `SELECT cell, class, sum(n)::bigint FROM (` + rows + `) r
+		WHERE $1::integer IS NOT NULL AND $2::date <= $3::date AND ` + classWhere(4) + `
+		GROUP BY 1, 2 ORDER BY 1`, dates
 }
 
 // cellCounts answers CellCounts, for every cell at res when cells is nil.
@@ -177,9 +262,30 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 	if cells != nil {
 		param, args = "$7::bigint[]", append(args, cells)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT cell, class, sum(n)::bigint FROM (`+cellRows(res, "$1::integer", param, readBy(lo, hi))+`) r
-		WHERE day BETWEEN $2 AND $3 AND `+classWhere(4)+`
-		GROUP BY 1, 2 ORDER BY 1`, args...)
+	if from == nil || to == nil {
+		// Open ends are closed at the years of the data's first and last days, so
+		// that the days left at either end of a period are those of a month at most.
+		first, last, err := db.DateSpan(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if first.IsZero() {
+			return nil, nil
+		}
+		if from == nil {
+			lo = time.Date(first.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		if to == nil {
+			hi = time.Date(last.Year(), 12, 31, 0, 0, 0, 0, time.UTC)
+		}
+		args[1], args[2] = lo, hi
+	}
+	if hi.Before(lo) {
+		return nil, nil
+	}
+	sql, dates := cellCountsSQL(res, param, len(args)+1, lo, hi)
+	args = append(args, dates...)
+	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: cell counts: %w", err)
 	}
@@ -314,7 +420,7 @@ func (db *DB) WeeklyCounts(ctx context.Context, p geo.Place, f geo.Filter, end t
 			WHERE $1::integer = ANY(s.areas) AND ` + rollupWhere(2) + ` GROUP BY 1`
 	case p.Cell != 0:
 		place = []int64{int64(p.Cell)}
-		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM (` + cellRows(geo.CellRes(p.Cell), "h3_res(($1::bigint[])[1])", "$1::bigint[]", byCells) + `) r
+		sql = `SELECT ($3::date - day) / 7, sum(n)::bigint FROM (` + cellRows(geo.CellRes(p.Cell), "h3_res(($1::bigint[])[1])", "$1::bigint[]") + `) r
 			WHERE ` + rollupWhere(2) + ` GROUP BY 1`
 	default:
 		return nil, geo.Errorf(geo.EINVALID, "weekly counts: a cell or an area is needed")

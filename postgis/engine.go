@@ -187,7 +187,7 @@ func (db *DB) CellDays(ctx context.Context, res int, from, to time.Time) ([]uint
 	// No grouping: the series add up the rows (at the finest resolutions, one a
 	// report), so the plan is a range by day whatever the statistics say.
 	rows, err := db.Pool.Query(ctx, `
-		SELECT cell, day, class, n::bigint FROM (`+cellRows(res, "$1::integer", "", byDays)+`) r
+		SELECT cell, day, class, n::bigint FROM (`+cellRows(res, "$1::integer", "")+`) r
 		WHERE day BETWEEN $2 AND $3`, res, from, to)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgis: cell days: %w", err)

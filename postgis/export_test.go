@@ -2,15 +2,14 @@ package postgis
 
 import "time"
 
-// CellRowsQuery returns the query of a read of the cells in $2 at resolution res
-// over the days $3 to $4, through the index the service chooses for those days,
-// and the name of that choice.
-func CellRowsQuery(res int, from, to time.Time) (sql, by string) {
-	b := readBy(from, to)
-	by = "cells"
-	if b == byDays {
-		by = "days"
-	}
-	return `SELECT cell, class, sum(n)::bigint FROM (` + cellRows(res, "$1::integer", "$2::bigint[]", b) + `) r
-		WHERE day BETWEEN $3 AND $4 GROUP BY 1, 2`, by
+// CellReadQuery returns the query, and its values, of a read of the given cells at
+// resolution res over the days from to to with no class filter, as the service
+// runs it, and whether it reads by period parts (the finer resolutions) or by day.
+func CellReadQuery(res int, cells []int64, from, to time.Time) (sql string, args []any) {
+	args = []any{res, from, to, int64(0), nil, nil, cells}
+	sql, dates := cellCountsSQL(res, "$7::bigint[]", len(args)+1, from, to)
+	return sql, append(args, dates...)
 }
+
+// PeriodMaxRes is the finest resolution the monthly and yearly cell counts hold.
+const PeriodMaxRes = periodMaxRes

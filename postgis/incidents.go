@@ -55,6 +55,9 @@ type IncidentWriter struct {
 	touchedNodes      map[int32]bool
 	touchedAreas      map[int32]bool
 	appended          int // roll-up rows the batches added since the last Compact
+	// The cells of the monthly and yearly counts the batches added to, while they
+	// are few enough for a small merge (nil beyond).
+	touchedCells map[int64]bool
 }
 
 // NewIncidentWriter returns a writer whose roll-ups follow binner's resolutions (see
@@ -542,15 +545,16 @@ func (w *IncidentWriter) cells(in *geo.Incident) []uint64 {
 // the batch's transaction takes its connection, so that the database is not kept
 // waiting while they are summed.
 type rollupRows struct {
-	cells cellDeltas
-	areas setDeltas
-	days  dayDeltas
-	tree  []treeRow
+	cells   cellDeltas
+	periods periodDeltas
+	areas   setDeltas
+	days    dayDeltas
+	tree    []treeRow
 	// The binary COPY data of each table (a large batch), nil for a small batch or
 	// a table without rows; enc holds them until the rows are stored.
-	cellData, areaData, treeData, dayData []byte
-	enc                                   []*copyEncoder
-	pool                                  encoderPool
+	cellData, monthData, yearData, areaData, treeData, dayData []byte
+	enc                                                        []*copyEncoder
+	pool                                                       encoderPool
 }
 
 // prepareCounts sums the roll-up rows of the incidents a batch stores (sets and
@@ -560,7 +564,7 @@ func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []in
 	if len(inserted) == 0 {
 		return r
 	}
-	r.cells, r.areas, r.days = w.deltas(inserted, sets)
+	r.cells, r.areas, r.days, r.periods = w.deltas(inserted, sets)
 	r.tree = treeDeltas(inserted, idxs)
 	if len(inserted) <= smallBatch {
 		return r
@@ -572,18 +576,24 @@ func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []in
 		e.reset()
 		return e
 	}
-	if len(r.cells.day) > 0 {
+	for _, t := range []struct {
+		rows *cellDeltas
+		data *[]byte
+	}{{&r.cells, &r.cellData}, {&r.periods.month, &r.monthData}, {&r.periods.year, &r.yearData}} {
+		c := t.rows
+		if len(c.day) == 0 {
+			continue
+		}
 		e := encoder()
-		c := &r.cells
 		for i := range c.day {
 			e.row(5)
 			e.int16(c.res[i])
-			e.int32(c.day[i]) // a date: days since 2000-01-01
+			e.int32(c.day[i]) // a date (the month's or year's first): days since 2000-01-01
 			e.int64(c.cell[i])
 			e.int64(c.class[i])
 			e.int32(c.n[i])
 		}
-		r.cellData = e.finish()
+		*t.data = e.finish()
 	}
 	if len(r.areas.day) > 0 {
 		e := encoder()
@@ -626,7 +636,7 @@ func (r *rollupRows) release() {
 		r.pool.put(e)
 	}
 	r.enc = nil
-	r.cellData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil
+	r.cellData, r.monthData, r.yearData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil, nil, nil
 }
 
 // addCounts adds a batch's roll-up rows (prepareCounts) in the transaction that
@@ -638,10 +648,10 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, r *rollupRows
 		return nil
 	}
 	if r.dayData == nil {
-		if err := addCountsSmall(ctx, tx, r.cells, r.areas, r.days, r.tree); err != nil {
+		if err := addCountsSmall(ctx, tx, r.cells, r.areas, r.days, r.periods, r.tree); err != nil {
 			return err
 		}
-		w.touch(r.days.day, r.tree)
+		w.touch(r.days.day, r.tree, r.periods)
 		return nil
 	}
 	pg := tx.Conn().PgConn()
@@ -650,6 +660,8 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, r *rollupRows
 		sql, what string
 	}{
 		{r.cellData, "COPY cell_day_counts (res, day, cell, class, n) FROM STDIN (FORMAT binary)", "cell counts"},
+		{r.monthData, "COPY cell_month_counts (res, month, cell, class, n) FROM STDIN (FORMAT binary)", "monthly cell counts"},
+		{r.yearData, "COPY cell_year_counts (res, year, cell, class, n) FROM STDIN (FORMAT binary)", "yearly cell counts"},
 		{r.areaData, "COPY set_day_counts (day, area_set, class, n) FROM STDIN (FORMAT binary)", "area counts"},
 		{r.treeData, "COPY area_prefix_counts (node, area_id, counts) FROM STDIN (FORMAT binary)", "tree of area counts"},
 		{r.dayData, "COPY day_counts (day, class, n, located) FROM STDIN (FORMAT binary)", "day counts"},
@@ -661,7 +673,7 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, r *rollupRows
 			return fmt.Errorf("%s: %w", c.what, err)
 		}
 	}
-	w.touch(r.days.day, r.tree)
+	w.touch(r.days.day, r.tree, r.periods)
 	return nil
 }
 
@@ -672,13 +684,18 @@ const smallBatch = 64
 
 // addCountsSmall appends the roll-up rows of a small batch with one INSERT a table,
 // sent together.
-func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setDeltas, days dayDeltas, tree []treeRow) error {
+func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setDeltas, days dayDeltas, periods periodDeltas, tree []treeRow) error {
 	b := &pgx.Batch{}
-	if len(cells.day) > 0 {
-		b.Queue(`INSERT INTO cell_day_counts (res, cell, day, class, n)
+	for _, t := range []struct {
+		table, col string
+		rows       *cellDeltas
+	}{{"cell_day_counts", "day", &cells}, {"cell_month_counts", "month", &periods.month}, {"cell_year_counts", "year", &periods.year}} {
+		if len(t.rows.day) > 0 {
+			b.Queue(`INSERT INTO `+t.table+` (res, cell, `+t.col+`, class, n)
 			SELECT res, cell, date '2000-01-01' + d, class, n
 			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::bigint[], $5::integer[]) AS u(res, d, cell, class, n)`,
-			cells.res, cells.day, cells.cell, cells.class, cells.n)
+				t.rows.res, t.rows.day, t.rows.cell, t.rows.class, t.rows.n)
+		}
 	}
 	if len(areas.day) > 0 {
 		b.Queue(`INSERT INTO set_day_counts (day, area_set, class, n)
@@ -754,7 +771,7 @@ func treeDeltas(incidents []*geo.Incident, idxs []int32) []treeRow {
 }
 
 // touch records the days and tree nodes a batch added rows to, for Compact.
-func (w *IncidentWriter) touch(days []int32, tree []treeRow) {
+func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDeltas) {
 	w.touchMu.Lock()
 	defer w.touchMu.Unlock()
 	for _, d := range days {
@@ -767,7 +784,17 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow) {
 		w.touchedNodes[t.node] = true
 		w.touchedAreas[t.area] = true
 	}
-	w.appended += len(tree) + len(days)
+	w.appended += len(tree) + len(days) + len(periods.month.day) + len(periods.year.day)
+	if w.appended > smallMerge {
+		w.touchedCells = nil
+	} else {
+		if w.touchedCells == nil {
+			w.touchedCells = map[int64]bool{}
+		}
+		for _, c := range periods.year.cell {
+			w.touchedCells[c] = true
+		}
+	}
 }
 
 // mergeDaysAfterRun is the longest span of days whose daily roll-up rows an ingest
@@ -776,12 +803,15 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow) {
 // but hardly ever to the same key of a day (measured: 348 of 320,577 cell rows and
 // 87 of 253,487 area rows after a load of 300,000 reports over five years), so a
 // merge there would read every row of those years to save a thousandth of them.
+// The monthly and yearly cell counts (at resolution 8 a cell holds a report or two
+// a month) are left likewise.
 // `tensionmap rollups merge` merges everything.
 const mergeDaysAfterRun = 92
 
 // Compact merges the roll-up rows of the keys the writer's batches added to, one
 // row a key: those of the tree of area counts, and those of the daily roll-ups over
-// the days the batches touched when they span at most mergeDaysAfterRun days. It
+// the days the batches touched and of the monthly and yearly cell counts over their
+// years when the batches span at most mergeDaysAfterRun days. It
 // changes no count, and readers see the rows before or after a merge, never
 // between. An ingest run calls it once its batches are stored.
 func (w *IncidentWriter) Compact(ctx context.Context) error {
@@ -796,7 +826,11 @@ func (w *IncidentWriter) Compact(ctx context.Context) error {
 		areas = append(areas, a)
 	}
 	appended := w.appended
-	w.touchedDays, w.touchedNodes, w.touchedAreas, w.appended = false, map[int32]bool{}, map[int32]bool{}, 0
+	cells := make([]int64, 0, len(w.touchedCells))
+	for c := range w.touchedCells {
+		cells = append(cells, c)
+	}
+	w.touchedDays, w.touchedNodes, w.touchedAreas, w.appended, w.touchedCells = false, map[int32]bool{}, map[int32]bool{}, 0, nil
 	w.touchMu.Unlock()
 	if !touched {
 		return nil
@@ -806,7 +840,7 @@ func (w *IncidentWriter) Compact(ctx context.Context) error {
 	from, to := pgEpoch.AddDate(0, 0, int(first)), pgEpoch.AddDate(0, 0, int(last))
 	if appended <= smallMerge && last-first < mergeDaysAfterRun {
 		// A few reports (the intake's): one round trip merges every table.
-		return w.db.compactSmall(ctx, from, to, nodes, areas)
+		return w.db.compactSmall(ctx, from, to, nodes, areas, cells)
 	}
 	daily := last-first < mergeDaysAfterRun
 	if !daily {
@@ -844,14 +878,17 @@ func (db *DB) CompactRollups(ctx context.Context) error {
 const smallMerge = 2000
 
 // compactSmall merges the rows of a small run in one round trip, in one
-// transaction: the daily roll-ups over [first, last] and the tree nodes of the areas given, the
-// tree's vectors summed in SQL (count_vec_sum).
-func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, areas []int32) error {
+// transaction: the daily roll-ups over [first, last], the monthly and yearly cell
+// counts of the cells given over those years, and the tree nodes of the areas
+// given, the tree's vectors summed in SQL (count_vec_sum).
+func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, areas []int32, cells []int64) error {
 	return retryConflicts(func() error {
 		b := &pgx.Batch{}
 		b.Queue(mergeCellsSQL, first, last, dailyResolutions())
 		b.Queue(mergeSetsSQL, first, last)
 		b.Queue(mergeDaysSQL, first, last)
+		b.Queue(mergeMonthsSQL, yearStart(first), last, cells)
+		b.Queue(mergeYearsSQL, yearStart(first), last, cells)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
 				GROUP BY 1, 2 HAVING count(*) > 1),
@@ -906,7 +943,35 @@ const (
 			RETURNING c.day, c.class, c.n, c.located)
 		INSERT INTO day_counts (day, class, n, located)
 		SELECT day, class, sum(n), sum(located) FROM gone GROUP BY 1, 2 ORDER BY 1, 2`
+	mergeMonthsSQL = `WITH k AS (
+			SELECT res, month, cell, class FROM cell_month_counts
+			WHERE month BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
+			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
+		gone AS (
+			DELETE FROM cell_month_counts c USING k
+			WHERE c.month BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
+				AND (c.res, c.month, c.cell, c.class) = (k.res, k.month, k.cell, k.class)
+			RETURNING c.res, c.month, c.cell, c.class, c.n)
+		INSERT INTO cell_month_counts (res, month, cell, class, n)
+		SELECT res, month, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
+	mergeYearsSQL = `WITH k AS (
+			SELECT res, year, cell, class FROM cell_year_counts
+			WHERE year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
+			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
+		gone AS (
+			DELETE FROM cell_year_counts c USING k
+			WHERE c.year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
+				AND (c.res, c.year, c.cell, c.class) = (k.res, k.year, k.cell, k.class)
+			RETURNING c.res, c.year, c.cell, c.class, c.n)
+		INSERT INTO cell_year_counts (res, year, cell, class, n)
+		SELECT res, year, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
 )
+
+// yearStart returns the first day of t's year, the first key of cell_month_counts
+// and cell_year_counts a day of that year counts in.
+func yearStart(t time.Time) time.Time {
+	return time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+}
 
 // compactWorkMem is the memory each merge may take to group a run's rows by key
 // before it spills to disk.
@@ -926,6 +991,8 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 		{"cell counts", mergeCellsSQL, []any{first, last, dailyResolutions()}},
 		{"area counts", mergeSetsSQL, []any{first, last}},
 		{"day counts", mergeDaysSQL, []any{first, last}},
+		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil}},
+		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil}},
 		{"tree of area counts", "", nil},
 	}
 	if !daily {
@@ -943,6 +1010,12 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 			errs[i] = retryConflicts(func() error {
 				return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 					if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+compactWorkMem+"'"); err != nil {
+						return err
+					}
+					// The keys to merge join the rows by hashing, whatever the
+					// planner guesses of their number: a nested loop over a
+					// misjudged few keys reads the rows once a key.
+					if _, err := tx.Exec(ctx, "SET LOCAL enable_nestloop = off"); err != nil {
 						return err
 					}
 					if st.sql == "" {
@@ -1025,18 +1098,18 @@ type dayDeltas struct {
 	class           []int64
 }
 
+// periodDeltas are the increments of cell_month_counts and cell_year_counts, their
+// day the first of the month or year.
+type periodDeltas struct {
+	month, year cellDeltas
+}
+
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
-// table's key: a count at each of an incident's cells up to dailyMaxRes (finer ones
-// are counted from the incidents), one for its set of areas when
-// it has one, and one in day_counts always. Sorting then summing runs is cheaper
-// than a map at batch sizes.
-func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas) {
-	type cellRow struct {
-		res   int16
-		day   int32
-		cell  int64
-		class int64
-	}
+// table's key: a count at each of an incident's cells up to dailyMaxRes by day, up
+// to periodMaxRes by month and by year, one for its set of areas when it has one,
+// and one in day_counts always. Sorting then summing runs is cheaper than a map at
+// batch sizes.
+func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas, periodDeltas) {
 	type incRow struct {
 		day     int32
 		set     int32
@@ -1045,28 +1118,35 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 	}
 	inc := make([]incRow, len(incidents))
 	cr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
+	mr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
+	yr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
+	periodOf := map[int32][2]int32{} // a day's month and year, a batch's days being few
 	for i, in := range incidents {
-		day := int32(in.Day().Sub(pgEpoch).Hours() / 24)
+		d := in.Day()
+		day := int32(d.Sub(pgEpoch).Hours() / 24)
 		class := w.vocab.Class(in)
 		cs := w.cells(in)
 		inc[i] = incRow{day, sets[i], class, len(cs) > 0}
 		for _, c := range cs {
-			if r := geo.CellRes(c); r <= dailyMaxRes {
+			r := geo.CellRes(c)
+			if r <= dailyMaxRes {
 				cr = append(cr, cellRow{int16(r), day, int64(c), class})
+			}
+			if r <= periodMaxRes {
+				p, ok := periodOf[day]
+				if !ok {
+					p = [2]int32{int32(time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24),
+						int32(time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24)}
+					periodOf[day] = p
+				}
+				month, year := p[0], p[1]
+				mr = append(mr, cellRow{int16(r), month, int64(c), class})
+				yr = append(yr, cellRow{int16(r), year, int64(c), class})
 			}
 		}
 	}
-	slices.SortFunc(cr, func(a, b cellRow) int {
-		return cmp.Or(cmp.Compare(a.res, b.res), cmp.Compare(a.day, b.day), cmp.Compare(a.cell, b.cell), cmp.Compare(a.class, b.class))
-	})
-	var c cellDeltas
-	for i, r := range cr {
-		if n := len(c.day); n > 0 && cr[i-1] == r {
-			c.n[n-1]++
-			continue
-		}
-		c.res, c.day, c.cell, c.class, c.n = append(c.res, r.res), append(c.day, r.day), append(c.cell, r.cell), append(c.class, r.class), append(c.n, 1)
-	}
+	c := sumCellRows(cr)
+	p := periodDeltas{month: sumCellRows(mr), year: sumCellRows(yr)}
 	slices.SortFunc(inc, func(a, b incRow) int {
 		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.set, b.set), cmp.Compare(a.class, b.class))
 	})
@@ -1096,7 +1176,33 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 		}
 		d.day, d.class, d.n, d.located = append(d.day, r.day), append(d.class, r.class), append(d.n, 1), append(d.located, located)
 	}
-	return c, s, d
+	return c, s, d, p
+}
+
+// cellRow is one report's key in a roll-up of cells: its resolution, day (or the
+// first day of its month or year; days since 2000-01-01), cell and class.
+type cellRow struct {
+	res   int16
+	day   int32
+	cell  int64
+	class int64
+}
+
+// sumCellRows sorts the keys and sums them, a row a key. Sorting then summing runs
+// is cheaper than a map at batch sizes.
+func sumCellRows(cr []cellRow) cellDeltas {
+	slices.SortFunc(cr, func(a, b cellRow) int {
+		return cmp.Or(cmp.Compare(a.res, b.res), cmp.Compare(a.day, b.day), cmp.Compare(a.cell, b.cell), cmp.Compare(a.class, b.class))
+	})
+	var c cellDeltas
+	for i, r := range cr {
+		if n := len(c.day); n > 0 && cr[i-1] == r {
+			c.n[n-1]++
+			continue
+		}
+		c.res, c.day, c.cell, c.class, c.n = append(c.res, r.res), append(c.day, r.day), append(c.cell, r.cell), append(c.class, r.class), append(c.n, 1)
+	}
+	return c
 }
 
 func kindCode(k geo.Kind) int16 {

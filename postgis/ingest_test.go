@@ -482,6 +482,38 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 		gotCells[k] = n
 	}
 	compareMaps(tb, "cell roll-ups", gotCells, wantCells)
+	// The monthly and yearly cell counts: the same reports, by the month and the
+	// year of their day.
+	for _, p := range []struct{ table, col, what string }{
+		{"cell_month_counts", "month", "monthly cell roll-ups"}, {"cell_year_counts", "year", "yearly cell roll-ups"}} {
+		want := map[cellKey]int64{}
+		for k, n := range wantCells {
+			if k.res > postgis.PeriodMaxRes {
+				continue // finer cells' periods are read from the incidents
+			}
+			if p.col == "month" {
+				k.day = k.day[:8] + "01"
+			} else {
+				k.day = k.day[:5] + "01-01"
+			}
+			want[k] += n
+		}
+		got := map[cellKey]int64{}
+		rows, _ = db.Pool.Query(ctx, `SELECT res, cell, `+p.col+`::text, class, sum(n) FROM `+p.table+` GROUP BY 1, 2, 3, 4`)
+		for rows.Next() {
+			var k cellKey
+			var cell, n int64
+			if err := rows.Scan(&k.res, &cell, &k.day, &k.class, &n); err != nil {
+				tb.Fatal(err)
+			}
+			k.cell = uint64(cell)
+			got[k] = n
+		}
+		if rows.Err() != nil {
+			tb.Fatal(rows.Err())
+		}
+		compareMaps(tb, p.what, got, want)
+	}
 	gotAreas := map[areaKey]int64{}
 	rows, _ = db.Pool.Query(ctx, `SELECT area_id, day::text, class, n FROM area_counts`)
 	for rows.Next() {

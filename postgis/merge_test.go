@@ -16,6 +16,8 @@ import (
 // rollupKeys are the tables whose rows are summed by key, with their keys.
 var rollupKeys = map[string]string{
 	"cell_day_counts":    "res, day, cell, class",
+	"cell_month_counts":  "res, month, cell, class",
+	"cell_year_counts":   "res, year, cell, class",
 	"set_day_counts":     "day, area_set, class",
 	"day_counts":         "day, class",
 	"area_prefix_counts": "area_id, node",

@@ -14,22 +14,73 @@ import (
 	"github.com/tensionmap/tensionmap/postgis"
 )
 
-// TestCellReadsByPeriod checks the counts of given cells at every resolution over
-// a few weeks (read through the index on days), a year and all time (through the
-// index on cells) against a fresh count of the incidents' cells.
+// TestCellReadsByPeriod checks the counts of given cells and of whole resolutions
+// at every resolution against a fresh count of the incidents' cells: over a few
+// weeks, a year and all time, periods that start and end mid-month across years,
+// whole months, whole years, open starts and open ends, with filters by strand,
+// kind and source, before and after the roll-ups are merged (the finer resolutions
+// read whole years, whole months and the days at either end from three places).
 func TestCellReadsByPeriod(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	g := demo(t, 3000)
 	importDemoAreas(t, db, g)
-	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), 1000); err != nil {
+	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), 200); err != nil {
 		t.Fatal(err)
 	}
 	_, last, err := db.DateSpan(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	periods := []geo.Filter{{From: last.AddDate(0, 0, -27), To: last}, {From: last.AddDate(-1, 0, 1), To: last}, {}}
+	if extraRows(t, db)["cell_month_counts"] == 0 {
+		t.Fatal("no monthly key has several rows before the merge: the test needs some")
+	}
+	checkCellReads(t, db, last)
+	if err := db.CompactRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := extraRows(t, db)["cell_month_counts"]; n != 0 {
+		t.Fatalf("%d monthly rows beyond one a key after the merge", n)
+	}
+	checkCellReads(t, db, last)
+}
+
+func checkCellReads(t *testing.T, db *postgis.DB, last time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	y := last.Year()
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	periods := []geo.Filter{
+		{From: last.AddDate(0, 0, -27), To: last},
+		{From: last.AddDate(-1, 0, 1), To: last},
+		{},
+		{From: day(y-2, 3, 17), To: day(y, 2, 11)},   // mid-month to mid-month over years
+		{From: day(y-1, 1, 1), To: day(y-1, 12, 31)}, // a whole year
+		{From: day(y-1, 2, 1), To: day(y-1, 4, 30)},  // whole months
+		{From: day(y-1, 5, 3), To: day(y-1, 5, 20)},  // days of one month
+		{From: day(y-1, 12, 20), To: day(y, 1, 10)},  // days of two months, no whole one
+		{To: day(y-1, 7, 14)},                        // an open start
+		{From: day(y-1, 6, 9)},                       // an open end
+		{From: day(y-2, 12, 31), To: day(y, 1, 1)},   // a day, a whole year, a day
+	}
+	var strand, source string
+	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT name FROM strands ORDER BY id LIMIT 1), (SELECT name FROM sources ORDER BY id LIMIT 1)`).Scan(&strand, &source); err != nil {
+		t.Fatal(err)
+	}
+	var strandBit int
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM strands WHERE name = $1`, strand).Scan(&strandBit); err != nil {
+		t.Fatal(err)
+	}
+	filters := []struct {
+		name string
+		set  func(*geo.Filter)
+		sql  string
+	}{
+		{"no filter", func(*geo.Filter) {}, "true"},
+		{"strand " + strand, func(f *geo.Filter) { f.Strands = []string{strand} }, fmt.Sprintf("i.strands & %d <> 0", int64(1)<<strandBit)},
+		{"crimes", func(f *geo.Filter) { f.Kinds = []geo.Kind{geo.KindCrime} }, "i.kind = 0"},
+		{"source " + source, func(f *geo.Filter) { f.Sources = []string{source} }, "i.source_id = (SELECT id FROM sources WHERE name = '" + source + "')"},
+	}
 	for _, res := range geo.DefaultResolutions {
 		all, err := db.CellCounts(ctx, res, geo.Filter{})
 		if err != nil {
@@ -42,43 +93,69 @@ func TestCellReadsByPeriod(t *testing.T) {
 				cells, ucells = append(cells, int64(c.Cell)), append(ucells, c.Cell)
 			}
 		}
-		for _, f := range periods {
-			lo, hi := f.From, f.To
-			if lo.IsZero() {
-				lo, hi = last.AddDate(-100, 0, 0), last
+		for pi, period := range periods {
+			for fi, fl := range filters {
+				if fi > 0 && pi != 2 && pi != 3 && pi != 6 {
+					continue // the filters over all time, across years and within a month
+				}
+				f := period
+				fl.set(&f)
+				lo, hi := f.From, f.To
+				if lo.IsZero() {
+					lo = last.AddDate(-100, 0, 0)
+				}
+				if hi.IsZero() {
+					hi = last.AddDate(100, 0, 0)
+				}
+				what := fmt.Sprintf("resolution %d, %s to %s, %s", res, lo.Format("2 January 2006"), hi.Format("2 January 2006"), fl.name)
+				for _, given := range []bool{true, false} {
+					want := map[uint64]int{}
+					q := `SELECT x.cell, count(*) FROM incidents i CROSS JOIN unnest(i.cells) AS x(cell)
+						WHERE h3_res(x.cell) = $4 AND ($1::bigint[] IS NULL OR x.cell = ANY($1)) AND i.occurred_from BETWEEN $2 AND $3 AND ` + fl.sql + ` GROUP BY 1`
+					var arg any
+					if given {
+						arg = cells
+					}
+					rows, err := db.Pool.Query(ctx, q, arg, lo, hi, res)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var cell int64
+					var n int
+					if _, err := pgx.ForEachRow(rows, []any{&cell, &n}, func() error { want[uint64(cell)] = n; return nil }); err != nil {
+						t.Fatal(err)
+					}
+					if given && pi == 2 && fi == 0 && len(want) != len(cells) {
+						t.Errorf("%s: %d of %d cells with reports counted afresh", what, len(want), len(cells))
+					}
+					var got []geo.CellCount
+					if given {
+						got, err = db.CellCountsIn(ctx, res, ucells, f)
+					} else {
+						got, err = db.CellCounts(ctx, res, f)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					gotMap := map[uint64]int{}
+					for _, c := range got {
+						gotMap[c.Cell] = c.Count
+					}
+					compareCounts(t, fmt.Sprintf("%s, given cells %v", what, given), gotMap, want)
+				}
 			}
-			want := map[uint64]int{}
-			rows, err := db.Pool.Query(ctx, `SELECT x.cell, count(*) FROM incidents i CROSS JOIN unnest(i.cells) AS x(cell)
-				WHERE x.cell = ANY($1) AND i.occurred_from BETWEEN $2 AND $3 GROUP BY 1`, cells, lo, hi)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var cell int64
-			var n int
-			if _, err := pgx.ForEachRow(rows, []any{&cell, &n}, func() error { want[uint64(cell)] = n; return nil }); err != nil {
-				t.Fatal(err)
-			}
-			if f.From.IsZero() && len(want) != len(cells) {
-				t.Errorf("resolution %d: %d of %d cells with reports counted afresh", res, len(want), len(cells))
-			}
-			got, err := db.CellCountsIn(ctx, res, ucells, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gotMap := map[uint64]int{}
-			for _, c := range got {
-				gotMap[c.Cell] = c.Count
-			}
-			compareCounts(t, fmt.Sprintf("resolution %d, %s to %s", res, lo.Format("2 January 2006"), hi.Format("2 January 2006")), gotMap, want)
 		}
 	}
 }
 
-// TestCellReadPlans checks that a read of given cells at a resolution counted from
-// the incidents goes through the index the service chose for its period even in a
-// generic plan (the statement is prepared, and the planner then knows neither the
-// period nor the cells): a few weeks through the index on days only, a long period
-// through the index on cells only.
+// TestCellReadPlans checks that a read of given cells goes where the service meant
+// it to even in a generic plan (the statement is prepared, and the planner then
+// knows neither the period nor the cells): at resolution 8 a few weeks from the
+// incidents through the index on that resolution's cells and days, a year through
+// the monthly counts' index on cells, several years through the yearly counts' too;
+// at resolutions 9 and 10 (no monthly or yearly rows) any period through the index
+// on that resolution's cells and days, never the index on days alone (which reads
+// every report of the period).
 func TestCellReadPlans(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
@@ -87,7 +164,7 @@ func TestCellReadPlans(t *testing.T) {
 	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), 1000); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Pool.Exec(ctx, `ANALYZE incidents`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `ANALYZE incidents, cell_month_counts, cell_year_counts`); err != nil {
 		t.Fatal(err)
 	}
 	_, last, err := db.DateSpan(ctx)
@@ -103,54 +180,82 @@ func TestCellReadPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Exec(ctx, `RESET plan_cache_mode`) //nolint:errcheck
-	cells := []int64{}
-	all, err := db.CellCounts(ctx, 8, geo.Filter{})
-	if err != nil || len(all) == 0 {
-		t.Fatalf("cells at resolution 8: %d, %v", len(all), err)
-	}
-	for _, c := range all[:min(len(all), 50)] {
-		cells = append(cells, int64(c.Cell))
-	}
-	for _, p := range []struct {
-		from       time.Time
-		wantBy     string
-		mustNotUse []string
-	}{
-		{last.AddDate(0, 0, -27), "days", []string{"incidents_cells"}},
-		{last.AddDate(-1, 0, 1), "cells", []string{"incidents_day", "incidents_occurred"}},
-	} {
-		sql, by := postgis.CellRowsQuery(8, p.from, last)
-		if by != p.wantBy {
-			t.Errorf("%s to %s: read by %s, want by %s", p.from.Format("2 January 2006"), last.Format("2 January 2006"), by, p.wantBy)
+	for _, res := range []int{8, 9, 10} {
+		all, err := db.CellCounts(ctx, res, geo.Filter{})
+		if err != nil || len(all) == 0 {
+			t.Fatalf("cells at resolution %d: %d, %v", res, len(all), err)
 		}
-		if _, err := conn.Exec(ctx, `DEALLOCATE ALL`); err != nil {
-			t.Fatal(err)
+		cells := []int64{}
+		for _, c := range all[:min(len(all), 50)] {
+			cells = append(cells, int64(c.Cell))
 		}
-		if _, err := conn.Exec(ctx, `PREPARE cell_read(integer, bigint[], date, date) AS `+sql); err != nil {
-			t.Fatal(err)
-		}
-		// EXPLAIN takes no parameters: the values, numbers and dates, are written out.
-		ids := make([]string, len(cells))
-		for i, c := range cells {
-			ids[i] = strconv.FormatInt(c, 10)
-		}
-		rows, err := conn.Query(ctx, fmt.Sprintf(`EXPLAIN EXECUTE cell_read(8, '{%s}', '%s', '%s')`,
-			strings.Join(ids, ","), p.from.Format("2006-01-02"), last.Format("2006-01-02")), pgx.QueryExecModeSimpleProtocol)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan strings.Builder
-		var line string
-		if _, err := pgx.ForEachRow(rows, []any{&line}, func() error { plan.WriteString(line + "\n"); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		for _, idx := range p.mustNotUse {
-			if strings.Contains(plan.String(), idx) {
-				t.Errorf("read by %s: the generic plan uses %s:\n%s", by, idx, plan.String())
+		for _, p := range []struct {
+			from       time.Time
+			mustUse    []string
+			mustNotUse []string
+		}{
+			{last.AddDate(0, 0, -27), []string{fmt.Sprintf("incidents_cell%d ", res)}, []string{"incidents_day", "cell_month_counts_cell"}},
+			{last.AddDate(-1, 0, 1), []string{"cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell"}},
+			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), []string{"cell_year_counts_cell", "cell_month_counts_cell"}, []string{"incidents_day"}},
+		} {
+			if res > 8 {
+				// Every day of every period from the incidents.
+				p.mustUse = []string{fmt.Sprintf("incidents_cell%d ", res)}
+				p.mustNotUse = []string{"incidents_day", "cell_month_counts_cell", "cell_year_counts_cell"}
 			}
-		}
-		if !strings.Contains(plan.String(), "Scan") {
-			t.Errorf("read by %s: no plan:\n%s", by, plan.String())
+			sql, args := postgis.CellReadQuery(res, cells, p.from, last)
+			if _, err := conn.Exec(ctx, `DEALLOCATE ALL`); err != nil {
+				t.Fatal(err)
+			}
+			types := []string{"integer", "date", "date", "bigint", "smallint[]", "smallint[]", "bigint[]"}
+			for len(types) < len(args) {
+				types = append(types, "date")
+			}
+			if _, err := conn.Exec(ctx, `PREPARE cell_read(`+strings.Join(types, ", ")+`) AS `+sql); err != nil {
+				t.Fatal(err)
+			}
+			// EXPLAIN takes no parameters: the values, numbers and dates, are written out.
+			vals := make([]string, len(args))
+			for i, a := range args {
+				switch a := a.(type) {
+				case nil:
+					vals[i] = "NULL"
+				case int:
+					vals[i] = strconv.Itoa(a)
+				case int64:
+					vals[i] = strconv.FormatInt(a, 10)
+				case time.Time:
+					vals[i] = "'" + a.Format("2006-01-02") + "'"
+				case []int64:
+					ids := make([]string, len(a))
+					for j, c := range a {
+						ids[j] = strconv.FormatInt(c, 10)
+					}
+					vals[i] = "'{" + strings.Join(ids, ",") + "}'"
+				default:
+					t.Fatalf("value %d of type %T", i, a)
+				}
+			}
+			rows, err := conn.Query(ctx, `EXPLAIN EXECUTE cell_read(`+strings.Join(vals, ", ")+`)`, pgx.QueryExecModeSimpleProtocol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan strings.Builder
+			var line string
+			if _, err := pgx.ForEachRow(rows, []any{&line}, func() error { plan.WriteString(line + "\n"); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			what := fmt.Sprintf("resolution %d, %s to %s", res, p.from.Format("2 January 2006"), last.Format("2 January 2006"))
+			for _, idx := range p.mustNotUse {
+				if strings.Contains(plan.String(), idx) {
+					t.Errorf("%s: the generic plan uses %s:\n%s", what, idx, plan.String())
+				}
+			}
+			for _, idx := range p.mustUse {
+				if !strings.Contains(plan.String(), idx) {
+					t.Errorf("%s: the generic plan does not use %s:\n%s", what, idx, plan.String())
+				}
+			}
 		}
 	}
 }

@@ -59,25 +59,16 @@ func (s *Service) tileCells(ctx context.Context, t maptile.Tile, res int, f geo.
 	return cs, pop, true, nil
 }
 
-// shortPeriodDays is the longest period whose counts a tile takes from the whole
-// resolution's, read by day, rather than from its own cells over all days.
-const shortPeriodDays = 92
-
-// shortPeriod reports whether f spans at most shortPeriodDays days.
-func shortPeriod(f geo.Filter) bool {
-	return !f.From.IsZero() && !f.To.IsZero() && f.To.Sub(f.From) <= shortPeriodDays*24*time.Hour
-}
-
 // backgroundTimeout bounds the counting of a whole resolution for later tiles.
 const backgroundTimeout = 2 * time.Minute
 
 // cellsFor returns the counts and populations a hexagon tile draws. Every tile of a
 // resolution and filter shares that resolution's counts once they are held, and its
-// populations: no query at all. A period of a few weeks is counted for the whole
-// resolution at once, by day (cheaper than a tile's own cells over all days). For a
-// longer one a tile reads its own cells by index until then (it costs what its area
-// holds, not the whole resolution), and the whole resolution is counted in the
-// background for the tiles after it.
+// populations: no query at all. Until then a tile reads its own cells by index, for
+// any period (it costs what its area holds: a few weeks of its cells, or their
+// whole years and months from the roll-ups), and never waits for the whole
+// resolution, which is counted in the background, one count at a time, for the
+// tiles after it.
 func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.Filter, version string) (*CellSet, map[uint64]float64, error) {
 	ck, pk := cellsKey(res, f, version), populationKey(res, version)
 	held, haveCells := s.memo.Peek(ck)
@@ -88,15 +79,6 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 	}
 	if haveCells && havePop {
 		return held.(*CellSet), pop, nil
-	}
-	if !haveCells && shortPeriod(f) {
-		// A few weeks' reports are read by day, the whole resolution at once, for less
-		// than a tile's own cells over all time cost through their index: share that.
-		cs, err := s.CellCounts(ctx, res, f, version)
-		if err != nil {
-			return nil, nil, err
-		}
-		held, haveCells = cs, true
 	}
 	// The first tiles of a resolution start the shared counts, once; the render's own
 	// context may end first (it is a single tile's), so they get one of their own.
