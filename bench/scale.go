@@ -284,9 +284,9 @@ func plural(n int) string {
 // rollupsPerReport is the rows of the roll-up tables per report stored.
 func rollupsPerReport(counts map[string]int64, reports int) float64 {
 	var n int64
-	for k, v := range counts {
-		if k != "incidents" {
-			n += v
+	for _, t := range postgis.RollupTables {
+		if t != "incidents" {
+			n += counts[t] // the tables' own rows, not their rows by resolution
 		}
 	}
 	return float64(n) / float64(reports)
