@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -135,6 +136,8 @@ type tileRig struct {
 	client  *http.Client
 	log     *slog.Logger
 	ctx     context.Context
+	end     time.Time // the last day of the data
+	added   int       // the reports firstTile added
 }
 
 // newTileRig prepares the tile measurements over a loaded town whose data end on
@@ -145,7 +148,7 @@ func newTileRig(ctx context.Context, env *Env, db *postgis.DB, areas []geo.Area,
 	if err != nil {
 		return nil, err
 	}
-	r := &tileRig{env: env, db: db, areas: areas, cookie: cookie, ctx: ctx, byZoom: map[int][]maptile.Tile{},
+	r := &tileRig{env: env, db: db, areas: areas, cookie: cookie, ctx: ctx, byZoom: map[int][]maptile.Tile{}, end: end,
 		log:    slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * clients, DisableCompression: true}, Timeout: time.Minute},
 	}
@@ -270,6 +273,7 @@ type uncachedPeriod struct {
 	cold           map[int]time.Duration // the first tile of each zoom on a new server, z10 first
 	firstOurs      time.Duration         // with first: a z14 tile asked first of a new server
 	firstPG        time.Duration         // and the same tile asked first of the PostGIS baseline
+	afterData      time.Duration         // and that tile asked again of the same server after a report was added in it
 	totOurs, totPG time.Duration
 	featsOurs, fPG map[int]int
 	tilesAtZoom    map[int]int
@@ -299,7 +303,7 @@ func (r *tileRig) uncached(ctx context.Context, out io.Writer, runs int, first b
 		res := uncachedPeriod{period: p, cold: map[int]time.Duration{}, tilesAtZoom: map[int]int{}}
 		if first {
 			var err error
-			if res.firstOurs, res.firstPG, err = r.firstTile(p, 14); err != nil {
+			if res.firstOurs, res.afterData, res.firstPG, err = r.firstTile(p, 14); err != nil {
 				return nil, err
 			}
 		}
@@ -429,24 +433,65 @@ func (r *tileRig) uncachedThroughput(ctx context.Context, out io.Writer, clients
 }
 
 // firstTile times the tile over the town's centre at zoom z asked first of a new
-// server of ours (its default cache, empty, as after new data) and of a new PostGIS
-// baseline handler over the stored bench hexagons of period p.
-func (r *tileRig) firstTile(p period, z int) (ours, pg time.Duration, err error) {
+// server of ours (its default cache, empty, nothing of the data yet loaded) and of a
+// new PostGIS baseline handler over the stored bench hexagons of period p; and then,
+// on that server of ours, running, the same tile after one report is added at its
+// centre through the real ingest and the server told of new data, as the intake
+// tells it: the tile is touched, so it is drawn again at the new data version.
+func (r *tileRig) firstTile(p period, z int) (ours, afterData, pg time.Duration, err error) {
 	t := maptile.At(r.town.Center(), maptile.Zoom(z))
-	_, o := r.newServer(0, true)
+	srv, o := r.newServer(0, true)
 	defer o.Close()
+	url := r.oursURL(o.URL, p)(t)
 	start := time.Now()
-	if st, _, _, err := r.getTile(r.oursURL(o.URL, p)(t)); err != nil || st >= 400 {
-		return 0, 0, fmt.Errorf("first tile, ours %v: status %d %v", t, st, err)
+	if st, _, _, err := r.getTile(url); err != nil || st >= 400 {
+		return 0, 0, 0, fmt.Errorf("first tile, ours %v: status %d %v", t, st, err)
 	}
 	ours = time.Since(start)
+	if err := r.addReport(t.Center()); err != nil {
+		return 0, 0, 0, err
+	}
+	srv.DataChanged()
+	start = time.Now()
+	if st, _, _, err := r.getTile(url); err != nil || st >= 400 {
+		return 0, 0, 0, fmt.Errorf("first tile after new data, ours %v: status %d %v", t, st, err)
+	}
+	afterData = time.Since(start)
 	s := r.newPostGIS()
 	defer s.Close()
 	start = time.Now()
 	if st, b, err := r.get(r.pgURL(s.URL)(t)); err != nil || st >= 400 {
-		return 0, 0, fmt.Errorf("first tile, PostGIS %v: %d %v %s", t, st, err, b)
+		return 0, 0, 0, fmt.Errorf("first tile, PostGIS %v: %d %v %s", t, st, err, b)
 	}
-	return ours, time.Since(start), nil
+	return ours, afterData, time.Since(start), nil
+}
+
+// addReport stores one report at place, dated the last day of the data, through
+// the service's ingest pipeline, as one ingest run.
+func (r *tileRig) addReport(place orb.Point) error {
+	ing, err := r.env.NewIngester(r.ctx, r.db)
+	if err != nil {
+		return err
+	}
+	v, err := r.env.validator(r.end)
+	if err != nil {
+		return err
+	}
+	r.added++
+	csv := fmt.Sprintf("source,source_ref,kind,strands,occurred,lat,lon\n%s,bench-new-data-%d,crime,%s,%s,%.6f,%.6f\n",
+		r.env.Sources[0], r.added, r.env.Strands[0], r.end.Format(time.DateOnly), place.Lat(), place.Lon())
+	in, err := geo.NewReader(strings.NewReader(csv), geo.ReaderOptions{})
+	if err != nil {
+		return err
+	}
+	sum, err := ing.Run(r.ctx, "bench: a report added", in, v)
+	if err != nil {
+		return fmt.Errorf("adding a report: %w", err)
+	}
+	if sum.Inserted != 1 {
+		return fmt.Errorf("adding a report: %d stored, want 1 (%+v)", sum.Inserted, sum)
+	}
+	return nil
 }
 
 // throughput runs clients against side a and then side b, each client asking for the
