@@ -83,6 +83,11 @@ func (db *DB) CopyBaseline(ctx context.Context) (rows int64, unindexed, indexed 
 		return 0, 0, 0, err
 	}
 	defer conn.Release()
+	// A floor is timed whole, however long it takes: no statement timeout.
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return 0, 0, 0, err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout") //nolint:errcheck
 	cols := strings.Join(incidentColumns, ", ")
 	var buf bytes.Buffer
 	if _, err := conn.Conn().PgConn().CopyTo(ctx, &buf, "COPY (SELECT "+cols+" FROM incidents) TO STDOUT (FORMAT binary)"); err != nil {
