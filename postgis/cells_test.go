@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"slices"
 	"testing"
 
 	"github.com/tensionmap/tensionmap/geo"
@@ -370,5 +371,60 @@ func TestChangedCells(t *testing.T) {
 	}
 	if _, _, complete, err := db.ChangedCells(ctx, v1); err != nil || complete {
 		t.Errorf("after new populations: complete %v, %v; want everything changed", complete, err)
+	}
+}
+
+// TestTouchedCells checks which cells a change of the data version says it added
+// reports to: after an ingest in batches, every cell at every resolution that holds
+// a count, and nothing else; none after no change; after new populations (a change
+// not recorded by cell), not known.
+func TestTouchedCells(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	g := demo(t, 2000)
+	importDemoAreas(t, db, g)
+	p := newPipeline(t, db, geo.Defaults{})
+	v0, err := db.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ingest(ctx, t, g.Reader(), 200); err != nil {
+		t.Fatal(err)
+	}
+	cells, complete, err := db.TouchedCells(ctx, v0)
+	if err != nil || !complete {
+		t.Fatalf("after an ingest: complete %v, %v; want the cells", complete, err)
+	}
+	if !slices.IsSorted(cells) {
+		t.Errorf("touched cells not sorted")
+	}
+	want, got := map[uint64]int{}, map[uint64]int{}
+	for _, res := range geo.DefaultResolutions {
+		counts, err := db.CellCounts(ctx, res, geo.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range counts {
+			want[c.Cell] = 1
+		}
+	}
+	for _, c := range cells {
+		got[c] = 1
+	}
+	compareCounts(t, "touched cells", got, want)
+
+	v1, _ := db.DataVersion(ctx)
+	if cells, complete, err := db.TouchedCells(ctx, v1); err != nil || !complete || len(cells) != 0 {
+		t.Errorf("no change since: %d cells, complete %v, %v; want none, complete", len(cells), complete, err)
+	}
+	doubled := map[string]int{}
+	for code, n := range g.Populations() {
+		doubled[code] = 2 * n
+	}
+	if _, err := db.SetPopulation(ctx, doubled); err != nil {
+		t.Fatal(err)
+	}
+	if _, complete, err := db.TouchedCells(ctx, v1); err != nil || complete {
+		t.Errorf("after new populations: complete %v, %v; want not known", complete, err)
 	}
 }

@@ -250,8 +250,8 @@ func (w *IncidentWriter) WriteBatch(ctx context.Context, batch []*geo.Incident) 
 		// added to, so that caches drop only what lies in them (see ChangedCells).
 		res, cells := w.touched(batch)
 		if _, err := w.db.Pool.Exec(ctx, `WITH v AS (SELECT nextval('data_version') AS v),
-			ins AS (INSERT INTO data_changes (version, res, cells) SELECT v, $1, $2 FROM v)
-			DELETE FROM data_changes WHERE version < (SELECT v FROM v) - 10000`, res, cells); err != nil {
+			ins AS (INSERT INTO data_changes (version, res, cells, touched) SELECT v, $1, $2, $3 FROM v)
+			DELETE FROM data_changes WHERE version < (SELECT v FROM v) - 10000`, res, cells, w.touchedAll(batch)); err != nil {
 			return inserted, fmt.Errorf("postgis: bumping the data version: %w", err)
 		}
 	}
@@ -277,6 +277,61 @@ func (w *IncidentWriter) touched(batch []*geo.Incident) (int16, []int64) {
 		cells = []int64{}
 	}
 	return res, cells
+}
+
+// MaxTouchedCells is the most cells, at all resolutions, a batch records as touched
+// (data_changes.touched); a batch that touched more records none.
+const MaxTouchedCells = 4096
+
+// touchedAll returns the distinct cells at every roll-up resolution of a batch's
+// located incidents, or nil when there are more than MaxTouchedCells.
+func (w *IncidentWriter) touchedAll(batch []*geo.Incident) []int64 {
+	seen := map[uint64]bool{}
+	cells := []int64{}
+	for _, in := range batch {
+		for _, c := range w.cells(in) {
+			if !seen[c] {
+				if len(cells) == MaxTouchedCells {
+					return nil
+				}
+				seen[c] = true
+				cells = append(cells, int64(c))
+			}
+		}
+	}
+	return cells
+}
+
+// TouchedCells returns every cell, at any roll-up resolution, that the data version
+// changes since the version since (a value DataVersion returned) added reports to,
+// sorted; complete is false when some change did not record them (a bulk load,
+// areas, populations, a rebuild, or changes too far back): then any cell may have
+// changed.
+func (db *DB) TouchedCells(ctx context.Context, since int64) (cells []uint64, complete bool, err error) {
+	now, err := db.DataVersion(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("postgis: touched cells: %w", err)
+	}
+	if now <= since {
+		return nil, true, nil
+	}
+	// Bumps since then took the values [since, now-1]: each must have its row, with
+	// its cells.
+	var rows, recorded int64
+	var cs []int64
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*), count(touched),
+			coalesce((SELECT array_agg(DISTINCT c ORDER BY c) FROM data_changes, unnest(touched) c WHERE version >= $1 AND version < $2), '{}')
+		FROM data_changes WHERE version >= $1 AND version < $2`, since, now).Scan(&rows, &recorded, &cs); err != nil {
+		return nil, false, fmt.Errorf("postgis: touched cells: %w", err)
+	}
+	if rows != now-since || recorded != rows {
+		return nil, false, nil
+	}
+	cells = make([]uint64, len(cs))
+	for i, c := range cs {
+		cells[i] = uint64(c)
+	}
+	return cells, true, nil
 }
 
 // ChangedCells says what the data version changes since the version since (a value

@@ -64,7 +64,8 @@ const backgroundTimeout = 2 * time.Minute
 
 // cellsFor returns the counts and populations a hexagon tile draws. Every tile of a
 // resolution and filter shares that resolution's counts once they are held, and its
-// populations: no query at all. Until then a tile reads its own cells by index, for
+// populations: no query at all. After new data the counts held before them are
+// carried over, the cells the data touched read again (carriedCounts). Until then a tile reads its own cells by index, for
 // any period (it costs what its area holds: a few weeks of its cells, or their
 // whole years and months from the roll-ups), and never waits for the whole
 // resolution, which is counted in the background, one count at a time, for the
@@ -79,6 +80,15 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 	}
 	if haveCells && havePop {
 		return held.(*CellSet), pop, nil
+	}
+	if !haveCells {
+		// New data: the counts before them, with the cells they touched read again.
+		if cs, ok := s.carriedCounts(ctx, res, f, version); ok {
+			held, haveCells = cs, true
+			if havePop {
+				return cs, pop, nil
+			}
+		}
 	}
 	// The first tiles of a resolution start the shared counts, once; the render's own
 	// context may end first (it is a single tile's), so they get one of their own.

@@ -44,6 +44,7 @@ func (s *Service) CellCounts(ctx context.Context, res int, f geo.Filter, version
 			cells[i] = counts[i].Cell
 		}
 		cs.Index = NewCellIndex(cells, s.hexes)
+		s.hold(res, f, version, cs)
 		return cs, nil
 	})
 	if err != nil {

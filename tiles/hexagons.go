@@ -65,6 +65,23 @@ func (h *Hexagons) Len() int {
 type CellIndex struct {
 	tree rtree.RTreeG[uint64]
 	n    int
+	// copying serialises copies: a copy marks the tree it copies.
+	copying sync.Mutex
+}
+
+// copy returns an index of the same cells that inserts leave this one as it is (the
+// tree is copied on write).
+func (ix *CellIndex) copy() *CellIndex {
+	ix.copying.Lock()
+	defer ix.copying.Unlock()
+	return &CellIndex{tree: *ix.tree.Copy(), n: ix.n}
+}
+
+// insert adds a cell to the index.
+func (ix *CellIndex) insert(c uint64, hexes *Hexagons) {
+	b := hexes.Get(c).Bound
+	ix.tree.Insert([2]float64{b.Min[0], b.Min[1]}, [2]float64{b.Max[0], b.Max[1]}, c)
+	ix.n++
 }
 
 // NewCellIndex indexes cells by their hexagons' bounds.

@@ -36,16 +36,35 @@ func (m *Memo) Get(key string, compute func() (any, error)) (any, error) {
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if _, ok := m.vals[key]; !ok {
-			m.order = append(m.order, key)
-			if len(m.order) > m.max {
-				delete(m.vals, m.order[0])
-				m.order = m.order[1:]
-			}
-		}
-		m.vals[key] = v
+		m.put(key, v)
 		return v, nil
 	})
+	return v, err
+}
+
+// Put holds v under key, as Get holds what it computes.
+func (m *Memo) Put(key string, v any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.put(key, v)
+}
+
+// put holds v under key; m.mu is held.
+func (m *Memo) put(key string, v any) {
+	if _, ok := m.vals[key]; !ok {
+		m.order = append(m.order, key)
+		if len(m.order) > m.max {
+			delete(m.vals, m.order[0])
+			m.order = m.order[1:]
+		}
+	}
+	m.vals[key] = v
+}
+
+// Once runs compute once among the callers asking for key at the same time and
+// gives them all its result, holding nothing.
+func (m *Memo) Once(key string, compute func() (any, error)) (any, error) {
+	v, err, _ := m.group.Do("once|"+key, compute)
 	return v, err
 }
 

@@ -181,6 +181,9 @@ type Service struct {
 	hexes     *Hexagons
 	tileHexes *tileHexCache
 	memo      *Memo
+	// held keeps the latest counts of each resolution and filter, to carry over to
+	// the next data version (carriedCounts).
+	held      *Memo
 	versions  *Versions
 	providers map[string]Provider
 
@@ -201,7 +204,7 @@ func NewService(src Source, opts Options) *Service {
 	if opts.Wait <= 0 {
 		opts.Wait = DefaultWait
 	}
-	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), tileHexes: newTileHexCache(1 << 20), memo: NewMemo(64),
+	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), tileHexes: newTileHexCache(1 << 20), memo: NewMemo(64), held: NewMemo(32),
 		versions: NewVersionsTTL(src, opts.VersionTTL), warmers: make(chan struct{}, 1)}
 	s.providers = map[string]Provider{
 		LayerHotspots:   hotspotLayer{s},
