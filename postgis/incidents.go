@@ -998,29 +998,30 @@ const (
 			RETURNING c.day, c.class, c.n, c.located)
 		INSERT INTO day_counts (day, class, n, located)
 		SELECT day, class, sum(n), sum(located) FROM gone GROUP BY 1, 2 ORDER BY 1, 2`
-	mergeMonthsSQL = `WITH k AS (
-			SELECT res, month, cell, class FROM cell_month_counts
-			WHERE month BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
-			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
-		gone AS (
-			DELETE FROM cell_month_counts c USING k
-			WHERE c.month BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
-				AND (c.res, c.month, c.cell, c.class) = (k.res, k.month, k.cell, k.class)
-			RETURNING c.res, c.month, c.cell, c.class, c.n)
-		INSERT INTO cell_month_counts (res, month, cell, class, n)
-		SELECT res, month, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
-	mergeYearsSQL = `WITH k AS (
-			SELECT res, year, cell, class FROM cell_year_counts
-			WHERE year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
-			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
-		gone AS (
-			DELETE FROM cell_year_counts c USING k
-			WHERE c.year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
-				AND (c.res, c.year, c.cell, c.class) = (k.res, k.year, k.cell, k.class)
-			RETURNING c.res, c.year, c.cell, c.class, c.n)
-		INSERT INTO cell_year_counts (res, year, cell, class, n)
-		SELECT res, year, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
 )
+
+// The merges of the monthly and yearly cell counts over the months or years
+// [$1, $2], of the cells $3 (NULL: all).
+var (
+	mergeMonthsSQL = mergePeriodSQL("cell_month_counts", "month")
+	mergeYearsSQL  = mergePeriodSQL("cell_year_counts", "year")
+)
+
+// mergePeriodSQL is the merge of a table of cell counts keyed by (res, col, cell,
+// class): the rows of each key with more than one are deleted and their sum inserted.
+func mergePeriodSQL(table, col string) string {
+	return `WITH k AS (
+			SELECT res, ` + col + `, cell, class FROM ` + table + `
+			WHERE ` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
+			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
+		gone AS (
+			DELETE FROM ` + table + ` c USING k
+			WHERE c.` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
+				AND (c.res, c.` + col + `, c.cell, c.class) = (k.res, k.` + col + `, k.cell, k.class)
+			RETURNING c.res, c.` + col + `, c.cell, c.class, c.n)
+		INSERT INTO ` + table + ` (res, ` + col + `, cell, class, n)
+		SELECT res, ` + col + `, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
+}
 
 // yearStart returns the first day of t's year, the first key of cell_month_counts
 // and cell_year_counts a day of that year counts in.
