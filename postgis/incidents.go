@@ -248,58 +248,48 @@ func (w *IncidentWriter) WriteBatch(ctx context.Context, batch []*geo.Incident) 
 	if inserted > 0 {
 		// The bump records the cells at the coarsest resolution the batch may have
 		// added to, so that caches drop only what lies in them (see ChangedCells).
-		res, cells := w.touched(batch)
+		res, cells, all := w.touched(batch)
 		if _, err := w.db.Pool.Exec(ctx, `WITH v AS (SELECT nextval('data_version') AS v),
 			ins AS (INSERT INTO data_changes (version, res, cells, touched) SELECT v, $1, $2, $3 FROM v)
-			DELETE FROM data_changes WHERE version < (SELECT v FROM v) - 10000`, res, cells, w.touchedAll(batch)); err != nil {
+			DELETE FROM data_changes WHERE version < (SELECT v FROM v) - 10000`, res, cells, all); err != nil {
 			return inserted, fmt.Errorf("postgis: bumping the data version: %w", err)
 		}
 	}
 	return inserted, nil
 }
 
-// touched returns the coarsest roll-up resolution and the distinct cells at it of a
-// batch's located incidents.
-func (w *IncidentWriter) touched(batch []*geo.Incident) (int16, []int64) {
-	seen := map[uint64]bool{}
-	var cells []int64
-	for _, in := range batch {
-		if cs := w.cells(in); len(cs) > 0 && !seen[cs[0]] {
-			seen[cs[0]] = true
-			cells = append(cells, int64(cs[0]))
-		}
-	}
-	res := int16(0)
-	if len(w.binner.Resolutions) > 0 {
-		res = int16(w.binner.Resolutions[0])
-	}
-	if cells == nil {
-		cells = []int64{}
-	}
-	return res, cells
-}
-
 // MaxTouchedCells is the most cells, at all resolutions, a batch records as touched
 // (data_changes.touched); a batch that touched more records none.
 const MaxTouchedCells = 4096
 
-// touchedAll returns the distinct cells at every roll-up resolution of a batch's
-// located incidents, or nil when there are more than MaxTouchedCells.
-func (w *IncidentWriter) touchedAll(batch []*geo.Incident) []int64 {
+// touched returns the coarsest roll-up resolution and the distinct cells at it of a
+// batch's located incidents, and their distinct cells at every resolution (nil when
+// there are more than MaxTouchedCells).
+func (w *IncidentWriter) touched(batch []*geo.Incident) (res int16, coarse, all []int64) {
 	seen := map[uint64]bool{}
-	cells := []int64{}
+	coarse, all = []int64{}, []int64{}
 	for _, in := range batch {
-		for _, c := range w.cells(in) {
-			if !seen[c] {
-				if len(cells) == MaxTouchedCells {
-					return nil
+		for i, c := range w.cells(in) {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			if i == 0 {
+				coarse = append(coarse, int64(c))
+			}
+			if all != nil {
+				if len(all) == MaxTouchedCells {
+					all = nil
+				} else {
+					all = append(all, int64(c))
 				}
-				seen[c] = true
-				cells = append(cells, int64(c))
 			}
 		}
 	}
-	return cells
+	if len(w.binner.Resolutions) > 0 {
+		res = int16(w.binner.Resolutions[0])
+	}
+	return res, coarse, all
 }
 
 // TouchedCells returns every cell, at any roll-up resolution, that the data version
