@@ -87,7 +87,7 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 
 // dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
 // resolution 7 (5 km²) holds many reports a day; finer cells hold about one, and
-// their days are counted from the incidents. At every resolution a period's whole
+// their days are counted from the incidents. Up to periodMaxRes a period's whole
 // years and months come from cell_year_counts and cell_month_counts (periodRows).
 const dailyMaxRes = 7
 
