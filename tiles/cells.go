@@ -65,11 +65,11 @@ const backgroundTimeout = 2 * time.Minute
 // cellsFor returns the counts and populations a hexagon tile draws. Every tile of a
 // resolution and filter shares that resolution's counts once they are held, and its
 // populations: no query at all. After new data the counts held before them are
-// carried over, the cells the data touched read again (carriedCounts). Until then a tile reads its own cells by index, for
-// any period (it costs what its area holds: a few weeks of its cells, or their
-// whole years and months from the roll-ups), and never waits for the whole
-// resolution, which is counted in the background, one count at a time, for the
-// tiles after it.
+// carried over, the cells the data touched read again (carriedCounts). Until then a
+// tile reads its own cells by index, for any period (it costs what its area holds: a
+// few weeks of its cells, or their whole years and months from the roll-ups), and
+// never waits for the whole resolution, which is counted in the background, one
+// count at a time, for the tiles after it.
 func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.Filter, version string) (*CellSet, map[uint64]float64, error) {
 	ck, pk := cellsKey(res, f, version), populationKey(res, version)
 	held, haveCells := s.memo.Peek(ck)
