@@ -96,14 +96,20 @@ const dailyMaxRes = 7
 // more (see migration 0017), so their counts come from the incidents.
 const periodMaxRes = 8
 
+// incidentCellMaxRes is the finest resolution whose cell the incidents hold as a
+// column of its own (cell8 to cell10, migration 0020), indexed with the day and the
+// class so that the reads of given cells read the index alone. Finer roll-up
+// resolutions name cell_at(cells, res) and read through the index on days.
+const incidentCellMaxRes = 10
+
 // cellRows returns a query of rows (cell, day, class, n) of the reports at
 // resolution res (bound as resParam), from the daily roll-up or the incidents, limited
 // to the cells in the bigint[] parameter cellsParam when it is not empty. Predicates
 // on day and class over it reach the tables' indexes. Finer than dailyMaxRes the
-// reports of given cells are read through the index on (cell_at(cells, res),
-// occurred_from + 0) (those of every cell through the index on days), which
-// the query names with res as a constant, so that a prepared statement's generic plan
-// uses it too: the reports of given cells over any period are a range of it a cell.
+// reports of given cells are read through the index on (cell<res>, occurred_from
+// + 0) alone (those of every cell through the index on days), which the query names
+// with res as a constant, so that a prepared statement's generic plan uses it too:
+// the reports of given cells over any period are a range of it a cell.
 func cellRows(res int, resParam, cellsParam string) string {
 	if res <= dailyMaxRes {
 		q := `SELECT cell, day, class, n FROM cell_day_counts WHERE res = ` + resParam
@@ -113,6 +119,10 @@ func cellRows(res int, resParam, cellsParam string) string {
 		return q
 	}
 	cell := fmt.Sprintf("cell_at(i.cells, %d)", res)
+	if res <= incidentCellMaxRes {
+		// The column of its own (migration 0020), which the index on it returns.
+		cell = fmt.Sprintf("i.cell%d", res)
+	}
 	day := `i.occurred_from`
 	if cellsParam != "" {
 		// The day as the index on cells names it, out of the reach of those on days.
