@@ -105,11 +105,16 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 			case <-bg.Done():
 				return
 			}
+			// On failure the tiles go on reading their own cells.
 			if !havePop {
-				s.CellPopulation(bg, res, version) //nolint:errcheck // the tiles read their own until it is there
+				if _, err := s.CellPopulation(bg, res, version); err != nil {
+					s.warmFailed.Add(1)
+				}
 			}
 			if !haveCells {
-				s.CellCounts(bg, res, f, version) //nolint:errcheck // likewise
+				if _, err := s.CellCounts(bg, res, f, version); err != nil {
+					s.warmFailed.Add(1)
+				}
 			}
 		}()
 	}

@@ -192,8 +192,9 @@ type Service struct {
 	advancing sync.Mutex
 	// warming holds the keys of the shared counts being computed in the background;
 	// warmers lets one such computation run at a time.
-	warming sync.Map
-	warmers chan struct{}
+	warming    sync.Map
+	warmers    chan struct{}
+	warmFailed atomic.Int64
 }
 
 // NewService returns the tile service over src with the five layers.
@@ -224,6 +225,14 @@ func (s *Service) Hexagons() *Hexagons { return s.hexes }
 
 // Memo holds the derived values shared by tiles and panels.
 func (s *Service) Memo() *Memo { return s.memo }
+
+// Warming returns how many counts of a whole resolution are being made, or wait to
+// be made, in the background for the tiles after the first (cellsFor), and how many
+// such counts failed or outlasted their time since the service started.
+func (s *Service) Warming() (inFlight int, failed int64) {
+	s.warming.Range(func(any, any) bool { inFlight++; return true })
+	return inFlight, s.warmFailed.Load()
+}
 
 // Version returns the current data version.
 func (s *Service) Version(ctx context.Context) (string, error) { return s.versions.Current(ctx) }

@@ -344,6 +344,11 @@ func (s *Server) TileCacheStats() (bytes int64, tiles int, hits, misses int64) {
 	return s.tiles.Cache().Stats()
 }
 
+// TilesWarming reports how many counts of a whole resolution the tiles are making
+// in the background (none once every resolution and filter asked for is held), and
+// how many such counts failed or outlasted their time.
+func (s *Server) TilesWarming() (inFlight int, failed int64) { return s.tiles.Warming() }
+
 // TileCacheChanges reports how many held tiles changes of the data version kept
 // (untouched by the change) and left to be drawn again.
 func (s *Server) TileCacheChanges() (kept, redrawn int64) { return s.tiles.Cache().Changes() }
