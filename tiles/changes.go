@@ -40,8 +40,12 @@ type ChangeSource interface {
 // drops everything.
 func (s *Service) advance(ctx context.Context, version string) {
 	if p := s.seen.Load(); p != nil && *p == version {
-		return
+		return // every request but the first of a version: nothing allocated
 	}
+	s.advanceTo(ctx, version)
+}
+
+func (s *Service) advanceTo(ctx context.Context, version string) {
 	s.advancing.Lock()
 	defer s.advancing.Unlock()
 	old := ""

@@ -135,6 +135,24 @@ var securityHeaderValues = []struct {
 	{"Permissions-Policy", []string{"geolocation=(), camera=(), microphone=()"}},
 }
 
+// tileSecurityHeaderValues are those of a vector tile (a binary answer the map's
+// script fetches, never a document a browser shows or frames): the headers OWASP asks
+// of API answers, nosniff and a policy that lets nothing load or frame it. A tile
+// is the most frequent answer by far; the policies of documents (referrer, opener,
+// permissions) would only add to each.
+var tileSecurityHeaderValues = []struct {
+	key   string
+	value []string
+}{
+	{"Content-Security-Policy", []string{"default-src 'none'; frame-ancestors 'none'"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+}
+
+// isTile reports whether a request asks for a vector tile (not a layer's TileJSON).
+func isTile(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/tiles/") && strings.HasSuffix(r.URL.Path, ".mvt")
+}
+
 var hstsValue = []string{"max-age=31536000"}
 
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
@@ -146,7 +164,11 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		// The values are shared, never written to (each slice is full: an Add copies it),
 		// so a response sets them without allocating.
 		h := w.Header()
-		for _, kv := range securityHeaderValues {
+		values := securityHeaderValues
+		if isTile(r) {
+			values = tileSecurityHeaderValues
+		}
+		for _, kv := range values {
 			h[kv.key] = kv.value
 		}
 		if s.opts.SecureCookies {
@@ -154,6 +176,22 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// compress compresses the answers of the types named, as chi's Compress does; the
+// vector tiles pass by it, stored gzipped already (writeTile).
+func compress(types ...string) func(http.Handler) http.Handler {
+	c := middleware.Compress(5, types...)
+	return func(next http.Handler) http.Handler {
+		compressed := c(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isTile(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			compressed.ServeHTTP(w, r)
+		})
+	}
 }
 
 // cors answers browsers calling the API from the configured origins; with none

@@ -504,6 +504,22 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("GET %s: Cache-Control %q; want no-store", c.path, h.Get("Cache-Control"))
 		}
 	}
+	// A vector tile, never a document, carries the headers of an API answer: nosniff
+	// and a policy that lets nothing load or frame it; it is not compressed again.
+	_, path := tileAt("hotspots", -0.76, 52.04, 13)
+	for _, who := range []caller{e.as(access.Police), nobody} {
+		r := e.get(who, path, "Accept-Encoding", "gzip")
+		h := r.header
+		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("GET %s (%d): CSP %q; want default-src and frame-ancestors 'none'", path, r.status, csp)
+		}
+		if got := h.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s (%d): X-Content-Type-Options %q; want nosniff", path, r.status, got)
+		}
+		if r.status == 200 && (h.Get("Content-Encoding") != "gzip" || h.Get("Content-Length") == "") {
+			t.Errorf("GET %s: Content-Encoding %q, Content-Length %q; want the stored gzip with its length", path, h.Get("Content-Encoding"), h.Get("Content-Length"))
+		}
+	}
 }
 
 // TestSessionCookie signs in through the form and checks the cookie, then signs out.

@@ -312,7 +312,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		r.Use(middleware.RealIP)
 	}
 	r.Use(s.accessLog, s.recoverer, s.securityHeaders, s.cors)
-	r.Use(middleware.Compress(5, "application/json", "text/html", "text/css", "application/javascript", "text/javascript", "image/svg+xml"))
+	r.Use(compress("application/json", "text/html", "text/css", "application/javascript", "text/javascript", "image/svg+xml"))
 	r.Use(s.authenticate)
 	r.NotFound(s.handleNotFound)
 	r.MethodNotAllowed(s.handleMethodNotAllowed)
