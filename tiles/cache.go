@@ -17,23 +17,42 @@ import (
 // RenderTimeout bounds one tile's render, its queries included.
 const RenderTimeout = 15 * time.Second
 
-// Entry is a rendered tile: gzipped bytes (nil for an empty tile) and its strong ETag.
+// Entry is a rendered tile and its strong ETag. Gzip holds it gzipped; Raw holds it
+// as encoded instead while it is fresh from a render of a cache that compresses in
+// the background (CompressInBackground), so that its first answers need not wait for
+// the compression. Both are nil for an empty tile. The ETag is that of the tile's
+// bytes as encoded, whichever of the two an answer carries (tiles are not served in
+// ranges).
 type Entry struct {
-	Gzip []byte
-	ETag string
-	// ETagHeader and LengthHeader are the ETag and the length of Gzip as header
-	// values, made once: shared by every answer, never to be written to.
+	Gzip, Raw []byte
+	ETag      string
+	// ETagHeader and LengthHeader are the ETag and the length of Gzip (of Raw when
+	// Gzip is nil) as header values, made once: shared by every answer, never to be
+	// written to.
 	ETagHeader, LengthHeader []string
 }
 
 // Empty reports whether the tile has no feature (answered 204).
-func (e *Entry) Empty() bool { return len(e.Gzip) == 0 }
+func (e *Entry) Empty() bool { return len(e.Gzip) == 0 && len(e.Raw) == 0 }
+
+// size is what the entry holds in memory, its bytes.
+func (e *Entry) size() int64 { return int64(len(e.Gzip) + len(e.Raw)) }
 
 // NewEntry wraps rendered bytes with their ETag.
 func NewEntry(gz []byte) *Entry {
-	sum := sha256.Sum256(gz)
-	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	etag := etagOf(gz)
 	return &Entry{Gzip: gz, ETag: etag, ETagHeader: []string{etag}, LengthHeader: []string{strconv.Itoa(len(gz))}}
+}
+
+// newRawEntry wraps a tile as encoded, not yet compressed.
+func newRawEntry(raw []byte) *Entry {
+	etag := etagOf(raw)
+	return &Entry{Raw: raw, ETag: etag, ETagHeader: []string{etag}, LengthHeader: []string{strconv.Itoa(len(raw))}}
+}
+
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
 // Tag says what a cached tile shows, so that a change of the data version can tell
@@ -62,8 +81,11 @@ type Cache struct {
 	// current is the newest version Advance was told of: a render of an older version
 	// finishing late does not replace a tile held at it.
 	current string
+	// compress, when set, compresses a render's bytes after the render's callers have
+	// them (CompressInBackground).
+	compress func([]byte) ([]byte, error)
 
-	hits, misses, kept, dropped int64
+	hits, misses, kept, dropped, compressed int64
 }
 
 type cacheItem struct {
@@ -77,6 +99,14 @@ type cacheItem struct {
 func NewCache(maxBytes int64) *Cache {
 	return &Cache{max: maxBytes, ll: list.New(), items: map[string]*list.Element{}}
 }
+
+// CompressInBackground makes the cache take a render's bytes as the tile encoded but
+// not compressed: the callers waiting on the render are given them at once (Raw), and
+// the tile is compressed with compress afterwards, in the background, and held
+// gzipped from then on. The compression of a tile is the greater part of its render;
+// a tile asked for once (a first view, or a cache that keeps nothing) need not wait
+// for it, and one that keeps nothing never compresses. Call it before the first Fetch.
+func (c *Cache) CompressInBackground(compress func([]byte) ([]byte, error)) { c.compress = compress }
 
 // Get returns the tile for key, rendering it with render when it is not held. hit
 // reports whether it was held. A render's error is returned to every waiter and
@@ -127,12 +157,19 @@ func (c *Cache) Fetch(ctx context.Context, key, version string, tag Tag, wait ti
 		// a deadline of its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RenderTimeout)
 		defer cancel()
-		gz, err := render(rctx)
+		b, err := render(rctx)
 		if err != nil {
 			return nil, err
 		}
-		e := NewEntry(gz)
-		c.put(key, version, tag, e)
+		if c.compress == nil || len(b) == 0 {
+			e := NewEntry(b)
+			c.put(key, version, tag, e)
+			return e, nil
+		}
+		e := newRawEntry(b)
+		if c.put(key, version, tag, e) {
+			go c.compressHeld(key, e)
+		}
 		return e, nil
 	})
 	var timeout <-chan time.Time
@@ -177,24 +214,46 @@ func (c *Cache) latest(key string) *Entry {
 	return nil
 }
 
-func (c *Cache) put(key, version string, tag Tag, e *Entry) {
+// put holds e as the tile of key at version and reports whether it did.
+func (c *Cache) put(key, version string, tag Tag, e *Entry) bool {
 	if c.max < 0 {
-		return
+		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok {
 		if held := el.Value.(*cacheItem).version; held == c.current && version != c.current && c.current != "" {
-			return // a render of an older version finished after the current one was stored
+			return false // a render of an older version finished after the current one was stored
 		}
 		c.remove(el)
 	}
 	el := c.ll.PushFront(&cacheItem{key, version, tag, e})
 	c.items[key] = el
-	c.size += int64(len(e.Gzip)) + int64(len(key))
+	c.size += e.size() + int64(len(key))
 	for c.size > c.max && c.ll.Len() > 1 {
 		c.remove(c.ll.Back())
 	}
+	return true
+}
+
+// compressHeld compresses the raw entry e of key and holds the gzipped one in its
+// place, at whatever version e is held by then (Advance may have moved it on); it
+// does nothing once e is no longer held. On failure e stays held as it is.
+func (c *Cache) compressHeld(key string, e *Entry) {
+	gz, err := c.compress(e.Raw)
+	if err != nil {
+		return
+	}
+	z := &Entry{Gzip: gz, ETag: e.ETag, ETagHeader: e.ETagHeader, LengthHeader: []string{strconv.Itoa(len(gz))}}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[key]
+	if !ok || el.Value.(*cacheItem).entry != e {
+		return
+	}
+	el.Value.(*cacheItem).entry = z
+	c.size += z.size() - e.size()
+	c.compressed++
 }
 
 // remove drops an item; c.mu is held.
@@ -202,7 +261,7 @@ func (c *Cache) remove(el *list.Element) {
 	it := el.Value.(*cacheItem)
 	c.ll.Remove(el)
 	delete(c.items, it.key)
-	c.size -= int64(len(it.entry.Gzip)) + int64(len(it.key))
+	c.size -= it.entry.size() + int64(len(it.key))
 }
 
 // Advance tells the cache that the version changed from old to new: every tile held
@@ -235,6 +294,13 @@ func (c *Cache) Stats() (bytes int64, tiles int, hits, misses int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.size, c.ll.Len(), c.hits, c.misses
+}
+
+// Compressed returns how many held tiles have been compressed in the background.
+func (c *Cache) Compressed() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.compressed
 }
 
 // Changes returns how many held tiles changes of the data version have kept (moved

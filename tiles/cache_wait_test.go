@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -135,5 +136,78 @@ func TestAdvanceKeepsUntouchedTiles(t *testing.T) {
 	}
 	if k, d := c.Changes(); k != 1 || d != 1 {
 		t.Errorf("Changes: %d, %d; want 1, 1", k, d)
+	}
+}
+
+// TestCompressInBackground: a render's callers are given its bytes as encoded at
+// once; the cache then holds the tile compressed, under the same ETag, and keeps its
+// accounting; a tile no longer held by then is not put back, and a cache that keeps
+// nothing never compresses.
+func TestCompressInBackground(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	var calls atomic.Int64
+	compress := func(b []byte) ([]byte, error) {
+		calls.Add(1)
+		<-release
+		return append([]byte("z:"), b...), nil
+	}
+	c := NewCache(1 << 20)
+	c.CompressInBackground(compress)
+	e, st, err := c.Fetch(ctx, "k", "v1", Tag{}, 0, quick)
+	if err != nil || st != Rendered || string(e.Raw) != "v1" || e.Gzip != nil || e.LengthHeader[0] != "2" {
+		t.Fatalf("fresh render: %v %v raw %q gzip %q length %v; want the raw bytes", st, err, e.Raw, e.Gzip, e.LengthHeader)
+	}
+	if held, _, _, _ := c.Stats(); held != int64(len("v1")+len("k")) {
+		t.Errorf("held %d bytes before the compression; want %d", held, len("v1")+len("k"))
+	}
+	close(release)
+	deadline := time.Now().Add(time.Minute)
+	for c.Compressed() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("not compressed after a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	z, st, err := c.Fetch(ctx, "k", "v1", Tag{}, 0, func(context.Context) ([]byte, error) { t.Error("rendered twice"); return nil, nil })
+	if err != nil || st != Hit || string(z.Gzip) != "z:v1" || z.Raw != nil || z.ETag != e.ETag || z.LengthHeader[0] != "4" {
+		t.Fatalf("after the compression: %v %v gzip %q raw %q ETag %q (first %q); want the compressed tile under the same ETag", st, err, z.Gzip, z.Raw, z.ETag, e.ETag)
+	}
+	if held, _, _, _ := c.Stats(); held != int64(len("z:v1")+len("k")) {
+		t.Errorf("held %d bytes after the compression; want %d", held, len("z:v1")+len("k"))
+	}
+
+	// Replaced before its compression ends: the newer tile stays.
+	gate := make(chan struct{})
+	c2 := NewCache(1 << 20)
+	c2.CompressInBackground(func(b []byte) ([]byte, error) { <-gate; return append([]byte("z:"), b...), nil })
+	if _, _, err := c2.Fetch(ctx, "k", "v1", Tag{}, 0, quick); err != nil {
+		t.Fatal(err)
+	}
+	c2.Advance("v1", "v2", nil)
+	if _, _, err := c2.Fetch(ctx, "k", "v2", Tag{}, 0, func(context.Context) ([]byte, error) { return []byte("v2"), nil }); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	for c2.Compressed() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("v2 not compressed after a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := c2.latest("k"); string(got.Gzip) != "z:v2" {
+		t.Errorf("held %q / %q; want v2 compressed", got.Gzip, got.Raw)
+	}
+
+	// Keeping nothing: nothing compressed.
+	calls.Store(0)
+	none := NewCache(-1)
+	none.CompressInBackground(compress)
+	if e, _, err := none.Fetch(ctx, "k", "v1", Tag{}, 0, quick); err != nil || string(e.Raw) != "v1" {
+		t.Fatalf("no cache: %v %q", err, e.Raw)
+	}
+	// put keeps nothing, so no compression is started at all.
+	if n := calls.Load(); n != 0 {
+		t.Errorf("a cache that keeps nothing compressed %d tiles", n)
 	}
 }

@@ -107,6 +107,15 @@ type Layer struct {
 // The protocol buffer is written directly (see mvtWriter): keys and values interned
 // per layer, geometry commands from the tile coordinates, no intermediate message.
 func Encode(t maptile.Tile, layers []Layer) ([]byte, error) {
+	raw, err := EncodeRaw(t, layers)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return gzipBytes(raw)
+}
+
+// EncodeRaw is Encode without the compression: the tile's protocol buffer itself.
+func EncodeRaw(t maptile.Tile, layers []Layer) ([]byte, error) {
 	w := mvtWriters.Get().(*mvtWriter)
 	defer mvtWriters.Put(w)
 	w.start(t)
@@ -121,7 +130,7 @@ func Encode(t maptile.Tile, layers []Layer) ([]byte, error) {
 	if len(w.out) == 0 {
 		return nil, nil
 	}
-	return gzipBytes(w.out)
+	return bytes.Clone(w.out), nil
 }
 
 // gzipWriters are reused: a gzip writer holds about a megabyte of compressor

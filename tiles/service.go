@@ -207,6 +207,7 @@ func NewService(src Source, opts Options) *Service {
 	}
 	s := &Service{src: src, opts: opts, cache: NewCache(opts.CacheBytes), hexes: NewHexagons(1 << 20), tileHexes: newTileHexCache(1 << 20), memo: NewMemo(64), held: NewMemo(32),
 		versions: NewVersionsTTL(src, opts.VersionTTL), warmers: make(chan struct{}, 1)}
+	s.cache.CompressInBackground(gzipBytes)
 	s.providers = map[string]Provider{
 		LayerHotspots:   hotspotLayer{s},
 		LayerAreas:      areaLayer{s},
@@ -262,7 +263,7 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 			if l.release != nil {
 				defer l.release()
 			}
-			return Encode(req.Tile, []Layer{l})
+			return EncodeRaw(req.Tile, []Layer{l}) // compressed by the cache, after the answer
 		})
 	return e, state, int(n.Load()), err
 }

@@ -242,6 +242,13 @@ func (s *Server) writeTile(w http.ResponseWriter, r *http.Request, e *tiles.Entr
 		return
 	}
 	h["Content-Type"] = tileContentType
+	if e.Gzip == nil {
+		// Fresh from the render, not compressed yet (the cache compresses it for the
+		// answers after this one): as encoded, whatever the client accepts.
+		h["Content-Length"] = e.LengthHeader
+		w.Write(e.Raw)
+		return
+	}
 	if acceptsGzip(r.Header["Accept-Encoding"]) {
 		h["Content-Encoding"] = tileGzip
 		h["Content-Length"] = e.LengthHeader
