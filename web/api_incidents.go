@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/geo"
 )
@@ -294,7 +293,7 @@ func (s *Server) audit(r *http.Request, action string, params map[string]any, ro
 func (s *Server) auditErr(r *http.Request, action string, params map[string]any, rows int64) error {
 	who := access.PrincipalFrom(r.Context())
 	e := &access.AuditEntry{At: s.opts.Now(), Actor: who.Actor(), Action: action, Route: r.Method + " " + r.URL.Path,
-		Params: params, Rows: rows, IP: clientIP(r), RequestID: middleware.GetReqID(r.Context())}
+		Params: params, Rows: rows, IP: clientIP(r), RequestID: requestID(r.Context())}
 	if who != nil {
 		e.Role = who.Role
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/tensionmap/tensionmap/geo"
 )
 
@@ -74,7 +73,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusGatewayTimeout:
 		code, msg = "timeout", "the request took too long"
 	case status >= 500:
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err, "request_id", middleware.GetReqID(r.Context()))
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err, "request_id", requestID(r.Context()))
 	}
 	if isAPI(r) || wantsJSON(r) {
 		writeJSON(w, status, map[string]string{"error": code, "message": msg})

@@ -2,11 +2,14 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -29,6 +32,42 @@ type caller struct {
 	// quiet marks a routine answer (a tile from the cache): logged at debug level,
 	// one in quietSample at info, and counted in the metrics like any other.
 	quiet atomic.Bool
+	// The request's id: the one a proxy gave in X-Request-Id, or the server's prefix
+	// and the request's number, written out only when something logs it.
+	given, prefix string
+	n             uint64
+}
+
+// maxGivenRequestID is the longest X-Request-Id taken as the request's id.
+const maxGivenRequestID = 128
+
+// requestID returns the id of the request whose context is ctx ("" outside
+// accessLog): the X-Request-Id it came with, else host/random-000042 as chi's
+// RequestID writes them.
+func requestID(ctx context.Context) string {
+	if c, ok := ctx.Value(callerKey{}).(*caller); ok {
+		return c.id()
+	}
+	return ""
+}
+
+func (c *caller) id() string {
+	if c.given != "" {
+		return c.given
+	}
+	return fmt.Sprintf("%s-%06d", c.prefix, c.n)
+}
+
+// newRequestPrefix returns the prefix of a server's request ids: the host's name and
+// a random part, so that ids stay apart across servers and restarts.
+func newRequestPrefix() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	return host + "/" + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // quietSample is how many quiet answers one info line stands for.
@@ -72,7 +111,13 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		who := &caller{}
+		who := &caller{given: r.Header.Get("X-Request-Id"), prefix: s.requestPrefix}
+		if len(who.given) > maxGivenRequestID {
+			who.given = "" // not a proxy's id: numbered as the server's own
+		}
+		if who.given == "" {
+			who.n = s.requests.Add(1)
+		}
 		next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), callerKey{}, who)))
 		took := time.Since(start)
 		pattern := "unmatched"
@@ -94,7 +139,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", pattern),
 			slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()), slog.Duration("took", took)}
 		attrs = append(attrs, callerAttrs(who.p.Load())...)
-		attrs = append(attrs, slog.String("ip", clientIP(r)), slog.String("request_id", middleware.GetReqID(r.Context())))
+		attrs = append(attrs, slog.String("ip", clientIP(r)), slog.String("request_id", who.id()))
 		if sampled {
 			attrs = append(attrs, slog.Int("sampled", quietSample))
 		}
@@ -112,7 +157,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "value", fmt.Sprint(v), "path", r.URL.Path, "stack", string(debug.Stack()),
-					"request_id", middleware.GetReqID(r.Context()))
+					"request_id", requestID(r.Context()))
 				s.fail(w, r, fmt.Errorf("panic: %v", v))
 			}
 		}()

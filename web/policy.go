@@ -69,7 +69,7 @@ func (s *Server) handle(method, pattern string, p policy, h handlerFunc, opts ..
 			s.fail(w, r, geo.Errorf(geo.EFORBIDDEN, "cross-origin request refused"))
 			return
 		}
-		if r.Body != nil && rt.maxBody > 0 {
+		if r.Body != nil && r.Body != http.NoBody && rt.maxBody > 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), rt.timeout)

@@ -274,9 +274,12 @@ type Server struct {
 	gatherer prometheus.Gatherer
 	tiles    *tiles.Service
 	quiet    atomic.Int64 // quiet answers so far, for sampling their log lines
-	auth     *authCache
-	intake   *intakeGate
-	cases    CaseStore // nil when the store keeps no cases
+	// requests numbers the requests for their ids (requestID), after requestPrefix.
+	requests      atomic.Uint64
+	requestPrefix string
+	auth          *authCache
+	intake        *intakeGate
+	cases         CaseStore // nil when the store keeps no cases
 }
 
 // New returns a server over store. reg receives the server's metrics and is what
@@ -287,17 +290,18 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:     opts,
-		store:    store,
-		ingester: ingester,
-		log:      log,
-		pages:    template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
-		policies: map[string]policy{},
-		limiter:  access.NewLimiter(opts.SignInMax, opts.SignInWindow),
-		metrics:  newMetrics(reg),
-		tiles:    newTileService(store, opts),
-		auth:     newAuthCache(),
-		intake:   newIntakeGate(opts.IntakeConcurrency, opts.IntakeRate, opts.IntakeWriters),
+		opts:          opts,
+		store:         store,
+		ingester:      ingester,
+		log:           log,
+		pages:         template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
+		policies:      map[string]policy{},
+		limiter:       access.NewLimiter(opts.SignInMax, opts.SignInWindow),
+		metrics:       newMetrics(reg),
+		tiles:         newTileService(store, opts),
+		auth:          newAuthCache(),
+		requestPrefix: newRequestPrefix(),
+		intake:        newIntakeGate(opts.IntakeConcurrency, opts.IntakeRate, opts.IntakeWriters),
 	}
 	if reg != nil {
 		s.gatherer = reg
@@ -307,7 +311,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		s.cases = cs
 	}
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.GetHead)
+	r.Use(middleware.GetHead)
 	if opts.TrustProxy {
 		r.Use(middleware.RealIP)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,5 +211,36 @@ func TestCachedTilesLogQuietly(t *testing.T) {
 	}
 	if counted != n {
 		t.Errorf("metrics counted %v tile requests; want %d", counted, n)
+	}
+}
+
+// TestRequestIDs: every access log line names its request's id: the X-Request-Id a
+// proxy gave, or the server's own, apart for each request; an overlong given id is
+// not taken.
+func TestRequestIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s := e.withStore(e.db, log, nil, nil)
+	police := s.as(access.Police)
+	long := strings.Repeat("x", 129)
+	s.get(police, "/api/v1/me")
+	s.get(police, "/api/v1/me")
+	s.get(police, "/api/v1/me", "X-Request-Id", "edge-7f3a")
+	s.get(police, "/api/v1/me", "X-Request-Id", long)
+	ids := regexp.MustCompile(`msg=request .*path=/api/v1/me .*request_id=(\S+)`).FindAllStringSubmatch(buf.String(), -1)
+	if len(ids) != 4 {
+		t.Fatalf("%d access lines for /api/v1/me; want 4:\n%s", len(ids), buf.String())
+	}
+	own := regexp.MustCompile(`^\S+/\S+-\d{6}$`)
+	if !own.MatchString(ids[0][1]) || !own.MatchString(ids[1][1]) || ids[0][1] == ids[1][1] {
+		t.Errorf("the server's ids %q and %q; want two different host/random-000001 ids", ids[0][1], ids[1][1])
+	}
+	if ids[2][1] != "edge-7f3a" {
+		t.Errorf("given id logged as %q; want edge-7f3a", ids[2][1])
+	}
+	if !own.MatchString(ids[3][1]) {
+		t.Errorf("an overlong given id logged as %q; want the server's own", ids[3][1])
 	}
 }
