@@ -100,22 +100,14 @@ type Layer struct {
 	release func()
 }
 
-// Encode renders layers as a gzipped Mapbox Vector Tile (version 2.1): features are
-// projected to the tile, clipped to it with a buffer, simplified where the layer
-// asks, and emptied ones dropped. It returns nil when no feature is left.
+// Encode renders layers as a Mapbox Vector Tile (version 2.1), not compressed (the
+// cache gzips the tiles it keeps, after answering: Cache.CompressInBackground):
+// features are projected to the tile, clipped to it with a buffer, simplified where
+// the layer asks, and emptied ones dropped. It returns nil when no feature is left.
 //
 // The protocol buffer is written directly (see mvtWriter): keys and values interned
 // per layer, geometry commands from the tile coordinates, no intermediate message.
 func Encode(t maptile.Tile, layers []Layer) ([]byte, error) {
-	raw, err := EncodeRaw(t, layers)
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	return gzipBytes(raw)
-}
-
-// EncodeRaw is Encode without the compression: the tile's protocol buffer itself.
-func EncodeRaw(t maptile.Tile, layers []Layer) ([]byte, error) {
 	w := mvtWriters.Get().(*mvtWriter)
 	defer mvtWriters.Put(w)
 	w.start(t)

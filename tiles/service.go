@@ -263,7 +263,7 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 			if l.release != nil {
 				defer l.release()
 			}
-			return EncodeRaw(req.Tile, []Layer{l}) // compressed by the cache, after the answer
+			return Encode(req.Tile, []Layer{l}) // compressed by the cache, after the answer
 		})
 	return e, state, int(n.Load()), err
 }

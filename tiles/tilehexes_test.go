@@ -104,11 +104,11 @@ func TestHotspotTileHexagonsMatchIndexed(t *testing.T) {
 					req := &Request{Layer: LayerHotspots, Tile: tile, Metric: metric, Disclosure: d}
 					fast := hotspotFeatures(&featureBuf{}, th, counts, pop, gi, tensions, d, metric)
 					n := len(fast)
-					got, err := Encode(tile, []Layer{{Name: LayerHotspots, Features: fast}})
+					got, err := encodeGzip(tile, []Layer{{Name: LayerHotspots, Features: fast}})
 					if err != nil {
 						t.Fatal(err)
 					}
-					want, err := Encode(tile, []Layer{{Name: LayerHotspots, Features: hotspotFeaturesIndexed(s, req, cs, pop, gi, tensions, d)}})
+					want, err := encodeGzip(tile, []Layer{{Name: LayerHotspots, Features: hotspotFeaturesIndexed(s, req, cs, pop, gi, tensions, d)}})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -143,7 +143,7 @@ func decode(t *testing.T, gz []byte) decoded {
 // golden tile in testdata/tiles (go test ./tiles -update rewrites it).
 func TestEncodeGolden(t *testing.T) {
 	tile := maptile.At(orb.Point{-0.76, 52.04}, 13)
-	gz, err := Encode(tile, sampleLayers(tile))
+	gz, err := encodeGzip(tile, sampleLayers(tile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func ringsLen(p orb.Polygon) []int {
 // and so the same ETag.
 func TestEncodeIsDeterministic(t *testing.T) {
 	tile := maptile.At(orb.Point{-0.76, 52.04}, 13)
-	first, err := Encode(tile, sampleLayers(tile))
+	first, err := encodeGzip(tile, sampleLayers(tile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestEncodeIsDeterministic(t *testing.T) {
 		for _, l := range ls {
 			rand.Shuffle(len(l.Features), func(a, b int) { l.Features[a], l.Features[b] = l.Features[b], l.Features[a] })
 		}
-		gz, err := Encode(tile, ls)
+		gz, err := encodeGzip(tile, ls)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +249,7 @@ func TestEncodeIsDeterministic(t *testing.T) {
 	// Nothing in the tile: nil, answered 204.
 	far := maptile.At(orb.Point{2.35, 48.85}, 13)
 	far = maptile.New(far.X+3, far.Y, far.Z)
-	if gz, err := Encode(far, sampleLayers(far)); err != nil || gz != nil {
+	if gz, err := encodeGzip(far, sampleLayers(far)); err != nil || gz != nil {
 		t.Errorf("an empty tile: %d bytes, %v", len(gz), err)
 	}
 }
