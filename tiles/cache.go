@@ -39,15 +39,16 @@ func (e *Entry) Empty() bool { return len(e.Gzip) == 0 && len(e.Raw) == 0 }
 func (e *Entry) size() int64 { return int64(len(e.Gzip) + len(e.Raw)) }
 
 // NewEntry wraps rendered bytes with their ETag.
-func NewEntry(gz []byte) *Entry {
-	etag := etagOf(gz)
-	return &Entry{Gzip: gz, ETag: etag, ETagHeader: []string{etag}, LengthHeader: []string{strconv.Itoa(len(gz))}}
-}
+func NewEntry(gz []byte) *Entry { return newEntry(gz, nil, etagOf(gz)) }
 
-// newRawEntry wraps a tile as encoded, not yet compressed.
-func newRawEntry(raw []byte) *Entry {
-	etag := etagOf(raw)
-	return &Entry{Raw: raw, ETag: etag, ETagHeader: []string{etag}, LengthHeader: []string{strconv.Itoa(len(raw))}}
+// newEntry makes an entry of the bytes it holds (gzipped or, gz nil, as encoded)
+// under etag.
+func newEntry(gz, raw []byte, etag string) *Entry {
+	body := gz
+	if gz == nil {
+		body = raw
+	}
+	return &Entry{Gzip: gz, Raw: raw, ETag: etag, ETagHeader: []string{etag}, LengthHeader: []string{strconv.Itoa(len(body))}}
 }
 
 func etagOf(b []byte) string {
@@ -166,7 +167,7 @@ func (c *Cache) Fetch(ctx context.Context, key, version string, tag Tag, wait ti
 			c.put(key, version, tag, e)
 			return e, nil
 		}
-		e := newRawEntry(b)
+		e := newEntry(nil, b, etagOf(b))
 		if c.put(key, version, tag, e) {
 			go c.compressHeld(key, e)
 		}
@@ -244,7 +245,7 @@ func (c *Cache) compressHeld(key string, e *Entry) {
 	if err != nil {
 		return
 	}
-	z := &Entry{Gzip: gz, ETag: e.ETag, ETagHeader: e.ETagHeader, LengthHeader: []string{strconv.Itoa(len(gz))}}
+	z := newEntry(gz, nil, e.ETag)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[key]
@@ -296,8 +297,8 @@ func (c *Cache) Stats() (bytes int64, tiles int, hits, misses int64) {
 	return c.size, c.ll.Len(), c.hits, c.misses
 }
 
-// Compressed returns how many held tiles have been compressed in the background.
-func (c *Cache) Compressed() int64 {
+// compressedCount returns how many held tiles have been compressed in the background.
+func (c *Cache) compressedCount() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.compressed

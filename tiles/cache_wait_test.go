@@ -163,7 +163,7 @@ func TestCompressInBackground(t *testing.T) {
 	}
 	close(release)
 	deadline := time.Now().Add(time.Minute)
-	for c.Compressed() == 0 {
+	for c.compressedCount() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("not compressed after a minute")
 		}
@@ -189,7 +189,7 @@ func TestCompressInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(gate)
-	for c2.Compressed() == 0 {
+	for c2.compressedCount() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("v2 not compressed after a minute")
 		}
