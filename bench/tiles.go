@@ -575,7 +575,7 @@ func (r *tileRig) cachedVsFixed(ctx context.Context, out io.Writer, base string,
 		if err != nil || st != 200 {
 			return cachedResult{}, fmt.Errorf("cached tile: %d %v", st, err)
 		}
-		if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
+		if isGzip(b) {
 			body = b
 			break
 		}
@@ -735,16 +735,19 @@ func periodShort(name string) string {
 	return name
 }
 
-// tileFeatures returns the features of a tile's body by id, with their geometry in
-// tile coordinates. The body is gzipped or not (a tile fresh from its render is
-// answered as encoded): gzip's magic bytes say which, as a tile's protocol buffer
-// starts with its first layer's tag, 0x1a.
+// isGzip reports whether a tile's body is gzipped (a tile fresh from its render is
+// answered as encoded): gzip's magic bytes say so, as a tile's protocol buffer starts
+// with its first layer's tag, 0x1a.
+func isGzip(b []byte) bool { return len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b }
+
+// tileFeatures returns the features of a tile's body, gzipped or not, by id, with
+// their geometry in tile coordinates.
 func tileFeatures(b []byte) (map[uint64]orb.Geometry, error) {
 	out := map[uint64]orb.Geometry{}
 	if len(b) == 0 {
 		return out, nil
 	}
-	if len(b) > 2 && b[0] == 0x1f && b[1] == 0x8b {
+	if isGzip(b) {
 		zr, err := gzip.NewReader(bytes.NewReader(b))
 		if err != nil {
 			return nil, err
