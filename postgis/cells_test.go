@@ -325,17 +325,7 @@ func TestTileReadsOfCells(t *testing.T) {
 // areas, everything.
 func TestChangedCells(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t)
-	g := demo(t, 2000)
-	importDemoAreas(t, db, g)
-	p := newPipeline(t, db, geo.Defaults{})
-	v0, err := db.DataVersion(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.ingest(ctx, t, g.Reader(), 500); err != nil {
-		t.Fatal(err)
-	}
+	db, g, v0 := ingestSince(t, 500)
 	res, cells, complete, err := db.ChangedCells(ctx, v0)
 	if err != nil {
 		t.Fatal(err)
@@ -380,17 +370,7 @@ func TestChangedCells(t *testing.T) {
 // not recorded by cell), not known.
 func TestTouchedCells(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t)
-	g := demo(t, 2000)
-	importDemoAreas(t, db, g)
-	p := newPipeline(t, db, geo.Defaults{})
-	v0, err := db.DataVersion(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.ingest(ctx, t, g.Reader(), 200); err != nil {
-		t.Fatal(err)
-	}
+	db, g, v0 := ingestSince(t, 200)
 	cells, complete, err := db.TouchedCells(ctx, v0)
 	if err != nil || !complete {
 		t.Fatalf("after an ingest: complete %v, %v; want the cells", complete, err)

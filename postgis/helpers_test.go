@@ -127,3 +127,21 @@ func count(tb testing.TB, db *postgis.DB, sql string, args ...any) int64 {
 	}
 	return n
 }
+
+// ingestSince ingests 2,000 demo reports in batches of batch into a new database
+// with the demo's areas, and returns it, the demo and the data version before.
+func ingestSince(t *testing.T, batch int) (*postgis.DB, *synth.Generator, int64) {
+	t.Helper()
+	ctx := context.Background()
+	db := openDB(t)
+	g := demo(t, 2000)
+	importDemoAreas(t, db, g)
+	v0, err := db.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newPipeline(t, db, geo.Defaults{}).ingest(ctx, t, g.Reader(), batch); err != nil {
+		t.Fatal(err)
+	}
+	return db, g, v0
+}
