@@ -339,16 +339,17 @@ func recomputeCells(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 }
 
 // rebuildRollups recomputes cell_day_counts, cell_month_counts, cell_year_counts,
-// set_day_counts, day_counts and area_prefix_counts from incidents, one row a key:
-// each incident counts at each resolution in the cell it stores for it (see
-// recomputeCells), by day up to dailyMaxRes, by month and year up to periodMaxRes.
+// cell_year_totals, set_day_counts, day_counts and area_prefix_counts from
+// incidents, one row a key: each incident counts at each resolution in the cell it
+// stores for it (see recomputeCells), by day up to dailyMaxRes, by month and year up
+// to periodMaxRes, by year whatever its class up to totalsMaxRes.
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	steps := []struct {
 		sql  string
 		args []any
 	}{
 		{`INSERT INTO area_sets (areas) SELECT DISTINCT areas FROM incidents ON CONFLICT (areas) DO NOTHING`, nil},
-		{`TRUNCATE cell_day_counts, cell_month_counts, cell_year_counts, set_day_counts, day_counts, area_prefix_counts`, nil},
+		{`TRUNCATE cell_day_counts, cell_month_counts, cell_year_counts, cell_year_totals, set_day_counts, day_counts, area_prefix_counts`, nil},
 		{`INSERT INTO cell_day_counts (res, cell, day, class, n)
 			SELECT h3_res(c), c, occurred_from, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 			FROM incidents CROSS JOIN unnest(cells) AS c
@@ -362,6 +363,11 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 		{`INSERT INTO cell_year_counts (res, cell, year, class, n)
 			SELECT res, cell, date_trunc('year', month)::date, class, sum(n)
 			FROM cell_month_counts GROUP BY 1, 2, 3, 4`, nil},
+		{`INSERT INTO cell_year_totals (res, cell, year, n)
+			SELECT h3_res(c), c, date_trunc('year', occurred_from)::date, count(*)
+			FROM incidents CROSS JOIN unnest(cells) AS c
+			WHERE cells IS NOT NULL AND h3_res(c) <= $1
+			GROUP BY 1, 2, 3`, []any{totalsMaxRes}},
 		{`INSERT INTO set_day_counts (day, area_set, class, n)
 			SELECT i.occurred_from, s.id, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands, count(*)
 			FROM incidents i JOIN area_sets s ON s.areas = i.areas

@@ -67,7 +67,7 @@ func classWhere(first int) string {
 // match the filter, from the roll-ups, in cell order. An incident counts in the cell
 // that contains it at res.
 func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
-	return db.cellCounts(ctx, res, nil, f)
+	return db.cellCounts(ctx, res, nil, f, false)
 }
 
 // CellCountsIn is CellCounts for the given cells at res only (a tile's cells, say):
@@ -82,7 +82,7 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 	for i, c := range cells {
 		ids[i] = int64(c)
 	}
-	return db.cellCounts(ctx, res, ids, f)
+	return db.cellCounts(ctx, res, ids, f, false)
 }
 
 // dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
@@ -95,6 +95,11 @@ const dailyMaxRes = 7
 // roll up: finer cells hold a report or two a month and a (cell, year, class) little
 // more (see migration 0017), so their counts come from the incidents.
 const periodMaxRes = 8
+
+// totalsMaxRes is the finest resolution cell_year_totals rolls up: a (cell, year)
+// whatever the class, read by tiles over whole years with no filter of class
+// (migration 0021).
+const totalsMaxRes = incidentCellMaxRes
 
 // incidentCellMaxRes is the finest resolution whose cell the incidents hold as a
 // column of its own (cell8 to cell10, migration 0020), indexed with the day and the
@@ -199,13 +204,21 @@ func splitPeriod(lo, hi time.Time) periodParts {
 // empty: up to periodMaxRes whole years and months from their roll-ups, the days at
 // either end from cell_day_counts up to dailyMaxRes, from the incidents finer
 // (cellRows); finer than periodMaxRes every day of the period from the incidents.
-// The parts' dates are bound from $first on, in the order of the values it returns.
-func periodRows(res int, resParam, cellsParam string, first int, p periodParts) (string, []any) {
+// With totals (a read that sums every class), whole years up to totalsMaxRes come
+// from cell_year_totals, as class 0. The parts' dates are bound from $first on, in
+// the order of the values it returns.
+func periodRows(res int, resParam, cellsParam string, first int, p periodParts, totals bool) (string, []any) {
+	totals = totals && res <= totalsMaxRes
 	if res > periodMaxRes {
-		// No monthly or yearly rows: the whole period's days (the first day of the
-		// first end to the last of the second, whichever parts are empty).
+		// No monthly rows: the days between the whole years (or the whole period's
+		// days: the first day of the first end to the last of the second, whichever
+		// parts are empty).
 		lo, end := p.days[0][0], p.days[1][1]
-		p = periodParts{days: [2][2]time.Time{{lo, end}, {end, end}}}
+		if totals && p.years[0].Before(p.years[1]) {
+			p = periodParts{years: p.years, days: [2][2]time.Time{{lo, p.years[0]}, {p.years[1], end}}}
+		} else {
+			p = periodParts{days: [2][2]time.Time{{lo, end}, {end, end}}}
+		}
 	}
 	// Given cells name no resolution (a cell's is part of its number): their reads
 	// go through the indexes on cells.
@@ -221,7 +234,11 @@ func periodRows(res int, resParam, cellsParam string, first int, p periodParts) 
 	}
 	if p.years[0].Before(p.years[1]) {
 		lo, hi := bind(p.years)
-		parts = append(parts, `SELECT cell, class, n FROM cell_year_counts WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
+		if totals {
+			parts = append(parts, `SELECT cell, 0::bigint AS class, n FROM cell_year_totals WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
+		} else {
+			parts = append(parts, `SELECT cell, class, n FROM cell_year_counts WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
+		}
 	}
 	for _, m := range p.months {
 		if m[0].Before(m[1]) {
@@ -246,18 +263,46 @@ func periodRows(res int, resParam, cellsParam string, first int, p periodParts) 
 // cellCountsSQL returns the query of the counts by cell and class at res over the
 // days lo to hi, bound as $1 the resolution, $2 and $3 lo and hi, $4 to $6 the class
 // filter (classWhere), cellsParam the cells if not empty, and the dates of the
-// period's parts, returned, bound from $first on.
-func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time) (string, []any) {
-	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi))
+// period's parts, returned, bound from $first on. With totals (a filter of no class
+// bound, a read of the count alone) it returns a row a cell, its class 0, and reads
+// whole years from cell_year_totals.
+func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time, totals bool) (string, []any) {
+	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi), totals)
 	// $1 to $3 are bound but the cells and the parts may say the resolution and the
 	// days: their types are named.
+	if totals {
+		return `SELECT cell, 0::bigint, sum(n)::bigint FROM (` + rows + `) r
+		WHERE $1::integer IS NOT NULL AND $2::date <= $3::date AND ` + classWhere(4) + `
+		GROUP BY 1 ORDER BY 1`, dates
+	}
 	return `SELECT cell, class, sum(n)::bigint FROM (` + rows + `) r
 		WHERE $1::integer IS NOT NULL AND $2::date <= $3::date AND ` + classWhere(4) + `
 		GROUP BY 1, 2 ORDER BY 1`, dates
 }
 
-// cellCounts answers CellCounts, for every cell at res when cells is nil.
-func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filter) ([]geo.CellCount, error) {
+// CellTotals is CellCounts with the count of each cell alone (Crimes, Incidents and
+// ByStrand left empty): what a map tile draws. With no filter of strand, kind or
+// source its whole years come from cell_year_totals, a row a cell and year.
+func (db *DB) CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+	return db.cellCounts(ctx, res, nil, f, true)
+}
+
+// CellTotalsIn is CellTotals for the given cells at res only, read through their
+// indexes (see CellCountsIn).
+func (db *DB) CellTotalsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
+	if len(cells) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(cells))
+	for i, c := range cells {
+		ids[i] = int64(c)
+	}
+	return db.cellCounts(ctx, res, ids, f, true)
+}
+
+// cellCounts answers CellCounts, for every cell at res when cells is nil; with
+// countOnly, CellTotals.
+func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filter, countOnly bool) ([]geo.CellCount, error) {
 	v, err := db.Vocab(ctx)
 	if err != nil {
 		return nil, err
@@ -293,7 +338,8 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 	if hi.Before(lo) {
 		return nil, nil
 	}
-	sql, dates := cellCountsSQL(res, param, len(args)+1, lo, hi)
+	totals := countOnly && mask == 0 && kinds == nil && sources == nil
+	sql, dates := cellCountsSQL(res, param, len(args)+1, lo, hi, totals)
 	args = append(args, dates...)
 	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
@@ -307,9 +353,16 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 			return nil, fmt.Errorf("postgis: cell counts: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].Cell != uint64(cell) {
-			out = append(out, geo.CellCount{Cell: uint64(cell), ByStrand: map[string]int{}})
+			out = append(out, geo.CellCount{Cell: uint64(cell)})
+			if !countOnly {
+				out[len(out)-1].ByStrand = map[string]int{}
+			}
 		}
 		c := &out[len(out)-1]
+		if countOnly {
+			c.Count += int(n)
+			continue
+		}
 		v.addClass(class, int(n), &c.Count, &c.Crimes, &c.Incidents, c.ByStrand, nil)
 	}
 	return out, rows.Err()

@@ -4,12 +4,15 @@ import "time"
 
 // CellReadQuery returns the query, and its values, of a read of the given cells at
 // resolution res over the days from to to with no class filter, as the service
-// runs it, and whether it reads by period parts (the finer resolutions) or by day.
-func CellReadQuery(res int, cells []int64, from, to time.Time) (sql string, args []any) {
+// runs it: of their counts by class, or of their totals (a tile's read).
+func CellReadQuery(res int, cells []int64, from, to time.Time, totals bool) (sql string, args []any) {
 	args = []any{res, from, to, int64(0), nil, nil, cells}
-	sql, dates := cellCountsSQL(res, "$7::bigint[]", len(args)+1, from, to)
+	sql, dates := cellCountsSQL(res, "$7::bigint[]", len(args)+1, from, to, totals)
 	return sql, append(args, dates...)
 }
 
 // PeriodMaxRes is the finest resolution the monthly and yearly cell counts hold.
 const PeriodMaxRes = periodMaxRes
+
+// TotalsMaxRes is the finest resolution the yearly cell totals hold.
+const TotalsMaxRes = totalsMaxRes

@@ -597,9 +597,9 @@ type rollupRows struct {
 	tree    []treeRow
 	// The binary COPY data of each table (a large batch), nil for a small batch or
 	// a table without rows; enc holds them until the rows are stored.
-	cellData, monthData, yearData, areaData, treeData, dayData []byte
-	enc                                                        []*copyEncoder
-	pool                                                       encoderPool
+	cellData, monthData, yearData, totalData, areaData, treeData, dayData []byte
+	enc                                                                   []*copyEncoder
+	pool                                                                  encoderPool
 }
 
 // prepareCounts sums the roll-up rows of the incidents a batch stores (sets and
@@ -639,6 +639,17 @@ func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []in
 			e.int32(c.n[i])
 		}
 		*t.data = e.finish()
+	}
+	if t := &r.periods.total; len(t.day) > 0 {
+		e := encoder()
+		for i := range t.day {
+			e.row(4)
+			e.int16(t.res[i])
+			e.int32(t.day[i]) // the year's first day
+			e.int64(t.cell[i])
+			e.int32(t.n[i])
+		}
+		r.totalData = e.finish()
 	}
 	if len(r.areas.day) > 0 {
 		e := encoder()
@@ -681,7 +692,7 @@ func (r *rollupRows) release() {
 		r.pool.put(e)
 	}
 	r.enc = nil
-	r.cellData, r.monthData, r.yearData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil, nil, nil
+	r.cellData, r.monthData, r.yearData, r.totalData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil, nil, nil, nil
 }
 
 // addCounts adds a batch's roll-up rows (prepareCounts) in the transaction that
@@ -707,6 +718,7 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, r *rollupRows
 		{r.cellData, "COPY cell_day_counts (res, day, cell, class, n) FROM STDIN (FORMAT binary)", "cell counts"},
 		{r.monthData, "COPY cell_month_counts (res, month, cell, class, n) FROM STDIN (FORMAT binary)", "monthly cell counts"},
 		{r.yearData, "COPY cell_year_counts (res, year, cell, class, n) FROM STDIN (FORMAT binary)", "yearly cell counts"},
+		{r.totalData, "COPY cell_year_totals (res, year, cell, n) FROM STDIN (FORMAT binary)", "yearly cell totals"},
 		{r.areaData, "COPY set_day_counts (day, area_set, class, n) FROM STDIN (FORMAT binary)", "area counts"},
 		{r.treeData, "COPY area_prefix_counts (node, area_id, counts) FROM STDIN (FORMAT binary)", "tree of area counts"},
 		{r.dayData, "COPY day_counts (day, class, n, located) FROM STDIN (FORMAT binary)", "day counts"},
@@ -741,6 +753,12 @@ func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setD
 			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::bigint[], $5::integer[]) AS u(res, d, cell, class, n)`,
 				t.rows.res, t.rows.day, t.rows.cell, t.rows.class, t.rows.n)
 		}
+	}
+	if t := &periods.total; len(t.day) > 0 {
+		b.Queue(`INSERT INTO cell_year_totals (res, cell, year, n)
+			SELECT res, cell, date '2000-01-01' + d, n
+			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::integer[]) AS u(res, d, cell, n)`,
+			t.res, t.day, t.cell, t.n)
 	}
 	if len(areas.day) > 0 {
 		b.Queue(`INSERT INTO set_day_counts (day, area_set, class, n)
@@ -829,14 +847,16 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 		w.touchedNodes[t.node] = true
 		w.touchedAreas[t.area] = true
 	}
-	w.appended += len(tree) + len(days) + len(periods.month.day) + len(periods.year.day)
+	w.appended += len(tree) + len(days) + len(periods.month.day) + len(periods.year.day) + len(periods.total.day)
 	if w.appended > smallMerge {
 		w.touchedCells = nil
 	} else {
 		if w.touchedCells == nil {
 			w.touchedCells = map[int64]bool{}
 		}
-		for _, c := range periods.year.cell {
+		// Every cell with a yearly row has a yearly total (the coarser ones their
+		// class rows too).
+		for _, c := range periods.total.cell {
 			w.touchedCells[c] = true
 		}
 	}
@@ -849,12 +869,14 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 // 87 of 253,487 area rows after a load of 300,000 reports over five years), so a
 // merge there would read every row of those years to save a thousandth of them.
 // The monthly and yearly cell counts (at resolution 8 a cell holds a report or two
-// a month) are left likewise.
+// a month) are left likewise. The yearly cell totals are merged whatever the span:
+// a (cell, year) gathers many batches' rows (33 reports at resolution 10 at ten
+// million reports), and a tile over whole years reads them.
 // `tensionmap rollups merge` merges everything.
 const mergeDaysAfterRun = 92
 
 // Compact merges the roll-up rows of the keys the writer's batches added to, one
-// row a key: those of the tree of area counts, and those of the daily roll-ups over
+// row a key: those of the tree of area counts and of the yearly cell totals, and those of the daily roll-ups over
 // the days the batches touched and of the monthly and yearly cell counts over their
 // years when the batches span at most mergeDaysAfterRun days. It
 // changes no count, and readers see the rows before or after a merge, never
@@ -934,6 +956,7 @@ func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, ar
 		b.Queue(mergeDaysSQL, first, last)
 		b.Queue(mergeMonthsSQL, yearStart(first), last, cells)
 		b.Queue(mergeYearsSQL, yearStart(first), last, cells)
+		b.Queue(mergeTotalsSQL, yearStart(first), last, cells)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
 				GROUP BY 1, 2 HAVING count(*) > 1),
@@ -997,6 +1020,20 @@ var (
 	mergeYearsSQL  = mergePeriodSQL("cell_year_counts", "year")
 )
 
+// mergeTotalsSQL merges cell_year_totals over the years [$1, $2] of the cells $3
+// (NULL: all), as mergePeriodSQL does the tables with a class.
+const mergeTotalsSQL = `WITH k AS (
+		SELECT res, year, cell FROM cell_year_totals
+		WHERE year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
+		GROUP BY 1, 2, 3 HAVING count(*) > 1),
+	gone AS (
+		DELETE FROM cell_year_totals c USING k
+		WHERE c.year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
+			AND (c.res, c.year, c.cell) = (k.res, k.year, k.cell)
+		RETURNING c.res, c.year, c.cell, c.n)
+	INSERT INTO cell_year_totals (res, year, cell, n)
+	SELECT res, year, cell, sum(n) FROM gone GROUP BY 1, 2, 3 ORDER BY 1, 3, 2`
+
 // mergePeriodSQL is the merge of a table of cell counts keyed by (res, col, cell,
 // class): the rows of each key with more than one are deleted and their sum inserted.
 func mergePeriodSQL(table, col string) string {
@@ -1024,8 +1061,9 @@ func yearStart(t time.Time) time.Time {
 const compactWorkMem = "128MB"
 
 // compactRollups merges the rows of each key of the tree nodes and areas given
-// (nil areas: all) and, when
-// daily is set, of the daily roll-ups over the days [first, last]. Each table is
+// (nil areas: all), of the yearly cell totals over the years of the days [first,
+// last] and, when daily is set, of the daily, monthly and yearly roll-ups over those
+// days. Each table is
 // merged in a transaction of its own, at once: the rows of the keys with more than one are deleted and their sum inserted,
 // so a count never changes, and rows a concurrent batch adds meanwhile are left for
 // the next merge.
@@ -1039,10 +1077,13 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 		{"day counts", mergeDaysSQL, []any{first, last}},
 		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil}},
 		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil}},
+		// Few rows once merged, and what a tile over whole years reads: merged
+		// whatever the span.
+		{"yearly cell totals", mergeTotalsSQL, []any{yearStart(first), last, nil}},
 		{"tree of area counts", "", nil},
 	}
 	if !daily {
-		steps = steps[len(steps)-1:]
+		steps = steps[len(steps)-2:]
 	}
 	if len(nodes) == 0 {
 		steps = steps[:len(steps)-1] // no tree node to merge
@@ -1144,15 +1185,16 @@ type dayDeltas struct {
 	class           []int64
 }
 
-// periodDeltas are the increments of cell_month_counts and cell_year_counts, their
-// day the first of the month or year.
+// periodDeltas are the increments of cell_month_counts, cell_year_counts and
+// cell_year_totals (its class 0), their day the first of the month or year.
 type periodDeltas struct {
-	month, year cellDeltas
+	month, year, total cellDeltas
 }
 
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
 // table's key: a count at each of an incident's cells up to dailyMaxRes by day, up
-// to periodMaxRes by month and by year, one for its set of areas when it has one,
+// to periodMaxRes by month and by year, up to totalsMaxRes by year whatever its
+// class, one for its set of areas when it has one,
 // and one in day_counts always. Sorting then summing runs is cheaper than a map at
 // batch sizes.
 func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas, periodDeltas) {
@@ -1166,6 +1208,7 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 	cr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	mr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	yr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
+	tr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	periodOf := map[int32][2]int32{} // a day's month and year, a batch's days being few
 	for i, in := range incidents {
 		d := in.Day()
@@ -1178,21 +1221,25 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 			if r <= dailyMaxRes {
 				cr = append(cr, cellRow{int16(r), day, int64(c), class})
 			}
+			if r > totalsMaxRes {
+				continue
+			}
+			p, ok := periodOf[day]
+			if !ok {
+				p = [2]int32{int32(time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24),
+					int32(time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24)}
+				periodOf[day] = p
+			}
+			month, year := p[0], p[1]
+			tr = append(tr, cellRow{int16(r), year, int64(c), 0})
 			if r <= periodMaxRes {
-				p, ok := periodOf[day]
-				if !ok {
-					p = [2]int32{int32(time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24),
-						int32(time.Date(d.Year(), 1, 1, 0, 0, 0, 0, time.UTC).Sub(pgEpoch).Hours() / 24)}
-					periodOf[day] = p
-				}
-				month, year := p[0], p[1]
 				mr = append(mr, cellRow{int16(r), month, int64(c), class})
 				yr = append(yr, cellRow{int16(r), year, int64(c), class})
 			}
 		}
 	}
 	c := sumCellRows(cr)
-	p := periodDeltas{month: sumCellRows(mr), year: sumCellRows(yr)}
+	p := periodDeltas{month: sumCellRows(mr), year: sumCellRows(yr), total: sumCellRows(tr)}
 	slices.SortFunc(inc, func(a, b incRow) int {
 		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.set, b.set), cmp.Compare(a.class, b.class))
 	})

@@ -484,11 +484,18 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 	compareMaps(tb, "cell roll-ups", gotCells, wantCells)
 	// The monthly and yearly cell counts: the same reports, by the month and the
 	// year of their day.
-	for _, p := range []struct{ table, col, what string }{
-		{"cell_month_counts", "month", "monthly cell roll-ups"}, {"cell_year_counts", "year", "yearly cell roll-ups"}} {
+	// The yearly totals: the same reports by year whatever their class, up to
+	// resolution 10.
+	for _, p := range []struct {
+		table, col, what, class string
+		maxRes                  int
+	}{
+		{"cell_month_counts", "month", "monthly cell roll-ups", "class", postgis.PeriodMaxRes},
+		{"cell_year_counts", "year", "yearly cell roll-ups", "class", postgis.PeriodMaxRes},
+		{"cell_year_totals", "year", "yearly cell totals", "0::bigint", postgis.TotalsMaxRes}} {
 		want := map[cellKey]int64{}
 		for k, n := range wantCells {
-			if k.res > postgis.PeriodMaxRes {
+			if k.res > p.maxRes {
 				continue // finer cells' periods are read from the incidents
 			}
 			if p.col == "month" {
@@ -496,10 +503,13 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 			} else {
 				k.day = k.day[:5] + "01-01"
 			}
+			if p.table == "cell_year_totals" {
+				k.class = 0
+			}
 			want[k] += n
 		}
 		got := map[cellKey]int64{}
-		rows, _ = db.Pool.Query(ctx, `SELECT res, cell, `+p.col+`::text, class, sum(n) FROM `+p.table+` GROUP BY 1, 2, 3, 4`)
+		rows, _ = db.Pool.Query(ctx, `SELECT res, cell, `+p.col+`::text, `+p.class+`, sum(n) FROM `+p.table+` GROUP BY 1, 2, 3, 4`)
 		for rows.Next() {
 			var k cellKey
 			var cell, n int64

@@ -18,6 +18,7 @@ var rollupKeys = map[string]string{
 	"cell_day_counts":    "res, day, cell, class",
 	"cell_month_counts":  "res, month, cell, class",
 	"cell_year_counts":   "res, year, cell, class",
+	"cell_year_totals":   "res, year, cell",
 	"set_day_counts":     "day, area_set, class",
 	"day_counts":         "day, class",
 	"area_prefix_counts": "area_id, node",
@@ -79,8 +80,8 @@ func readAll(tb testing.TB, db *postgis.DB) reads {
 // TestRollupMergeKeepsCounts checks the append-only roll-ups: batches add rows to
 // keys that already have some, every read sums them to the exact count, a merge
 // leaves one row a key and changes no read, merges running while two ingests store
-// batches lose and double nothing, and an ingest run over recent days merges its
-// own rows as it ends.
+// batches lose and double nothing, an ingest run over recent days merges its own
+// rows as it ends, and one over years its yearly totals and tree nodes.
 func TestRollupMergeKeepsCounts(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
@@ -196,6 +197,31 @@ func TestRollupMergeKeepsCounts(t *testing.T) {
 				t.Errorf("after single report %d %s holds %d rows beyond one a key", i, tbl, n)
 			}
 		}
+	}
+	checkRollups(t, db, geo.DefaultResolutions)
+
+	// A run over two years (a load of the past), as the command line runs it,
+	// merges its yearly totals (what tiles over whole years read) and the tree of
+	// area counts, and leaves its daily rows for serve's merge of the days due.
+	if err := db.CompactRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM incidents WHERE hashtext(source_ref) % 3 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RebuildRollups(ctx, geo.DefaultResolutions); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = p.ingest(ctx, t, g.Reader(), 40); err != nil || s.Inserted < 1000 {
+		t.Fatalf("the run over two years stored %d: %v", s.Inserted, err)
+	}
+	extra = extraRows(t, db)
+	if extra["cell_year_totals"] != 0 || extra["area_prefix_counts"] != 0 {
+		t.Errorf("after a run over two years the yearly totals hold %d rows beyond one a key and the tree %d; want none",
+			extra["cell_year_totals"], extra["area_prefix_counts"])
+	}
+	if extra["cell_day_counts"] == 0 {
+		t.Errorf("after a run over two years no daily row was left for serve's merge: %v", extra)
 	}
 	checkRollups(t, db, geo.DefaultResolutions)
 }

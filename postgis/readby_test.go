@@ -32,15 +32,19 @@ func TestCellReadsByPeriod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if extraRows(t, db)["cell_month_counts"] == 0 {
+	extra := extraRows(t, db)
+	if extra["cell_month_counts"] == 0 {
 		t.Fatal("no monthly key has several rows before the merge: the test needs some")
+	}
+	if extra["cell_year_totals"] == 0 {
+		t.Fatal("no yearly total has several rows before the merge: the test needs some")
 	}
 	checkCellReads(t, db, last)
 	if err := db.CompactRollups(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := extraRows(t, db)["cell_month_counts"]; n != 0 {
-		t.Fatalf("%d monthly rows beyond one a key after the merge", n)
+	if extra := extraRows(t, db); extra["cell_month_counts"] != 0 || extra["cell_year_totals"] != 0 {
+		t.Fatalf("rows beyond one a key after the merge: %v", extra)
 	}
 	checkCellReads(t, db, last)
 }
@@ -128,20 +132,29 @@ func checkCellReads(t *testing.T, db *postgis.DB, last time.Time) {
 					if given && pi == 2 && fi == 0 && len(want) != len(cells) {
 						t.Errorf("%s: %d of %d cells with reports counted afresh", what, len(want), len(cells))
 					}
-					var got []geo.CellCount
-					if given {
-						got, err = db.CellCountsIn(ctx, res, ucells, f)
-					} else {
-						got, err = db.CellCounts(ctx, res, f)
+					// By class, and the totals a tile reads (whole years from
+					// cell_year_totals when no class is filtered).
+					for _, totals := range []bool{false, true} {
+						var got []geo.CellCount
+						switch {
+						case given && totals:
+							got, err = db.CellTotalsIn(ctx, res, ucells, f)
+						case given:
+							got, err = db.CellCountsIn(ctx, res, ucells, f)
+						case totals:
+							got, err = db.CellTotals(ctx, res, f)
+						default:
+							got, err = db.CellCounts(ctx, res, f)
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						gotMap := map[uint64]int{}
+						for _, c := range got {
+							gotMap[c.Cell] = c.Count
+						}
+						compareCounts(t, fmt.Sprintf("%s, given cells %v, totals %v", what, given, totals), gotMap, want)
 					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					gotMap := map[uint64]int{}
-					for _, c := range got {
-						gotMap[c.Cell] = c.Count
-					}
-					compareCounts(t, fmt.Sprintf("%s, given cells %v", what, given), gotMap, want)
 				}
 			}
 		}
@@ -153,9 +166,10 @@ func checkCellReads(t *testing.T, db *postgis.DB, last time.Time) {
 // knows neither the period nor the cells): at resolution 8 a few weeks from the
 // incidents through the index on that resolution's cells and days, a year through
 // the monthly counts' index on cells, several years through the yearly counts' too;
-// at resolutions 9 and 10 (no monthly or yearly rows) any period through the index
-// on that resolution's cells and days, never the index on days alone (which reads
-// every report of the period). The incidents' indexes answer alone (index-only
+// at resolutions 9 and 10 (no monthly or yearly rows by class) any period through
+// the index on that resolution's cells and days, never the index on days alone
+// (which reads every report of the period); a tile's read of the totals over whole
+// years through the index of the yearly totals, at every resolution. The incidents' indexes answer alone (index-only
 // scans): a read that fetched every report from the table cost a page a report.
 func TestCellReadPlans(t *testing.T) {
 	ctx := context.Background()
@@ -167,7 +181,7 @@ func TestCellReadPlans(t *testing.T) {
 	}
 	// VACUUM marks the pages all-visible, as autovacuum does after inserts: the reads
 	// of the incidents are then to be answered from their cells' indexes alone.
-	if _, err := db.Pool.Exec(ctx, `VACUUM ANALYZE incidents, cell_month_counts, cell_year_counts`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `VACUUM ANALYZE incidents, cell_month_counts, cell_year_counts, cell_year_totals`); err != nil {
 		t.Fatal(err)
 	}
 	_, last, err := db.DateSpan(ctx)
@@ -192,21 +206,29 @@ func TestCellReadPlans(t *testing.T) {
 		for _, c := range all[:min(len(all), 50)] {
 			cells = append(cells, int64(c.Cell))
 		}
+		incidents := fmt.Sprintf("Index Only Scan using incidents_cell%d ", res)
 		for _, p := range []struct {
 			from       time.Time
+			totals     bool
 			mustUse    []string
 			mustNotUse []string
 		}{
-			{last.AddDate(0, 0, -27), []string{fmt.Sprintf("Index Only Scan using incidents_cell%d ", res)}, []string{"incidents_day", "cell_month_counts_cell"}},
-			{last.AddDate(-1, 0, 1), []string{"cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell"}},
-			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), []string{"cell_year_counts_cell", "cell_month_counts_cell"}, []string{"incidents_day"}},
+			{last.AddDate(0, 0, -27), false, []string{incidents}, []string{"incidents_day", "cell_month_counts_cell"}},
+			{last.AddDate(-1, 0, 1), false, []string{"cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell"}},
+			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), false, []string{"cell_year_counts_cell", "cell_month_counts_cell"}, []string{"incidents_day", "cell_year_totals_cell"}},
+			// A tile's read over whole years: the totals, from their index alone.
+			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), true, []string{"Index Only Scan using cell_year_totals_cell", "cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell"}},
 		} {
 			if res > 8 {
-				// Every day of every period from the incidents.
-				p.mustUse = []string{fmt.Sprintf("Index Only Scan using incidents_cell%d ", res)}
+				// No monthly rows: every day outside the whole years from the
+				// incidents, every day when the read is by class.
+				p.mustUse = []string{incidents}
 				p.mustNotUse = []string{"incidents_day", "cell_month_counts_cell", "cell_year_counts_cell", "Heap Scan", "Index Scan using"}
+				if p.totals {
+					p.mustUse = append(p.mustUse, "Index Only Scan using cell_year_totals_cell")
+				}
 			}
-			sql, args := postgis.CellReadQuery(res, cells, p.from, last)
+			sql, args := postgis.CellReadQuery(res, cells, p.from, last, p.totals)
 			if _, err := conn.Exec(ctx, `DEALLOCATE ALL`); err != nil {
 				t.Fatal(err)
 			}

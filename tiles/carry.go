@@ -94,7 +94,7 @@ func (s *Service) carriedCounts(ctx context.Context, res int, f geo.Filter, vers
 		var counts []geo.CellCount
 		if len(affected) > 0 {
 			var err error
-			if counts, err = cr.CellCountsIn(ctx, res, affected, f); err != nil {
+			if counts, err = cr.CellTotalsIn(ctx, res, affected, f); err != nil {
 				return nil, err
 			}
 		}

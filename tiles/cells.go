@@ -9,12 +9,12 @@ import (
 	"github.com/tensionmap/tensionmap/geo"
 )
 
-// CellReader is a Source that reads the counts and the populations of given cells
-// through an index, so that a tile costs what its own cells hold, not the whole
+// CellReader is a Source that reads the counts (their totals, what tiles draw) and
+// the populations of given cells through an index, so that a tile costs what its own cells hold, not the whole
 // resolution, and populations are read as stored rather than computed from the
 // areas' polygons.
 type CellReader interface {
-	CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error)
+	CellTotalsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error)
 	CellPopulations(ctx context.Context, res int, cells []uint64) (map[uint64]float64, error)
 	AllCellPopulations(ctx context.Context, res int) (map[uint64]float64, error)
 }
@@ -40,7 +40,7 @@ func (s *Service) tileCells(ctx context.Context, t maptile.Tile, res int, f geo.
 	if cells == nil {
 		return nil, nil, false, nil
 	}
-	counts, err := cr.CellCountsIn(ctx, res, cells, f)
+	counts, err := cr.CellTotalsIn(ctx, res, cells, f)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -112,7 +112,7 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 				}
 			}
 			if !haveCells {
-				if _, err := s.CellCounts(bg, res, f, version); err != nil {
+				if _, err := s.CellTotals(bg, res, f, version); err != nil {
 					s.warmFailed.Add(1)
 				}
 			}
@@ -136,7 +136,7 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 	}
 	// A tile too wide to read by index (or a source that cannot): wait for the
 	// resolution's counts.
-	if cs, err = s.CellCounts(ctx, res, f, version); err != nil {
+	if cs, err = s.CellTotals(ctx, res, f, version); err != nil {
 		return nil, nil, err
 	}
 	if pop, err = s.CellPopulation(ctx, res, version); err != nil {

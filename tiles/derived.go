@@ -24,16 +24,16 @@ func (s *Service) Resolutions(ctx context.Context) ([]int, error) {
 }
 
 // CellSet is the counts of every cell at a resolution for a filter, indexed by
-// place.
+// place: each cell's Count alone (Source.CellTotals), what the tiles draw.
 type CellSet struct {
 	Counts map[uint64]*geo.CellCount
 	Index  *CellIndex
 }
 
-// CellCounts are the counts of every cell at a resolution for a filter.
-func (s *Service) CellCounts(ctx context.Context, res int, f geo.Filter, version string) (*CellSet, error) {
+// CellTotals are the counts of every cell at a resolution for a filter.
+func (s *Service) CellTotals(ctx context.Context, res int, f geo.Filter, version string) (*CellSet, error) {
 	v, err := s.memo.Get(cellsKey(res, f, version), func() (any, error) {
-		counts, err := s.src.CellCounts(ctx, res, f)
+		counts, err := s.src.CellTotals(ctx, res, f)
 		if err != nil {
 			return nil, err
 		}

@@ -30,7 +30,8 @@ const MaxFeatures = 20000
 type Source interface {
 	VersionSource
 	Resolutions(ctx context.Context) ([]int, error)
-	CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error)
+	// CellTotals are the counts of every cell at res, each its Count alone.
+	CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error)
 	AreaCounts(ctx context.Context, level string, f geo.Filter) ([]geo.AreaCount, error)
 	Incidents(ctx context.Context, q geo.IncidentQuery) ([]geo.StoredIncident, error)
 	Alerts(ctx context.Context, f tension.AlertFilter) ([]tension.StoredAlert, error)

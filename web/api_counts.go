@@ -257,13 +257,14 @@ func (s *Server) handleCell(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.cellCounts(r.Context(), res, f, version)
+	// The cell's own counts, by class, through its index.
+	cc, err := s.store.CellCountsIn(r.Context(), res, []uint64{cell}, f)
 	if err != nil {
 		return err
 	}
-	c := cs.Counts[cell]
-	if c == nil {
-		c = &geo.CellCount{Cell: cell}
+	c := &geo.CellCount{Cell: cell}
+	if len(cc) == 1 {
+		c = &cc[0]
 	}
 	ll := h3.Cell(cell).LatLng()
 	counts := s.countJSON(d, geo.CellString(cell), c.Count, c.Crimes, c.Incidents, c.ByStrand)

@@ -42,6 +42,10 @@ type Store interface {
 	Stats(ctx context.Context) (geo.Stats, error)
 	Resolutions(ctx context.Context) ([]int, error)
 	CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error)
+	// CellTotals is CellCounts with each cell's count alone, what the tiles draw.
+	CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error)
+	// CellCountsIn is CellCounts for the given cells alone, read by index.
+	CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error)
 	AreaLevels(ctx context.Context) ([]string, error)
 	AreaCounts(ctx context.Context, level string, f geo.Filter) ([]geo.AreaCount, error)
 	AreaCount(ctx context.Context, code string, f geo.Filter) (geo.AreaCount, error)

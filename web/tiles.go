@@ -83,10 +83,6 @@ func round3(v float64) float64 { return tiles.Round3(v) }
 
 func (s *Server) resolutions(ctx context.Context) ([]int, error) { return s.tiles.Resolutions(ctx) }
 
-func (s *Server) cellCounts(ctx context.Context, res int, f geo.Filter, version string) (*tiles.CellSet, error) {
-	return s.tiles.CellCounts(ctx, res, f, version)
-}
-
 func (s *Server) cellPopulation(ctx context.Context, res int, version string) (map[uint64]float64, error) {
 	return s.tiles.CellPopulation(ctx, res, version)
 }

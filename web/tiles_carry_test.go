@@ -26,16 +26,16 @@ type countingStore struct {
 	asked [][]uint64
 }
 
-func (s *countingStore) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+func (s *countingStore) CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
 	defer s.whole.Add(1)
-	return s.DB.CellCounts(ctx, res, f)
+	return s.DB.CellTotals(ctx, res, f)
 }
 
-func (s *countingStore) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
+func (s *countingStore) CellTotalsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
 	s.mu.Lock()
 	s.asked = append(s.asked, slices.Clone(cells))
 	s.mu.Unlock()
-	return s.DB.CellCountsIn(ctx, res, cells, f)
+	return s.DB.CellTotalsIn(ctx, res, cells, f)
 }
 
 func (s *countingStore) reads() int {

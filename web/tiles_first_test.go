@@ -21,18 +21,18 @@ type resolutionHeldStore struct {
 	own  atomic.Int64
 }
 
-func (s *resolutionHeldStore) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+func (s *resolutionHeldStore) CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
 	select {
 	case <-s.held:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return s.DB.CellCounts(ctx, res, f)
+	return s.DB.CellTotals(ctx, res, f)
 }
 
-func (s *resolutionHeldStore) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
+func (s *resolutionHeldStore) CellTotalsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
 	s.own.Add(1)
-	return s.DB.CellCountsIn(ctx, res, cells, f)
+	return s.DB.CellTotalsIn(ctx, res, cells, f)
 }
 
 // TestFirstTilesReadTheirOwnCells: the first tiles of a new server, for a few

@@ -37,20 +37,20 @@ func (s *gatedStore) wait(ctx context.Context) error {
 	return nil
 }
 
-// CellCounts (a whole resolution) and CellCountsIn (a tile's own cells) both wait:
+// CellTotals (a whole resolution) and CellTotalsIn (a tile's own cells) both wait:
 // a tile reads one or the other.
-func (s *gatedStore) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
+func (s *gatedStore) CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
 	if err := s.wait(ctx); err != nil {
 		return nil, err
 	}
-	return s.DB.CellCounts(ctx, res, f)
+	return s.DB.CellTotals(ctx, res, f)
 }
 
-func (s *gatedStore) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
+func (s *gatedStore) CellTotalsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
 	if err := s.wait(ctx); err != nil {
 		return nil, err
 	}
-	return s.DB.CellCountsIn(ctx, res, cells, f)
+	return s.DB.CellTotalsIn(ctx, res, cells, f)
 }
 
 func (s *gatedStore) hold() func() {
