@@ -359,4 +359,13 @@ func TestOperations(t *testing.T) {
 		!strings.Contains(body, `route="unmatched"`) || strings.Contains(body, "/no/such") {
 		t.Errorf("/metrics labels routes by path: %s", body)
 	}
+	// A method of the client's own making is counted as "other", never a series of
+	// its own.
+	for _, m := range []string{"BREW", "WHEN"} {
+		e.send(admin, m, "/api/v1/areas", nil)
+	}
+	body = string(e.get(admin, "/metrics").body)
+	if strings.Contains(body, "BREW") || strings.Contains(body, "WHEN") || !strings.Contains(body, `method="other",route="unmatched",status="405"} 2`) {
+		t.Errorf("/metrics labels unknown methods as their own: %s", body)
+	}
 }

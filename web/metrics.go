@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,19 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	ingested *prometheus.CounterVec
+	// The instruments of each (route, method, status) seen, found without building
+	// and hashing their labels on every request.
+	seen sync.Map // requestKey -> requestInstruments
+}
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type requestInstruments struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -35,8 +49,22 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 }
 
 func (m *metrics) observe(method, route string, status int, took time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(took.Seconds())
+	switch method {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+	default:
+		method = "other" // a client's own word: not a series of its own
+	}
+	k := requestKey{route, method, status}
+	v, ok := m.seen.Load(k)
+	if !ok {
+		// Routes are the router's patterns, and methods and statuses few: the keys
+		// are bounded.
+		v, _ = m.seen.LoadOrStore(k, requestInstruments{m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			m.latency.WithLabelValues(route)})
+	}
+	in := v.(requestInstruments)
+	in.count.Inc()
+	in.latency.Observe(took.Seconds())
 }
 
 // tileCache registers the rendered-tile cache's counters: requests served from it or

@@ -41,6 +41,12 @@ type routeOption func(*route)
 func withBody(n int64) routeOption            { return func(r *route) { r.maxBody = n } }
 func withTimeout(d time.Duration) routeOption { return func(r *route) { r.timeout = d } }
 
+// boundsItsOwnWaits is the option of a route whose handler bounds every wait it
+// makes (a tile: the cache needs none, the wait for a render has the tile wait, the
+// render its own timeout): no deadline of the route's, which would copy every request
+// and start a timer for the most frequent answer of all.
+func boundsItsOwnWaits(r *route) { r.timeout = 0 }
+
 // handle registers a handler with its policy. Every route goes through here, so
 // that no route exists without one.
 func (s *Server) handle(method, pattern string, p policy, h handlerFunc, opts ...routeOption) {
@@ -72,9 +78,12 @@ func (s *Server) handle(method, pattern string, p policy, h handlerFunc, opts ..
 		if r.Body != nil && r.Body != http.NoBody && rt.maxBody > 0 {
 			r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), rt.timeout)
-		defer cancel()
-		if err := h(w, r.WithContext(ctx)); err != nil {
+		if rt.timeout > 0 {
+			ctx, cancel := context.WithTimeout(r.Context(), rt.timeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
+		if err := h(w, r); err != nil {
 			s.fail(w, r, err)
 		}
 	}))

@@ -65,7 +65,7 @@ func (s *Server) routes() {
 		{layerIncidents, access.IncidentReaders},
 		{layerNearRepeat, access.AlertHandlers},
 	} {
-		s.handle("GET", "/tiles/"+l.name+"/{z}/{x}/{file}", allow(l.roles...), s.handleTile(l.name))
+		s.handle("GET", "/tiles/"+l.name+"/{z}/{x}/{file}", allow(l.roles...), s.handleTile(l.name), boundsItsOwnWaits)
 		s.handle("GET", "/tiles/"+l.name+".json", allow(l.roles...), s.handleTileJSON(l.name))
 	}
 
