@@ -342,7 +342,7 @@ func recomputeCells(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 // cell_year_totals, set_day_counts, day_counts and area_prefix_counts from
 // incidents, one row a key: each incident counts at each resolution in the cell it
 // stores for it (see recomputeCells), by day up to dailyMaxRes, by month and year up
-// to periodMaxRes, by year whatever its class up to totalsMaxRes.
+// to monthMaxRes, by year (by class and whatever its class) up to yearMaxRes.
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	steps := []struct {
 		sql  string
@@ -359,15 +359,14 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 			SELECT h3_res(c), c, date_trunc('month', occurred_from)::date, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 			FROM incidents CROSS JOIN unnest(cells) AS c
 			WHERE cells IS NOT NULL AND h3_res(c) <= $1
-			GROUP BY 1, 2, 3, 4`, []any{periodMaxRes}},
+			GROUP BY 1, 2, 3, 4`, []any{monthMaxRes}},
 		{`INSERT INTO cell_year_counts (res, cell, year, class, n)
-			SELECT res, cell, date_trunc('year', month)::date, class, sum(n)
-			FROM cell_month_counts GROUP BY 1, 2, 3, 4`, nil},
-		{`INSERT INTO cell_year_totals (res, cell, year, n)
-			SELECT h3_res(c), c, date_trunc('year', occurred_from)::date, count(*)
+			SELECT h3_res(c), c, date_trunc('year', occurred_from)::date, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 			FROM incidents CROSS JOIN unnest(cells) AS c
 			WHERE cells IS NOT NULL AND h3_res(c) <= $1
-			GROUP BY 1, 2, 3`, []any{totalsMaxRes}},
+			GROUP BY 1, 2, 3, 4`, []any{yearMaxRes}},
+		{`INSERT INTO cell_year_totals (res, cell, year, n)
+			SELECT res, cell, year, sum(n) FROM cell_year_counts GROUP BY 1, 2, 3`, nil},
 		{`INSERT INTO set_day_counts (day, area_set, class, n)
 			SELECT i.occurred_from, s.id, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands, count(*)
 			FROM incidents i JOIN area_sets s ON s.areas = i.areas

@@ -87,19 +87,21 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 
 // dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
 // resolution 7 (5 km²) holds many reports a day; finer cells hold about one, and
-// their days are counted from the incidents. Up to periodMaxRes a period's whole
-// years and months come from cell_year_counts and cell_month_counts (periodRows).
+// their days are counted from the incidents. Up to monthMaxRes a period's whole
+// months come from cell_month_counts, and up to yearMaxRes its whole years from
+// cell_year_counts (periodRows).
 const dailyMaxRes = 7
 
-// periodMaxRes is the finest resolution cell_month_counts and cell_year_counts
-// roll up: finer cells hold a report or two a month and a (cell, year, class) little
-// more (see migration 0017), so their counts come from the incidents.
-const periodMaxRes = 8
+// monthMaxRes is the finest resolution cell_month_counts rolls up: finer cells hold
+// a report or two a (cell, month, class) (see migration 0017), so their months come
+// from the incidents.
+const monthMaxRes = 8
 
-// totalsMaxRes is the finest resolution cell_year_totals rolls up: a (cell, year)
-// whatever the class, read by tiles over whole years with no filter of class
-// (migration 0021).
-const totalsMaxRes = incidentCellMaxRes
+// yearMaxRes is the finest resolution cell_year_counts and cell_year_totals roll up
+// (migration 0021): over ten years at ten million reports a cell of resolution 10
+// holds thousands of reports, a (cell, year, class) several and a (cell, year) tens.
+// Tiles over whole years with no filter of class read the totals.
+const yearMaxRes = incidentCellMaxRes
 
 // incidentCellMaxRes is the finest resolution whose cell the incidents hold as a
 // column of its own (cell8 to cell10, migration 0020), indexed with the day and the
@@ -201,20 +203,18 @@ func splitPeriod(lo, hi time.Time) periodParts {
 
 // periodRows returns a query of rows (cell, class, n) at res over the non-empty
 // parts of a period (splitPeriod), limited to the cells in cellsParam when it is not
-// empty: up to periodMaxRes whole years and months from their roll-ups, the days at
-// either end from cell_day_counts up to dailyMaxRes, from the incidents finer
-// (cellRows); finer than periodMaxRes every day of the period from the incidents.
-// With totals (a read that sums every class), whole years up to totalsMaxRes come
-// from cell_year_totals, as class 0. The parts' dates are bound from $first on, in
-// the order of the values it returns.
+// empty: up to yearMaxRes whole years from cell_year_counts, up to monthMaxRes whole
+// months from cell_month_counts, the days left from cell_day_counts up to
+// dailyMaxRes and from the incidents finer (cellRows). With totals (a read that sums
+// every class), whole years come from cell_year_totals, as class 0. The parts' dates
+// are bound from $first on, in the order of the values it returns.
 func periodRows(res int, resParam, cellsParam string, first int, p periodParts, totals bool) (string, []any) {
-	totals = totals && res <= totalsMaxRes
-	if res > periodMaxRes {
-		// No monthly rows: the days between the whole years (or the whole period's
-		// days: the first day of the first end to the last of the second, whichever
-		// parts are empty).
+	if res > monthMaxRes {
+		// No monthly rows: the days between the whole years, or (finer than
+		// yearMaxRes) the whole period's days: the first day of the first end to the
+		// last of the second, whichever parts are empty.
 		lo, end := p.days[0][0], p.days[1][1]
-		if totals && p.years[0].Before(p.years[1]) {
+		if res <= yearMaxRes && p.years[0].Before(p.years[1]) {
 			p = periodParts{years: p.years, days: [2][2]time.Time{{lo, p.years[0]}, {p.years[1], end}}}
 		} else {
 			p = periodParts{days: [2][2]time.Time{{lo, end}, {end, end}}}

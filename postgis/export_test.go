@@ -11,8 +11,8 @@ func CellReadQuery(res int, cells []int64, from, to time.Time, totals bool) (sql
 	return sql, append(args, dates...)
 }
 
-// PeriodMaxRes is the finest resolution the monthly and yearly cell counts hold.
-const PeriodMaxRes = periodMaxRes
+// MonthMaxRes is the finest resolution the monthly cell counts hold.
+const MonthMaxRes = monthMaxRes
 
-// TotalsMaxRes is the finest resolution the yearly cell totals hold.
-const TotalsMaxRes = totalsMaxRes
+// YearMaxRes is the finest resolution the yearly cell counts and totals hold.
+const YearMaxRes = yearMaxRes

@@ -869,16 +869,17 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 // 87 of 253,487 area rows after a load of 300,000 reports over five years), so a
 // merge there would read every row of those years to save a thousandth of them.
 // The monthly and yearly cell counts (at resolution 8 a cell holds a report or two
-// a month) are left likewise. The yearly cell totals are merged whatever the span:
-// a (cell, year) gathers many batches' rows (33 reports at resolution 10 at ten
-// million reports), and a tile over whole years reads them.
+// a month) are left likewise. The yearly cell counts and totals are merged whatever
+// the span: a (cell, year) gathers many batches' rows (tens of reports at resolution
+// 10 at ten million reports), and tiles over whole years read them.
 // `tensionmap rollups merge` merges everything.
 const mergeDaysAfterRun = 92
 
 // Compact merges the roll-up rows of the keys the writer's batches added to, one
-// row a key: those of the tree of area counts and of the yearly cell totals, and those of the daily roll-ups over
-// the days the batches touched and of the monthly and yearly cell counts over their
-// years when the batches span at most mergeDaysAfterRun days. It
+// row a key: those of the tree of area counts and of the yearly cell counts and
+// totals over the years the batches touched, and those of the daily and monthly
+// roll-ups over the days the batches touched when they span at most
+// mergeDaysAfterRun days. It
 // changes no count, and readers see the rows before or after a merge, never
 // between. An ingest run calls it once its batches are stored.
 func (w *IncidentWriter) Compact(ctx context.Context) error {
@@ -1061,8 +1062,8 @@ func yearStart(t time.Time) time.Time {
 const compactWorkMem = "128MB"
 
 // compactRollups merges the rows of each key of the tree nodes and areas given
-// (nil areas: all), of the yearly cell totals over the years of the days [first,
-// last] and, when daily is set, of the daily, monthly and yearly roll-ups over those
+// (nil areas: all), of the yearly cell counts and totals over the years of the days
+// [first, last] and, when daily is set, of the daily and monthly roll-ups over those
 // days. Each table is
 // merged in a transaction of its own, at once: the rows of the keys with more than one are deleted and their sum inserted,
 // so a count never changes, and rows a concurrent batch adds meanwhile are left for
@@ -1076,14 +1077,14 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 		{"area counts", mergeSetsSQL, []any{first, last}},
 		{"day counts", mergeDaysSQL, []any{first, last}},
 		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil}},
+		// What tiles over whole years read, a key gathering many batches' rows:
+		// merged whatever the span.
 		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil}},
-		// Few rows once merged, and what a tile over whole years reads: merged
-		// whatever the span.
 		{"yearly cell totals", mergeTotalsSQL, []any{yearStart(first), last, nil}},
 		{"tree of area counts", "", nil},
 	}
 	if !daily {
-		steps = steps[len(steps)-2:]
+		steps = steps[len(steps)-3:]
 	}
 	if len(nodes) == 0 {
 		steps = steps[:len(steps)-1] // no tree node to merge
@@ -1193,7 +1194,7 @@ type periodDeltas struct {
 
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
 // table's key: a count at each of an incident's cells up to dailyMaxRes by day, up
-// to periodMaxRes by month and by year, up to totalsMaxRes by year whatever its
+// to monthMaxRes by month, up to yearMaxRes by year, by class and whatever its
 // class, one for its set of areas when it has one,
 // and one in day_counts always. Sorting then summing runs is cheaper than a map at
 // batch sizes.
@@ -1221,7 +1222,7 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 			if r <= dailyMaxRes {
 				cr = append(cr, cellRow{int16(r), day, int64(c), class})
 			}
-			if r > totalsMaxRes {
+			if r > yearMaxRes {
 				continue
 			}
 			p, ok := periodOf[day]
@@ -1231,10 +1232,10 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 				periodOf[day] = p
 			}
 			month, year := p[0], p[1]
+			yr = append(yr, cellRow{int16(r), year, int64(c), class})
 			tr = append(tr, cellRow{int16(r), year, int64(c), 0})
-			if r <= periodMaxRes {
+			if r <= monthMaxRes {
 				mr = append(mr, cellRow{int16(r), month, int64(c), class})
-				yr = append(yr, cellRow{int16(r), year, int64(c), class})
 			}
 		}
 	}

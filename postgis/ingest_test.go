@@ -483,16 +483,14 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 	}
 	compareMaps(tb, "cell roll-ups", gotCells, wantCells)
 	// The monthly and yearly cell counts: the same reports, by the month and the
-	// year of their day.
-	// The yearly totals: the same reports by year whatever their class, up to
-	// resolution 10.
+	// year of their day; the yearly totals by year whatever their class.
 	for _, p := range []struct {
 		table, col, what, class string
 		maxRes                  int
 	}{
-		{"cell_month_counts", "month", "monthly cell roll-ups", "class", postgis.PeriodMaxRes},
-		{"cell_year_counts", "year", "yearly cell roll-ups", "class", postgis.PeriodMaxRes},
-		{"cell_year_totals", "year", "yearly cell totals", "0::bigint", postgis.TotalsMaxRes}} {
+		{"cell_month_counts", "month", "monthly cell roll-ups", "class", postgis.MonthMaxRes},
+		{"cell_year_counts", "year", "yearly cell roll-ups", "class", postgis.YearMaxRes},
+		{"cell_year_totals", "year", "yearly cell totals", "0::bigint", postgis.YearMaxRes}} {
 		want := map[cellKey]int64{}
 		for k, n := range wantCells {
 			if k.res > p.maxRes {
