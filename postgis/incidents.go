@@ -869,16 +869,17 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 // 87 of 253,487 area rows after a load of 300,000 reports over five years), so a
 // merge there would read every row of those years to save a thousandth of them.
 // The monthly and yearly cell counts (at resolution 8 a cell holds a report or two
-// a month) are left likewise. The yearly cell counts and totals are merged whatever
-// the span: a (cell, year) gathers many batches' rows (tens of reports at resolution
-// 10 at ten million reports), and tiles over whole years read them.
+// a month) are left likewise. The yearly totals and the yearly counts of the cells
+// finer than monthMaxRes are merged whatever the span: a (cell, year) gathers many
+// batches' rows (tens of reports at resolution 10 at ten million reports), and
+// tiles over whole years read them where no monthly row is.
 // `tensionmap rollups merge` merges everything.
 const mergeDaysAfterRun = 92
 
 // Compact merges the roll-up rows of the keys the writer's batches added to, one
-// row a key: those of the tree of area counts and of the yearly cell counts and
-// totals over the years the batches touched, and those of the daily and monthly
-// roll-ups over the days the batches touched when they span at most
+// row a key: those of the tree of area counts, of the yearly cell totals and of the
+// yearly counts of the finer cells over the years the batches touched, and those of
+// the other roll-ups over the days the batches touched when they span at most
 // mergeDaysAfterRun days. It
 // changes no count, and readers see the rows before or after a merge, never
 // between. An ingest run calls it once its batches are stored.
@@ -955,8 +956,8 @@ func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, ar
 		b.Queue(mergeCellsSQL, first, last, dailyResolutions())
 		b.Queue(mergeSetsSQL, first, last)
 		b.Queue(mergeDaysSQL, first, last)
-		b.Queue(mergeMonthsSQL, yearStart(first), last, cells)
-		b.Queue(mergeYearsSQL, yearStart(first), last, cells)
+		b.Queue(mergeMonthsSQL, yearStart(first), last, cells, 0)
+		b.Queue(mergeYearsSQL, yearStart(first), last, cells, 0)
 		b.Queue(mergeTotalsSQL, yearStart(first), last, cells)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
@@ -1015,7 +1016,7 @@ const (
 )
 
 // The merges of the monthly and yearly cell counts over the months or years
-// [$1, $2], of the cells $3 (NULL: all).
+// [$1, $2], of the cells $3 (NULL: all) at resolution $4 and finer.
 var (
 	mergeMonthsSQL = mergePeriodSQL("cell_month_counts", "month")
 	mergeYearsSQL  = mergePeriodSQL("cell_year_counts", "year")
@@ -1040,11 +1041,11 @@ const mergeTotalsSQL = `WITH k AS (
 func mergePeriodSQL(table, col string) string {
 	return `WITH k AS (
 			SELECT res, ` + col + `, cell, class FROM ` + table + `
-			WHERE ` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
+			WHERE ` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3)) AND res >= $4::integer
 			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
 		gone AS (
 			DELETE FROM ` + table + ` c USING k
-			WHERE c.` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
+			WHERE c.` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3)) AND c.res >= $4::integer
 				AND (c.res, c.` + col + `, c.cell, c.class) = (k.res, k.` + col + `, k.cell, k.class)
 			RETURNING c.res, c.` + col + `, c.cell, c.class, c.n)
 		INSERT INTO ` + table + ` (res, ` + col + `, cell, class, n)
@@ -1062,9 +1063,9 @@ func yearStart(t time.Time) time.Time {
 const compactWorkMem = "128MB"
 
 // compactRollups merges the rows of each key of the tree nodes and areas given
-// (nil areas: all), of the yearly cell counts and totals over the years of the days
-// [first, last] and, when daily is set, of the daily and monthly roll-ups over those
-// days. Each table is
+// (nil areas: all), of the yearly cell totals and the finer cells' yearly counts
+// over the years of the days [first, last] and, when daily is set, of the daily,
+// monthly and yearly roll-ups over those days. Each table is
 // merged in a transaction of its own, at once: the rows of the keys with more than one are deleted and their sum inserted,
 // so a count never changes, and rows a concurrent batch adds meanwhile are left for
 // the next merge.
@@ -1076,15 +1077,18 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 		{"cell counts", mergeCellsSQL, []any{first, last, dailyResolutions()}},
 		{"area counts", mergeSetsSQL, []any{first, last}},
 		{"day counts", mergeDaysSQL, []any{first, last}},
-		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil}},
-		// What tiles over whole years read, a key gathering many batches' rows:
-		// merged whatever the span.
-		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil}},
+		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil, 0}},
+		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil, 0}},
+		// What tiles over whole years read where no monthly row is, a key
+		// gathering many batches' rows: merged whatever the span.
+		{"yearly cell counts of the finer cells", mergeYearsSQL, []any{yearStart(first), last, nil, monthMaxRes + 1}},
 		{"yearly cell totals", mergeTotalsSQL, []any{yearStart(first), last, nil}},
 		{"tree of area counts", "", nil},
 	}
-	if !daily {
-		steps = steps[len(steps)-3:]
+	if daily {
+		steps = slices.Delete(steps, 5, 6) // merged with the others
+	} else {
+		steps = steps[5:]
 	}
 	if len(nodes) == 0 {
 		steps = steps[:len(steps)-1] // no tree node to merge

@@ -16,8 +16,9 @@
 -- kind or source (the map's usual view). Both are written as 0016 writes the others:
 -- each batch sums its rows by key in the service and appends them in the transaction
 -- that stores its reports; reads sum the rows of a key; a merge leaves one row a key,
--- and an ingest run merges them as it ends whatever the span of its days (a key
--- gathers rows from many batches; merged, they are few). cell_year_totals' one index
+-- and an ingest run merges the totals and the yearly rows of resolutions 9 and 10 as
+-- it ends whatever the span of its days (a key gathers rows from many batches;
+-- merged, they are few). cell_year_totals' one index
 -- serves the reads of given cells and carries n, so that they read the index alone.
 
 INSERT INTO cell_year_counts (res, cell, year, class, n)
