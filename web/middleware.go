@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/textproto"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -266,6 +267,26 @@ func (s *Server) cors(next http.Handler) http.Handler {
 // sessionCookie is the name of the session cookie.
 const sessionCookie = "tm_session"
 
+// sessionCookieValue returns the value of the first session cookie the request
+// carries, "" when none: found in the Cookie headers as Request.Cookie finds it,
+// without making a Cookie of every cookie on the way (most requests are tiles, each
+// with the session).
+func sessionCookieValue(r *http.Request) string {
+	for _, line := range r.Header["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			name, val, ok := strings.Cut(textproto.TrimString(part), "=")
+			if !ok || name != sessionCookie {
+				continue
+			}
+			if len(val) > 1 && val[0] == '"' && val[len(val)-1] == '"' {
+				val = val[1 : len(val)-1]
+			}
+			return val
+		}
+	}
+	return ""
+}
+
 // authenticate puts the caller's principal in the request's context: from an
 // Authorization: Bearer token, else from the session cookie. A bad token is refused
 // at once; a stale cookie is cleared. It never refuses a request for lack of
@@ -289,12 +310,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, t)))
 			return
 		}
-		c, err := r.Cookie(sessionCookie)
-		if err != nil || c.Value == "" {
+		session := sessionCookieValue(r)
+		if session == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		hash := access.HashSecret(c.Value)
+		hash := access.HashSecret(session)
 		if p := s.auth.get(string(hash), now); p != nil {
 			noteCaller(ctx, p)
 			next.ServeHTTP(w, r.WithContext(access.WithPrincipal(ctx, p)))

@@ -299,21 +299,23 @@ func compactSorted(s []string) []string {
 // disclosure for a question about what, scoped to the snapped filter. snapped
 // reports whether the period asked for was changed.
 func (s *Server) restrict(ctx context.Context, d disclosure, f *geo.Filter, what ...string) (disclosure, bool, error) {
-	snapped := false
-	if !d.exact {
-		var last time.Time
-		if f.To.IsZero() && !f.From.IsZero() {
-			st, err := s.store.Stats(ctx)
-			if err != nil {
-				return d, false, err
-			}
-			last = st.LastDay
-			if last.IsZero() {
-				last = s.opts.Now().UTC()
-			}
-		}
-		snapped = d.period(f, last)
+	if d.exact {
+		// Counts shown as they are: no period to publish, and no scope to key a
+		// perturbation with.
+		return d, false, nil
 	}
+	var last time.Time
+	if f.To.IsZero() && !f.From.IsZero() {
+		st, err := s.store.Stats(ctx)
+		if err != nil {
+			return d, false, err
+		}
+		last = st.LastDay
+		if last.IsZero() {
+			last = s.opts.Now().UTC()
+		}
+	}
+	snapped := d.period(f, last)
 	return d.in(append(what, s.filterScope(*f))...), snapped, nil
 }
 

@@ -5,20 +5,24 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tensionmap/tensionmap/access"
 	"github.com/tensionmap/tensionmap/web"
 )
 
-// BenchmarkTileRequest serves a hotspot tile in process, without the network: from
+// BenchmarkTileRequest serves a hotspot tile of the last 28 days in process, without the network: from
 // the cache, rendered afresh (counts held), and a handler writing fixed bytes, the
 // floor.
 func BenchmarkTileRequest(b *testing.B) {
 	e := newEnv(b)
 	police := e.as(access.Police)
 	_, path := tileAt("hotspots", -0.76, 52.04, 13)
+	// As the map asks: its period always written as days.
+	path += "?from=" + testEnd.AddDate(0, 0, -27).Format(time.DateOnly) + "&to=" + testEnd.Format(time.DateOnly)
 	body := e.get(police, path, "Accept-Encoding", "gzip").body
 	req := func() *http.Request {
 		r := httptest.NewRequest("GET", path, nil)
@@ -44,6 +48,33 @@ func BenchmarkTileRequest(b *testing.B) {
 		}))
 	})
 	b.Run("cached", func(b *testing.B) { serve(b, e.srv) })
+	// The same two over loopback HTTP, one client: what a browser's request costs the
+	// server beyond the handler's work (connection, head, cookie).
+	overHTTP := func(b *testing.B, h http.Handler) {
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		r := req()
+		r.URL, r.RequestURI, r.Host = mustParse(b, srv.URL+path), "", ""
+		for b.Loop() {
+			res, err := srv.Client().Do(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Fatal(res.StatusCode)
+			}
+		}
+	}
+	b.Run("fixed-http", func(b *testing.B) {
+		overHTTP(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/vnd.mapbox-vector-tile")
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(body)
+		}))
+	})
+	b.Run("cached-http", func(b *testing.B) { overHTTP(b, e.srv) })
 	// The access log as served (JSON at info: cached tiles at debug, one in a thousand
 	// at info), and at debug, where every cached tile writes its line as each did at
 	// info before.
@@ -54,4 +85,12 @@ func BenchmarkTileRequest(b *testing.B) {
 	uncached := web.New(web.Options{Version: "bench", Strands: e.opts.Strands, Sources: e.opts.Sources, TileCacheBytes: -1,
 		SessionTTL: e.opts.SessionTTL, Now: e.opts.Now}, e.db, nil, nil, nil)
 	b.Run("uncached", func(b *testing.B) { serve(b, uncached) })
+}
+
+func mustParse(tb testing.TB, raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
 }
