@@ -75,6 +75,11 @@ func (db *DB) CellCounts(ctx context.Context, res int, f geo.Filter) ([]geo.Cell
 // what those cells hold, not the whole resolution. Cells with no incident are left
 // out.
 func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
+	return db.cellCountsIn(ctx, res, cells, f, false)
+}
+
+// cellCountsIn answers CellCountsIn, or with countOnly CellTotalsIn.
+func (db *DB) cellCountsIn(ctx context.Context, res int, cells []uint64, f geo.Filter, countOnly bool) ([]geo.CellCount, error) {
 	if len(cells) == 0 {
 		return nil, nil
 	}
@@ -82,7 +87,7 @@ func (db *DB) CellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 	for i, c := range cells {
 		ids[i] = int64(c)
 	}
-	return db.cellCounts(ctx, res, ids, f, false)
+	return db.cellCounts(ctx, res, ids, f, countOnly)
 }
 
 // dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
@@ -290,14 +295,7 @@ func (db *DB) CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.Cell
 // CellTotalsIn is CellTotals for the given cells at res only, read through their
 // indexes (see CellCountsIn).
 func (db *DB) CellTotalsIn(ctx context.Context, res int, cells []uint64, f geo.Filter) ([]geo.CellCount, error) {
-	if len(cells) == 0 {
-		return nil, nil
-	}
-	ids := make([]int64, len(cells))
-	for i, c := range cells {
-		ids[i] = int64(c)
-	}
-	return db.cellCounts(ctx, res, ids, f, true)
+	return db.cellCountsIn(ctx, res, cells, f, true)
 }
 
 // cellCounts answers CellCounts, for every cell at res when cells is nil; with
