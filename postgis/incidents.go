@@ -918,7 +918,7 @@ func (w *IncidentWriter) Compact(ctx context.Context) error {
 			return err
 		}
 	}
-	return w.db.compactRollups(ctx, from, to, daily, nodes, areas)
+	return w.db.compactRollups(ctx, from, to, daily, nodes, areas, false)
 }
 
 // CompactRollups merges every roll-up row of a key with the others of its key, over
@@ -932,7 +932,7 @@ func (db *DB) CompactRollups(ctx context.Context) error {
 	if err := db.Pool.QueryRow(ctx, "SELECT now()").Scan(&started); err != nil {
 		return err
 	}
-	if err := db.compactRollups(ctx, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), true, nodes, nil); err != nil {
+	if err := db.compactRollups(ctx, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), true, nodes, nil, false); err != nil {
 		return err
 	}
 	// Every day is merged: what runs recorded before this merge began is done.
@@ -1065,11 +1065,12 @@ const compactWorkMem = "128MB"
 // compactRollups merges the rows of each key of the tree nodes and areas given
 // (nil areas: all), of the yearly cell totals and the finer cells' yearly counts
 // over the years of the days [first, last] and, when daily is set, of the daily,
-// monthly and yearly roll-ups over those days. Each table is
-// merged in a transaction of its own, at once: the rows of the keys with more than one are deleted and their sum inserted,
-// so a count never changes, and rows a concurrent batch adds meanwhile are left for
-// the next merge.
-func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily bool, nodes, areas []int32) error {
+// monthly and yearly roll-ups over those days. Each table is merged in a
+// transaction of its own, all at once or, with oneAtATime, one after another: the
+// rows of the keys with more than one are deleted and their sum inserted, so a count
+// never changes, and rows a concurrent batch adds meanwhile are left for the next
+// merge.
+func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily bool, nodes, areas []int32, oneAtATime bool) error {
 	steps := []struct {
 		what, sql string
 		args      []any
@@ -1095,10 +1096,18 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 	}
 	errs := make([]error, len(steps))
 	var wg sync.WaitGroup
+	// At once, a connection a table; or one table after another, a connection and a
+	// core at a time, for a merge in the background of a serving server.
+	turns := make(chan struct{}, len(steps))
+	if oneAtATime {
+		turns = make(chan struct{}, 1)
+	}
 	for i, st := range steps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			turns <- struct{}{}
+			defer func() { <-turns }()
 			errs[i] = retryConflicts(func() error {
 				return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 					if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+compactWorkMem+"'"); err != nil {

@@ -29,8 +29,9 @@ func (db *DB) markMergeDue(ctx context.Context, first, last time.Time) error {
 
 // MergeDue merges the daily roll-up rows of the days ingest runs left unmerged
 // (see Compact), a month at a time, oldest span first, and forgets each span once
-// it is merged. It returns the days it merged; none when another server holds the
-// merge or nothing is due. Like every merge it changes no count.
+// it is merged, one table at a time (a connection and a core, the rest left to the
+// server's reads). It returns the days it merged; none when another server holds
+// the merge or nothing is due. Like every merge it changes no count.
 func (db *DB) MergeDue(ctx context.Context) (days int, err error) {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
@@ -62,7 +63,8 @@ func (db *DB) MergeDue(ctx context.Context) (days int, err error) {
 			if to.After(s.last) {
 				to = s.last
 			}
-			if err := db.compactRollups(ctx, from, to, true, nil, nil); err != nil {
+			// One table at a time: the server goes on answering tiles meanwhile.
+			if err := db.compactRollups(ctx, from, to, true, nil, nil, true); err != nil {
 				return days, err
 			}
 			days += int(to.Sub(from).Hours()/24) + 1
