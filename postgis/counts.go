@@ -275,14 +275,13 @@ func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time, tota
 	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi), totals)
 	// $1 to $3 are bound but the cells and the parts may say the resolution and the
 	// days: their types are named.
+	class, group := "class", "1, 2"
 	if totals {
-		return `SELECT cell, 0::bigint, sum(n)::bigint FROM (` + rows + `) r
-		WHERE $1::integer IS NOT NULL AND $2::date <= $3::date AND ` + classWhere(4) + `
-		GROUP BY 1 ORDER BY 1`, dates
+		class, group = "0::bigint", "1"
 	}
-	return `SELECT cell, class, sum(n)::bigint FROM (` + rows + `) r
+	return `SELECT cell, ` + class + `, sum(n)::bigint FROM (` + rows + `) r
 		WHERE $1::integer IS NOT NULL AND $2::date <= $3::date AND ` + classWhere(4) + `
-		GROUP BY 1, 2 ORDER BY 1`, dates
+		GROUP BY ` + group + ` ORDER BY 1`, dates
 }
 
 // CellTotals is CellCounts with the count of each cell alone (Crimes, Incidents and

@@ -958,7 +958,7 @@ func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, ar
 		b.Queue(mergeDaysSQL, first, last)
 		b.Queue(mergeMonthsSQL, yearStart(first), last, cells, 0)
 		b.Queue(mergeYearsSQL, yearStart(first), last, cells, 0)
-		b.Queue(mergeTotalsSQL, yearStart(first), last, cells)
+		b.Queue(mergeTotalsSQL, yearStart(first), last, cells, 0)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
 				GROUP BY 1, 2 HAVING count(*) > 1),
@@ -1015,41 +1015,35 @@ const (
 		SELECT day, class, sum(n), sum(located) FROM gone GROUP BY 1, 2 ORDER BY 1, 2`
 )
 
-// The merges of the monthly and yearly cell counts over the months or years
-// [$1, $2], of the cells $3 (NULL: all) at resolution $4 and finer.
+// The merges of the monthly and yearly cell counts and of the yearly totals over the
+// months or years [$1, $2], of the cells $3 (NULL: all) at resolution $4 and finer.
 var (
-	mergeMonthsSQL = mergePeriodSQL("cell_month_counts", "month")
-	mergeYearsSQL  = mergePeriodSQL("cell_year_counts", "year")
+	mergeMonthsSQL = mergePeriodSQL("cell_month_counts", "month", true)
+	mergeYearsSQL  = mergePeriodSQL("cell_year_counts", "year", true)
+	mergeTotalsSQL = mergePeriodSQL("cell_year_totals", "year", false)
 )
 
-// mergeTotalsSQL merges cell_year_totals over the years [$1, $2] of the cells $3
-// (NULL: all), as mergePeriodSQL does the tables with a class.
-const mergeTotalsSQL = `WITH k AS (
-		SELECT res, year, cell FROM cell_year_totals
-		WHERE year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
-		GROUP BY 1, 2, 3 HAVING count(*) > 1),
-	gone AS (
-		DELETE FROM cell_year_totals c USING k
-		WHERE c.year BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
-			AND (c.res, c.year, c.cell) = (k.res, k.year, k.cell)
-		RETURNING c.res, c.year, c.cell, c.n)
-	INSERT INTO cell_year_totals (res, year, cell, n)
-	SELECT res, year, cell, sum(n) FROM gone GROUP BY 1, 2, 3 ORDER BY 1, 3, 2`
-
-// mergePeriodSQL is the merge of a table of cell counts keyed by (res, col, cell,
-// class): the rows of each key with more than one are deleted and their sum inserted.
-func mergePeriodSQL(table, col string) string {
+// mergePeriodSQL is the merge of a table of cell counts keyed by (res, col, cell)
+// and, withClass, class: the rows of each key with more than one are deleted and
+// their sum inserted.
+func mergePeriodSQL(table, col string, withClass bool) string {
+	key, n := "res, "+col+", cell", "1, 2, 3"
+	if withClass {
+		key, n = key+", class", n+", 4"
+	}
+	ckey := "c." + strings.ReplaceAll(key, ", ", ", c.")
+	kkey := "k." + strings.ReplaceAll(key, ", ", ", k.")
 	return `WITH k AS (
-			SELECT res, ` + col + `, cell, class FROM ` + table + `
+			SELECT ` + key + ` FROM ` + table + `
 			WHERE ` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3)) AND res >= $4::integer
-			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
+			GROUP BY ` + n + ` HAVING count(*) > 1),
 		gone AS (
 			DELETE FROM ` + table + ` c USING k
 			WHERE c.` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3)) AND c.res >= $4::integer
-				AND (c.res, c.` + col + `, c.cell, c.class) = (k.res, k.` + col + `, k.cell, k.class)
-			RETURNING c.res, c.` + col + `, c.cell, c.class, c.n)
-		INSERT INTO ` + table + ` (res, ` + col + `, cell, class, n)
-		SELECT res, ` + col + `, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 2, 4`
+				AND (` + ckey + `) = (` + kkey + `)
+			RETURNING ` + ckey + `, c.n)
+		INSERT INTO ` + table + ` (` + key + `, n)
+		SELECT ` + key + `, sum(n) FROM gone GROUP BY ` + n + ` ORDER BY ` + n
 }
 
 // yearStart returns the first day of t's year, the first key of cell_month_counts
@@ -1071,28 +1065,32 @@ const compactWorkMem = "128MB"
 // never changes, and rows a concurrent batch adds meanwhile are left for the next
 // merge.
 func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily bool, nodes, areas []int32, oneAtATime bool) error {
-	steps := []struct {
+	// A run over many days leaves the daily and monthly rows and the coarser yearly
+	// ones to serve (see Compact); the yearly rows where no monthly row is, the totals
+	// and the tree (what tiles over whole years and areas read, a key gathering many
+	// batches' rows) are merged whatever the span.
+	yearsFrom := 0
+	if !daily {
+		yearsFrom = monthMaxRes + 1
+	}
+	all := []struct {
 		what, sql string
 		args      []any
+		always    bool
 	}{
-		{"cell counts", mergeCellsSQL, []any{first, last, dailyResolutions()}},
-		{"area counts", mergeSetsSQL, []any{first, last}},
-		{"day counts", mergeDaysSQL, []any{first, last}},
-		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil, 0}},
-		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil, 0}},
-		// What tiles over whole years read where no monthly row is, a key
-		// gathering many batches' rows: merged whatever the span.
-		{"yearly cell counts of the finer cells", mergeYearsSQL, []any{yearStart(first), last, nil, monthMaxRes + 1}},
-		{"yearly cell totals", mergeTotalsSQL, []any{yearStart(first), last, nil}},
-		{"tree of area counts", "", nil},
+		{"cell counts", mergeCellsSQL, []any{first, last, dailyResolutions()}, false},
+		{"area counts", mergeSetsSQL, []any{first, last}, false},
+		{"day counts", mergeDaysSQL, []any{first, last}, false},
+		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil, 0}, false},
+		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil, yearsFrom}, true},
+		{"yearly cell totals", mergeTotalsSQL, []any{yearStart(first), last, nil, 0}, true},
+		{"tree of area counts", "", nil, true},
 	}
-	if daily {
-		steps = slices.Delete(steps, 5, 6) // merged with the others
-	} else {
-		steps = steps[5:]
-	}
-	if len(nodes) == 0 {
-		steps = steps[:len(steps)-1] // no tree node to merge
+	steps := all[:0]
+	for _, st := range all {
+		if (daily || st.always) && (st.sql != "" || len(nodes) > 0) {
+			steps = append(steps, st)
+		}
 	}
 	errs := make([]error, len(steps))
 	var wg sync.WaitGroup
