@@ -622,34 +622,31 @@ func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []in
 		return e
 	}
 	for _, t := range []struct {
-		rows *cellDeltas
-		data *[]byte
-	}{{&r.cells, &r.cellData}, {&r.periods.month, &r.monthData}, {&r.periods.year, &r.yearData}} {
+		rows      *cellDeltas
+		data      *[]byte
+		withClass bool // the totals have none
+	}{{&r.cells, &r.cellData, true}, {&r.periods.month, &r.monthData, true}, {&r.periods.year, &r.yearData, true},
+		{&r.periods.total, &r.totalData, false}} {
 		c := t.rows
 		if len(c.day) == 0 {
 			continue
 		}
 		e := encoder()
 		for i := range c.day {
-			e.row(5)
+			if t.withClass {
+				e.row(5)
+			} else {
+				e.row(4)
+			}
 			e.int16(c.res[i])
 			e.int32(c.day[i]) // a date (the month's or year's first): days since 2000-01-01
 			e.int64(c.cell[i])
-			e.int64(c.class[i])
+			if t.withClass {
+				e.int64(c.class[i])
+			}
 			e.int32(c.n[i])
 		}
 		*t.data = e.finish()
-	}
-	if t := &r.periods.total; len(t.day) > 0 {
-		e := encoder()
-		for i := range t.day {
-			e.row(4)
-			e.int16(t.res[i])
-			e.int32(t.day[i]) // the year's first day
-			e.int64(t.cell[i])
-			e.int32(t.n[i])
-		}
-		r.totalData = e.finish()
 	}
 	if len(r.areas.day) > 0 {
 		e := encoder()
@@ -745,20 +742,21 @@ func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setD
 	b := &pgx.Batch{}
 	for _, t := range []struct {
 		table, col string
+		withClass  bool // the totals have none
 		rows       *cellDeltas
-	}{{"cell_day_counts", "day", &cells}, {"cell_month_counts", "month", &periods.month}, {"cell_year_counts", "year", &periods.year}} {
+	}{{"cell_day_counts", "day", true, &cells}, {"cell_month_counts", "month", true, &periods.month},
+		{"cell_year_counts", "year", true, &periods.year}, {"cell_year_totals", "year", false, &periods.total}} {
 		if len(t.rows.day) > 0 {
-			b.Queue(`INSERT INTO `+t.table+` (res, cell, `+t.col+`, class, n)
-			SELECT res, cell, date '2000-01-01' + d, class, n
+			// The totals' class, all zeros, is unnested and not stored.
+			cols, vals := "res, cell, "+t.col, "res, cell, date '2000-01-01' + d"
+			if t.withClass {
+				cols, vals = cols+", class", vals+", class"
+			}
+			b.Queue(`INSERT INTO `+t.table+` (`+cols+`, n)
+			SELECT `+vals+`, n
 			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::bigint[], $5::integer[]) AS u(res, d, cell, class, n)`,
 				t.rows.res, t.rows.day, t.rows.cell, t.rows.class, t.rows.n)
 		}
-	}
-	if t := &periods.total; len(t.day) > 0 {
-		b.Queue(`INSERT INTO cell_year_totals (res, cell, year, n)
-			SELECT res, cell, date '2000-01-01' + d, n
-			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::integer[]) AS u(res, d, cell, n)`,
-			t.res, t.day, t.cell, t.n)
 	}
 	if len(areas.day) > 0 {
 		b.Queue(`INSERT INTO set_day_counts (day, area_set, class, n)
