@@ -96,8 +96,9 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
-	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		hash := access.HashSecret(c.Value)
+	// The session the caller was authenticated by, found as authenticate finds it.
+	if session := sessionCookieValue(r); session != "" {
+		hash := access.HashSecret(session)
 		s.auth.forget(string(hash))
 		if err := s.store.DeleteSession(r.Context(), hash); err != nil {
 			return err
