@@ -40,14 +40,18 @@ func (s *Service) tileCells(ctx context.Context, t maptile.Tile, res int, f geo.
 	if cells == nil {
 		return nil, nil, false, nil
 	}
+	start := time.Now()
 	counts, err := cr.CellTotalsIn(ctx, res, cells, f)
 	if err != nil {
 		return nil, nil, false, err
 	}
+	step(ctx, "the tile's counts", start)
 	if pop == nil {
+		start = time.Now()
 		if pop, err = cr.CellPopulations(ctx, res, cells); err != nil {
 			return nil, nil, false, err
 		}
+		step(ctx, "the tile's populations", start)
 	}
 	cs := &CellSet{Counts: make(map[uint64]*geo.CellCount, len(counts))}
 	with := make([]uint64, len(counts))
@@ -83,7 +87,10 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 	}
 	if !haveCells {
 		// New data: the counts before them, with the cells they touched read again.
-		if cs, ok := s.carriedCounts(ctx, res, f, version); ok {
+		start := time.Now()
+		cs, ok := s.carriedCounts(ctx, res, f, version)
+		step(ctx, "carried counts", start)
+		if ok {
 			held, haveCells = cs, true
 			if havePop {
 				return cs, pop, nil
@@ -106,6 +113,13 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 				return
 			}
 			// On failure the tiles go on reading their own cells.
+			bg, st := withSteps(bg)
+			start := time.Now()
+			defer func() {
+				if took := time.Since(start); s.slow(took) {
+					s.logSlow("background count of a resolution past the tile wait", took, bg.Err(), "res", res, "filter", FilterKey(f), "steps", st.String())
+				}
+			}()
 			if !havePop {
 				if _, err := s.CellPopulation(bg, res, version); err != nil {
 					s.warmFailed.Add(1)

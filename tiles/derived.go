@@ -16,7 +16,7 @@ import (
 
 // Resolutions are the stored H3 resolutions, ascending.
 func (s *Service) Resolutions(ctx context.Context) ([]int, error) {
-	v, err := s.memo.Get("resolutions", func() (any, error) { return s.src.Resolutions(ctx) })
+	v, err := s.memo.Get(ctx, "resolutions", func() (any, error) { return s.src.Resolutions(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ type CellSet struct {
 
 // CellTotals are the counts of every cell at a resolution for a filter.
 func (s *Service) CellTotals(ctx context.Context, res int, f geo.Filter, version string) (*CellSet, error) {
-	v, err := s.memo.Get(cellsKey(res, f, version), func() (any, error) {
+	v, err := s.memo.Get(ctx, cellsKey(res, f, version), func() (any, error) {
 		counts, err := s.src.CellTotals(ctx, res, f)
 		if err != nil {
 			return nil, err
@@ -71,7 +71,7 @@ func (s *Service) HotspotIndex(ctx context.Context, d Disclosure, res int, versi
 	if !exact {
 		key = "hotspots|" + strconv.Itoa(res) + "|" + version + "|exact=false"
 	}
-	v, err := s.memo.Get(key, func() (any, error) {
+	v, err := s.memo.Get(ctx, key, func() (any, error) {
 		from, to, _, hs, err := s.src.Hotspots(ctx, res)
 		if err != nil {
 			return nil, err
@@ -93,7 +93,7 @@ func (s *Service) HotspotIndex(ctx context.Context, d Disclosure, res int, versi
 
 // Areas returns the stored areas with their geometry.
 func (s *Service) Areas(ctx context.Context, version string) ([]geo.Area, error) {
-	v, err := s.memo.Get("areas|"+AreasVersion(version), func() (any, error) { return s.src.LoadAreas(ctx) })
+	v, err := s.memo.Get(ctx, "areas|"+AreasVersion(version), func() (any, error) { return s.src.LoadAreas(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (s *Service) Areas(ctx context.Context, version string) ([]geo.Area, error)
 
 // AreasOutline is the outline of every area together, the place of a citywide alert.
 func (s *Service) AreasOutline(ctx context.Context, version string) (orb.MultiPolygon, error) {
-	v, err := s.memo.Get("outline|"+AreasVersion(version), func() (any, error) { return s.src.AreasOutline(ctx) })
+	v, err := s.memo.Get(ctx, "outline|"+AreasVersion(version), func() (any, error) { return s.src.AreasOutline(ctx) })
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func (s *Service) AreasOutline(ctx context.Context, version string) (orb.MultiPo
 // the rate of a hexagon that straddles areas borrows from each): as the source
 // stores them when it can, computed from the areas otherwise.
 func (s *Service) CellPopulation(ctx context.Context, res int, version string) (map[uint64]float64, error) {
-	v, err := s.memo.Get(populationKey(res, version), func() (any, error) {
+	v, err := s.memo.Get(ctx, populationKey(res, version), func() (any, error) {
 		if cr, ok := s.src.(CellReader); ok {
 			// Computed once when the areas or their populations were imported.
 			return cr.AllCellPopulations(ctx, res)
@@ -133,7 +133,7 @@ func (s *Service) CellPopulation(ctx context.Context, res int, version string) (
 
 // AreaCounts are the counts of the areas of a level for a filter, by code.
 func (s *Service) AreaCounts(ctx context.Context, level string, f geo.Filter, version string) (map[string]geo.AreaCount, error) {
-	v, err := s.memo.Get(fmt.Sprintf("areacounts|%s|%s|%s", level, FilterKey(f), version), func() (any, error) {
+	v, err := s.memo.Get(ctx, fmt.Sprintf("areacounts|%s|%s|%s", level, FilterKey(f), version), func() (any, error) {
 		counts, err := s.src.AreaCounts(ctx, level, f)
 		if err != nil {
 			return nil, err
@@ -155,7 +155,7 @@ var OpenStatuses = []string{tension.StatusNew, tension.StatusAcknowledged, tensi
 
 // Alerts returns the alerts of the last 90 days with the statuses given.
 func (s *Service) Alerts(ctx context.Context, status []string, version string) ([]tension.StoredAlert, error) {
-	v, err := s.memo.Get(fmt.Sprintf("alerts|%s|%s", strings.Join(SortedCopy(status), ","), AnalysisVersion(version)), func() (any, error) {
+	v, err := s.memo.Get(ctx, fmt.Sprintf("alerts|%s|%s", strings.Join(SortedCopy(status), ","), AnalysisVersion(version)), func() (any, error) {
 		return s.src.Alerts(ctx, tension.AlertFilter{Status: status, Since: s.opts.Now().AddDate(0, 0, -90), Limit: 1000})
 	})
 	if err != nil {
@@ -167,7 +167,7 @@ func (s *Service) Alerts(ctx context.Context, status []string, version string) (
 // TensionIndex is the highest tension level of the open alerts over each cell at
 // res: the cells of a cluster, or those whose centres lie in an alert's areas.
 func (s *Service) TensionIndex(ctx context.Context, res int, version string) (map[uint64]string, error) {
-	v, err := s.memo.Get("tension|"+strconv.Itoa(res)+"|"+AnalysisVersion(version), func() (any, error) {
+	v, err := s.memo.Get(ctx, "tension|"+strconv.Itoa(res)+"|"+AnalysisVersion(version), func() (any, error) {
 		alerts, err := s.Alerts(ctx, OpenStatuses, version)
 		if err != nil {
 			return nil, err
@@ -223,7 +223,7 @@ func (s *Service) TensionIndex(ctx context.Context, res int, version string) (ma
 
 // NearRepeat is the latest near-repeat report (empty when none was made).
 func (s *Service) NearRepeat(ctx context.Context, version string) (*tension.NearRepeatReport, error) {
-	v, err := s.memo.Get("nearrepeat|"+AnalysisVersion(version), func() (any, error) {
+	v, err := s.memo.Get(ctx, "nearrepeat|"+AnalysisVersion(version), func() (any, error) {
 		nr, _, err := s.src.NearRepeat(ctx)
 		if geo.ErrorCode(err) == geo.ENOTFOUND {
 			return &tension.NearRepeatReport{}, nil

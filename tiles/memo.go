@@ -1,7 +1,9 @@
 package tiles
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/singleflight"
 )
@@ -21,14 +23,16 @@ type Memo struct {
 func NewMemo(max int) *Memo { return &Memo{max: max, vals: map[string]any{}} }
 
 // Get returns the value of key, computing it with compute when it is not held. An
-// error is returned to every waiter and nothing is kept.
-func (m *Memo) Get(key string, compute func() (any, error)) (any, error) {
+// error is returned to every waiter and nothing is kept. The wait for a value not
+// held is a step of the render ctx belongs to.
+func (m *Memo) Get(ctx context.Context, key string, compute func() (any, error)) (any, error) {
 	m.mu.Lock()
 	if v, ok := m.vals[key]; ok {
 		m.mu.Unlock()
 		return v, nil
 	}
 	m.mu.Unlock()
+	defer step(ctx, stepName(key), time.Now())
 	v, err, _ := m.group.Do(key, func() (any, error) {
 		v, err := compute()
 		if err != nil {

@@ -2,6 +2,8 @@ package tiles
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -167,6 +169,9 @@ type Options struct {
 	// Wait is how long a request waits for a tile being drawn before it is answered
 	// with the tile's previous version, or told to come back (0: DefaultWait).
 	Wait time.Duration
+	// Log, when set, is told of every render and background count that took longer
+	// than Wait, with the steps its time went to.
+	Log *slog.Logger
 }
 
 // DefaultWait is how long a request waits for a tile by default: well before a
@@ -255,7 +260,15 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 	s.advance(ctx, req.Version)
 	var n atomic.Int64
 	e, state, err = s.cache.Fetch(ctx, req.Key(), req.Version, Tag{Layer: req.Layer, Tile: req.Tile, Exact: req.exact()}, s.opts.Wait,
-		func(ctx context.Context) ([]byte, error) {
+		func(ctx context.Context) (b []byte, err error) {
+			ctx, st := withSteps(ctx)
+			start := time.Now()
+			defer func() {
+				if took := time.Since(start); s.slow(took) {
+					s.logSlow("tile render past the tile wait", took, err, "layer", req.Layer,
+						"tile", fmt.Sprintf("%d/%d/%d", req.Tile.Z, req.Tile.X, req.Tile.Y), "filter", FilterKey(req.Filter), "steps", st.String())
+				}
+			}()
 			l, err := p.Layer(ctx, req)
 			if err != nil {
 				return nil, err
@@ -264,6 +277,7 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 			if l.release != nil {
 				defer l.release()
 			}
+			defer step(ctx, "encode", time.Now())
 			return Encode(req.Tile, []Layer{l}) // compressed by the cache, after the answer
 		})
 	return e, state, int(n.Load()), err

@@ -98,7 +98,7 @@ func (s *Server) areaBounds(ctx context.Context) (map[string]orb.Bound, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.tiles.Memo().Get("areabounds|"+areasVersion(version), func() (any, error) {
+	v, err := s.tiles.Memo().Get(ctx, "areabounds|"+areasVersion(version), func() (any, error) {
 		areas, err := s.areasOf(ctx, version)
 		if err != nil {
 			return nil, err

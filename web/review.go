@@ -337,7 +337,7 @@ func (s *Server) reviewHotspots(ctx context.Context, rq geo.ReviewQuery) (*tensi
 	}
 	days := int(rq.To.Sub(rq.From).Hours()/24) + 1
 	key := fmt.Sprintf("reviewhotspots|%s|%d|%s", rq.To.Format(time.DateOnly), days, version)
-	v, err := s.tiles.Memo().Get(key, func() (any, error) {
+	v, err := s.tiles.Memo().Get(ctx, key, func() (any, error) {
 		o := tension.DefaultEngineOptions()
 		o.Detectors = []string{"hotspots"}
 		o.Strands = s.opts.Strands

@@ -302,7 +302,7 @@ func New(opts Options, store Store, ingester Ingester, log *slog.Logger, reg *pr
 		policies:      map[string]policy{},
 		limiter:       access.NewLimiter(opts.SignInMax, opts.SignInWindow),
 		metrics:       newMetrics(reg),
-		tiles:         newTileService(store, opts),
+		tiles:         newTileService(store, opts, log),
 		auth:          newAuthCache(),
 		requestPrefix: newRequestPrefix(),
 		intake:        newIntakeGate(opts.IntakeConcurrency, opts.IntakeRate, opts.IntakeWriters),

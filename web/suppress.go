@@ -414,7 +414,7 @@ func (s *Server) hotspots(ctx context.Context, d disclosure, res int, from, to t
 		sum = sum*1000003 + h.Cell ^ uint64(h.Count)
 	}
 	key := fmt.Sprintf("publishedhotspots|%d|%s|%s|%x|%s", res, from.Format(time.DateOnly), to.Format(time.DateOnly), sum, version)
-	v, err := s.tiles.Memo().Get(key, func() (any, error) { return s.publishedHotspots(ctx, d, res, from, to, hs) })
+	v, err := s.tiles.Memo().Get(ctx, key, func() (any, error) { return s.publishedHotspots(ctx, d, res, from, to, hs) })
 	if err != nil {
 		return nil, err
 	}

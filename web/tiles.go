@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,13 +36,13 @@ var layerMetrics = tiles.LayerMetrics
 // openStatuses are the statuses of an alert still being dealt with.
 var openStatuses = tiles.OpenStatuses
 
-func newTileService(store Store, opts Options) *tiles.Service {
+func newTileService(store Store, opts Options, log *slog.Logger) *tiles.Service {
 	var src tiles.Source = store
 	if opts.Reads != nil {
 		src = opts.Reads
 	}
 	return tiles.NewService(src, tiles.Options{CacheBytes: opts.TileCacheBytes, TensionScale: tension.Scale(opts.TensionScale), Now: opts.Now,
-		Wait: opts.TileWait, VersionTTL: opts.VersionTTL})
+		Wait: opts.TileWait, VersionTTL: opts.VersionTTL, Log: log})
 }
 
 // tileDisclosure is a caller's disclosure as the tile layers ask it.

@@ -82,7 +82,8 @@ func TestTileSlowRenderDegrades(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	store := &gatedStore{DB: e.db}
-	s := e.withStore(store, slog.New(slog.DiscardHandler), nil, func(o *web.Options) { o.TileWait = 20 * time.Millisecond })
+	var logged syncBuffer
+	s := e.withStore(store, slog.New(slog.NewTextHandler(&logged, nil)), nil, func(o *web.Options) { o.TileWait = 20 * time.Millisecond })
 	police := s.as(access.Police)
 	_, path := tileAt("hotspots", -0.76, 52.04, 12)
 	_, other := tileAt("hotspots", -0.70, 52.00, 12)
@@ -123,6 +124,13 @@ func TestTileSlowRenderDegrades(t *testing.T) {
 	}
 	if r := s.getDrawn(police, other); r.status != 200 && r.status != 204 {
 		t.Errorf("the other tile after the release: %s", r)
+	}
+	// The operator is told of the renders past the wait, and where their time went:
+	// the held read of the tile's counts (its own cells', or those the new report
+	// touched, carried over).
+	slow := regexp.MustCompile(`level=WARN msg="tile render past the tile wait" layer=hotspots tile=12/\d+/\d+ filter=\S* steps="[^"]*counts \d`)
+	if !slow.MatchString(logged.String()) {
+		t.Errorf("no warning of a slow render with its steps in the log:\n%s", logged.String())
 	}
 }
 
