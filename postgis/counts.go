@@ -102,11 +102,28 @@ const dailyMaxRes = 7
 // from the incidents.
 const monthMaxRes = 8
 
-// yearMaxRes is the finest resolution cell_year_counts and cell_year_totals roll up
-// (migration 0021): over ten years at ten million reports a cell of resolution 10
-// holds thousands of reports, a (cell, year, class) several and a (cell, year) tens.
-// Tiles over whole years with no filter of class read the totals.
+// yearMaxRes is the finest resolution cell_year_counts, cell_year_totals and
+// cell_year_strands roll up (migrations 0021, 0022): over ten years at ten million
+// reports a cell of resolution 10 holds thousands of reports, a (cell, year, class)
+// several and a (cell, year) tens. Tiles over whole years with no filter of class
+// read the totals, and with a filter of strands alone the counts by strands.
 const yearMaxRes = incidentCellMaxRes
+
+// yearRows says which table a read takes a period's whole years from.
+type yearRows int
+
+const (
+	yearsByClass   yearRows = iota // cell_year_counts: a row a class, for any filter
+	yearsInAll                     // cell_year_totals: a row a cell and year, for no filter of class
+	yearsByStrands                 // cell_year_strands: a row a set of strands, for a filter of strands alone
+)
+
+// yearTables are the tables of yearRows, with the class each row of theirs is read as.
+var yearTables = [...]struct{ table, class string }{
+	yearsByClass:   {"cell_year_counts", "class"},
+	yearsInAll:     {"cell_year_totals", "0::bigint AS class"},
+	yearsByStrands: {"cell_year_strands", "class"},
+}
 
 // incidentCellMaxRes is the finest resolution whose cell the incidents hold as a
 // column of its own (cell8 to cell10, migration 0020), indexed with the day and the
@@ -210,10 +227,10 @@ func splitPeriod(lo, hi time.Time) periodParts {
 // parts of a period (splitPeriod), limited to the cells in cellsParam when it is not
 // empty: up to yearMaxRes whole years from cell_year_counts, up to monthMaxRes whole
 // months from cell_month_counts, the days left from cell_day_counts up to
-// dailyMaxRes and from the incidents finer (cellRows). With totals (a read that sums
-// every class), whole years come from cell_year_totals, as class 0. The parts' dates
+// dailyMaxRes and from the incidents finer (cellRows). The whole years come from the
+// table years names (yearsInAll: cell_year_totals, as class 0). The parts' dates
 // are bound from $first on, in the order of the values it returns.
-func periodRows(res int, resParam, cellsParam string, first int, p periodParts, totals bool) (string, []any) {
+func periodRows(res int, resParam, cellsParam string, first int, p periodParts, years yearRows) (string, []any) {
 	if res > monthMaxRes {
 		// No monthly rows: the days between the whole years, or (finer than
 		// yearMaxRes) the whole period's days: the first day of the first end to the
@@ -239,11 +256,8 @@ func periodRows(res int, resParam, cellsParam string, first int, p periodParts, 
 	}
 	if p.years[0].Before(p.years[1]) {
 		lo, hi := bind(p.years)
-		if totals {
-			parts = append(parts, `SELECT cell, 0::bigint AS class, n FROM cell_year_totals WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
-		} else {
-			parts = append(parts, `SELECT cell, class, n FROM cell_year_counts WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
-		}
+		t := yearTables[years]
+		parts = append(parts, `SELECT cell, `+t.class+`, n FROM `+t.table+` WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
 	}
 	for _, m := range p.months {
 		if m[0].Before(m[1]) {
@@ -268,15 +282,16 @@ func periodRows(res int, resParam, cellsParam string, first int, p periodParts, 
 // cellCountsSQL returns the query of the counts by cell and class at res over the
 // days lo to hi, bound as $1 the resolution, $2 and $3 lo and hi, $4 to $6 the class
 // filter (classWhere), cellsParam the cells if not empty, and the dates of the
-// period's parts, returned, bound from $first on. With totals (a filter of no class
-// bound, a read of the count alone) it returns a row a cell, its class 0, and reads
-// whole years from cell_year_totals.
-func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time, totals bool) (string, []any) {
-	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi), totals)
+// period's parts, returned, bound from $first on. Its whole years come from the
+// table years names; read from another than cell_year_counts (a read of the count
+// alone, with no filter of class or one of strands alone) it returns a row a cell,
+// its class 0.
+func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time, years yearRows) (string, []any) {
+	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi), years)
 	// $1 to $3 are bound but the cells and the parts may say the resolution and the
 	// days: their types are named.
 	class, group := "class", "1, 2"
-	if totals {
+	if years != yearsByClass {
 		class, group = "0::bigint", "1"
 	}
 	return `SELECT cell, ` + class + `, sum(n)::bigint FROM (` + rows + `) r
@@ -286,7 +301,8 @@ func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time, tota
 
 // CellTotals is CellCounts with the count of each cell alone (Crimes, Incidents and
 // ByStrand left empty): what a map tile draws. With no filter of strand, kind or
-// source its whole years come from cell_year_totals, a row a cell and year.
+// source its whole years come from cell_year_totals, a row a cell and year; with a
+// filter of strands alone from cell_year_strands, a row a set of strands.
 func (db *DB) CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
 	return db.cellCounts(ctx, res, nil, f, true)
 }
@@ -335,8 +351,14 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 	if hi.Before(lo) {
 		return nil, nil
 	}
-	totals := countOnly && mask == 0 && kinds == nil && sources == nil
-	sql, dates := cellCountsSQL(res, param, len(args)+1, lo, hi, totals)
+	years := yearsByClass
+	if countOnly && kinds == nil && sources == nil {
+		years = yearsInAll
+		if mask != 0 {
+			years = yearsByStrands
+		}
+	}
+	sql, dates := cellCountsSQL(res, param, len(args)+1, lo, hi, years)
 	args = append(args, dates...)
 	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {

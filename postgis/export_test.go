@@ -3,11 +3,16 @@ package postgis
 import "time"
 
 // CellReadQuery returns the query, and its values, of a read of the given cells at
-// resolution res over the days from to to with no class filter, as the service
-// runs it: of their counts by class, or of their totals (a tile's read).
-func CellReadQuery(res int, cells []int64, from, to time.Time, totals bool) (sql string, args []any) {
+// resolution res over the days from to to, as the service runs it: read "class"
+// their counts by class with no filter, "totals" their totals (a tile's read),
+// "strands" their totals of the first strand (a tile filtered by strand).
+func CellReadQuery(res int, cells []int64, from, to time.Time, read string) (sql string, args []any) {
 	args = []any{res, from, to, int64(0), nil, nil, cells}
-	sql, dates := cellCountsSQL(res, "$7::bigint[]", len(args)+1, from, to, totals)
+	years := map[string]yearRows{"class": yearsByClass, "totals": yearsInAll, "strands": yearsByStrands}[read]
+	if years == yearsByStrands {
+		args[3] = int64(1)
+	}
+	sql, dates := cellCountsSQL(res, "$7::bigint[]", len(args)+1, from, to, years)
 	return sql, append(args, dates...)
 }
 

@@ -597,9 +597,9 @@ type rollupRows struct {
 	tree    []treeRow
 	// The binary COPY data of each table (a large batch), nil for a small batch or
 	// a table without rows; enc holds them until the rows are stored.
-	cellData, monthData, yearData, totalData, areaData, treeData, dayData []byte
-	enc                                                                   []*copyEncoder
-	pool                                                                  encoderPool
+	cellData, monthData, yearData, totalData, strandData, areaData, treeData, dayData []byte
+	enc                                                                               []*copyEncoder
+	pool                                                                              encoderPool
 }
 
 // prepareCounts sums the roll-up rows of the incidents a batch stores (sets and
@@ -626,7 +626,7 @@ func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []in
 		data      *[]byte
 		withClass bool // the totals have none
 	}{{&r.cells, &r.cellData, true}, {&r.periods.month, &r.monthData, true}, {&r.periods.year, &r.yearData, true},
-		{&r.periods.total, &r.totalData, false}} {
+		{&r.periods.total, &r.totalData, false}, {&r.periods.strands, &r.strandData, true}} {
 		c := t.rows
 		if len(c.day) == 0 {
 			continue
@@ -689,7 +689,7 @@ func (r *rollupRows) release() {
 		r.pool.put(e)
 	}
 	r.enc = nil
-	r.cellData, r.monthData, r.yearData, r.totalData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil, nil, nil, nil
+	r.cellData, r.monthData, r.yearData, r.totalData, r.strandData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil, nil, nil, nil, nil
 }
 
 // addCounts adds a batch's roll-up rows (prepareCounts) in the transaction that
@@ -716,6 +716,7 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, r *rollupRows
 		{r.monthData, "COPY cell_month_counts (res, month, cell, class, n) FROM STDIN (FORMAT binary)", "monthly cell counts"},
 		{r.yearData, "COPY cell_year_counts (res, year, cell, class, n) FROM STDIN (FORMAT binary)", "yearly cell counts"},
 		{r.totalData, "COPY cell_year_totals (res, year, cell, n) FROM STDIN (FORMAT binary)", "yearly cell totals"},
+		{r.strandData, "COPY cell_year_strands (res, year, cell, class, n) FROM STDIN (FORMAT binary)", "yearly cell counts by strands"},
 		{r.areaData, "COPY set_day_counts (day, area_set, class, n) FROM STDIN (FORMAT binary)", "area counts"},
 		{r.treeData, "COPY area_prefix_counts (node, area_id, counts) FROM STDIN (FORMAT binary)", "tree of area counts"},
 		{r.dayData, "COPY day_counts (day, class, n, located) FROM STDIN (FORMAT binary)", "day counts"},
@@ -745,7 +746,8 @@ func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setD
 		withClass  bool // the totals have none
 		rows       *cellDeltas
 	}{{"cell_day_counts", "day", true, &cells}, {"cell_month_counts", "month", true, &periods.month},
-		{"cell_year_counts", "year", true, &periods.year}, {"cell_year_totals", "year", false, &periods.total}} {
+		{"cell_year_counts", "year", true, &periods.year}, {"cell_year_totals", "year", false, &periods.total},
+		{"cell_year_strands", "year", true, &periods.strands}} {
 		if len(t.rows.day) > 0 {
 			// The totals' class, all zeros, is unnested and not stored.
 			cols, vals := "res, cell, "+t.col, "res, cell, date '2000-01-01' + d"
@@ -845,7 +847,7 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 		w.touchedNodes[t.node] = true
 		w.touchedAreas[t.area] = true
 	}
-	w.appended += len(tree) + len(days) + len(periods.month.day) + len(periods.year.day) + len(periods.total.day)
+	w.appended += len(tree) + len(days) + len(periods.month.day) + len(periods.year.day) + len(periods.total.day) + len(periods.strands.day)
 	if w.appended > smallMerge {
 		w.touchedCells = nil
 	} else {
@@ -957,6 +959,7 @@ func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, ar
 		b.Queue(mergeMonthsSQL, yearStart(first), last, cells, 0)
 		b.Queue(mergeYearsSQL, yearStart(first), last, cells, 0)
 		b.Queue(mergeTotalsSQL, yearStart(first), last, cells, 0)
+		b.Queue(mergeStrandsSQL, yearStart(first), last, cells, 0)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
 				GROUP BY 1, 2 HAVING count(*) > 1),
@@ -1016,9 +1019,10 @@ const (
 // The merges of the monthly and yearly cell counts and of the yearly totals over the
 // months or years [$1, $2], of the cells $3 (NULL: all) at resolution $4 and finer.
 var (
-	mergeMonthsSQL = mergePeriodSQL("cell_month_counts", "month", true)
-	mergeYearsSQL  = mergePeriodSQL("cell_year_counts", "year", true)
-	mergeTotalsSQL = mergePeriodSQL("cell_year_totals", "year", false)
+	mergeMonthsSQL  = mergePeriodSQL("cell_month_counts", "month", true)
+	mergeYearsSQL   = mergePeriodSQL("cell_year_counts", "year", true)
+	mergeTotalsSQL  = mergePeriodSQL("cell_year_totals", "year", false)
+	mergeStrandsSQL = mergePeriodSQL("cell_year_strands", "year", true)
 )
 
 // mergePeriodSQL is the merge of a table of cell counts keyed by (res, col, cell)
@@ -1082,6 +1086,7 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil, 0}, false},
 		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil, yearsFrom}, true},
 		{"yearly cell totals", mergeTotalsSQL, []any{yearStart(first), last, nil, 0}, true},
+		{"yearly cell counts by strands", mergeStrandsSQL, []any{yearStart(first), last, nil, 0}, true},
 		{"tree of area counts", "", nil, true},
 	}
 	steps := all[:0]
@@ -1195,10 +1200,11 @@ type dayDeltas struct {
 	class           []int64
 }
 
-// periodDeltas are the increments of cell_month_counts, cell_year_counts and
-// cell_year_totals (its class 0), their day the first of the month or year.
+// periodDeltas are the increments of cell_month_counts, cell_year_counts,
+// cell_year_totals (its class 0) and cell_year_strands (the class's strands alone),
+// their day the first of the month or year.
 type periodDeltas struct {
-	month, year, total cellDeltas
+	month, year, total, strands cellDeltas
 }
 
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
@@ -1219,6 +1225,7 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 	mr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	yr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	tr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
+	sr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	periodOf := map[int32][2]int32{} // a day's month and year, a batch's days being few
 	for i, in := range incidents {
 		d := in.Day()
@@ -1243,13 +1250,14 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 			month, year := p[0], p[1]
 			yr = append(yr, cellRow{int16(r), year, int64(c), class})
 			tr = append(tr, cellRow{int16(r), year, int64(c), 0})
+			sr = append(sr, cellRow{int16(r), year, int64(c), class & strandBits})
 			if r <= monthMaxRes {
 				mr = append(mr, cellRow{int16(r), month, int64(c), class})
 			}
 		}
 	}
 	c := sumCellRows(cr)
-	p := periodDeltas{month: sumCellRows(mr), year: sumCellRows(yr), total: sumCellRows(tr)}
+	p := periodDeltas{month: sumCellRows(mr), year: sumCellRows(yr), total: sumCellRows(tr), strands: sumCellRows(sr)}
 	slices.SortFunc(inc, func(a, b incRow) int {
 		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.set, b.set), cmp.Compare(a.class, b.class))
 	})

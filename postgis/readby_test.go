@@ -36,14 +36,14 @@ func TestCellReadsByPeriod(t *testing.T) {
 	if extra["cell_month_counts"] == 0 {
 		t.Fatal("no monthly key has several rows before the merge: the test needs some")
 	}
-	if extra["cell_year_totals"] == 0 {
-		t.Fatal("no yearly total has several rows before the merge: the test needs some")
+	if extra["cell_year_totals"] == 0 || extra["cell_year_strands"] == 0 {
+		t.Fatalf("no yearly total or count by strands has several rows before the merge: the test needs some: %v", extra)
 	}
 	checkCellReads(t, db, last)
 	if err := db.CompactRollups(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if extra := extraRows(t, db); extra["cell_month_counts"] != 0 || extra["cell_year_totals"] != 0 {
+	if extra := extraRows(t, db); extra["cell_month_counts"] != 0 || extra["cell_year_totals"] != 0 || extra["cell_year_strands"] != 0 {
 		t.Fatalf("rows beyond one a key after the merge: %v", extra)
 	}
 	checkCellReads(t, db, last)
@@ -133,7 +133,8 @@ func checkCellReads(t *testing.T, db *postgis.DB, last time.Time) {
 						t.Errorf("%s: %d of %d cells with reports counted afresh", what, len(want), len(cells))
 					}
 					// By class, and the totals a tile reads (whole years from
-					// cell_year_totals when no class is filtered).
+					// cell_year_totals when no class is filtered, from
+					// cell_year_strands when strands alone are).
 					for _, totals := range []bool{false, true} {
 						var got []geo.CellCount
 						switch {
@@ -182,7 +183,7 @@ func TestCellReadPlans(t *testing.T) {
 	}
 	// VACUUM marks the pages all-visible, as autovacuum does after inserts: the reads
 	// of the incidents are then to be answered from their cells' indexes alone.
-	if _, err := db.Pool.Exec(ctx, `VACUUM ANALYZE incidents, cell_month_counts, cell_year_counts, cell_year_totals`); err != nil {
+	if _, err := db.Pool.Exec(ctx, `VACUUM ANALYZE incidents, cell_month_counts, cell_year_counts, cell_year_totals, cell_year_strands`); err != nil {
 		t.Fatal(err)
 	}
 	_, last, err := db.DateSpan(ctx)
@@ -210,33 +211,36 @@ func TestCellReadPlans(t *testing.T) {
 		incidents := fmt.Sprintf("Index Only Scan using incidents_cell%d ", res)
 		for _, p := range []struct {
 			from       time.Time
-			totals     bool
+			read       string
 			mustUse    []string
 			mustNotUse []string
 		}{
-			{last.AddDate(0, 0, -27), false, []string{incidents}, []string{"incidents_day", "cell_month_counts_cell"}},
-			{last.AddDate(-1, 0, 1), false, []string{"cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell"}},
-			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), false, []string{"cell_year_counts_cell", "cell_month_counts_cell"}, []string{"incidents_day", "cell_year_totals_cell"}},
-			// A tile's read over whole years: the totals, from their index alone.
-			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), true, []string{"Index Only Scan using cell_year_totals_cell", "cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell"}},
+			{last.AddDate(0, 0, -27), "class", []string{incidents}, []string{"incidents_day", "cell_month_counts_cell"}},
+			{last.AddDate(-1, 0, 1), "class", []string{"cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell"}},
+			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), "class", []string{"cell_year_counts_cell", "cell_month_counts_cell"}, []string{"incidents_day", "cell_year_totals_cell", "cell_year_strands_cell"}},
+			// A tile's read over whole years: the totals, from their index alone;
+			// filtered by strand, the counts by strands.
+			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), "totals", []string{"Index Only Scan using cell_year_totals_cell", "cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell", "cell_year_strands_cell"}},
+			{time.Date(last.Year()-2, 1, 1, 0, 0, 0, 0, time.UTC), "strands", []string{"Index Only Scan using cell_year_strands_cell", "cell_month_counts_cell"}, []string{"incidents_day", "cell_year_counts_cell", "cell_year_totals_cell"}},
 		} {
 			if res > 8 {
 				// No monthly rows: every day outside the whole years from the
 				// incidents, the whole years from the yearly rows.
 				p.mustUse = []string{incidents}
 				p.mustNotUse = []string{"incidents_day", "cell_month_counts_cell", "Heap Scan", "Index Scan using"}
-				switch {
-				case p.from.Month() != time.January || p.from.Day() != 1:
-					p.mustNotUse = append(p.mustNotUse, "cell_year_counts_cell", "cell_year_totals_cell") // no whole year
-				case p.totals:
-					p.mustUse = append(p.mustUse, "Index Only Scan using cell_year_totals_cell")
-					p.mustNotUse = append(p.mustNotUse, "cell_year_counts_cell")
-				default:
-					p.mustUse = append(p.mustUse, "Index Only Scan using cell_year_counts_cell")
-					p.mustNotUse = append(p.mustNotUse, "cell_year_totals_cell")
+				yearly := map[string]string{"class": "cell_year_counts_cell", "totals": "cell_year_totals_cell", "strands": "cell_year_strands_cell"}
+				for read, idx := range yearly {
+					switch {
+					case p.from.Month() != time.January || p.from.Day() != 1:
+						p.mustNotUse = append(p.mustNotUse, idx) // no whole year
+					case read == p.read:
+						p.mustUse = append(p.mustUse, "Index Only Scan using "+idx)
+					default:
+						p.mustNotUse = append(p.mustNotUse, idx)
+					}
 				}
 			}
-			sql, args := postgis.CellReadQuery(res, cells, p.from, last, p.totals)
+			sql, args := postgis.CellReadQuery(res, cells, p.from, last, p.read)
 			if _, err := conn.Exec(ctx, `DEALLOCATE ALL`); err != nil {
 				t.Fatal(err)
 			}
@@ -278,7 +282,7 @@ func TestCellReadPlans(t *testing.T) {
 			if _, err := pgx.ForEachRow(rows, []any{&line}, func() error { plan.WriteString(line + "\n"); return nil }); err != nil {
 				t.Fatal(err)
 			}
-			what := fmt.Sprintf("resolution %d, %s to %s", res, p.from.Format("2 January 2006"), last.Format("2 January 2006"))
+			what := fmt.Sprintf("resolution %d, %s to %s, read %s", res, p.from.Format("2 January 2006"), last.Format("2 January 2006"), p.read)
 			for _, idx := range p.mustNotUse {
 				if strings.Contains(plan.String(), idx) {
 					t.Errorf("%s: the generic plan uses %s:\n%s", what, idx, plan.String())

@@ -36,13 +36,16 @@ func (v *Vocab) Class(in *geo.Incident) int64 {
 	return packClass(kindCode(in.Kind), v.SourceID[in.Source], v.Mask(in.Strands))
 }
 
+// strandBits are the bits of a class that hold its strands (class_strands).
+const strandBits = 1<<48 - 1
+
 func packClass(kind, source int16, strands int64) int64 {
 	return int64(kind)<<62 | int64(source)<<48 | strands
 }
 
 // unpackClass is the inverse of packClass.
 func unpackClass(class int64) (kind, source int16, strands int64) {
-	return int16(class >> 62 & 1), int16(class >> 48 & 16383), class & (1<<48 - 1)
+	return int16(class >> 62 & 1), int16(class >> 48 & 16383), class & strandBits
 }
 
 // addClass counts n incidents of a roll-up class into a tally: in all, by kind, by
