@@ -339,17 +339,17 @@ func recomputeCells(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 }
 
 // rebuildRollups recomputes cell_day_counts, cell_month_counts, cell_year_counts,
-// cell_year_totals, cell_year_strands, set_day_counts, day_counts and area_prefix_counts from
+// cell_year_strands, set_day_counts, day_counts and area_prefix_counts from
 // incidents, one row a key: each incident counts at each resolution in the cell it
 // stores for it (see recomputeCells), by day up to dailyMaxRes, by month and year up
-// to monthMaxRes, by year (by class, by strands and whatever its class) up to yearMaxRes.
+// to monthMaxRes, by year (by class and by strands) up to yearMaxRes.
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	steps := []struct {
 		sql  string
 		args []any
 	}{
 		{`INSERT INTO area_sets (areas) SELECT DISTINCT areas FROM incidents ON CONFLICT (areas) DO NOTHING`, nil},
-		{`TRUNCATE cell_day_counts, cell_month_counts, cell_year_counts, cell_year_totals, cell_year_strands, set_day_counts, day_counts, area_prefix_counts`, nil},
+		{`TRUNCATE cell_day_counts, cell_month_counts, cell_year_counts, cell_year_strands, set_day_counts, day_counts, area_prefix_counts`, nil},
 		{`INSERT INTO cell_day_counts (res, cell, day, class, n)
 			SELECT h3_res(c), c, occurred_from, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 			FROM incidents CROSS JOIN unnest(cells) AS c
@@ -365,8 +365,6 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 			FROM incidents CROSS JOIN unnest(cells) AS c
 			WHERE cells IS NOT NULL AND h3_res(c) <= $1
 			GROUP BY 1, 2, 3, 4`, []any{yearMaxRes}},
-		{`INSERT INTO cell_year_totals (res, cell, year, n)
-			SELECT res, cell, year, sum(n) FROM cell_year_counts GROUP BY 1, 2, 3`, nil},
 		{`INSERT INTO cell_year_strands (res, cell, year, class, n)
 			SELECT res, cell, year, class_strands(class), sum(n) FROM cell_year_counts GROUP BY 1, 2, 3, 4`, nil},
 		{`INSERT INTO set_day_counts (day, area_set, class, n)

@@ -120,7 +120,7 @@ func (db *DB) CopyBaseline(ctx context.Context) (rows int64, unindexed, indexed 
 }
 
 // RollupTables are the tables RollupRows counts: the incidents and every roll-up.
-var RollupTables = []string{"incidents", "cell_day_counts", "cell_month_counts", "cell_year_counts", "cell_year_totals", "cell_year_strands", "set_day_counts", "day_counts", "area_prefix_counts"}
+var RollupTables = []string{"incidents", "cell_day_counts", "cell_month_counts", "cell_year_counts", "cell_year_strands", "set_day_counts", "day_counts", "area_prefix_counts"}
 
 // RollupRows returns the rows of each roll-up table, by name, and the incidents;
 // the roll-ups of cells also by resolution, named "TABLE at resolution R".
@@ -152,7 +152,7 @@ func (db *DB) RollupRows(ctx context.Context) (map[string]int64, error) {
 
 // Truncate empties the incidents and roll-ups, for repeated benchmark runs.
 func (db *DB) Truncate(ctx context.Context) error {
-	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_day_counts, cell_month_counts, cell_year_counts, cell_year_totals, cell_year_strands, set_day_counts, day_counts, area_prefix_counts, ingest_runs")
+	_, err := db.Pool.Exec(ctx, "TRUNCATE incidents, cell_day_counts, cell_month_counts, cell_year_counts, cell_year_strands, set_day_counts, day_counts, area_prefix_counts, ingest_runs")
 	return err
 }
 

@@ -102,28 +102,12 @@ const dailyMaxRes = 7
 // from the incidents.
 const monthMaxRes = 8
 
-// yearMaxRes is the finest resolution cell_year_counts, cell_year_totals and
-// cell_year_strands roll up (migrations 0021, 0022): over ten years at ten million
-// reports a cell of resolution 10 holds thousands of reports, a (cell, year, class)
-// several and a (cell, year) tens. Tiles over whole years with no filter of class
-// read the totals, and with a filter of strands alone the counts by strands.
+// yearMaxRes is the finest resolution cell_year_counts and cell_year_strands roll up
+// (migrations 0021, 0022): over ten years at ten million reports a cell of
+// resolution 10 holds thousands of reports, a (cell, year, class) several and a
+// (cell, year, strands) a few more. Tiles over whole years with no filter of kind or
+// source read the counts by strands.
 const yearMaxRes = incidentCellMaxRes
-
-// yearRows says which table a read takes a period's whole years from.
-type yearRows int
-
-const (
-	yearsByClass   yearRows = iota // cell_year_counts: a row a class, for any filter
-	yearsInAll                     // cell_year_totals: a row a cell and year, for no filter of class
-	yearsByStrands                 // cell_year_strands: a row a set of strands, for a filter of strands alone
-)
-
-// yearTables are the tables of yearRows, with the class each row of theirs is read as.
-var yearTables = [...]struct{ table, class string }{
-	yearsByClass:   {"cell_year_counts", "class"},
-	yearsInAll:     {"cell_year_totals", "0::bigint AS class"},
-	yearsByStrands: {"cell_year_strands", "class"},
-}
 
 // incidentCellMaxRes is the finest resolution whose cell the incidents hold as a
 // column of its own (cell8 to cell10, migration 0020), indexed with the day and the
@@ -227,10 +211,11 @@ func splitPeriod(lo, hi time.Time) periodParts {
 // parts of a period (splitPeriod), limited to the cells in cellsParam when it is not
 // empty: up to yearMaxRes whole years from cell_year_counts, up to monthMaxRes whole
 // months from cell_month_counts, the days left from cell_day_counts up to
-// dailyMaxRes and from the incidents finer (cellRows). The whole years come from the
-// table years names (yearsInAll: cell_year_totals, as class 0). The parts' dates
-// are bound from $first on, in the order of the values it returns.
-func periodRows(res int, resParam, cellsParam string, first int, p periodParts, years yearRows) (string, []any) {
+// dailyMaxRes and from the incidents finer (cellRows). With byStrands (a read with no
+// filter of kind or source) whole years come from cell_year_strands, each row's class
+// its strands alone. The parts' dates are bound from $first on, in the order of the
+// values it returns.
+func periodRows(res int, resParam, cellsParam string, first int, p periodParts, byStrands bool) (string, []any) {
 	if res > monthMaxRes {
 		// No monthly rows: the days between the whole years, or (finer than
 		// yearMaxRes) the whole period's days: the first day of the first end to the
@@ -256,8 +241,11 @@ func periodRows(res int, resParam, cellsParam string, first int, p periodParts, 
 	}
 	if p.years[0].Before(p.years[1]) {
 		lo, hi := bind(p.years)
-		t := yearTables[years]
-		parts = append(parts, `SELECT cell, `+t.class+`, n FROM `+t.table+` WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
+		table := "cell_year_counts"
+		if byStrands {
+			table = "cell_year_strands"
+		}
+		parts = append(parts, `SELECT cell, class, n FROM `+table+` WHERE `+which+` AND year >= `+lo+` AND year < `+hi)
 	}
 	for _, m := range p.months {
 		if m[0].Before(m[1]) {
@@ -282,16 +270,15 @@ func periodRows(res int, resParam, cellsParam string, first int, p periodParts, 
 // cellCountsSQL returns the query of the counts by cell and class at res over the
 // days lo to hi, bound as $1 the resolution, $2 and $3 lo and hi, $4 to $6 the class
 // filter (classWhere), cellsParam the cells if not empty, and the dates of the
-// period's parts, returned, bound from $first on. Its whole years come from the
-// table years names; read from another than cell_year_counts (a read of the count
-// alone, with no filter of class or one of strands alone) it returns a row a cell,
-// its class 0.
-func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time, years yearRows) (string, []any) {
-	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi), years)
+// period's parts, returned, bound from $first on. With byStrands (a read of the
+// count alone, with no filter of kind or source) it returns a row a cell, its class
+// 0, and reads whole years from cell_year_strands.
+func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time, byStrands bool) (string, []any) {
+	rows, dates := periodRows(res, "$1::integer", cellsParam, first, splitPeriod(lo, hi), byStrands)
 	// $1 to $3 are bound but the cells and the parts may say the resolution and the
 	// days: their types are named.
 	class, group := "class", "1, 2"
-	if years != yearsByClass {
+	if byStrands {
 		class, group = "0::bigint", "1"
 	}
 	return `SELECT cell, ` + class + `, sum(n)::bigint FROM (` + rows + `) r
@@ -300,9 +287,8 @@ func cellCountsSQL(res int, cellsParam string, first int, lo, hi time.Time, year
 }
 
 // CellTotals is CellCounts with the count of each cell alone (Crimes, Incidents and
-// ByStrand left empty): what a map tile draws. With no filter of strand, kind or
-// source its whole years come from cell_year_totals, a row a cell and year; with a
-// filter of strands alone from cell_year_strands, a row a set of strands.
+// ByStrand left empty): what a map tile draws. With no filter of kind or source its
+// whole years come from cell_year_strands, a row a cell, year and set of strands.
 func (db *DB) CellTotals(ctx context.Context, res int, f geo.Filter) ([]geo.CellCount, error) {
 	return db.cellCounts(ctx, res, nil, f, true)
 }
@@ -351,14 +337,8 @@ func (db *DB) cellCounts(ctx context.Context, res int, cells []int64, f geo.Filt
 	if hi.Before(lo) {
 		return nil, nil
 	}
-	years := yearsByClass
-	if countOnly && kinds == nil && sources == nil {
-		years = yearsInAll
-		if mask != 0 {
-			years = yearsByStrands
-		}
-	}
-	sql, dates := cellCountsSQL(res, param, len(args)+1, lo, hi, years)
+	byStrands := countOnly && kinds == nil && sources == nil
+	sql, dates := cellCountsSQL(res, param, len(args)+1, lo, hi, byStrands)
 	args = append(args, dates...)
 	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {

@@ -8,16 +8,15 @@ import "time"
 // "strands" their totals of the first strand (a tile filtered by strand).
 func CellReadQuery(res int, cells []int64, from, to time.Time, read string) (sql string, args []any) {
 	args = []any{res, from, to, int64(0), nil, nil, cells}
-	years := map[string]yearRows{"class": yearsByClass, "totals": yearsInAll, "strands": yearsByStrands}[read]
-	if years == yearsByStrands {
+	if read == "strands" {
 		args[3] = int64(1)
 	}
-	sql, dates := cellCountsSQL(res, "$7::bigint[]", len(args)+1, from, to, years)
+	sql, dates := cellCountsSQL(res, "$7::bigint[]", len(args)+1, from, to, read != "class")
 	return sql, append(args, dates...)
 }
 
 // MonthMaxRes is the finest resolution the monthly cell counts hold.
 const MonthMaxRes = monthMaxRes
 
-// YearMaxRes is the finest resolution the yearly cell counts and totals hold.
+// YearMaxRes is the finest resolution the yearly cell counts (by class and by strands) hold.
 const YearMaxRes = yearMaxRes

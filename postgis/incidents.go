@@ -597,9 +597,9 @@ type rollupRows struct {
 	tree    []treeRow
 	// The binary COPY data of each table (a large batch), nil for a small batch or
 	// a table without rows; enc holds them until the rows are stored.
-	cellData, monthData, yearData, totalData, strandData, areaData, treeData, dayData []byte
-	enc                                                                               []*copyEncoder
-	pool                                                                              encoderPool
+	cellData, monthData, yearData, strandData, areaData, treeData, dayData []byte
+	enc                                                                    []*copyEncoder
+	pool                                                                   encoderPool
 }
 
 // prepareCounts sums the roll-up rows of the incidents a batch stores (sets and
@@ -622,28 +622,20 @@ func (w *IncidentWriter) prepareCounts(inserted []*geo.Incident, sets, idxs []in
 		return e
 	}
 	for _, t := range []struct {
-		rows      *cellDeltas
-		data      *[]byte
-		withClass bool // the totals have none
-	}{{&r.cells, &r.cellData, true}, {&r.periods.month, &r.monthData, true}, {&r.periods.year, &r.yearData, true},
-		{&r.periods.total, &r.totalData, false}, {&r.periods.strands, &r.strandData, true}} {
+		rows *cellDeltas
+		data *[]byte
+	}{{&r.cells, &r.cellData}, {&r.periods.month, &r.monthData}, {&r.periods.year, &r.yearData}, {&r.periods.strands, &r.strandData}} {
 		c := t.rows
 		if len(c.day) == 0 {
 			continue
 		}
 		e := encoder()
 		for i := range c.day {
-			if t.withClass {
-				e.row(5)
-			} else {
-				e.row(4)
-			}
+			e.row(5)
 			e.int16(c.res[i])
 			e.int32(c.day[i]) // a date (the month's or year's first): days since 2000-01-01
 			e.int64(c.cell[i])
-			if t.withClass {
-				e.int64(c.class[i])
-			}
+			e.int64(c.class[i])
 			e.int32(c.n[i])
 		}
 		*t.data = e.finish()
@@ -689,7 +681,7 @@ func (r *rollupRows) release() {
 		r.pool.put(e)
 	}
 	r.enc = nil
-	r.cellData, r.monthData, r.yearData, r.totalData, r.strandData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil, nil, nil, nil, nil
+	r.cellData, r.monthData, r.yearData, r.strandData, r.areaData, r.treeData, r.dayData = nil, nil, nil, nil, nil, nil, nil
 }
 
 // addCounts adds a batch's roll-up rows (prepareCounts) in the transaction that
@@ -715,7 +707,6 @@ func (w *IncidentWriter) addCounts(ctx context.Context, tx pgx.Tx, r *rollupRows
 		{r.cellData, "COPY cell_day_counts (res, day, cell, class, n) FROM STDIN (FORMAT binary)", "cell counts"},
 		{r.monthData, "COPY cell_month_counts (res, month, cell, class, n) FROM STDIN (FORMAT binary)", "monthly cell counts"},
 		{r.yearData, "COPY cell_year_counts (res, year, cell, class, n) FROM STDIN (FORMAT binary)", "yearly cell counts"},
-		{r.totalData, "COPY cell_year_totals (res, year, cell, n) FROM STDIN (FORMAT binary)", "yearly cell totals"},
 		{r.strandData, "COPY cell_year_strands (res, year, cell, class, n) FROM STDIN (FORMAT binary)", "yearly cell counts by strands"},
 		{r.areaData, "COPY set_day_counts (day, area_set, class, n) FROM STDIN (FORMAT binary)", "area counts"},
 		{r.treeData, "COPY area_prefix_counts (node, area_id, counts) FROM STDIN (FORMAT binary)", "tree of area counts"},
@@ -743,19 +734,12 @@ func addCountsSmall(ctx context.Context, tx pgx.Tx, cells cellDeltas, areas setD
 	b := &pgx.Batch{}
 	for _, t := range []struct {
 		table, col string
-		withClass  bool // the totals have none
 		rows       *cellDeltas
-	}{{"cell_day_counts", "day", true, &cells}, {"cell_month_counts", "month", true, &periods.month},
-		{"cell_year_counts", "year", true, &periods.year}, {"cell_year_totals", "year", false, &periods.total},
-		{"cell_year_strands", "year", true, &periods.strands}} {
+	}{{"cell_day_counts", "day", &cells}, {"cell_month_counts", "month", &periods.month},
+		{"cell_year_counts", "year", &periods.year}, {"cell_year_strands", "year", &periods.strands}} {
 		if len(t.rows.day) > 0 {
-			// The totals' class, all zeros, is unnested and not stored.
-			cols, vals := "res, cell, "+t.col, "res, cell, date '2000-01-01' + d"
-			if t.withClass {
-				cols, vals = cols+", class", vals+", class"
-			}
-			b.Queue(`INSERT INTO `+t.table+` (`+cols+`, n)
-			SELECT `+vals+`, n
+			b.Queue(`INSERT INTO `+t.table+` (res, cell, `+t.col+`, class, n)
+			SELECT res, cell, date '2000-01-01' + d, class, n
 			FROM unnest($1::smallint[], $2::integer[], $3::bigint[], $4::bigint[], $5::integer[]) AS u(res, d, cell, class, n)`,
 				t.rows.res, t.rows.day, t.rows.cell, t.rows.class, t.rows.n)
 		}
@@ -847,16 +831,16 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 		w.touchedNodes[t.node] = true
 		w.touchedAreas[t.area] = true
 	}
-	w.appended += len(tree) + len(days) + len(periods.month.day) + len(periods.year.day) + len(periods.total.day) + len(periods.strands.day)
+	w.appended += len(tree) + len(days) + len(periods.month.day) + len(periods.year.day) + len(periods.strands.day)
 	if w.appended > smallMerge {
 		w.touchedCells = nil
 	} else {
 		if w.touchedCells == nil {
 			w.touchedCells = map[int64]bool{}
 		}
-		// Every cell with a yearly row has a yearly total (the coarser ones their
-		// class rows too).
-		for _, c := range periods.total.cell {
+		// Every cell with a yearly row has a yearly row by strands (the coarser
+		// ones their class rows too).
+		for _, c := range periods.strands.cell {
 			w.touchedCells[c] = true
 		}
 	}
@@ -869,16 +853,16 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 // 87 of 253,487 area rows after a load of 300,000 reports over five years), so a
 // merge there would read every row of those years to save a thousandth of them.
 // The monthly and yearly cell counts (at resolution 8 a cell holds a report or two
-// a month) are left likewise. The yearly totals and the yearly counts of the cells
-// finer than monthMaxRes are merged whatever the span: a (cell, year) gathers many
+// a month) are left likewise. The yearly counts by strands and the yearly counts of
+// the cells finer than monthMaxRes are merged whatever the span: a (cell, year) gathers many
 // batches' rows (tens of reports at resolution 10 at ten million reports), and
 // tiles over whole years read them where no monthly row is.
 // `tensionmap rollups merge` merges everything.
 const mergeDaysAfterRun = 92
 
 // Compact merges the roll-up rows of the keys the writer's batches added to, one
-// row a key: those of the tree of area counts, of the yearly cell totals and of the
-// yearly counts of the finer cells over the years the batches touched, and those of
+// row a key: those of the tree of area counts, of the yearly cell counts by strands
+// and of the yearly counts of the finer cells over the years the batches touched, and those of
 // the other roll-ups over the days the batches touched when they span at most
 // mergeDaysAfterRun days. It
 // changes no count, and readers see the rows before or after a merge, never
@@ -958,7 +942,6 @@ func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, ar
 		b.Queue(mergeDaysSQL, first, last)
 		b.Queue(mergeMonthsSQL, yearStart(first), last, cells, 0)
 		b.Queue(mergeYearsSQL, yearStart(first), last, cells, 0)
-		b.Queue(mergeTotalsSQL, yearStart(first), last, cells, 0)
 		b.Queue(mergeStrandsSQL, yearStart(first), last, cells, 0)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
@@ -1016,36 +999,29 @@ const (
 		SELECT day, class, sum(n), sum(located) FROM gone GROUP BY 1, 2 ORDER BY 1, 2`
 )
 
-// The merges of the monthly and yearly cell counts and of the yearly totals over the
-// months or years [$1, $2], of the cells $3 (NULL: all) at resolution $4 and finer.
+// The merges of the monthly and yearly cell counts and of the yearly counts by
+// strands over the months or years [$1, $2], of the cells $3 (NULL: all) at
+// resolution $4 and finer.
 var (
-	mergeMonthsSQL  = mergePeriodSQL("cell_month_counts", "month", true)
-	mergeYearsSQL   = mergePeriodSQL("cell_year_counts", "year", true)
-	mergeTotalsSQL  = mergePeriodSQL("cell_year_totals", "year", false)
-	mergeStrandsSQL = mergePeriodSQL("cell_year_strands", "year", true)
+	mergeMonthsSQL  = mergePeriodSQL("cell_month_counts", "month")
+	mergeYearsSQL   = mergePeriodSQL("cell_year_counts", "year")
+	mergeStrandsSQL = mergePeriodSQL("cell_year_strands", "year")
 )
 
-// mergePeriodSQL is the merge of a table of cell counts keyed by (res, col, cell)
-// and, withClass, class: the rows of each key with more than one are deleted and
-// their sum inserted.
-func mergePeriodSQL(table, col string, withClass bool) string {
-	key, n := "res, "+col+", cell", "1, 2, 3"
-	if withClass {
-		key, n = key+", class", n+", 4"
-	}
-	ckey := "c." + strings.ReplaceAll(key, ", ", ", c.")
-	kkey := "k." + strings.ReplaceAll(key, ", ", ", k.")
+// mergePeriodSQL is the merge of a table of cell counts keyed by (res, col, cell,
+// class): the rows of each key with more than one are deleted and their sum inserted.
+func mergePeriodSQL(table, col string) string {
 	return `WITH k AS (
-			SELECT ` + key + ` FROM ` + table + `
+			SELECT res, ` + col + `, cell, class FROM ` + table + `
 			WHERE ` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3)) AND res >= $4::integer
-			GROUP BY ` + n + ` HAVING count(*) > 1),
+			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
 		gone AS (
 			DELETE FROM ` + table + ` c USING k
 			WHERE c.` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3)) AND c.res >= $4::integer
-				AND (` + ckey + `) = (` + kkey + `)
-			RETURNING ` + ckey + `, c.n)
-		INSERT INTO ` + table + ` (` + key + `, n)
-		SELECT ` + key + `, sum(n) FROM gone GROUP BY ` + n + ` ORDER BY ` + n
+				AND (c.res, c.` + col + `, c.cell, c.class) = (k.res, k.` + col + `, k.cell, k.class)
+			RETURNING c.res, c.` + col + `, c.cell, c.class, c.n)
+		INSERT INTO ` + table + ` (res, ` + col + `, cell, class, n)
+		SELECT res, ` + col + `, cell, class, sum(n) FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`
 }
 
 // yearStart returns the first day of t's year, the first key of cell_month_counts
@@ -1059,7 +1035,7 @@ func yearStart(t time.Time) time.Time {
 const compactWorkMem = "128MB"
 
 // compactRollups merges the rows of each key of the tree nodes and areas given
-// (nil areas: all), of the yearly cell totals and the finer cells' yearly counts
+// (nil areas: all), of the yearly cell counts by strands and the finer cells' yearly counts
 // over the years of the days [first, last] and, when daily is set, of the daily,
 // monthly and yearly roll-ups over those days. Each table is merged in a
 // transaction of its own, all at once or, with oneAtATime, one after another: the
@@ -1068,8 +1044,8 @@ const compactWorkMem = "128MB"
 // merge.
 func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily bool, nodes, areas []int32, oneAtATime bool) error {
 	// A run over many days leaves the daily and monthly rows and the coarser yearly
-	// ones to serve (see Compact); the yearly rows where no monthly row is, the totals
-	// and the tree (what tiles over whole years and areas read, a key gathering many
+	// ones to serve (see Compact); the yearly rows where no monthly row is, the counts
+	// by strands and the tree (what tiles over whole years and areas read, a key gathering many
 	// batches' rows) are merged whatever the span.
 	yearsFrom := 0
 	if !daily {
@@ -1085,7 +1061,6 @@ func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily b
 		{"day counts", mergeDaysSQL, []any{first, last}, false},
 		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil, 0}, false},
 		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil, yearsFrom}, true},
-		{"yearly cell totals", mergeTotalsSQL, []any{yearStart(first), last, nil, 0}, true},
 		{"yearly cell counts by strands", mergeStrandsSQL, []any{yearStart(first), last, nil, 0}, true},
 		{"tree of area counts", "", nil, true},
 	}
@@ -1200,17 +1175,17 @@ type dayDeltas struct {
 	class           []int64
 }
 
-// periodDeltas are the increments of cell_month_counts, cell_year_counts,
-// cell_year_totals (its class 0) and cell_year_strands (the class's strands alone),
-// their day the first of the month or year.
+// periodDeltas are the increments of cell_month_counts, cell_year_counts and
+// cell_year_strands (the class's strands alone), their day the first of the month
+// or year.
 type periodDeltas struct {
-	month, year, total, strands cellDeltas
+	month, year, strands cellDeltas
 }
 
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
 // table's key: a count at each of an incident's cells up to dailyMaxRes by day, up
-// to monthMaxRes by month, up to yearMaxRes by year, by class and whatever its
-// class, one for its set of areas when it has one,
+// to monthMaxRes by month, up to yearMaxRes by year, by class and by its strands
+// alone, one for its set of areas when it has one,
 // and one in day_counts always. Sorting then summing runs is cheaper than a map at
 // batch sizes.
 func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas, periodDeltas) {
@@ -1224,7 +1199,6 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 	cr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	mr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	yr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
-	tr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	sr := make([]cellRow, 0, len(incidents)*len(w.binner.Resolutions))
 	periodOf := map[int32][2]int32{} // a day's month and year, a batch's days being few
 	for i, in := range incidents {
@@ -1249,7 +1223,6 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 			}
 			month, year := p[0], p[1]
 			yr = append(yr, cellRow{int16(r), year, int64(c), class})
-			tr = append(tr, cellRow{int16(r), year, int64(c), 0})
 			sr = append(sr, cellRow{int16(r), year, int64(c), class & strandBits})
 			if r <= monthMaxRes {
 				mr = append(mr, cellRow{int16(r), month, int64(c), class})
@@ -1257,7 +1230,7 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 		}
 	}
 	c := sumCellRows(cr)
-	p := periodDeltas{month: sumCellRows(mr), year: sumCellRows(yr), total: sumCellRows(tr), strands: sumCellRows(sr)}
+	p := periodDeltas{month: sumCellRows(mr), year: sumCellRows(yr), strands: sumCellRows(sr)}
 	slices.SortFunc(inc, func(a, b incRow) int {
 		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.set, b.set), cmp.Compare(a.class, b.class))
 	})

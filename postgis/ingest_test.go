@@ -483,15 +483,13 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 	}
 	compareMaps(tb, "cell roll-ups", gotCells, wantCells)
 	// The monthly and yearly cell counts: the same reports, by the month and the
-	// year of their day; the yearly totals by year whatever their class, and the
-	// yearly counts by strands by their class's strands alone.
+	// year of their day; the yearly counts by strands by their class's strands alone.
 	for _, p := range []struct {
 		table, col, what, class string
 		maxRes                  int
 	}{
 		{"cell_month_counts", "month", "monthly cell roll-ups", "class", postgis.MonthMaxRes},
 		{"cell_year_counts", "year", "yearly cell roll-ups", "class", postgis.YearMaxRes},
-		{"cell_year_totals", "year", "yearly cell totals", "0::bigint", postgis.YearMaxRes},
 		{"cell_year_strands", "year", "yearly cell counts by strands", "class", postgis.YearMaxRes}} {
 		want := map[cellKey]int64{}
 		for k, n := range wantCells {
@@ -503,10 +501,7 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 			} else {
 				k.day = k.day[:5] + "01-01"
 			}
-			switch p.table {
-			case "cell_year_totals":
-				k.class = 0
-			case "cell_year_strands":
+			if p.table == "cell_year_strands" {
 				k.class &= 1<<48 - 1 // the strands alone
 			}
 			want[k] += n

@@ -18,7 +18,6 @@ var rollupKeys = map[string]string{
 	"cell_day_counts":    "res, day, cell, class",
 	"cell_month_counts":  "res, month, cell, class",
 	"cell_year_counts":   "res, year, cell, class",
-	"cell_year_totals":   "res, year, cell",
 	"cell_year_strands":  "res, year, cell, class",
 	"set_day_counts":     "day, area_set, class",
 	"day_counts":         "day, class",
@@ -202,7 +201,7 @@ func TestRollupMergeKeepsCounts(t *testing.T) {
 	checkRollups(t, db, geo.DefaultResolutions)
 
 	// A run over two years (a load of the past), as the command line runs it,
-	// merges its yearly cell totals and counts by strands, the yearly counts of the cells without
+	// merges its yearly cell counts by strands, the yearly counts of the cells without
 	// monthly rows (what tiles over whole years read there) and the tree of area
 	// counts, and leaves its daily rows for serve's merge of the days due.
 	if err := db.CompactRollups(ctx); err != nil {
@@ -220,7 +219,7 @@ func TestRollupMergeKeepsCounts(t *testing.T) {
 	extra = extraRows(t, db)
 	extra["cell_year_counts of the finer cells"] = count(t, db, `SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT res, year, cell, class
 		FROM cell_year_counts WHERE res > $1) k) FROM cell_year_counts WHERE res > $1`, postgis.MonthMaxRes)
-	for _, tbl := range []string{"cell_year_counts of the finer cells", "cell_year_totals", "cell_year_strands", "area_prefix_counts"} {
+	for _, tbl := range []string{"cell_year_counts of the finer cells", "cell_year_strands", "area_prefix_counts"} {
 		if extra[tbl] != 0 {
 			t.Errorf("after a run over two years %s holds %d rows beyond one a key; want none", tbl, extra[tbl])
 		}
