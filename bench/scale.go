@@ -30,7 +30,7 @@ type ScaleOptions struct {
 	Rows    int           // demo reports to generate and load
 	Years   int           // years they span, ending yesterday
 	Clients int           // clients of the many-client throughput and the load run
-	Slice   time.Duration // each side's turn in a throughput comparison (two turns each, alternating)
+	Slice   time.Duration // each side's time in a throughput comparison, in alternating turns (two of Slice each, or four of half of it for the one cached tile)
 	Load    time.Duration // length of the load run
 	Runs    int           // passes over the tile set in the uncached one-at-a-time comparison
 	APIRuns int           // calls of each /api/v1/areas path

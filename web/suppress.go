@@ -333,19 +333,32 @@ func noteSnapped(w http.ResponseWriter, answer map[string]any, f geo.Filter, sna
 // PeriodHeader names the header that gives the period an answer or a tile counted.
 const PeriodHeader = "Tensionmap-Period"
 
+// setPeriodHeader writes the period counted: its days written out by hand into one
+// buffer (a tile answer writes it every time, and time's layouts are parsed on each
+// Format).
 func setPeriodHeader(w http.ResponseWriter, f geo.Filter) {
 	v := "all"
 	if !f.From.IsZero() || !f.To.IsZero() {
-		v = dayOrEmpty(f.From) + ".." + dayOrEmpty(f.To)
+		var buf [32]byte
+		b := appendDay(buf[:0], f.From)
+		b = append(b, ".."...)
+		v = string(appendDay(b, f.To))
 	}
-	w.Header().Set(PeriodHeader, v)
+	w.Header()[PeriodHeader] = []string{v}
 }
 
-func dayOrEmpty(t time.Time) string {
+// appendDay appends t's day as 2006-01-02 (as time.DateOnly writes it), nothing for
+// the zero time.
+func appendDay(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return ""
+		return b
 	}
-	return t.Format(time.DateOnly)
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, time.DateOnly)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 // PeriodText writes a period as a person would: "June 2026", "April to June 2026",
