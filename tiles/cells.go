@@ -113,13 +113,8 @@ func (s *Service) cellsFor(ctx context.Context, t maptile.Tile, res int, f geo.F
 				return
 			}
 			// On failure the tiles go on reading their own cells.
-			bg, st := withSteps(bg)
-			start := time.Now()
-			defer func() {
-				if took := time.Since(start); s.slow(took) {
-					s.logSlow("background count of a resolution past the tile wait", took, bg.Err(), "res", res, "filter", FilterKey(f), "steps", st.String())
-				}
-			}()
+			bg, done := s.watch(bg, "background count of a resolution past the tile wait")
+			defer func() { done(bg.Err(), func() []any { return []any{"res", res, "filter", FilterKey(f)} }) }()
 			if !havePop {
 				if _, err := s.CellPopulation(bg, res, version); err != nil {
 					s.warmFailed.Add(1)

@@ -261,13 +261,11 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 	var n atomic.Int64
 	e, state, err = s.cache.Fetch(ctx, req.Key(), req.Version, Tag{Layer: req.Layer, Tile: req.Tile, Exact: req.exact()}, s.opts.Wait,
 		func(ctx context.Context) (b []byte, err error) {
-			ctx, st := withSteps(ctx)
-			start := time.Now()
+			ctx, done := s.watch(ctx, "tile render past the tile wait")
 			defer func() {
-				if took := time.Since(start); s.slow(took) {
-					s.logSlow("tile render past the tile wait", took, err, "layer", req.Layer,
-						"tile", fmt.Sprintf("%d/%d/%d", req.Tile.Z, req.Tile.X, req.Tile.Y), "filter", FilterKey(req.Filter), "steps", st.String())
-				}
+				done(err, func() []any {
+					return []any{"layer", req.Layer, "tile", fmt.Sprintf("%d/%d/%d", req.Tile.Z, req.Tile.X, req.Tile.Y), "filter", FilterKey(req.Filter)}
+				})
 			}()
 			l, err := p.Layer(ctx, req)
 			if err != nil {

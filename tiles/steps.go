@@ -45,16 +45,23 @@ func (st *steps) String() string {
 	return strings.Join(st.list, ", ")
 }
 
-// slow says whether took is past the tile wait, and someone is told of it.
-func (s *Service) slow(took time.Duration) bool { return s.opts.Log != nil && took >= s.opts.Wait }
-
-// logSlow logs a render or background count that took longer than the tile wait.
-func (s *Service) logSlow(msg string, took time.Duration, err error, attrs ...any) {
-	attrs = append(attrs, "took", took.Round(time.Millisecond).String(), "wait", s.opts.Wait.String())
-	if err != nil {
-		attrs = append(attrs, "err", err.Error())
+// watch starts the record of a render or background count under ctx; done logs it
+// with its steps, as msg and the attributes what names, when it took longer than the
+// tile wait (what is called only then).
+func (s *Service) watch(ctx context.Context, msg string) (context.Context, func(err error, what func() []any)) {
+	ctx, st := withSteps(ctx)
+	start := time.Now()
+	return ctx, func(err error, what func() []any) {
+		took := time.Since(start)
+		if s.opts.Log == nil || took < s.opts.Wait {
+			return
+		}
+		attrs := append(what(), "steps", st.String(), "took", took.Round(time.Millisecond).String(), "wait", s.opts.Wait.String())
+		if err != nil {
+			attrs = append(attrs, "err", err.Error())
+		}
+		s.opts.Log.Warn(msg, attrs...)
 	}
-	s.opts.Log.Warn(msg, attrs...)
 }
 
 // stepName is a memo key's kind and what follows it up to the data version: the
