@@ -342,7 +342,8 @@ func recomputeCells(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 // cell_year_strands, set_day_counts, day_counts and area_prefix_counts from
 // incidents, one row a key: each incident counts at each resolution in the cell it
 // stores for it (see recomputeCells), by day up to dailyMaxRes, by month and year up
-// to monthMaxRes, by year (by class and by strands) up to yearMaxRes.
+// to monthMaxRes, by year by class up to yearClassMaxRes and by strands up to
+// yearMaxRes.
 func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 	steps := []struct {
 		sql  string
@@ -364,9 +365,12 @@ func rebuildRollups(ctx context.Context, tx pgx.Tx, resolutions []int) error {
 			SELECT h3_res(c), c, date_trunc('year', occurred_from)::date, (kind::bigint << 62) | (source_id::bigint << 48) | strands, count(*)
 			FROM incidents CROSS JOIN unnest(cells) AS c
 			WHERE cells IS NOT NULL AND h3_res(c) <= $1
-			GROUP BY 1, 2, 3, 4`, []any{yearMaxRes}},
+			GROUP BY 1, 2, 3, 4`, []any{yearClassMaxRes}},
 		{`INSERT INTO cell_year_strands (res, cell, year, class, n)
-			SELECT res, cell, year, class_strands(class), sum(n) FROM cell_year_counts GROUP BY 1, 2, 3, 4`, nil},
+			SELECT h3_res(c), c, date_trunc('year', occurred_from)::date, strands, count(*)
+			FROM incidents CROSS JOIN unnest(cells) AS c
+			WHERE cells IS NOT NULL AND h3_res(c) <= $1
+			GROUP BY 1, 2, 3, 4`, []any{yearMaxRes}},
 		{`INSERT INTO set_day_counts (day, area_set, class, n)
 			SELECT i.occurred_from, s.id, (i.kind::bigint << 62) | (i.source_id::bigint << 48) | i.strands, count(*)
 			FROM incidents i JOIN area_sets s ON s.areas = i.areas

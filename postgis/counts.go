@@ -93,8 +93,8 @@ func (db *DB) cellCountsIn(ctx context.Context, res int, cells []uint64, f geo.F
 // dailyMaxRes is the finest resolution cell_day_counts rolls up by day: a cell of
 // resolution 7 (5 km²) holds many reports a day; finer cells hold about one, and
 // their days are counted from the incidents. Up to monthMaxRes a period's whole
-// months come from cell_month_counts, and up to yearMaxRes its whole years from
-// cell_year_counts (periodRows).
+// months come from cell_month_counts, and its whole years from cell_year_counts up
+// to yearClassMaxRes and cell_year_strands up to yearMaxRes (periodRows).
 const dailyMaxRes = 7
 
 // monthMaxRes is the finest resolution cell_month_counts rolls up: finer cells hold
@@ -102,11 +102,17 @@ const dailyMaxRes = 7
 // from the incidents.
 const monthMaxRes = 8
 
-// yearMaxRes is the finest resolution cell_year_counts and cell_year_strands roll up
-// (migrations 0021, 0022): over ten years at ten million reports a cell of
-// resolution 10 holds thousands of reports, a (cell, year, class) several and a
-// (cell, year, strands) a few more. Tiles over whole years with no filter of kind or
-// source read the counts by strands.
+// yearClassMaxRes is the finest resolution cell_year_counts rolls up, a row a (cell,
+// year, class): at resolutions 9 and 10 a (cell, year, class) holds a report or two
+// (a class is a kind, a source and a set of strands), so those rows cost the ingest
+// as much as the incidents' index and spare a read little (migration 0023). Reads
+// filtered by kind or source there count the incidents' index on their cells.
+const yearClassMaxRes = monthMaxRes
+
+// yearMaxRes is the finest resolution cell_year_strands rolls up (migration 0022):
+// over ten years at ten million reports a cell of resolution 10 holds thousands of
+// reports and a (cell, year, strands) a few. Reads with no filter of kind or source
+// (what a map tile draws, filtered by strand or not) take their whole years from it.
 const yearMaxRes = incidentCellMaxRes
 
 // incidentCellMaxRes is the finest resolution whose cell the incidents hold as a
@@ -164,7 +170,7 @@ func dayBounds(from, to any) (time.Time, time.Time) {
 }
 
 // periodParts splits the days lo to hi (both included) for the reads of cells: its
-// whole years, read from cell_year_counts; its whole months outside them, from
+// whole years, read from cell_year_counts or cell_year_strands; its whole months outside them, from
 // cell_month_counts; the days left at either end (a few weeks at most, or the whole
 // of a period without a whole month), from cell_day_counts or the incidents. Each
 // part is a half-open range [from, to) of first days (years and months) or days; an
@@ -209,19 +215,20 @@ func splitPeriod(lo, hi time.Time) periodParts {
 
 // periodRows returns a query of rows (cell, class, n) at res over the non-empty
 // parts of a period (splitPeriod), limited to the cells in cellsParam when it is not
-// empty: up to yearMaxRes whole years from cell_year_counts, up to monthMaxRes whole
-// months from cell_month_counts, the days left from cell_day_counts up to
+// empty: up to yearClassMaxRes whole years from cell_year_counts, up to monthMaxRes
+// whole months from cell_month_counts, the days left from cell_day_counts up to
 // dailyMaxRes and from the incidents finer (cellRows). With byStrands (a read with no
-// filter of kind or source) whole years come from cell_year_strands, each row's class
-// its strands alone. The parts' dates are bound from $first on, in the order of the
+// filter of kind or source) whole years up to yearMaxRes come from
+// cell_year_strands, each row's class its strands alone. The parts' dates are bound from $first on, in the order of the
 // values it returns.
 func periodRows(res int, resParam, cellsParam string, first int, p periodParts, byStrands bool) (string, []any) {
 	if res > monthMaxRes {
-		// No monthly rows: the days between the whole years, or (finer than
-		// yearMaxRes) the whole period's days: the first day of the first end to the
-		// last of the second, whichever parts are empty.
+		// No monthly rows: the days between the whole years, or (with no yearly
+		// rows to read) the whole period's days: the first day of the first end to
+		// the last of the second, whichever parts are empty.
 		lo, end := p.days[0][0], p.days[1][1]
-		if res <= yearMaxRes && p.years[0].Before(p.years[1]) {
+		yearly := res <= yearClassMaxRes || (byStrands && res <= yearMaxRes)
+		if yearly && p.years[0].Before(p.years[1]) {
 			p = periodParts{years: p.years, days: [2][2]time.Time{{lo, p.years[0]}, {p.years[1], end}}}
 		} else {
 			p = periodParts{days: [2][2]time.Time{{lo, end}, {end, end}}}

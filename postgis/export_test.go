@@ -18,5 +18,8 @@ func CellReadQuery(res int, cells []int64, from, to time.Time, read string) (sql
 // MonthMaxRes is the finest resolution the monthly cell counts hold.
 const MonthMaxRes = monthMaxRes
 
-// YearMaxRes is the finest resolution the yearly cell counts (by class and by strands) hold.
+// YearClassMaxRes is the finest resolution the yearly cell counts by class hold.
+const YearClassMaxRes = yearClassMaxRes
+
+// YearMaxRes is the finest resolution the yearly cell counts by strands hold.
 const YearMaxRes = yearMaxRes

@@ -852,19 +852,17 @@ func (w *IncidentWriter) touch(days []int32, tree []treeRow, periods periodDelta
 // but hardly ever to the same key of a day (measured: 348 of 320,577 cell rows and
 // 87 of 253,487 area rows after a load of 300,000 reports over five years), so a
 // merge there would read every row of those years to save a thousandth of them.
-// The monthly and yearly cell counts (at resolution 8 a cell holds a report or two
-// a month) are left likewise. The yearly counts by strands and the yearly counts of
-// the cells finer than monthMaxRes are merged whatever the span: a (cell, year) gathers many
-// batches' rows (tens of reports at resolution 10 at ten million reports), and
-// tiles over whole years read them where no monthly row is.
+// The monthly and yearly cell counts by class (at resolution 8 a cell holds a report
+// or two a month) are left likewise. The yearly counts by strands are merged
+// whatever the span: a (cell, year) gathers many batches' rows (tens of reports at
+// resolution 10 at ten million reports), and tiles over whole years read them.
 // `tensionmap rollups merge` merges everything.
 const mergeDaysAfterRun = 92
 
 // Compact merges the roll-up rows of the keys the writer's batches added to, one
-// row a key: those of the tree of area counts, of the yearly cell counts by strands
-// and of the yearly counts of the finer cells over the years the batches touched, and those of
-// the other roll-ups over the days the batches touched when they span at most
-// mergeDaysAfterRun days. It
+// row a key: those of the tree of area counts and of the yearly cell counts by
+// strands over the years the batches touched, and those of the other roll-ups over
+// the days the batches touched when they span at most mergeDaysAfterRun days. It
 // changes no count, and readers see the rows before or after a merge, never
 // between. An ingest run calls it once its batches are stored.
 func (w *IncidentWriter) Compact(ctx context.Context) error {
@@ -916,8 +914,16 @@ func (db *DB) CompactRollups(ctx context.Context) error {
 	if err := db.Pool.QueryRow(ctx, "SELECT now()").Scan(&started); err != nil {
 		return err
 	}
-	if err := db.compactRollups(ctx, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), true, nodes, nil, false); err != nil {
+	// Every day that holds reports (rows a batch adds meanwhile are left for the
+	// next merge).
+	first, last, err := db.DateSpan(ctx)
+	if err != nil {
 		return err
+	}
+	if !first.IsZero() {
+		if err := db.compactRollups(ctx, first, last, true, nodes, nil, false); err != nil {
+			return err
+		}
 	}
 	// Every day is merged: what runs recorded before this merge began is done.
 	if _, err := db.Pool.Exec(ctx, "DELETE FROM rollup_merges_due WHERE added < $1", started); err != nil {
@@ -940,9 +946,9 @@ func (db *DB) compactSmall(ctx context.Context, first, last time.Time, nodes, ar
 		b.Queue(mergeCellsSQL, first, last, dailyResolutions())
 		b.Queue(mergeSetsSQL, first, last)
 		b.Queue(mergeDaysSQL, first, last)
-		b.Queue(mergeMonthsSQL, yearStart(first), last, cells, 0)
-		b.Queue(mergeYearsSQL, yearStart(first), last, cells, 0)
-		b.Queue(mergeStrandsSQL, yearStart(first), last, cells, 0)
+		b.Queue(mergeMonthsSQL, yearStart(first), last, cells)
+		b.Queue(mergeYearsSQL, yearStart(first), last, cells)
+		b.Queue(mergeStrandsSQL, yearStart(first), last, cells)
 		b.Queue(`WITH k AS (
 				SELECT area_id, node FROM area_prefix_counts WHERE area_id = ANY($2) AND node = ANY($1)
 				GROUP BY 1, 2 HAVING count(*) > 1),
@@ -1000,8 +1006,7 @@ const (
 )
 
 // The merges of the monthly and yearly cell counts and of the yearly counts by
-// strands over the months or years [$1, $2], of the cells $3 (NULL: all) at
-// resolution $4 and finer.
+// strands over the months or years [$1, $2], of the cells $3 (NULL: all).
 var (
 	mergeMonthsSQL  = mergePeriodSQL("cell_month_counts", "month")
 	mergeYearsSQL   = mergePeriodSQL("cell_year_counts", "year")
@@ -1013,11 +1018,11 @@ var (
 func mergePeriodSQL(table, col string) string {
 	return `WITH k AS (
 			SELECT res, ` + col + `, cell, class FROM ` + table + `
-			WHERE ` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3)) AND res >= $4::integer
+			WHERE ` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR cell = ANY($3))
 			GROUP BY 1, 2, 3, 4 HAVING count(*) > 1),
 		gone AS (
 			DELETE FROM ` + table + ` c USING k
-			WHERE c.` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3)) AND c.res >= $4::integer
+			WHERE c.` + col + ` BETWEEN $1 AND $2 AND ($3::bigint[] IS NULL OR c.cell = ANY($3))
 				AND (c.res, c.` + col + `, c.cell, c.class) = (k.res, k.` + col + `, k.cell, k.class)
 			RETURNING c.res, c.` + col + `, c.cell, c.class, c.n)
 		INSERT INTO ` + table + ` (res, ` + col + `, cell, class, n)
@@ -1035,35 +1040,42 @@ func yearStart(t time.Time) time.Time {
 const compactWorkMem = "128MB"
 
 // compactRollups merges the rows of each key of the tree nodes and areas given
-// (nil areas: all), of the yearly cell counts by strands and the finer cells' yearly counts
-// over the years of the days [first, last] and, when daily is set, of the daily,
+// (nil areas: all), of the yearly cell counts by strands over the years of the days
+// [first, last] and, when daily is set, of the daily,
 // monthly and yearly roll-ups over those days. Each table is merged in a
 // transaction of its own, all at once or, with oneAtATime, one after another: the
 // rows of the keys with more than one are deleted and their sum inserted, so a count
 // never changes, and rows a concurrent batch adds meanwhile are left for the next
 // merge.
 func (db *DB) compactRollups(ctx context.Context, first, last time.Time, daily bool, nodes, areas []int32, oneAtATime bool) error {
-	// A run over many days leaves the daily and monthly rows and the coarser yearly
-	// ones to serve (see Compact); the yearly rows where no monthly row is, the counts
-	// by strands and the tree (what tiles over whole years and areas read, a key gathering many
-	// batches' rows) are merged whatever the span.
-	yearsFrom := 0
-	if !daily {
-		yearsFrom = monthMaxRes + 1
-	}
-	all := []struct {
+	// A run over many days leaves the daily, monthly and yearly rows by class to
+	// serve (see Compact); the counts by strands and the tree (what tiles over whole
+	// years and areas read, a key gathering many batches' rows) are merged whatever
+	// the span.
+	type step struct {
 		what, sql string
 		args      []any
 		always    bool
-	}{
+	}
+	all := []step{
 		{"cell counts", mergeCellsSQL, []any{first, last, dailyResolutions()}, false},
 		{"area counts", mergeSetsSQL, []any{first, last}, false},
 		{"day counts", mergeDaysSQL, []any{first, last}, false},
-		{"monthly cell counts", mergeMonthsSQL, []any{yearStart(first), last, nil, 0}, false},
-		{"yearly cell counts", mergeYearsSQL, []any{yearStart(first), last, nil, yearsFrom}, true},
-		{"yearly cell counts by strands", mergeStrandsSQL, []any{yearStart(first), last, nil, 0}, true},
-		{"tree of area counts", "", nil, true},
 	}
+	// The tables by month and year a year at a time: the years' rows are apart, so
+	// that their merges share the cores (a run's last step, the merge of its years of
+	// counts by strands, was one statement on one core).
+	for y := yearStart(first); !y.After(last); y = y.AddDate(1, 0, 0) {
+		end := y.AddDate(1, 0, -1)
+		if end.After(last) {
+			end = last
+		}
+		all = append(all,
+			step{"monthly cell counts of " + y.Format("2006"), mergeMonthsSQL, []any{y, end, nil}, false},
+			step{"yearly cell counts of " + y.Format("2006"), mergeYearsSQL, []any{y, end, nil}, false},
+			step{"yearly cell counts by strands of " + y.Format("2006"), mergeStrandsSQL, []any{y, end, nil}, true})
+	}
+	all = append(all, step{"tree of area counts", "", nil, true})
 	steps := all[:0]
 	for _, st := range all {
 		if (daily || st.always) && (st.sql != "" || len(nodes) > 0) {
@@ -1184,8 +1196,8 @@ type periodDeltas struct {
 
 // deltas sums the roll-up increments of newly stored incidents, each sorted by its
 // table's key: a count at each of an incident's cells up to dailyMaxRes by day, up
-// to monthMaxRes by month, up to yearMaxRes by year, by class and by its strands
-// alone, one for its set of areas when it has one,
+// to monthMaxRes by month, by year up to yearClassMaxRes by class and up to
+// yearMaxRes by its strands alone, one for its set of areas when it has one,
 // and one in day_counts always. Sorting then summing runs is cheaper than a map at
 // batch sizes.
 func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDeltas, setDeltas, dayDeltas, periodDeltas) {
@@ -1222,8 +1234,10 @@ func (w *IncidentWriter) deltas(incidents []*geo.Incident, sets []int32) (cellDe
 				periodOf[day] = p
 			}
 			month, year := p[0], p[1]
-			yr = append(yr, cellRow{int16(r), year, int64(c), class})
 			sr = append(sr, cellRow{int16(r), year, int64(c), class & strandBits})
+			if r <= yearClassMaxRes {
+				yr = append(yr, cellRow{int16(r), year, int64(c), class})
+			}
 			if r <= monthMaxRes {
 				mr = append(mr, cellRow{int16(r), month, int64(c), class})
 			}

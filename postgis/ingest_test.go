@@ -489,7 +489,7 @@ func checkRollups(tb testing.TB, db *postgis.DB, resolutions []int) {
 		maxRes                  int
 	}{
 		{"cell_month_counts", "month", "monthly cell roll-ups", "class", postgis.MonthMaxRes},
-		{"cell_year_counts", "year", "yearly cell roll-ups", "class", postgis.YearMaxRes},
+		{"cell_year_counts", "year", "yearly cell roll-ups", "class", postgis.YearClassMaxRes},
 		{"cell_year_strands", "year", "yearly cell counts by strands", "class", postgis.YearMaxRes}} {
 		want := map[cellKey]int64{}
 		for k, n := range wantCells {

@@ -385,12 +385,12 @@ func rollupsMatch(ctx context.Context, db *postgis.DB) (bad, incidents int64, er
 			FROM incidents CROSS JOIN unnest(cells) c WHERE h3_res(c) <= 7 GROUP BY 1, 2, 3, 4) i
 			FULL JOIN (SELECT res, cell, day, class, sum(n) AS n FROM cell_day_counts GROUP BY 1, 2, 3, 4) d USING (res, cell, day, class) WHERE i.n IS DISTINCT FROM d.n`,
 		// cell_month_counts and cell_year_counts against the incidents' cells, at the
-		// resolutions they roll up (8 and 10 and coarser).
+		// resolutions they roll up (8 and coarser).
 		`SELECT count(*) FROM (SELECT h3_res(c) AS res, c AS cell, date_trunc('month', occurred_from)::date AS month, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
 			FROM incidents CROSS JOIN unnest(cells) c WHERE h3_res(c) <= 8 GROUP BY 1, 2, 3, 4) i
 			FULL JOIN (SELECT res, cell, month, class, sum(n) AS n FROM cell_month_counts GROUP BY 1, 2, 3, 4) d USING (res, cell, month, class) WHERE i.n IS DISTINCT FROM d.n`,
 		`SELECT count(*) FROM (SELECT h3_res(c) AS res, c AS cell, date_trunc('year', occurred_from)::date AS year, (kind::bigint << 62) | (source_id::bigint << 48) | strands AS class, count(*) AS n
-			FROM incidents CROSS JOIN unnest(cells) c WHERE h3_res(c) <= 10 GROUP BY 1, 2, 3, 4) i
+			FROM incidents CROSS JOIN unnest(cells) c WHERE h3_res(c) <= 8 GROUP BY 1, 2, 3, 4) i
 			FULL JOIN (SELECT res, cell, year, class, sum(n) AS n FROM cell_year_counts GROUP BY 1, 2, 3, 4) d USING (res, cell, year, class) WHERE i.n IS DISTINCT FROM d.n`,
 		// cell_year_strands, up to resolution 10.
 		`SELECT count(*) FROM (SELECT h3_res(c) AS res, c AS cell, date_trunc('year', occurred_from)::date AS year, strands AS class, count(*) AS n
