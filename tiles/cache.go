@@ -136,17 +136,9 @@ var ErrSlow = errors.New("tiles: the tile is still being drawn")
 // there is none. The render goes on in the background, under its own
 // RenderTimeout, and is stored when done, with tag.
 func (c *Cache) Fetch(ctx context.Context, key, version string, tag Tag, wait time.Duration, render func(context.Context) ([]byte, error)) (*Entry, State, error) {
-	c.mu.Lock()
-	if el, ok := c.items[key]; ok {
-		if it := el.Value.(*cacheItem); it.version == version {
-			c.ll.MoveToFront(el)
-			c.hits++
-			c.mu.Unlock()
-			return it.entry, Hit, nil
-		}
+	if e := c.lookup(key, version, true); e != nil {
+		return e, Hit, nil
 	}
-	c.misses++
-	c.mu.Unlock()
 	ch := c.group.DoChan(version+"\x00"+key, func() (any, error) {
 		// A caller that missed just before another's render was stored starts a flight
 		// of its own after that one ended: the tile is there now, so no second render.
@@ -196,6 +188,24 @@ func (c *Cache) Fetch(ctx context.Context, key, version string, tag Tag, wait ti
 }
 
 // held returns the tile of key at version, nil when it is not held.
+// lookup returns the tile of key at version, counted as a hit and kept the longest,
+// or nil, counted as a miss when missed is set.
+func (c *Cache) lookup(key, version string, missed bool) *Entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		if it := el.Value.(*cacheItem); it.version == version {
+			c.ll.MoveToFront(el)
+			c.hits++
+			return it.entry
+		}
+	}
+	if missed {
+		c.misses++
+	}
+	return nil
+}
+
 func (c *Cache) held(key, version string) *Entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -258,8 +258,13 @@ func (s *Service) Render(ctx context.Context, req *Request) (e *Entry, state Sta
 		return nil, Rendered, 0, geo.Errorf(geo.ENOTFOUND, "no tile layer %q", req.Layer)
 	}
 	s.advance(ctx, req.Version)
+	key := req.Key()
+	if e := s.cache.lookup(key, req.Version, false); e != nil {
+		// Held: no render to set up (the closure below and its count escape).
+		return e, Hit, 0, nil
+	}
 	var n atomic.Int64
-	e, state, err = s.cache.Fetch(ctx, req.Key(), req.Version, Tag{Layer: req.Layer, Tile: req.Tile, Exact: req.exact()}, s.opts.Wait,
+	e, state, err = s.cache.Fetch(ctx, key, req.Version, Tag{Layer: req.Layer, Tile: req.Tile, Exact: req.exact()}, s.opts.Wait,
 		func(ctx context.Context) (b []byte, err error) {
 			ctx, done := s.watch(ctx, "tile render past the tile wait")
 			defer func() {

@@ -15,12 +15,11 @@ import (
 // single-valued one or a malformed value is an EINVALID error naming it.
 type query struct {
 	v    url.Values
-	seen map[string]bool
 	errs []string
 }
 
 func newQuery(v url.Values, allowed ...string) *query {
-	q := &query{v: v, seen: map[string]bool{}}
+	q := &query{v: v}
 	for name := range v {
 		if !slices.Contains(allowed, name) {
 			q.errs = append(q.errs, fmt.Sprintf("unknown parameter %q (this route takes %s)", name, strings.Join(allowed, ", ")))
