@@ -41,6 +41,20 @@ func Day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// AppendDay appends t's day as 2006-01-02 (as time.DateOnly writes it), nothing for
+// the zero time: what Format writes, without parsing the layout on each call.
+func AppendDay(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, time.DateOnly)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+d/10), byte('0'+d%10))
+}
+
 // YearEarlier returns the same calendar day a year before t, as midnight UTC; 29
 // February becomes 28 February.
 func YearEarlier(t time.Time) time.Time {

@@ -340,25 +340,11 @@ func setPeriodHeader(w http.ResponseWriter, f geo.Filter) {
 	v := "all"
 	if !f.From.IsZero() || !f.To.IsZero() {
 		var buf [32]byte
-		b := appendDay(buf[:0], f.From)
+		b := geo.AppendDay(buf[:0], f.From)
 		b = append(b, ".."...)
-		v = string(appendDay(b, f.To))
+		v = string(geo.AppendDay(b, f.To))
 	}
 	w.Header()[PeriodHeader] = []string{v}
-}
-
-// appendDay appends t's day as 2006-01-02 (as time.DateOnly writes it), nothing for
-// the zero time.
-func appendDay(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return b
-	}
-	y, m, d := t.Date()
-	if y < 0 || y > 9999 {
-		return t.AppendFormat(b, time.DateOnly)
-	}
-	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 // PeriodText writes a period as a person would: "June 2026", "April to June 2026",
