@@ -86,13 +86,9 @@ func (t *Request) Key() string {
 	b = append(b, '/')
 	b = strconv.AppendUint(b, uint64(t.Tile.Y), 10)
 	b = append(b, '|')
-	if !f.From.IsZero() {
-		b = f.From.AppendFormat(b, time.DateOnly)
-	}
+	b = geo.AppendDay(b, f.From)
 	b = append(b, ".."...)
-	if !f.To.IsZero() {
-		b = f.To.AppendFormat(b, time.DateOnly)
-	}
+	b = geo.AppendDay(b, f.To)
 	b = appendSorted(b, f.Strands)
 	b = appendSorted(b, KindStrings(f.Kinds))
 	b = appendSorted(b, f.Sources)

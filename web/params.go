@@ -78,8 +78,8 @@ func (q *query) day(name string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil || t.Year() < 1900 || t.Year() > 2200 {
+	t, ok := geo.ParseDay(s)
+	if !ok || t.Year() < 1900 || t.Year() > 2200 {
 		q.fail(name, "%q is not a day such as 2024-03-31", s)
 		return time.Time{}
 	}
