@@ -170,9 +170,10 @@ func dayBounds(from, to any) (time.Time, time.Time) {
 }
 
 // periodParts splits the days lo to hi (both included) for the reads of cells: its
-// whole years, read from cell_year_counts or cell_year_strands; its whole months outside them, from
-// cell_month_counts; the days left at either end (a few weeks at most, or the whole
-// of a period without a whole month), from cell_day_counts or the incidents. Each
+// whole years, read from cell_year_counts or cell_year_strands; its whole months
+// outside them, from cell_month_counts; the days left at either end (a few weeks at
+// most, or the whole of a period without a whole month), from cell_day_counts or the
+// incidents. Each
 // part is a half-open range [from, to) of first days (years and months) or days; an
 // empty part has from == to.
 type periodParts struct {
@@ -219,16 +220,16 @@ func splitPeriod(lo, hi time.Time) periodParts {
 // whole months from cell_month_counts, the days left from cell_day_counts up to
 // dailyMaxRes and from the incidents finer (cellRows). With byStrands (a read with no
 // filter of kind or source) whole years up to yearMaxRes come from
-// cell_year_strands, each row's class its strands alone. The parts' dates are bound from $first on, in the order of the
-// values it returns.
+// cell_year_strands, each row's class its strands alone. The parts' dates are bound
+// from $first on, in the order of the values it returns.
 func periodRows(res int, resParam, cellsParam string, first int, p periodParts, byStrands bool) (string, []any) {
 	if res > monthMaxRes {
-		// No monthly rows: the days between the whole years, or (with no yearly
-		// rows to read) the whole period's days: the first day of the first end to
-		// the last of the second, whichever parts are empty.
+		// No monthly rows and no yearly rows by class (yearClassMaxRes is
+		// monthMaxRes): the days between the whole years of the counts by strands,
+		// or the whole period's days: the first day of the first end to the last of
+		// the second, whichever parts are empty.
 		lo, end := p.days[0][0], p.days[1][1]
-		yearly := res <= yearClassMaxRes || (byStrands && res <= yearMaxRes)
-		if yearly && p.years[0].Before(p.years[1]) {
+		if byStrands && res <= yearMaxRes && p.years[0].Before(p.years[1]) {
 			p = periodParts{years: p.years, days: [2][2]time.Time{{lo, p.years[0]}, {p.years[1], end}}}
 		} else {
 			p = periodParts{days: [2][2]time.Time{{lo, end}, {end, end}}}

@@ -187,7 +187,6 @@ func (c *Cache) Fetch(ctx context.Context, key, version string, tag Tag, wait ti
 	}
 }
 
-// held returns the tile of key at version, nil when it is not held.
 // lookup returns the tile of key at version, counted as a hit and kept the longest,
 // or nil, counted as a miss when missed is set.
 func (c *Cache) lookup(key, version string, missed bool) *Entry {
@@ -206,6 +205,8 @@ func (c *Cache) lookup(key, version string, missed bool) *Entry {
 	return nil
 }
 
+// held returns the tile of key at version, nil when it is not held, neither counted
+// nor moved (a flight's check that another stored it meanwhile).
 func (c *Cache) held(key, version string) *Entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
